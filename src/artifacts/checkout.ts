@@ -1,0 +1,202 @@
+/**
+ * `cairn checkout`: make the workspace match the pointers. Planned first
+ * (pure), then applied. Workspace content that is not in the cache is never
+ * overwritten or deleted unless forced.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { CairnError, IntegrityError, NotFoundError, UnsafeError } from '../errors.js';
+import { repoRelative, type Repo } from '../repo/repo.js';
+import { lockShared, withLock } from '../durable/lock.js';
+import { MODE_EXEC, type ManifestEntry } from '../store/manifest.js';
+import type { Progress } from '../progress.js';
+import { inspectArtifact, type Inspection } from './inspect.js';
+import { loadArtifacts, WorkspaceObserver, type FileObservation } from './workspace.js';
+
+export interface CheckoutOptions {
+  cwd: string;
+  /** Artifacts to check out (all when empty). */
+  paths?: string[];
+  /** Overwrite or delete workspace content even when the cache has no copy of it. */
+  force?: boolean;
+  progress?: Progress;
+}
+
+export interface CheckoutResult {
+  /** Files written (repo-relative). */
+  written: string[];
+  /** Files removed because the recorded directory does not hold them. */
+  removed: string[];
+  /** Artifacts already matching. */
+  unchanged: string[];
+}
+
+/** One step of a checkout plan, paths relative to the worktree root. */
+export type CheckoutStep =
+  | { op: 'write'; path: string; hash: string; size: number; executable: boolean; replace: boolean }
+  | { op: 'chmod'; path: string; executable: boolean }
+  | { op: 'remove'; path: string };
+
+export interface ArtifactPlan {
+  artifact: string;
+  steps: CheckoutStep[];
+  /** Why the artifact cannot be checked out (steps are then not applied). */
+  refused: string[];
+  missing: string[];
+}
+
+/** Does the cache already hold this workspace content (so replacing it loses nothing)? */
+export type InCache = (hash: string) => boolean;
+
+function planEntry(
+  rel: string,
+  entry: ManifestEntry,
+  observed: FileObservation,
+  inCache: InCache,
+  force: boolean,
+  plan: ArtifactPlan,
+): void {
+  const executable = entry.mode === MODE_EXEC;
+  if (!inCache(entry.hash)) plan.missing.push(rel);
+  if (observed.kind === 'missing') {
+    plan.steps.push({ op: 'write', path: rel, hash: entry.hash, size: entry.size, executable, replace: false });
+  } else if (observed.kind === 'file' && observed.hash === entry.hash) {
+    if (observed.mode !== entry.mode) plan.steps.push({ op: 'chmod', path: rel, executable });
+  } else if (force || (observed.kind === 'file' && inCache(observed.hash))) {
+    plan.steps.push({ op: 'write', path: rel, hash: entry.hash, size: entry.size, executable, replace: true });
+  } else {
+    plan.refused.push(observed.kind === 'file' ? `${rel} has changes that are not in the cache` : `${rel} is ${observed.what}`);
+  }
+}
+
+/** Decide what checkout must do for one inspected artifact. Pure. */
+export function planArtifact(inspection: Inspection, inCache: InCache, force: boolean): ArtifactPlan {
+  const { status, recorded, observed } = inspection;
+  const plan: ArtifactPlan = { artifact: status.path, steps: [], refused: [], missing: [] };
+  if (status.state === 'unchanged') return plan;
+  if (!recorded) {
+    plan.missing.push(status.path);
+    return plan;
+  }
+  if (status.kind === 'file') {
+    planEntry(status.path, recorded[0]!, observed as FileObservation, inCache, force, plan);
+    return plan;
+  }
+  if (observed.kind === 'other') {
+    if (force) plan.steps.push({ op: 'remove', path: status.path });
+    else plan.refused.push(`${status.path} is ${observed.what} in the workspace`);
+  }
+  const present = new Map(observed.kind === 'dir' ? observed.entries.map((e) => [e.path, e]) : []);
+  for (const entry of recorded) {
+    const have = present.get(entry.path);
+    const obs: FileObservation = have ? { kind: 'file', hash: have.hash, size: have.size, mode: have.mode } : { kind: 'missing' };
+    planEntry(`${status.path}/${entry.path}`, entry, obs, inCache, force, plan);
+  }
+  if (observed.kind === 'dir') {
+    const wanted = new Set(recorded.map((e) => e.path));
+    for (const e of observed.entries) {
+      if (wanted.has(e.path)) continue;
+      if (force || inCache(e.hash)) plan.steps.unshift({ op: 'remove', path: `${status.path}/${e.path}` });
+      else plan.refused.push(`${status.path}/${e.path} is not recorded and not in the cache`);
+    }
+    for (const odd of observed.oddities) {
+      if (force) plan.steps.unshift({ op: 'remove', path: `${status.path}/${odd}` });
+      else plan.refused.push(`${status.path}/${odd} is not a regular file`);
+    }
+  }
+  return plan;
+}
+
+async function applyStep(repo: Repo, step: CheckoutStep, observer: WorkspaceObserver, result: CheckoutResult): Promise<void> {
+  const abs = path.join(repo.root, step.path);
+  switch (step.op) {
+    case 'remove':
+      fs.rmSync(abs, { recursive: true, force: true });
+      result.removed.push(step.path);
+      return;
+    case 'chmod':
+      fs.chmodSync(abs, step.executable ? 0o755 : 0o644);
+      return;
+    case 'write': {
+      fs.mkdirSync(path.dirname(abs), { recursive: true });
+      const st = fs.lstatSync(abs, { throwIfNoEntry: false });
+      if (st?.isDirectory()) fs.rmSync(abs, { recursive: true, force: true });
+      await repo.cache.materialize(step.hash, abs, { link: repo.config.cache.link, executable: step.executable });
+      observer.remember(step.path, step.hash, undefined, { trusted: true });
+      result.written.push(step.path);
+    }
+  }
+}
+
+/** Make the workspace match the pointers. */
+export async function checkout(repo: Repo, options: CheckoutOptions): Promise<CheckoutResult> {
+  const selectors = (options.paths ?? []).map((p) => repoRelative(repo, options.cwd, p));
+  const artifacts = await loadArtifacts(repo, selectors);
+  const result: CheckoutResult = { written: [], removed: [], unchanged: [] };
+  return withLock(lockShared(repo.cache.locksDir, { command: 'cairn checkout' }), async () => {
+    const observer = new WorkspaceObserver(repo);
+    const refused: string[] = [];
+    const missing: string[] = [];
+    const corrupt: CairnError[] = [];
+    const inCache: InCache = (h) => repo.cache.has(h);
+    try {
+      const plans: ArtifactPlan[] = [];
+      for (const artifact of artifacts) {
+        const inspection = await inspectArtifact(repo, observer, artifact);
+        if (inspection.status.state === 'unchanged') result.unchanged.push(artifact.path);
+        else plans.push(planArtifact(inspection, inCache, options.force ?? false));
+      }
+      observer.flush();
+      const bytes = plans.flatMap((p) => p.steps).reduce((n, s) => n + (s.op === 'write' ? s.size : 0), 0);
+      options.progress?.start('checking out', bytes, 'B');
+      for (const plan of plans) {
+        if (plan.refused.length) {
+          refused.push(...plan.refused);
+          continue;
+        }
+        if (plan.missing.length) {
+          missing.push(...plan.missing);
+          continue;
+        }
+        for (const step of plan.steps) {
+          try {
+            await applyStep(repo, step, observer, result);
+          } catch (err) {
+            if (err instanceof IntegrityError) corrupt.push(err);
+            else if (err instanceof NotFoundError) missing.push(step.path);
+            else throw err;
+            break;
+          }
+          if (step.op === 'write') options.progress?.tick(step.size);
+        }
+      }
+    } finally {
+      options.progress?.stop();
+      observer.close();
+    }
+    throwProblems(result, refused, missing, corrupt);
+    return result;
+  });
+}
+
+function throwProblems(result: CheckoutResult, refused: string[], missing: string[], corrupt: CairnError[]): void {
+  const data = { result, refused, missing };
+  if (corrupt.length) {
+    throw new IntegrityError(corrupt.map((e) => e.message).join('\n'), {
+      hint: 'run cairn verify to list damaged objects, then cairn pull (or re-add the originals) to restore them',
+      data: { ...data, corrupt: corrupt.map((e) => e.data) },
+    });
+  }
+  if (refused.length) {
+    throw new UnsafeError(`checkout would overwrite workspace content that is not in the cache:\n  ${refused.join('\n  ')}`, {
+      hint: 'cairn add it first to keep it, or pass --force to discard it',
+      data,
+    });
+  }
+  if (missing.length) {
+    throw new NotFoundError(`not in the cache, so not checked out:\n  ${missing.join('\n  ')}`, {
+      hint: 'fetch the objects from a remote (cairn pull), or re-add the files on the machine that has them',
+      data,
+    });
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * `cairn init`: set up `.cairn/` in a git worktree. Idempotent.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { gitAdd, repoPaths } from '../git/git.js';
+import { writeFileAtomic } from '../durable/atomicWrite.js';
+import { CONFIG_DIR, CONFIG_FILE, LOCAL_CONFIG_FILE } from '../config/config.js';
+import { defaultCacheDir } from '../repo/repo.js';
+
+export interface InitResult {
+  root: string;
+  cacheDir: string;
+  /** False when cairn was already initialised. */
+  created: boolean;
+}
+
+export async function init(cwd: string): Promise<InitResult> {
+  const paths = await repoPaths(cwd);
+  const dir = path.join(paths.root, CONFIG_DIR);
+  const config = path.join(dir, CONFIG_FILE);
+  const ignore = path.join(dir, '.gitignore');
+  const created = !fs.existsSync(config);
+  fs.mkdirSync(dir, { recursive: true });
+  if (created) writeFileAtomic(config, JSON.stringify({ remotes: {} }, null, 2) + '\n');
+  if (!fs.existsSync(ignore)) writeFileAtomic(ignore, `/${LOCAL_CONFIG_FILE}\n`);
+  const cacheDir = defaultCacheDir(paths.commonDir);
+  fs.mkdirSync(cacheDir, { recursive: true });
+  await gitAdd(paths.root, [path.join(CONFIG_DIR, CONFIG_FILE), path.join(CONFIG_DIR, '.gitignore')]);
+  return { root: paths.root, cacheDir, created };
+}

@@ -1,0 +1,233 @@
+/**
+ * Finding artifacts and observing their workspace copies. Observing is cheap
+ * when nothing changed: a file whose stat signature is in the stat cache is
+ * not read again.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import fg from 'fast-glob';
+import { NotFoundError } from '../errors.js';
+import { lsFiles } from '../git/git.js';
+import type { Repo } from '../repo/repo.js';
+import { isTempName } from '../durable/atomicWrite.js';
+import { hashBytes, hashFile, HASH_PREFIX } from '../store/hash.js';
+import { SMALL_FILE } from '../store/cache.js';
+import { MODE_EXEC, MODE_FILE, type ManifestEntry } from '../store/manifest.js';
+import { artifactPathOf, parsePointer, POINTER_SUFFIX, type Pointer } from '../store/pointer.js';
+import { StatCache, statSignature, type StatRecord } from '../store/statCache.js';
+import type { Progress } from '../progress.js';
+
+/** A pointer file and the artifact it names; paths relative to the worktree root. */
+export interface Artifact {
+  pointerPath: string;
+  path: string;
+  pointer: Pointer;
+}
+
+/** Every pointer file in the worktree that git tracks or would track (not ignored). */
+export async function findPointerFiles(repo: Pick<Repo, 'root'>): Promise<string[]> {
+  const files = await lsFiles(repo.root, [`*${POINTER_SUFFIX}`], { others: true });
+  return files
+    .filter((f) => f.endsWith(POINTER_SUFFIX) && !f.startsWith('.cairn/') && fs.existsSync(path.join(repo.root, f)))
+    .sort();
+}
+
+/** Read and validate one pointer file. */
+export function readPointerFile(repo: Pick<Repo, 'root'>, pointerPath: string): Pointer {
+  const text = fs.readFileSync(path.join(repo.root, pointerPath), 'utf8');
+  return parsePointer(text, pointerPath, path.posix.basename(artifactPathOf(pointerPath)));
+}
+
+/** True when `p` equals `dir` or lies beneath it ('' is the whole worktree). */
+export function isWithin(p: string, dir: string): boolean {
+  return dir === '' || p === dir || p.startsWith(dir + '/');
+}
+
+/**
+ * The artifacts selected by repo-relative paths (all of them when none are
+ * given). A path selects the artifact it names, its pointer, every artifact
+ * below a folder, or the directory artifact it lies in.
+ */
+export async function loadArtifacts(repo: Pick<Repo, 'root'>, selectors: string[] = []): Promise<Artifact[]> {
+  const pointerFiles = await findPointerFiles(repo);
+  const all = pointerFiles.map((pointerPath) => ({ pointerPath, path: artifactPathOf(pointerPath) }));
+  let chosen = all;
+  if (selectors.length > 0) {
+    const keep = new Set<string>();
+    for (const sel of selectors) {
+      const matches = all.filter(
+        (a) => a.pointerPath === sel || isWithin(a.path, sel) || (sel.startsWith(a.path + '/')),
+      );
+      if (matches.length === 0) {
+        throw new NotFoundError(`no artifact at ${sel || '.'}`, {
+          hint: 'cairn status lists the tracked artifacts; cairn add <path> tracks a new one',
+          data: { path: sel },
+        });
+      }
+      for (const m of matches) keep.add(m.pointerPath);
+    }
+    chosen = all.filter((a) => keep.has(a.pointerPath));
+  }
+  return chosen.map((a) => ({ ...a, pointer: readPointerFile(repo, a.pointerPath) }));
+}
+
+export type FileObservation =
+  | { kind: 'missing' }
+  | { kind: 'other'; what: string }
+  | { kind: 'file'; hash: string; size: number; mode: number };
+
+export type DirObservation =
+  | { kind: 'missing' }
+  | { kind: 'other'; what: string }
+  | { kind: 'dir'; entries: ManifestEntry[]; oddities: string[] };
+
+/**
+ * Observes workspace files, hashing only what the stat cache cannot vouch
+ * for, and remembers new hashes until `flush()`.
+ */
+export class WorkspaceObserver {
+  private readonly records: StatRecord[] = [];
+  readonly statCache: StatCache;
+
+  constructor(
+    private readonly repo: Repo,
+    private readonly progress?: Progress,
+  ) {
+    this.statCache = StatCache.open(path.join(repo.stateDir, 'state.db'));
+  }
+
+  /** Hash of a regular file at `rel`, from the stat cache when its stat matches. */
+  async hashOf(rel: string, st: fs.BigIntStats, cached?: { sig: string; hash: string }): Promise<string> {
+    const known = cached ? (cached.sig === statSignature(st) ? cached.hash : null) : this.statCache.lookup(rel, st);
+    if (known) return known;
+    const abs = path.join(this.repo.root, rel);
+    const hash =
+      st.size <= BigInt(SMALL_FILE)
+        ? hashBytes(fs.readFileSync(abs))
+        : (await hashFile(abs, (n) => this.progress?.tick(n))).hash;
+    this.records.push({ path: rel, stat: st, hash });
+    return hash;
+  }
+
+  /**
+   * Remember a hash cairn computed itself. `stat` must have been taken before
+   * the bytes were read; without it the file is stat'ed now. `trusted` is for
+   * files cairn has just written from a verified object: they are cached even
+   * inside the racy window.
+   */
+  remember(rel: string, hash: string, stat?: fs.BigIntStats, options: { trusted?: boolean } = {}): void {
+    try {
+      const st = stat ?? fs.lstatSync(path.join(this.repo.root, rel), { bigint: true });
+      this.records.push({ path: rel, stat: st, hash, trusted: options.trusted ?? false });
+    } catch {
+      /* gone again: nothing to remember */
+    }
+  }
+
+  /** The hash an in-cache symlink stands for (symlink link mode), or null. */
+  private symlinkedObject(abs: string): string | null {
+    let target: string;
+    try {
+      target = fs.readlinkSync(abs);
+    } catch {
+      return null;
+    }
+    const rel = path.relative(this.repo.cache.objectsDir, path.resolve(path.dirname(abs), target));
+    const m = /^([0-9a-f]{2})[/\\]([0-9a-f]{62})$/.exec(rel);
+    return m ? HASH_PREFIX + m[1] + m[2] : null;
+  }
+
+  async observeFile(rel: string): Promise<FileObservation> {
+    const abs = path.join(this.repo.root, rel);
+    let st: fs.BigIntStats;
+    try {
+      st = fs.lstatSync(abs, { bigint: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') {
+        return { kind: 'missing' };
+      }
+      throw err;
+    }
+    if (st.isSymbolicLink()) {
+      const hash = this.symlinkedObject(abs);
+      if (!hash) return { kind: 'other', what: 'a symlink' };
+      return { kind: 'file', hash, size: Number(fs.statSync(abs).size), mode: MODE_FILE };
+    }
+    if (st.isDirectory()) return { kind: 'other', what: 'a directory' };
+    if (!st.isFile()) return { kind: 'other', what: 'not a regular file' };
+    return { kind: 'file', hash: await this.hashOf(rel, st), size: Number(st.size), mode: modeOf(st) };
+  }
+
+  /** Every file below a directory artifact, as manifest entries. */
+  async observeDir(rel: string): Promise<DirObservation> {
+    const abs = path.join(this.repo.root, rel);
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(abs);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') {
+        return { kind: 'missing' };
+      }
+      throw err;
+    }
+    if (!st.isDirectory()) return { kind: 'other', what: st.isSymbolicLink() ? 'a symlink' : 'a file' };
+    const cached = this.statCache.under(rel);
+    const entries: ManifestEntry[] = [];
+    const oddities: string[] = [];
+    for (const entry of walkDir(abs)) {
+      const fileRel = `${rel}/${entry.path}`;
+      if (entry.kind === 'symlink') {
+        const hash = this.symlinkedObject(path.join(abs, entry.path));
+        if (hash) entries.push({ path: entry.path, hash, size: Number(fs.statSync(path.join(abs, entry.path)).size), mode: MODE_FILE });
+        else oddities.push(entry.path);
+        continue;
+      }
+      if (entry.kind !== 'file') {
+        oddities.push(entry.path);
+        continue;
+      }
+      const fst = fs.lstatSync(path.join(abs, entry.path), { bigint: true });
+      const hash = await this.hashOf(fileRel, fst, cached.get(fileRel) ?? { sig: '', hash: '' });
+      entries.push({ path: entry.path, hash, size: Number(fst.size), mode: modeOf(fst) });
+    }
+    return { kind: 'dir', entries, oddities };
+  }
+
+  /** Store the hashes learned so far in the stat cache. */
+  flush(): void {
+    this.statCache.record(this.records.splice(0));
+  }
+
+  close(): void {
+    this.flush();
+    this.statCache.close();
+  }
+}
+
+export function modeOf(st: fs.BigIntStats | fs.Stats): number {
+  return (Number(st.mode) & 0o111) !== 0 ? MODE_EXEC : MODE_FILE;
+}
+
+export interface WalkEntry {
+  /** POSIX path relative to the walked folder. */
+  path: string;
+  kind: 'file' | 'symlink' | 'other';
+}
+
+/** Files below a folder (not following symlinks), skipping cairn's own temp files. */
+export function walkDir(abs: string): WalkEntry[] {
+  const entries = fg.sync('**', {
+    cwd: abs,
+    dot: true,
+    onlyFiles: false,
+    followSymbolicLinks: false,
+    objectMode: true,
+  });
+  const out: WalkEntry[] = [];
+  for (const e of entries) {
+    if (e.dirent.isDirectory()) continue;
+    if (isTempName(path.posix.basename(e.path))) continue;
+    out.push({ path: e.path, kind: e.dirent.isFile() ? 'file' : e.dirent.isSymbolicLink() ? 'symlink' : 'other' });
+  }
+  return out;
+}

@@ -1,0 +1,115 @@
+/**
+ * init, add, status, checkout, untrack, verify.
+ */
+import type { Command } from 'commander';
+import { addArtifacts, checkout, init, status, untrack, verify, verifyFailure } from '../../index.js';
+import type { CliContext } from '../context.js';
+import { formatBytes, shortHash, table } from '../output.js';
+
+const STATE_LABEL: Record<string, string> = {
+  unchanged: 'unchanged',
+  modified: 'modified',
+  missingWorkspace: 'missing from workspace',
+  missingCache: 'missing from cache',
+};
+
+export function registerArtifactCommands(program: Command, ctx: CliContext): void {
+  program
+    .command('init')
+    .description('set up cairn in the current git repository (idempotent)')
+    .addHelpText('after', '\nExamples:\n  $ git init && cairn init\n  $ cairn -C path/to/repo init')
+    .action(async () => {
+      const result = await init(ctx.cwd());
+      ctx.out.line(result.created ? `initialised cairn in ${result.root}` : `cairn is already initialised in ${result.root}`);
+      ctx.out.line(`cache: ${result.cacheDir}`);
+    });
+
+  program
+    .command('add')
+    .description('hash files or folders into the cache, write their .cairn pointers, ignore them in git and stage the pointers')
+    .argument('<path...>', 'files or folders to track')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExamples:\n  $ cairn add data/train.parquet\n  $ cairn add data/images models/model.bin')
+    .action(async (paths: string[], opts: { json?: boolean }) => {
+      ctx.useJson(opts);
+      const repo = await ctx.repo();
+      const added = await addArtifacts(repo, { cwd: ctx.cwd(), paths, progress: ctx.progress() });
+      ctx.out.result({ added }, () => {
+        for (const a of added) {
+          const what = a.kind === 'dir' ? `${a.files} files, ${formatBytes(a.size)}` : formatBytes(a.size);
+          ctx.out.line(`${a.changed ? 'added' : 'unchanged'} ${a.path} (${what}, ${shortHash(a.hash)}) -> ${a.pointer}`);
+        }
+      });
+    });
+
+  program
+    .command('status')
+    .description('show each artifact: unchanged, modified, missing from workspace, missing from cache')
+    .argument('[path...]', 'artifacts or folders to report (default: all)')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExamples:\n  $ cairn status\n  $ cairn status data --json')
+    .action(async (paths: string[], opts: { json?: boolean }) => {
+      ctx.useJson(opts);
+      const repo = await ctx.repo();
+      const artifacts = await status(repo, { cwd: ctx.cwd(), paths, progress: ctx.progress() });
+      ctx.out.result({ artifacts }, () => {
+        if (artifacts.length === 0) return ctx.out.line('no artifacts tracked yet (cairn add <path>)');
+        const changed = artifacts.filter((a) => a.state !== 'unchanged');
+        if (changed.length === 0) return ctx.out.line(`all ${artifacts.length} artifact(s) up to date`);
+        ctx.out.line(
+          table(changed.map((a) => [`${STATE_LABEL[a.state]}:`, a.path + (a.note ? `  (${a.note})` : '')]), '  '),
+        );
+        ctx.out.line(`${artifacts.length - changed.length} of ${artifacts.length} artifact(s) up to date`);
+      });
+    });
+
+  program
+    .command('checkout')
+    .description('make the workspace match the pointers (never discards uncached content without --force)')
+    .argument('[path...]', 'artifacts or folders to check out (default: all)')
+    .option('-f, --force', 'overwrite or delete workspace content even when the cache has no copy of it')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExamples:\n  $ cairn checkout\n  $ cairn checkout data/train.parquet --force')
+    .action(async (paths: string[], opts: { force?: boolean; json?: boolean }) => {
+      ctx.useJson(opts);
+      const repo = await ctx.repo();
+      const result = await checkout(repo, { cwd: ctx.cwd(), paths, force: opts.force, progress: ctx.progress() });
+      ctx.out.result(result, () => {
+        ctx.out.line(
+          `checked out ${result.written.length} file(s), removed ${result.removed.length}, ${result.unchanged.length} artifact(s) already up to date`,
+        );
+      });
+    });
+
+  program
+    .command('untrack')
+    .description('stop tracking an artifact: remove its pointer and .gitignore line, keep the file')
+    .argument('<path>', 'the artifact (file or folder)')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExamples:\n  $ cairn untrack data/old.csv')
+    .action(async (p: string, opts: { json?: boolean }) => {
+      ctx.useJson(opts);
+      const repo = await ctx.repo();
+      const result = await untrack(repo, { cwd: ctx.cwd(), path: p });
+      ctx.out.result(result, () => ctx.out.line(`untracked ${result.path} (removed ${result.pointer}; the file stays)`));
+    });
+
+  program
+    .command('verify')
+    .description('rehash every cached object and check that every pointer\'s objects are present')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExamples:\n  $ cairn verify')
+    .action(async (opts: { json?: boolean }) => {
+      ctx.useJson(opts);
+      const repo = await ctx.repo();
+      const result = await verify(repo, { progress: ctx.progress() });
+      ctx.out.result(result, () => {
+        ctx.out.line(`checked ${result.checked} object(s)`);
+        for (const c of result.corrupt) ctx.out.line(`  corrupt: ${c.hash} (${c.file})`);
+        for (const m of result.missing) ctx.out.line(`  missing: ${m.hash} (needed by ${m.usedBy})`);
+        for (const p of result.invalidPointers) ctx.out.line(`  invalid pointer: ${p.message}`);
+        if (result.ok) ctx.out.line('no problems found');
+      });
+      if (!result.ok) throw verifyFailure(result);
+    });
+}

@@ -1,0 +1,55 @@
+/**
+ * What every command action needs: the folder it runs in (-C), the opened
+ * repository, the output and a progress reporter.
+ */
+import path from 'node:path';
+import type { Command } from 'commander';
+import { openRepo, type Repo } from '../repo/repo.js';
+import type { Progress } from '../progress.js';
+import { Output } from './output.js';
+import { terminalProgress } from './progress.js';
+
+export class CliContext {
+  readonly out = new Output();
+  private program: Command | null = null;
+
+  attach(program: Command): void {
+    this.program = program;
+  }
+
+  /** The working folder: -C <dir> resolved against the process's cwd. */
+  cwd(): string {
+    const dir = this.program?.opts<{ C?: string }>().C;
+    return dir ? path.resolve(process.cwd(), dir) : process.cwd();
+  }
+
+  /** Open the repository of the working folder. */
+  repo(options: { requireInit?: boolean } = {}): Promise<Repo> {
+    return openRepo(this.cwd(), options);
+  }
+
+  /** Turn on JSON output when the command was given --json. */
+  useJson(opts: { json?: boolean }): void {
+    this.out.json = Boolean(opts.json);
+  }
+
+  progress(): Progress {
+    return this.out.json ? terminalProgress(process.stderr) : terminalProgress(process.stderr);
+  }
+}
+
+/** Collect a repeatable option into an array. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** Parse a positive integer option. */
+export function positiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) {
+      throw Object.assign(new Error(`${name} must be a positive integer, got '${value}'`), { code: 'commander.invalidArgument' });
+    }
+    return n;
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * Everything the CLI prints goes through here: human text, or JSON with
+ * --json. Nothing else in cairn writes to stdout or stderr.
+ */
+export class Output {
+  json = false;
+
+  constructor(
+    private readonly stdout: NodeJS.WritableStream = process.stdout,
+    private readonly stderr: NodeJS.WritableStream = process.stderr,
+  ) {}
+
+  /** A line for people (suppressed in --json mode). */
+  line(text = ''): void {
+    if (!this.json) this.stdout.write(text + '\n');
+  }
+
+  /** The machine-readable result (only in --json mode). */
+  data(value: unknown): void {
+    if (this.json) this.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  }
+
+  /** Print `value` as JSON in --json mode, else run `human`. */
+  result(value: unknown, human: () => void): void {
+    if (this.json) this.data(value);
+    else human();
+  }
+
+  /** A warning or note on stderr. */
+  note(text: string): void {
+    this.stderr.write(text + '\n');
+  }
+
+  /** Raw bytes to stdout (for `explore get -o -`). */
+  raw(data: Uint8Array | string): void {
+    this.stdout.write(data);
+  }
+}
+
+/** 1536 → "1.5 KiB". */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${n} B` : `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
+}
+
+/** First 12 hex digits of a sha256: hash, for people. */
+export function shortHash(hash: string): string {
+  return hash.replace(/^sha256:/, '').slice(0, 12);
+}
+
+/** Left-aligned columns. */
+export function table(rows: string[][], indent = ''): string {
+  if (rows.length === 0) return '';
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows
+    .map((r) => indent + r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd())
+    .join('\n');
+}

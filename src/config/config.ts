@@ -1,0 +1,152 @@
+/**
+ * Configuration (DESIGN §2): defaults < `.cairn/config.json` (committed) <
+ * `.cairn/config.local.json` (ignored; credentials, cache dir) < `CAIRN_*`
+ * environment < flags (applied by each command).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { CairnError, UsageError } from '../errors.js';
+import { writeFileAtomic } from '../durable/atomicWrite.js';
+import { LINK_TYPES, type LinkType } from '../store/cache.js';
+
+export interface RemoteConfig {
+  url: string;
+  /** S3: custom endpoint (MinIO, s3rver...). */
+  endpoint?: string;
+  region?: string;
+  forcePathStyle?: boolean;
+  /** S3: named profile from ~/.aws (credentials stay out of the repo). */
+  profile?: string;
+  /** S3 credentials: only ever read from config.local.json or the environment. */
+  accessKeyId?: string;
+  secretAccessKey?: string;
+}
+
+export interface CairnConfig {
+  cache: { dir?: string; link: LinkType };
+  remotes: Record<string, RemoteConfig>;
+  /** Name of the default remote. */
+  remote?: string;
+  versions: { prefix: string };
+  metrics: { primary?: string; minimize: boolean };
+  results: { versionColumns: string[]; db?: string; table?: string };
+  merge: { strategy: 'merge' | 'rebase'; id?: string[]; key: string[]; tables?: string[] };
+  models: { production: string };
+  transfer: { jobs: number };
+}
+
+export const CONFIG_DIR = '.cairn';
+export const CONFIG_FILE = 'config.json';
+export const LOCAL_CONFIG_FILE = 'config.local.json';
+
+export function defaultConfig(): CairnConfig {
+  return {
+    cache: { link: 'copy' },
+    remotes: {},
+    versions: { prefix: 'e' },
+    metrics: { minimize: false },
+    results: { versionColumns: ['version', 'experiment_version'] },
+    merge: { strategy: 'merge', key: ['version'] },
+    models: { production: 'model.bin' },
+    transfer: { jobs: 8 },
+  };
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return !!v && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Deep-merge plain objects (arrays and scalars replace). */
+function mergeInto(base: Json, over: Json): Json {
+  const out: Json = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    if (k === '__proto__' || k === 'constructor' || k === 'prototype') continue;
+    out[k] = isObject(v) && isObject(out[k]) ? mergeInto(out[k] as Json, v) : v;
+  }
+  return out;
+}
+
+/** Read a JSON config file; missing → {}, malformed → a clear error. */
+export function readConfigFile(file: string): Json {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw err;
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    if (!isObject(value)) throw new Error('not an object');
+    return value;
+  } catch {
+    throw new CairnError(`cannot read ${file}: it is not a JSON object`, {
+      hint: `fix the JSON by hand, or restore it with git checkout -- ${path.basename(file)}`,
+    });
+  }
+}
+
+/** The `CAIRN_*` variables that map onto config keys. */
+function fromEnvironment(env: NodeJS.ProcessEnv): Json {
+  const out: Json = {};
+  const set = (keys: string[], value: unknown): void => {
+    let node = out;
+    for (const k of keys.slice(0, -1)) node = (node[k] ??= {}) as Json;
+    node[keys[keys.length - 1]!] = value;
+  };
+  if (env.CAIRN_CACHE_DIR) set(['cache', 'dir'], env.CAIRN_CACHE_DIR);
+  if (env.CAIRN_CACHE_LINK) set(['cache', 'link'], env.CAIRN_CACHE_LINK);
+  if (env.CAIRN_REMOTE) set(['remote'], env.CAIRN_REMOTE);
+  if (env.CAIRN_VERSIONS_PREFIX !== undefined) set(['versions', 'prefix'], env.CAIRN_VERSIONS_PREFIX);
+  if (env.CAIRN_METRICS_PRIMARY) set(['metrics', 'primary'], env.CAIRN_METRICS_PRIMARY);
+  if (env.CAIRN_TRANSFER_JOBS) set(['transfer', 'jobs'], Number(env.CAIRN_TRANSFER_JOBS));
+  return out;
+}
+
+function checkConfig(cfg: CairnConfig, where: string): CairnConfig {
+  const bad = (what: string): UsageError =>
+    new UsageError(`invalid configuration (${where}): ${what}`, { hint: 'fix .cairn/config.json or the CAIRN_* variable' });
+  if (!LINK_TYPES.includes(cfg.cache.link)) throw bad(`cache.link must be one of ${LINK_TYPES.join(', ')}`);
+  if (typeof cfg.versions.prefix !== 'string' || !/^[A-Za-z0-9._-]*$/.test(cfg.versions.prefix)) {
+    throw bad('versions.prefix may only hold letters, digits, ".", "_" and "-"');
+  }
+  if (cfg.merge.strategy !== 'merge' && cfg.merge.strategy !== 'rebase') throw bad('merge.strategy must be merge or rebase');
+  if (!Number.isInteger(cfg.transfer.jobs) || cfg.transfer.jobs < 1 || cfg.transfer.jobs > 256) {
+    throw bad('transfer.jobs must be an integer from 1 to 256');
+  }
+  if (!isObject(cfg.remotes)) throw bad('remotes must be an object');
+  return cfg;
+}
+
+/** Where the committed and the local config files of a worktree live. */
+export function configPaths(root: string): { repo: string; local: string } {
+  return { repo: path.join(root, CONFIG_DIR, CONFIG_FILE), local: path.join(root, CONFIG_DIR, LOCAL_CONFIG_FILE) };
+}
+
+/**
+ * Load the effective config for a worktree. `mainRoot` is the main worktree:
+ * a linked worktree without its own config.local.json uses the main one's,
+ * so credentials need no setup per worktree.
+ */
+export function loadConfig(root: string, mainRoot: string | null, env: NodeJS.ProcessEnv = process.env): CairnConfig {
+  const paths = configPaths(root);
+  let local = readConfigFile(paths.local);
+  if (Object.keys(local).length === 0 && mainRoot && mainRoot !== root) {
+    local = readConfigFile(configPaths(mainRoot).local);
+  }
+  const merged = [readConfigFile(paths.repo), local, fromEnvironment(env)].reduce(
+    (acc, layer) => mergeInto(acc, layer),
+    defaultConfig() as unknown as Json,
+  );
+  return checkConfig(merged as unknown as CairnConfig, paths.repo);
+}
+
+/** Change one config file (committed or local) through a function, atomically. */
+export function updateConfigFile(file: string, change: (cfg: Json) => Json): Json {
+  const next = change(readConfigFile(file));
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  writeFileAtomic(file, JSON.stringify(next, null, 2) + '\n');
+  return next;
+}

@@ -1,0 +1,74 @@
+/**
+ * Durable file replacement (DESIGN §6): write to a temp name in the same
+ * folder, flush, rename into place, flush the folder. A kill at any moment
+ * leaves either the old file or the new one, never a mix.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+/** The marker in every temp name cairn creates, so stale ones can be recognised. */
+export const TEMP_MARKER = '.cairn-tmp-';
+
+/** A fresh temp path beside `target` (same folder, so rename is atomic). */
+export function tempPathBeside(target: string): string {
+  const dir = path.dirname(target);
+  return path.join(dir, `.${path.basename(target)}${TEMP_MARKER}${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+/** True for names made by tempPathBeside (or cache temp files). */
+export function isTempName(name: string): boolean {
+  return name.includes(TEMP_MARKER);
+}
+
+/** fsync a directory so a rename inside it survives a crash. */
+export function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch (err) {
+    // Some filesystems refuse fsync on directories; the rename is still atomic.
+    if ((err as NodeJS.ErrnoException).code !== 'EINVAL' && (err as NodeJS.ErrnoException).code !== 'EISDIR') throw err;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+export interface AtomicWriteOptions {
+  mode?: number;
+  /** Skip the fsyncs (for files that can be rebuilt, such as workspace copies). */
+  durable?: boolean;
+}
+
+/** Replace `target` with `data` atomically. */
+export function writeFileAtomic(target: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): void {
+  const durable = options.durable ?? true;
+  const tmp = tempPathBeside(target);
+  const fd = fs.openSync(tmp, 'wx', options.mode ?? 0o644);
+  try {
+    try {
+      fs.writeFileSync(fd, data);
+      if (durable) fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, target);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+  if (durable) fsyncDir(path.dirname(target));
+}
+
+/** Move an already-written temp file into place, durably. */
+export function publishFile(tmp: string, target: string): void {
+  const fd = fs.openSync(tmp, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, target);
+  fsyncDir(path.dirname(target));
+}

@@ -1,0 +1,156 @@
+/**
+ * The one adapter over the git CLI. Everything cairn asks of git goes through
+ * `git()` (or the small typed helpers below), with an explicit `cwd`.
+ * node:child_process is used directly: it is what the hot paths can afford.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { CairnError, NotARepoError, NotFoundError } from '../errors.js';
+
+export interface GitOptions {
+  cwd: string;
+  /** Bytes written to git's stdin. */
+  input?: string | Buffer;
+  /** Extra environment variables. */
+  env?: NodeJS.ProcessEnv;
+  /** Exit codes that are not failures (default: only 0). */
+  okCodes?: number[];
+}
+
+export interface GitResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+/** Thrown when git exits with a code the caller did not expect. */
+export class GitError extends CairnError {
+  override readonly code: string = 'E_GIT';
+  constructor(args: string[], result: GitResult) {
+    const detail = result.stderr.trim() || result.stdout.trim() || `exit code ${result.exitCode}`;
+    super(`git ${args.join(' ')} failed: ${detail}`, {
+      hint: 'see git\'s message above; fix the repository state and retry',
+      data: { args, exitCode: result.exitCode, stderr: result.stderr },
+    });
+  }
+}
+
+const MAX_BUFFER = 1024 * 1024 * 512;
+
+/** Run git and return its output; rejects with GitError on an unexpected exit code. */
+export function git(args: string[], options: GitOptions): Promise<GitResult> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      'git',
+      args,
+      {
+        cwd: options.cwd,
+        env: options.env ? { ...process.env, ...options.env } : process.env,
+        maxBuffer: MAX_BUFFER,
+        encoding: 'utf8',
+      },
+      (error, stdout, stderr) => {
+        const exitCode = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        if (error && typeof error.code === 'string') {
+          reject(spawnFailure(error, options.cwd));
+          return;
+        }
+        const result = { stdout, stderr, exitCode };
+        if (exitCode === 0 || options.okCodes?.includes(exitCode)) resolve(result);
+        else reject(new GitError(args, result));
+      },
+    );
+    if (options.input !== undefined) child.stdin?.end(options.input);
+  });
+}
+
+function spawnFailure(error: Error, cwd: string): CairnError {
+  if (!existsSync(cwd)) return new NotFoundError(`no such directory: ${cwd}`, { hint: 'check the path given with -C', cause: error });
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+    return new NotFoundError('git is not installed or not on PATH', { hint: 'install git 2.31 or newer', cause: error });
+  }
+  return new CairnError(`could not run git: ${error.message}`, { cause: error });
+}
+
+/** Run git and return stdout as raw bytes (for blobs). */
+export function gitBytes(args: string[], options: GitOptions): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, {
+      cwd: options.cwd,
+      env: options.env ? { ...process.env, ...options.env } : process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const chunks: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', (err) => reject(spawnFailure(err, options.cwd)));
+    child.on('close', (code) => {
+      if (code === 0) resolve(Buffer.concat(chunks));
+      else reject(new GitError(args, { stdout: '', stderr, exitCode: code ?? -1 }));
+    });
+  });
+}
+
+/** Where a worktree lives: its top level, its own git dir, and the repo's common dir. */
+export interface RepoPaths {
+  root: string;
+  gitDir: string;
+  commonDir: string;
+}
+
+/** Locate the repository containing `cwd`; throws NotARepoError outside one. */
+export async function repoPaths(cwd: string): Promise<RepoPaths> {
+  let result: GitResult;
+  try {
+    result = await git(
+      ['rev-parse', '--path-format=absolute', '--show-toplevel', '--git-dir', '--git-common-dir'],
+      { cwd },
+    );
+  } catch (err) {
+    if (err instanceof GitError && /not a git repository/i.test(String(err.data.stderr))) {
+      throw new NotARepoError(`not a git repository: ${cwd}`, {
+        hint: 'run cairn inside a git work tree (git init first), or pass -C <dir>',
+      });
+    }
+    throw err;
+  }
+  const [root, gitDir, commonDir] = result.stdout.trimEnd().split('\n');
+  if (!root || !gitDir || !commonDir) {
+    throw new NotARepoError(`not inside a git work tree: ${cwd}`, {
+      hint: 'cairn needs a work tree; a bare repository has none',
+    });
+  }
+  return { root: path.resolve(root), gitDir: path.resolve(gitDir), commonDir: path.resolve(commonDir) };
+}
+
+/** NUL-separated output split into records, without the trailing empty one. */
+export function splitNul(text: string): string[] {
+  const parts = text.split('\0');
+  if (parts.length && parts[parts.length - 1] === '') parts.pop();
+  return parts;
+}
+
+/** Stage paths (relative to `cwd` or absolute). */
+export async function gitAdd(cwd: string, paths: string[]): Promise<void> {
+  if (paths.length === 0) return;
+  await git(['add', '--', ...paths], { cwd });
+}
+
+/** Files git tracks, matching the pathspecs, relative to the worktree root. */
+export async function lsFiles(cwd: string, pathspecs: string[], options: { others?: boolean } = {}): Promise<string[]> {
+  const args = ['ls-files', '-z', '--full-name', '--cached'];
+  if (options.others) args.push('--others', '--exclude-standard');
+  const { stdout } = await git([...args, '--', ...pathspecs], { cwd });
+  return [...new Set(splitNul(stdout))];
+}
+
+/** Resolve a revision to a commit id, or null when it does not exist. */
+export async function resolveCommit(cwd: string, rev: string): Promise<string | null> {
+  const { stdout, exitCode } = await git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`], {
+    cwd,
+    okCodes: [1, 128],
+  });
+  return exitCode === 0 ? stdout.trim() : null;
+}

@@ -1,0 +1,32 @@
+/**
+ * cairn's library API: everything the CLI uses, and nothing more.
+ *
+ * @example
+ * import { openRepo, addArtifacts, status } from 'cairn';
+ * const repo = await openRepo(process.cwd());
+ * await addArtifacts(repo, { cwd: process.cwd(), paths: ['data/train.parquet'] });
+ * for (const a of await status(repo, { cwd: process.cwd() })) console.log(a.path, a.state);
+ */
+export * from './errors.js';
+export type { Progress } from './progress.js';
+export { silentProgress } from './progress.js';
+
+// Repository and configuration
+export { openRepo, type Repo, type OpenRepoOptions } from './repo/repo.js';
+export { loadConfig, defaultConfig, type CairnConfig, type RemoteConfig } from './config/config.js';
+
+// The object store and its formats
+export { Cache, type LinkType, type StoredObject } from './store/cache.js';
+export { hashBytes, isHash } from './store/hash.js';
+export { parsePointer, renderPointer, type Pointer, type FilePointer, type DirPointer } from './store/pointer.js';
+export { parseManifest, renderManifest, type ManifestEntry } from './store/manifest.js';
+
+// Artifacts in the workspace
+export { init, type InitResult } from './artifacts/init.js';
+export { addArtifacts, type AddOptions, type AddedArtifact } from './artifacts/add.js';
+export { status, type StatusOptions } from './artifacts/status.js';
+export type { ArtifactStatus } from './artifacts/inspect.js';
+export type { ArtifactState } from './artifacts/state.js';
+export { checkout, type CheckoutOptions, type CheckoutResult } from './artifacts/checkout.js';
+export { untrack, type UntrackOptions, type UntrackResult } from './artifacts/untrack.js';
+export { verify, verifyFailure, type VerifyResult } from './artifacts/verify.js';

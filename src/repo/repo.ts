@@ -1,0 +1,108 @@
+/**
+ * The repository context every command starts from: where the worktree and
+ * its git dirs are, the effective configuration, and the shared cache.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { NotARepoError, UnsafeError } from '../errors.js';
+import { repoPaths, type RepoPaths } from '../git/git.js';
+import { CONFIG_DIR, CONFIG_FILE, loadConfig, type CairnConfig } from '../config/config.js';
+import { Cache } from '../store/cache.js';
+
+export interface Repo extends RepoPaths {
+  /** The main worktree's root (equal to `root` there), or null for unusual layouts. */
+  mainRoot: string | null;
+  config: CairnConfig;
+  cache: Cache;
+  /** Per-worktree state (stat cache), under the worktree's own git dir. */
+  stateDir: string;
+}
+
+export interface OpenRepoOptions {
+  /** Fail unless `cairn init` has run (default true). */
+  requireInit?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Where the cache lives by default: shared by all worktrees through the common dir. */
+export function defaultCacheDir(commonDir: string): string {
+  return path.join(commonDir, 'cairn', 'cache');
+}
+
+/** The main worktree of a repo whose common dir is `<main>/.git`. */
+export function mainRootOf(commonDir: string): string | null {
+  return path.basename(commonDir) === '.git' ? path.dirname(commonDir) : null;
+}
+
+export function isInitialized(root: string): boolean {
+  return fs.existsSync(path.join(root, CONFIG_DIR, CONFIG_FILE));
+}
+
+/** Open the repository that contains `cwd`. */
+export async function openRepo(cwd: string, options: OpenRepoOptions = {}): Promise<Repo> {
+  const paths = await repoPaths(cwd);
+  if ((options.requireInit ?? true) && !isInitialized(paths.root)) {
+    throw new NotARepoError(`cairn is not initialised in ${paths.root}`, {
+      hint: 'run cairn init (and commit .cairn/) first',
+    });
+  }
+  const mainRoot = mainRootOf(paths.commonDir);
+  const config = loadConfig(paths.root, mainRoot, options.env ?? process.env);
+  const cacheDir = config.cache.dir ? path.resolve(paths.root, config.cache.dir) : defaultCacheDir(paths.commonDir);
+  return {
+    ...paths,
+    mainRoot,
+    config,
+    cache: new Cache(cacheDir),
+    stateDir: path.join(paths.gitDir, 'cairn'),
+  };
+}
+
+/** `rel` with POSIX separators. */
+export function toPosix(rel: string): string {
+  return path.sep === '/' ? rel : rel.split(path.sep).join('/');
+}
+
+/** True when a path relative to some folder leads out of it. */
+export function escapes(rel: string): boolean {
+  return rel === '..' || rel.startsWith('..' + path.sep) || path.isAbsolute(rel);
+}
+
+/**
+ * Resolve a user-given path (relative to `cwd`) to a path relative to the
+ * worktree root, refusing anything outside the worktree or inside `.git`.
+ */
+export function repoRelative(repo: Pick<Repo, 'root'>, cwd: string, userPath: string): string {
+  const abs = path.resolve(cwd, userPath);
+  const rel = path.relative(repo.root, abs);
+  if (rel === '') return '';
+  if (escapes(rel)) {
+    throw new UnsafeError(`path ${userPath} is outside the repository ${repo.root}`, {
+      hint: 'cairn only tracks files inside the current git work tree',
+      data: { path: userPath },
+    });
+  }
+  const posix = toPosix(rel);
+  if (posix === '.git' || posix.startsWith('.git/') || posix === CONFIG_DIR || posix.startsWith(CONFIG_DIR + '/')) {
+    throw new UnsafeError(`path ${userPath} is inside ${posix.split('/')[0]}/, which cairn does not track`, {
+      hint: 'choose a file or folder of your project',
+    });
+  }
+  // A symlinked parent folder could lead outside the worktree.
+  const parent = path.dirname(abs);
+  let real: string;
+  try {
+    real = fs.realpathSync(parent);
+  } catch {
+    return posix;
+  }
+  const realRoot = fs.realpathSync(repo.root);
+  const realRel = path.relative(realRoot, real);
+  if (escapes(realRel)) {
+    throw new UnsafeError(`path ${userPath} leads outside the repository through a symlink`, {
+      hint: 'cairn only tracks files inside the current git work tree',
+      data: { path: userPath },
+    });
+  }
+  return posix;
+}

@@ -1,0 +1,395 @@
+/**
+ * The content-addressed object store: `objects/<h[0:2]>/<h[2:]>`, read-only
+ * files named by the SHA-256 of their bytes. Objects are written to `tmp/`,
+ * flushed, verified, and only then renamed to their final name; writing the
+ * same object twice (from two worktrees at once) is a harmless rename.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import { IntegrityError, NotFoundError } from '../errors.js';
+import { fsyncDir, TEMP_MARKER } from '../durable/atomicWrite.js';
+import { CHUNK_SIZE, HASH_PREFIX, hashBytes, hashFile, hashHex } from './hash.js';
+
+/** How workspace files relate to cache objects (DESIGN §6). */
+export type LinkType = 'copy' | 'reflink' | 'hardlink' | 'symlink';
+export const LINK_TYPES: readonly LinkType[] = ['copy', 'reflink', 'hardlink', 'symlink'];
+
+export interface StoredObject {
+  hash: string;
+  size: number;
+}
+
+export type ObjectCheck = 'ok' | 'missing' | 'corrupt';
+
+/** Files at or below this size are read and written in one call. */
+export const SMALL_FILE = CHUNK_SIZE;
+/** Above this many objects, one filesystem-wide flush beats an fsync per file. */
+const BATCH_SYNCFS_THRESHOLD = 16;
+
+export class Cache {
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = path.resolve(dir);
+  }
+
+  get objectsDir(): string {
+    return path.join(this.dir, 'objects');
+  }
+
+  get tmpDir(): string {
+    return path.join(this.dir, 'tmp');
+  }
+
+  get locksDir(): string {
+    return path.join(this.dir, 'locks');
+  }
+
+  objectPath(hash: string): string {
+    const hex = hashHex(hash);
+    return path.join(this.objectsDir, hex.slice(0, 2), hex.slice(2));
+  }
+
+  has(hash: string): boolean {
+    return fs.existsSync(this.objectPath(hash));
+  }
+
+  /** A fresh temp file name in `tmp/`, recognisable by pid so gc can clear stale ones. */
+  tempPath(): string {
+    fs.mkdirSync(this.tmpDir, { recursive: true });
+    return path.join(this.tmpDir, `${TEMP_MARKER}${process.pid}-${randomBytes(6).toString('hex')}`);
+  }
+
+  /** Move a flushed, verified temp file to its final object name. */
+  private publish(tmp: string, hash: string): void {
+    const final = this.objectPath(hash);
+    fs.mkdirSync(path.dirname(final), { recursive: true });
+    fs.renameSync(tmp, final);
+    fsyncDir(path.dirname(final));
+  }
+
+  /**
+   * Store a file of any size, hashing it while it is copied into the cache
+   * (one read pass). With `expected`, bytes that do not match are refused.
+   */
+  async storeFile(src: string, options: { expected?: string; onBytes?: (n: number) => void } = {}): Promise<StoredObject> {
+    const tmp = this.tempPath();
+    const h = createHash('sha256');
+    let size = 0;
+    const hasher = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        h.update(chunk);
+        size += chunk.length;
+        options.onBytes?.(chunk.length);
+        done(null, chunk);
+      },
+    });
+    const fd = fs.openSync(tmp, 'wx', 0o444);
+    try {
+      await pipeline(
+        fs.createReadStream(src, { highWaterMark: CHUNK_SIZE }),
+        hasher,
+        fs.createWriteStream('', { fd, autoClose: false, highWaterMark: CHUNK_SIZE }),
+      );
+      fs.fsyncSync(fd);
+    } catch (err) {
+      fs.closeSync(fd);
+      fs.rmSync(tmp, { force: true });
+      throw err;
+    }
+    fs.closeSync(fd);
+    const hash = HASH_PREFIX + h.digest('hex');
+    return this.finishTemp(tmp, hash, size, options.expected);
+  }
+
+  /** Store bytes already in memory (manifests, small files). Durable. */
+  storeBytes(data: Uint8Array, expected?: string): StoredObject {
+    const hash = hashBytes(data);
+    if (expected && expected !== hash) throw mismatch(expected, hash);
+    if (this.has(hash)) return { hash, size: data.length };
+    const tmp = this.tempPath();
+    const fd = fs.openSync(tmp, 'wx', 0o444);
+    try {
+      fs.writeFileSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    this.publish(tmp, hash);
+    return { hash, size: data.length };
+  }
+
+  /**
+   * Take a workspace file into the cache without copying its bytes: hard-link
+   * it (or move it, for symlink mode) into `tmp/`, make it read-only, hash it
+   * there, publish it. The workspace then holds a link to the object.
+   * Falls back to a copy across filesystems.
+   */
+  async adoptFile(src: string, link: 'hardlink' | 'symlink', onBytes?: (n: number) => void): Promise<StoredObject> {
+    const tmp = this.tempPath();
+    try {
+      if (link === 'hardlink') fs.linkSync(src, tmp);
+      else fs.renameSync(src, tmp);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EXDEV' || (err as NodeJS.ErrnoException).code === 'EPERM') {
+        return this.storeFile(src, { onBytes });
+      }
+      throw err;
+    }
+    fs.chmodSync(tmp, 0o444);
+    const { hash, size } = await hashFile(tmp, onBytes);
+    const fd = fs.openSync(tmp, 'r');
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    const final = this.objectPath(hash);
+    if (fs.existsSync(final)) {
+      fs.rmSync(tmp, { force: true });
+    } else {
+      this.publish(tmp, hash);
+    }
+    // Point the workspace at the (possibly pre-existing) object.
+    await linkInto(final, src, link);
+    return { hash, size };
+  }
+
+  private finishTemp(tmp: string, hash: string, size: number, expected?: string): StoredObject {
+    if (expected && expected !== hash) {
+      fs.rmSync(tmp, { force: true });
+      throw mismatch(expected, hash);
+    }
+    this.publish(tmp, hash);
+    return { hash, size };
+  }
+
+  /** Start a batch of small-object writes that share one flush. */
+  batch(): ObjectBatch {
+    return new ObjectBatch(this);
+  }
+
+  /** Read an object's bytes, verifying them against its name. */
+  readObject(hash: string): Buffer {
+    let data: Buffer;
+    try {
+      data = fs.readFileSync(this.objectPath(hash));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw missingObject(hash);
+      throw err;
+    }
+    const actual = hashBytes(data);
+    if (actual !== hash) throw corruptObject(hash, actual, this.objectPath(hash));
+    return data;
+  }
+
+  /** Rehash one object. */
+  async checkObject(hash: string): Promise<ObjectCheck> {
+    const file = this.objectPath(hash);
+    try {
+      const st = fs.statSync(file);
+      const actual = st.size <= SMALL_FILE ? hashBytes(fs.readFileSync(file)) : (await hashFile(file)).hash;
+      return actual === hash ? 'ok' : 'corrupt';
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+      throw err;
+    }
+  }
+
+  /** Every object name in the cache (hashes), by walking `objects/`. */
+  listObjects(): string[] {
+    return listObjectHashes(this.objectsDir);
+  }
+
+  /**
+   * Put a verified copy (or link) of an object at `dest`, through a temp file
+   * beside it, so `dest` is never half-written. Refuses bytes that do not
+   * match the object's name.
+   */
+  async materialize(hash: string, dest: string, options: MaterializeOptions): Promise<void> {
+    const obj = this.objectPath(hash);
+    const tmp = path.join(path.dirname(dest), `.${path.basename(dest)}${TEMP_MARKER}${process.pid}-${randomBytes(4).toString('hex')}`);
+    const mode = options.executable ? 0o755 : 0o644;
+    const link = options.executable && options.link === 'hardlink' ? 'copy' : options.link;
+    try {
+      if (link === 'copy' || link === 'reflink') {
+        await copyVerified(obj, tmp, hash, mode);
+      } else {
+        const { hash: actual } = await hashFile(obj).catch((err) => {
+          throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? missingObject(hash) : err;
+        });
+        if (actual !== hash) throw corruptObject(hash, actual, obj);
+        if (link === 'hardlink') fs.linkSync(obj, tmp);
+        else fs.symlinkSync(obj, tmp);
+      }
+      fs.renameSync(tmp, dest);
+    } catch (err) {
+      fs.rmSync(tmp, { force: true });
+      throw err;
+    }
+  }
+}
+
+export interface MaterializeOptions {
+  link: LinkType;
+  executable?: boolean;
+}
+
+/**
+ * Small objects written together: each goes to a temp file, then one flush
+ * covers them all before any is renamed to its final name.
+ */
+export class ObjectBatch {
+  private pending: { tmp: string; hash: string }[] = [];
+  private seen = new Set<string>();
+
+  constructor(private readonly cache: Cache) {}
+
+  /** Stage bytes; returns their hash. Objects already cached cost one stat. */
+  add(data: Uint8Array, expected?: string): StoredObject {
+    const hash = hashBytes(data);
+    if (expected && expected !== hash) throw mismatch(expected, hash);
+    if (!this.seen.has(hash) && !this.cache.has(hash)) {
+      const tmp = this.cache.tempPath();
+      fs.writeFileSync(tmp, data, { mode: 0o444, flag: 'wx' });
+      this.pending.push({ tmp, hash });
+    }
+    this.seen.add(hash);
+    return { hash, size: data.length };
+  }
+
+  get size(): number {
+    return this.pending.length;
+  }
+
+  /** Flush every staged object, then publish them all. */
+  commit(): void {
+    if (this.pending.length === 0) return;
+    flushAll(this.cache.tmpDir, this.pending.map((p) => p.tmp));
+    const dirs = new Set<string>();
+    for (const { tmp, hash } of this.pending) {
+      const final = this.cache.objectPath(hash);
+      const dir = path.dirname(final);
+      if (!dirs.has(dir)) {
+        fs.mkdirSync(dir, { recursive: true });
+        dirs.add(dir);
+      }
+      fs.renameSync(tmp, final);
+    }
+    if (this.pending.length > BATCH_SYNCFS_THRESHOLD) flushAll(this.cache.objectsDir, []);
+    else for (const dir of dirs) fsyncDir(dir);
+    this.pending = [];
+  }
+
+  /** Drop staged temp files (after an error). */
+  abort(): void {
+    for (const { tmp } of this.pending) fs.rmSync(tmp, { force: true });
+    this.pending = [];
+  }
+}
+
+/**
+ * Make written files durable. Many files: one syncfs(2) through coreutils
+ * `sync -f` (one call instead of thousands of fsyncs); few: fsync each.
+ */
+function flushAll(dirOnFs: string, files: string[]): void {
+  if (files.length === 0 || files.length > BATCH_SYNCFS_THRESHOLD) {
+    try {
+      execFileSync('sync', ['-f', dirOnFs], { stdio: 'ignore' });
+      return;
+    } catch {
+      /* no coreutils sync: fall through to one fsync per file */
+    }
+  }
+  for (const file of files) {
+    const fd = fs.openSync(file, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  if (files.length === 0) fsyncDir(dirOnFs);
+}
+
+/** Copy `src` to a new file `dest`, hashing on the way; refuse a mismatch. */
+async function copyVerified(src: string, dest: string, hash: string, mode: number): Promise<void> {
+  let size: number;
+  try {
+    size = fs.statSync(src).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw missingObject(hash);
+    throw err;
+  }
+  if (size <= SMALL_FILE) {
+    const data = fs.readFileSync(src);
+    const actual = hashBytes(data);
+    if (actual !== hash) throw corruptObject(hash, actual, src);
+    fs.writeFileSync(dest, data, { mode, flag: 'wx' });
+    fs.chmodSync(dest, mode);
+    return;
+  }
+  const h = createHash('sha256');
+  const hasher = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      h.update(chunk);
+      done(null, chunk);
+    },
+  });
+  await pipeline(
+    fs.createReadStream(src, { highWaterMark: CHUNK_SIZE }),
+    hasher,
+    fs.createWriteStream(dest, { flags: 'wx', mode, highWaterMark: CHUNK_SIZE }),
+  );
+  const actual = HASH_PREFIX + h.digest('hex');
+  if (actual !== hash) throw corruptObject(hash, actual, src);
+  fs.chmodSync(dest, mode);
+}
+
+/** Replace `dest` with a link to the object `obj`, atomically. */
+async function linkInto(obj: string, dest: string, link: 'hardlink' | 'symlink'): Promise<void> {
+  const tmp = path.join(path.dirname(dest), `.${path.basename(dest)}${TEMP_MARKER}${process.pid}-${randomBytes(4).toString('hex')}`);
+  if (link === 'hardlink') fs.linkSync(obj, tmp);
+  else fs.symlinkSync(obj, tmp);
+  fs.renameSync(tmp, dest);
+}
+
+export function listObjectHashes(objectsDir: string): string[] {
+  const hashes: string[] = [];
+  let prefixes: string[];
+  try {
+    prefixes = fs.readdirSync(objectsDir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  for (const prefix of prefixes.sort()) {
+    if (!/^[0-9a-f]{2}$/.test(prefix)) continue;
+    for (const rest of fs.readdirSync(path.join(objectsDir, prefix)).sort()) {
+      if (/^[0-9a-f]{62}$/.test(rest)) hashes.push(HASH_PREFIX + prefix + rest);
+    }
+  }
+  return hashes;
+}
+
+export function missingObject(hash: string): NotFoundError {
+  return new NotFoundError(`object ${hash} is not in the cache`, {
+    hint: 'fetch it from a remote (cairn pull), or re-add the file it came from',
+    data: { hash },
+  });
+}
+
+export function corruptObject(hash: string, actual: string, file: string): IntegrityError {
+  return new IntegrityError(`object ${hash} is corrupt: its bytes hash to ${actual}`, {
+    hint: `delete ${file} and fetch it again (cairn pull), or re-add the original file; cairn verify lists every damaged object`,
+    data: { hash, actual, file },
+  });
+}
+
+function mismatch(expected: string, actual: string): IntegrityError {
+  return new IntegrityError(`content hashes to ${actual}, expected ${expected}`, {
+    hint: 'the file changed while it was read, or its source is corrupt; retry',
+    data: { expected, actual },
+  });
+}

@@ -1,0 +1,122 @@
+/**
+ * Pointer files (`<path>.cairn`, DESIGN §2): parse, validate and render.
+ * Pure: no I/O. A pointer is untrusted input; anything odd is refused here,
+ * before any path it names is touched.
+ */
+import { IntegrityError, UnsafeError } from '../errors.js';
+import { isHash } from './hash.js';
+
+export const POINTER_SUFFIX = '.cairn';
+export const POINTER_VERSION = 1;
+/** Largest size a pointer may claim (1 PiB): beyond that it is corrupt, not data. */
+export const MAX_ARTIFACT_SIZE = 2 ** 50;
+
+export interface FilePointer {
+  cairn: 1;
+  kind: 'file';
+  path: string;
+  hash: string;
+  size: number;
+}
+
+export interface DirPointer {
+  cairn: 1;
+  kind: 'dir';
+  path: string;
+  hash: string;
+  files: number;
+  size: number;
+}
+
+export type Pointer = FilePointer | DirPointer;
+
+/** Render a pointer exactly as DESIGN §2 shows: fixed key order, 2-space indent, newline. */
+export function renderPointer(pointer: Pointer): string {
+  const ordered =
+    pointer.kind === 'file'
+      ? { cairn: POINTER_VERSION, kind: 'file', path: pointer.path, hash: pointer.hash, size: pointer.size }
+      : {
+          cairn: POINTER_VERSION,
+          kind: 'dir',
+          path: pointer.path,
+          hash: pointer.hash,
+          files: pointer.files,
+          size: pointer.size,
+        };
+  return JSON.stringify(ordered, null, 2) + '\n';
+}
+
+/**
+ * Check that a relative path stays where it is put: no absolute path, no
+ * `..`, no empty or `.` segment, no backslash, no NUL or control character.
+ * Returns a reason, or null when the path is safe.
+ */
+export function unsafePathReason(p: string): string | null {
+  if (typeof p !== 'string' || p.length === 0) return 'it is empty';
+  if (p.startsWith('/') || /^[A-Za-z]:/.test(p)) return 'it is absolute';
+  if (p.includes('\\')) return 'it contains a backslash';
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f]/.test(p)) return 'it contains a control character';
+  for (const segment of p.split('/')) {
+    if (segment === '..') return 'it climbs out with ..';
+    if (segment === '' || segment === '.') return 'it has an empty or "." segment';
+  }
+  return null;
+}
+
+/**
+ * Parse and validate a pointer file's text. `where` is the pointer's path
+ * (for messages); `expectedName` is the artifact name the pointer's file name
+ * implies (`data.csv` for `data.csv.cairn`).
+ */
+export function parsePointer(text: string, where: string, expectedName?: string): Pointer {
+  const fail = (why: string): IntegrityError =>
+    new IntegrityError(`invalid pointer ${where}: ${why}`, {
+      hint: `restore it from git (git checkout -- ${where}) or re-add the artifact with cairn add`,
+      data: { pointer: where },
+    });
+  if (text.charCodeAt(0) === 0xfeff) throw fail('it starts with a byte-order mark');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw fail('it is not JSON');
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw fail('it is not a JSON object');
+  const obj = raw as Record<string, unknown>;
+  if (obj.cairn !== POINTER_VERSION) throw fail(`unsupported format version ${JSON.stringify(obj.cairn)}`);
+  if (obj.kind !== 'file' && obj.kind !== 'dir') throw fail(`unknown kind ${JSON.stringify(obj.kind)}`);
+  if (typeof obj.path !== 'string') throw fail('"path" is missing');
+  const reason = unsafePathReason(obj.path);
+  if (reason) {
+    throw new UnsafeError(`refusing pointer ${where}: its path ${JSON.stringify(obj.path)} is unsafe (${reason})`, {
+      hint: 'a pointer names the artifact beside it; restore the pointer from git or re-add the artifact',
+      data: { pointer: where, path: obj.path },
+    });
+  }
+  if (obj.path.includes('/')) throw fail(`"path" ${JSON.stringify(obj.path)} must name the artifact beside the pointer`);
+  if (expectedName !== undefined && obj.path !== expectedName) {
+    throw fail(`"path" is ${JSON.stringify(obj.path)} but the pointer file is named for ${JSON.stringify(expectedName)}`);
+  }
+  if (!isHash(obj.hash)) throw fail('"hash" is not sha256:<64 hex digits>');
+  if (!isCount(obj.size, MAX_ARTIFACT_SIZE)) throw fail('"size" is not a plausible byte count');
+  if (obj.kind === 'file') {
+    return { cairn: 1, kind: 'file', path: obj.path, hash: obj.hash, size: obj.size };
+  }
+  if (!isCount(obj.files, 100_000_000)) throw fail('"files" is not a plausible file count');
+  return { cairn: 1, kind: 'dir', path: obj.path, hash: obj.hash, files: obj.files, size: obj.size };
+}
+
+function isCount(value: unknown, max: number): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= max;
+}
+
+/** `data/train.csv.cairn` → `data/train.csv`. */
+export function artifactPathOf(pointerPath: string): string {
+  return pointerPath.slice(0, -POINTER_SUFFIX.length);
+}
+
+/** `data/train.csv` → `data/train.csv.cairn`. */
+export function pointerPathOf(artifactPath: string): string {
+  return artifactPath + POINTER_SUFFIX;
+}

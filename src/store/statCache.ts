@@ -1,0 +1,96 @@
+/**
+ * The stat cache: (path, size, mtime ns, ctime ns, inode) → hash, in a
+ * better-sqlite3 database under each worktree's git dir. A file whose stat
+ * signature matches is not hashed again; any change to its content moves
+ * mtime or ctime at nanosecond resolution, or its inode.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+
+type Db = Database.Database;
+
+/** Files modified this recently are not trusted to the cache ("racy" entries). */
+const RACY_WINDOW_NS = 200_000_000n;
+
+/** The signature of a file's stat: what must stay equal for its hash to be reused. */
+export function statSignature(st: fs.BigIntStats): string {
+  return `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}`;
+}
+
+export interface StatRecord {
+  /** Path relative to the worktree root, POSIX separators. */
+  path: string;
+  stat: fs.BigIntStats;
+  hash: string;
+  /** Written by cairn itself from verified bytes: cache it even if just modified. */
+  trusted?: boolean;
+}
+
+export class StatCache {
+  private constructor(
+    private readonly db: Db,
+    private readonly getStmt: Database.Statement<[string], { sig: string; hash: string }>,
+  ) {}
+
+  /** Open (or create) the stat cache at `file`; a damaged one is rebuilt empty. */
+  static open(file: string): StatCache {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    try {
+      return StatCache.openAt(file);
+    } catch {
+      for (const suffix of ['', '-wal', '-shm']) fs.rmSync(file + suffix, { force: true });
+      return StatCache.openAt(file);
+    }
+  }
+
+  private static openAt(file: string): StatCache {
+    const db = new Database(file);
+    db.pragma('busy_timeout = 5000');
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.exec('CREATE TABLE IF NOT EXISTS stat (path TEXT PRIMARY KEY, sig TEXT NOT NULL, hash TEXT NOT NULL) WITHOUT ROWID');
+    return new StatCache(db, db.prepare('SELECT sig, hash FROM stat WHERE path = ?'));
+  }
+
+  /** The cached hash of `relPath` if its stat still matches, else null. */
+  lookup(relPath: string, stat: fs.BigIntStats): string | null {
+    const row = this.getStmt.get(relPath);
+    return row && row.sig === statSignature(stat) ? row.hash : null;
+  }
+
+  /** Every entry under a folder (`prefix/`), for checking a directory artifact in one query. */
+  under(prefix: string): Map<string, { sig: string; hash: string }> {
+    const lo = prefix.endsWith('/') ? prefix : prefix + '/';
+    const hi = lo.slice(0, -1) + '0'; // '0' sorts right after '/'
+    const rows = this.db
+      .prepare('SELECT path, sig, hash FROM stat WHERE path >= ? AND path < ?')
+      .all(lo, hi) as { path: string; sig: string; hash: string }[];
+    return new Map(rows.map((r) => [r.path, { sig: r.sig, hash: r.hash }]));
+  }
+
+  /** Remember hashes; entries modified within the racy window are skipped. */
+  record(records: StatRecord[]): void {
+    if (records.length === 0) return;
+    const horizon = BigInt(Date.now()) * 1_000_000n - RACY_WINDOW_NS;
+    const put = this.db.prepare('INSERT OR REPLACE INTO stat (path, sig, hash) VALUES (?, ?, ?)');
+    const drop = this.db.prepare('DELETE FROM stat WHERE path = ?');
+    this.db.transaction(() => {
+      for (const r of records) {
+        if (r.trusted || r.stat.mtimeNs < horizon) put.run(r.path, statSignature(r.stat), r.hash);
+        else drop.run(r.path);
+      }
+    })();
+  }
+
+  /** Forget paths (and everything under them). */
+  forget(relPath: string): void {
+    const lo = relPath + '/';
+    const hi = relPath + '0';
+    this.db.prepare('DELETE FROM stat WHERE path = ? OR (path >= ? AND path < ?)').run(relPath, lo, hi);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
