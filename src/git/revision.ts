@@ -1,0 +1,98 @@
+/**
+ * Reading what a revision holds straight from git's object database: no
+ * checkout, no worktree, no change to HEAD, the index or the workspace.
+ */
+import { spawn } from 'node:child_process';
+import { NotFoundError } from '../errors.js';
+import { artifactPathOf, parsePointer, POINTER_SUFFIX, type Pointer } from '../store/pointer.js';
+import { git, GitError, resolveCommit, splitNul } from './git.js';
+import path from 'node:path';
+
+export interface TreeEntry {
+  mode: string;
+  type: 'blob' | 'tree' | 'commit';
+  object: string;
+  path: string;
+}
+
+/** Every blob of a commit's tree (recursively), paths from the root. */
+export async function listTree(cwd: string, rev: string, pathspecs: string[] = []): Promise<TreeEntry[]> {
+  const commit = await requireCommit(cwd, rev);
+  const { stdout } = await git(['ls-tree', '-r', '-z', '--full-tree', commit, '--', ...pathspecs], { cwd });
+  return splitNul(stdout).map((line) => {
+    const tab = line.indexOf('\t');
+    const [mode, type, object] = line.slice(0, tab).split(' ');
+    return { mode: mode!, type: type as TreeEntry['type'], object: object!, path: line.slice(tab + 1) };
+  });
+}
+
+/** Resolve `rev` to a commit or throw a NotFoundError naming it. */
+export async function requireCommit(cwd: string, rev: string): Promise<string> {
+  const commit = await resolveCommit(cwd, rev);
+  if (!commit) {
+    throw new NotFoundError(`unknown revision '${rev}'`, {
+      hint: 'name a branch, tag or commit that exists (git tag, git branch -a)',
+      data: { rev },
+    });
+  }
+  return commit;
+}
+
+/** Read many blobs at once through one `git cat-file --batch`. */
+export function readBlobs(cwd: string, objects: string[]): Promise<Buffer[]> {
+  if (objects.length === 0) return Promise.resolve([]);
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', ['cat-file', '--batch'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new GitError(['cat-file', '--batch'], { stdout: '', stderr, exitCode: code ?? -1 }));
+      const all = Buffer.concat(chunks);
+      const out: Buffer[] = [];
+      let pos = 0;
+      for (const object of objects) {
+        const nl = all.indexOf(0x0a, pos);
+        const header = all.subarray(pos, nl).toString();
+        if (header.endsWith(' missing')) return reject(new NotFoundError(`git object ${object} is missing`));
+        const size = Number(header.split(' ')[2]);
+        out.push(all.subarray(nl + 1, nl + 1 + size));
+        pos = nl + 1 + size + 1;
+      }
+      resolve(out);
+    });
+    child.stdin.end(objects.join('\n') + '\n');
+  });
+}
+
+/** The bytes of one file at a revision, or null when the revision lacks it. */
+export async function readFileAt(cwd: string, rev: string, file: string): Promise<Buffer | null> {
+  const entries = await listTree(cwd, rev, [`:(literal)${file}`]);
+  const entry = entries.find((e) => e.path === file && e.type === 'blob');
+  if (!entry) return null;
+  const [data] = await readBlobs(cwd, [entry.object]);
+  return data!;
+}
+
+export interface PointerAt {
+  /** The pointer file's path from the worktree root. */
+  pointerPath: string;
+  /** The artifact's path from the worktree root. */
+  path: string;
+  pointer: Pointer;
+}
+
+/** Every pointer file committed at `rev`, parsed and validated. */
+export async function pointersAt(cwd: string, rev: string): Promise<PointerAt[]> {
+  const entries = (await listTree(cwd, rev)).filter(
+    (e) => e.type === 'blob' && e.path.endsWith(POINTER_SUFFIX) && !e.path.startsWith('.cairn/'),
+  );
+  const blobs = await readBlobs(cwd, entries.map((e) => e.object));
+  return entries.map((e, i) => ({
+    pointerPath: e.path,
+    path: artifactPathOf(e.path),
+    pointer: parsePointer(blobs[i]!.toString('utf8'), `${rev}:${e.path}`, path.posix.basename(artifactPathOf(e.path))),
+  }));
+}
