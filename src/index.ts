@@ -30,3 +30,6 @@ export type { ArtifactState } from './artifacts/state.js';
 export { checkout, type CheckoutOptions, type CheckoutResult } from './artifacts/checkout.js';
 export { untrack, type UntrackOptions, type UntrackResult } from './artifacts/untrack.js';
 export { verify, verifyFailure, type VerifyResult } from './artifacts/verify.js';
+
+// The demo
+export { runDemo, type DemoOptions, type DemoResult } from './demo/demo.js';

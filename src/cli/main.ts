@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { CairnError, ExitCode, toCairnError } from '../errors.js';
 import { CliContext } from './context.js';
 import { registerArtifactCommands } from './commands/artifacts.js';
+import { registerDemoCommand } from './commands/demo.js';
 
 export const PROGRAM_EXAMPLES = `
 Examples:
@@ -34,6 +35,7 @@ export function buildProgram(ctx: CliContext, version: string): Command {
     });
   ctx.attach(program);
   registerArtifactCommands(program, ctx);
+  registerDemoCommand(program, ctx);
   for (const sub of program.commands) sub.exitOverride();
   return program;
 }

@@ -1,0 +1,100 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { addArtifacts, init, openRepo, status } from '../../src/index.js';
+import { gitRepo } from '../helpers/repo.js';
+
+/** Files under `dir` that cairn read the bytes of while `fn` ran. */
+async function readsDuring(dir: string, fn: () => Promise<unknown>): Promise<string[]> {
+  const seen: string[] = [];
+  const record = (p: unknown) => {
+    const s = String(p);
+    const rel = path.relative(dir, s);
+    // Workspace files only: pointers, .gitignore and the cache (manifests) are not hashing.
+    if (s.startsWith(dir) && !rel.startsWith('.git/') && !rel.endsWith('.cairn') && !rel.endsWith('.gitignore')) seen.push(rel);
+  };
+  const readFileSync = fs.readFileSync.bind(fs) as (p: unknown, o?: unknown) => unknown;
+  const createReadStream = fs.createReadStream.bind(fs) as (p: unknown, o?: unknown) => fs.ReadStream;
+  const rf = vi.spyOn(fs, 'readFileSync').mockImplementation(((p: fs.PathOrFileDescriptor, o?: unknown) => {
+    record(p);
+    return readFileSync(p, o);
+  }) as typeof fs.readFileSync);
+  const rs = vi.spyOn(fs, 'createReadStream').mockImplementation(((p: fs.PathLike, o?: unknown) => {
+    record(p);
+    return createReadStream(p, o);
+  }) as typeof fs.createReadStream);
+  try {
+    await fn();
+  } finally {
+    rf.mockRestore();
+    rs.mockRestore();
+  }
+  return seen;
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('the stat cache', () => {
+  async function tracked() {
+    const repo = gitRepo();
+    await init(repo.dir);
+    repo.write('data/a.txt', 'aaaa');
+    repo.write('data/b.txt', 'bbbb');
+    repo.write('model.bin', Buffer.alloc(2 * 1024 * 1024, 1));
+    await sleep(300); // outside the racy window, so the add's hashes are cached
+    const r = await openRepo(repo.dir);
+    await addArtifacts(r, { cwd: repo.dir, paths: ['data', 'model.bin'] });
+    return { repo, r };
+  }
+
+  it('lets status and a re-add of unchanged artifacts hash nothing', async () => {
+    const { repo, r } = await tracked();
+    const statusReads = await readsDuring(repo.dir, () => status(r, { cwd: repo.dir }));
+    expect(statusReads).toEqual([]);
+    let again: Awaited<ReturnType<typeof addArtifacts>> = [];
+    const addReads = await readsDuring(repo.dir, async () => {
+      again = await addArtifacts(r, { cwd: repo.dir, paths: ['data', 'model.bin'] });
+    });
+    expect(addReads).toEqual([]);
+    expect(again.map((a) => a.changed)).toEqual([false, false]);
+  });
+
+  it('notices a change that keeps the size and the mtime seconds', async () => {
+    const { repo, r } = await tracked();
+    const file = path.join(repo.dir, 'data/a.txt');
+    const before = fs.statSync(file);
+    fs.writeFileSync(file, 'AAAA'); // same size
+    const secs = Math.floor(before.mtimeMs / 1000);
+    fs.utimesSync(file, secs + 0.5, secs + 0.25); // same whole second, other fraction
+    expect(Math.floor(fs.statSync(file).mtimeMs / 1000)).toBe(secs);
+    const [data] = await status(r, { cwd: repo.dir, paths: ['data'] });
+    expect(data!.state).toBe('modified');
+    expect(data!.changes!.changed).toEqual(['a.txt']);
+  });
+
+  it('notices a change even when the exact mtime (ns) is restored', async () => {
+    const { repo, r } = await tracked();
+    const file = path.join(repo.dir, 'data/b.txt');
+    const ns = fs.statSync(file, { bigint: true }).mtimeNs;
+    fs.writeFileSync(file, 'BBBB');
+    const stamp = `@${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}`;
+    execFileSync('touch', ['-m', '-d', stamp, file]);
+    expect(fs.statSync(file, { bigint: true }).mtimeNs).toBe(ns);
+    const [data] = await status(r, { cwd: repo.dir, paths: ['data'] });
+    expect(data!.state).toBe('modified');
+  });
+
+  it('notices a replaced file (new inode) with identical stat times', async () => {
+    const { repo, r } = await tracked();
+    const file = path.join(repo.dir, 'model.bin');
+    const st = fs.statSync(file);
+    const tmp = file + '.new';
+    fs.writeFileSync(tmp, Buffer.alloc(2 * 1024 * 1024, 2));
+    fs.utimesSync(tmp, st.atime, st.mtime);
+    fs.renameSync(tmp, file);
+    const [model] = await status(r, { cwd: repo.dir, paths: ['model.bin'] });
+    expect(model!.state).toBe('modified');
+  });
+});

@@ -1,0 +1,17 @@
+/** A small seeded PRNG (mulberry32), so random kill times can be replayed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The seed from CAIRN_TEST_SEED, or the fixed default. */
+export function testSeed(fallback: number): number {
+  const env = Number(process.env.CAIRN_TEST_SEED);
+  return Number.isInteger(env) && env > 0 ? env : fallback;
+}
