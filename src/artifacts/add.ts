@@ -21,6 +21,7 @@ import {
 } from '../store/pointer.js';
 import { statSignature } from '../store/statCache.js';
 import type { Progress } from '../progress.js';
+import { IO_CONCURRENCY, mapLimit } from '../concurrency.js';
 import { ignoreArtifact } from './gitignore.js';
 import { findPointerFiles, isWithin, modeOf, walkDir, WorkspaceObserver } from './workspace.js';
 
@@ -194,31 +195,31 @@ async function storeDirArtifact(
   const stats = walked.map((e) => fs.lstatSync(path.join(abs, e.path), { bigint: true }));
   progress?.start(`hashing ${rel}`, stats.reduce((s, st) => s + Number(st.size), 0), 'B');
   const batch = repo.cache.batch();
-  const entries: ManifestEntry[] = [];
+  const entries = new Array<ManifestEntry>(walked.length);
+  const small = link === 'copy' || link === 'reflink';
   try {
-    for (let i = 0; i < walked.length; i++) {
-      const e = walked[i]!;
+    // Small files are read and staged concurrently; large ones stream one at a time.
+    await mapLimit(walked, IO_CONCURRENCY, async (e, i) => {
       const st = stats[i]!;
       const fileRel = `${rel}/${e.path}`;
-      const fileAbs = path.join(abs, e.path);
       const hit = cached.get(fileRel);
-      const known = hit && hit.sig === statSignature(st) ? hit.hash : null;
+      const known = hit && hit[0] === statSignature(st) ? hit[1] : null;
       let hash: string;
       if (known && repo.cache.has(known)) {
         hash = known;
         progress?.tick(Number(st.size));
-      } else if ((link === 'copy' || link === 'reflink') && st.size <= BigInt(SMALL_FILE)) {
-        const data = fs.readFileSync(fileAbs);
+      } else if (small && st.size <= BigInt(SMALL_FILE)) {
+        const data = fs.readFileSync(path.join(abs, e.path));
         hash = batch.add(data).hash;
         progress?.tick(data.length);
         observer.remember(fileRel, hash, st);
       } else {
-        hash = (await storeOne(repo, fileAbs, st, link, (n) => progress?.tick(n))).hash;
+        hash = (await storeOne(repo, path.join(abs, e.path), st, link, (n) => progress?.tick(n))).hash;
         if (link === 'hardlink') observer.remember(fileRel, hash);
         else if (link !== 'symlink') observer.remember(fileRel, hash, st);
       }
-      entries.push({ path: e.path, hash, size: Number(st.size), mode: modeOf(st) });
-    }
+      entries[i] = { path: e.path, hash, size: Number(st.size), mode: modeOf(st) };
+    });
     batch.commit();
   } catch (err) {
     batch.abort();

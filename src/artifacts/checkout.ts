@@ -10,6 +10,7 @@ import { repoRelative, type Repo } from '../repo/repo.js';
 import { lockShared, withLock } from '../durable/lock.js';
 import { MODE_EXEC, type ManifestEntry } from '../store/manifest.js';
 import type { Progress } from '../progress.js';
+import { IO_CONCURRENCY, mapLimit } from '../concurrency.js';
 import { inspectArtifact, type Inspection } from './inspect.js';
 import { loadArtifacts, WorkspaceObserver, type FileObservation } from './workspace.js';
 
@@ -86,7 +87,7 @@ export function planArtifact(inspection: Inspection, inCache: InCache, force: bo
     if (force) plan.steps.push({ op: 'remove', path: status.path });
     else plan.refused.push(`${status.path} is ${observed.what} in the workspace`);
   }
-  const present = new Map(observed.kind === 'dir' ? observed.entries.map((e) => [e.path, e]) : []);
+  const present = new Map(observed.kind === 'dir' ? (observed.entries ?? []).map((e) => [e.path, e]) : []);
   for (const entry of recorded) {
     const have = present.get(entry.path);
     const obs: FileObservation = have ? { kind: 'file', hash: have.hash, size: have.size, mode: have.mode } : { kind: 'missing' };
@@ -94,7 +95,7 @@ export function planArtifact(inspection: Inspection, inCache: InCache, force: bo
   }
   if (observed.kind === 'dir') {
     const wanted = new Set(recorded.map((e) => e.path));
-    for (const e of observed.entries) {
+    for (const e of observed.entries ?? []) {
       if (wanted.has(e.path)) continue;
       if (force || inCache(e.hash)) plan.steps.unshift({ op: 'remove', path: `${status.path}/${e.path}` });
       else plan.refused.push(`${status.path}/${e.path} is not recorded and not in the cache`);
@@ -107,7 +108,13 @@ export function planArtifact(inspection: Inspection, inCache: InCache, force: bo
   return plan;
 }
 
-async function applyStep(repo: Repo, step: CheckoutStep, observer: WorkspaceObserver, result: CheckoutResult): Promise<void> {
+async function applyStep(
+  repo: Repo,
+  step: CheckoutStep,
+  observer: WorkspaceObserver,
+  result: CheckoutResult,
+  madeDirs: Set<string>,
+): Promise<void> {
   const abs = path.join(repo.root, step.path);
   switch (step.op) {
     case 'remove':
@@ -118,9 +125,14 @@ async function applyStep(repo: Repo, step: CheckoutStep, observer: WorkspaceObse
       fs.chmodSync(abs, step.executable ? 0o755 : 0o644);
       return;
     case 'write': {
-      fs.mkdirSync(path.dirname(abs), { recursive: true });
-      const st = fs.lstatSync(abs, { throwIfNoEntry: false });
-      if (st?.isDirectory()) fs.rmSync(abs, { recursive: true, force: true });
+      const dir = path.dirname(abs);
+      if (!madeDirs.has(dir)) {
+        fs.mkdirSync(dir, { recursive: true });
+        madeDirs.add(dir);
+      }
+      if (step.replace && fs.lstatSync(abs, { throwIfNoEntry: false })?.isDirectory()) {
+        fs.rmSync(abs, { recursive: true, force: true });
+      }
       await repo.cache.materialize(step.hash, abs, { link: repo.config.cache.link, executable: step.executable });
       observer.remember(step.path, step.hash, undefined, { trusted: true });
       result.written.push(step.path);
@@ -141,6 +153,7 @@ export async function checkout(repo: Repo, options: CheckoutOptions): Promise<Ch
     const inCache: InCache = (h) => repo.cache.has(h);
     try {
       const plans: ArtifactPlan[] = [];
+      const madeDirs = new Set<string>();
       for (const artifact of artifacts) {
         const inspection = await inspectArtifact(repo, observer, artifact);
         if (inspection.status.state === 'unchanged') result.unchanged.push(artifact.path);
@@ -158,17 +171,19 @@ export async function checkout(repo: Repo, options: CheckoutOptions): Promise<Ch
           missing.push(...plan.missing);
           continue;
         }
-        for (const step of plan.steps) {
+        // Removals first (a removed file may be where a folder must go), then writes in parallel.
+        for (const step of plan.steps.filter((st) => st.op === 'remove')) await applyStep(repo, step, observer, result, madeDirs);
+        await mapLimit(plan.steps.filter((st) => st.op !== 'remove'), IO_CONCURRENCY, async (step) => {
           try {
-            await applyStep(repo, step, observer, result);
+            await applyStep(repo, step, observer, result, madeDirs);
           } catch (err) {
             if (err instanceof IntegrityError) corrupt.push(err);
             else if (err instanceof NotFoundError) missing.push(step.path);
             else throw err;
-            break;
+            return;
           }
           if (step.op === 'write') options.progress?.tick(step.size);
-        }
+        });
       }
     } finally {
       options.progress?.stop();

@@ -4,8 +4,7 @@
  */
 import type { Repo } from '../repo/repo.js';
 import type { Cache } from '../store/cache.js';
-import { hashBytes } from '../store/hash.js';
-import { parseManifest, renderManifest, type ManifestEntry } from '../store/manifest.js';
+import { parseManifest, type ManifestEntry } from '../store/manifest.js';
 import type { Pointer } from '../store/pointer.js';
 import { artifactState, diffManifests, type ArtifactState, type ManifestDiff, type WorkspaceState } from './state.js';
 import type { Artifact, DirObservation, FileObservation, WorkspaceObserver } from './workspace.js';
@@ -30,7 +29,11 @@ export interface ArtifactStatus {
 /** Everything learned while inspecting, kept for checkout. */
 export interface Inspection {
   status: ArtifactStatus;
-  /** The recorded files: one entry for a file artifact, the manifest for a directory (null if not cached). */
+  /**
+   * The recorded files: one entry for a file artifact, the manifest for a
+   * directory (null when it is not cached, or was not needed because the
+   * artifact is unchanged and known to be complete in the cache).
+   */
   recorded: ManifestEntry[] | null;
   observed: FileObservation | DirObservation;
 }
@@ -39,12 +42,6 @@ export interface Inspection {
 export function readManifest(cache: Cache, pointer: Pointer): ManifestEntry[] | null {
   if (!cache.has(pointer.hash)) return null;
   return parseManifest(cache.readObject(pointer.hash).toString('utf8'), `${pointer.hash} (manifest of ${pointer.path})`);
-}
-
-function missingCount(cache: Cache, hashes: Iterable<string>): number {
-  let missing = 0;
-  for (const h of new Set(hashes)) if (!cache.has(h)) missing++;
-  return missing;
 }
 
 export async function inspectArtifact(repo: Repo, observer: WorkspaceObserver, artifact: Artifact): Promise<Inspection> {
@@ -61,7 +58,7 @@ export async function inspectArtifact(repo: Repo, observer: WorkspaceObserver, a
     const observed = await observer.observeFile(artifact.path);
     const workspace: WorkspaceState =
       observed.kind === 'missing' ? 'missing' : observed.kind === 'file' && observed.hash === pointer.hash ? 'unchanged' : 'modified';
-    const missingObjects = missingCount(repo.cache, [pointer.hash]);
+    const missingObjects = repo.cache.has(pointer.hash) ? 0 : 1;
     return {
       status: {
         ...base,
@@ -74,22 +71,33 @@ export async function inspectArtifact(repo: Repo, observer: WorkspaceObserver, a
       observed,
     };
   }
-  const recorded = readManifest(repo.cache, pointer);
-  const observed = await observer.observeDir(artifact.path);
+  // Read the generation before looking at the cache: facts learned now are valid for it.
+  const generation = repo.cache.generation();
+  let observed = await observer.observeDir(artifact.path);
+  if (observed.kind === 'dir' && observed.manifestHash !== pointer.hash && observed.entries === null) {
+    observed = await observer.observeDir(artifact.path, { full: true });
+  }
   let workspace: WorkspaceState;
-  let changes: ManifestDiff | undefined;
   let note: string | undefined;
   if (observed.kind === 'missing') workspace = 'missing';
   else if (observed.kind === 'other') {
     workspace = 'modified';
     note = `the workspace has ${observed.what} there`;
   } else {
-    const same = observed.oddities.length === 0 && hashBytes(renderManifest(observed.entries)) === pointer.hash;
-    workspace = same ? 'unchanged' : 'modified';
-    if (!same && recorded) changes = diffManifests(recorded, observed.entries);
+    workspace = observed.oddities.length === 0 && observed.manifestHash === pointer.hash ? 'unchanged' : 'modified';
     if (observed.oddities.length) note = `not regular files: ${observed.oddities.slice(0, 5).join(', ')}`;
   }
-  const missingObjects = recorded ? missingCount(repo.cache, recorded.map((e) => e.hash)) : 1;
+  const complete = observer.statCache.isComplete(pointer.hash, generation);
+  const recorded = complete && workspace === 'unchanged' ? null : readManifest(repo.cache, pointer);
+  let missingObjects = 0;
+  if (!complete) {
+    missingObjects = recorded ? repo.cache.missing(recorded.map((e) => e.hash)).size : 1;
+    if (missingObjects === 0) observer.statCache.markComplete(pointer.hash, generation);
+  }
+  const changes =
+    workspace === 'modified' && recorded && observed.kind === 'dir' && observed.entries
+      ? diffManifests(recorded, observed.entries)
+      : undefined;
   return {
     status: {
       ...base,

@@ -4,15 +4,15 @@
  * not read again.
  */
 import fs from 'node:fs';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
-import fg from 'fast-glob';
 import { NotFoundError } from '../errors.js';
 import { lsFiles } from '../git/git.js';
 import type { Repo } from '../repo/repo.js';
 import { isTempName } from '../durable/atomicWrite.js';
 import { hashBytes, hashFile, HASH_PREFIX } from '../store/hash.js';
 import { SMALL_FILE } from '../store/cache.js';
-import { MODE_EXEC, MODE_FILE, type ManifestEntry } from '../store/manifest.js';
+import { compareUtf8, MODE_EXEC, MODE_FILE, renderManifest, type ManifestEntry } from '../store/manifest.js';
 import { artifactPathOf, parsePointer, POINTER_SUFFIX, type Pointer } from '../store/pointer.js';
 import { StatCache, statSignature, type StatRecord } from '../store/statCache.js';
 import type { Progress } from '../progress.js';
@@ -79,7 +79,15 @@ export type FileObservation =
 export type DirObservation =
   | { kind: 'missing' }
   | { kind: 'other'; what: string }
-  | { kind: 'dir'; entries: ManifestEntry[]; oddities: string[] };
+  | {
+      kind: 'dir';
+      /** The hash the folder's manifest would have now. */
+      manifestHash: string;
+      /** The entries, unless a stat-only fast path vouched for `manifestHash`. */
+      entries: ManifestEntry[] | null;
+      /** Entries that are neither regular files nor links into the cache. */
+      oddities: string[];
+    };
 
 /**
  * Observes workspace files, hashing only what the stat cache cannot vouch
@@ -158,8 +166,12 @@ export class WorkspaceObserver {
     return { kind: 'file', hash: await this.hashOf(rel, st), size: Number(st.size), mode: modeOf(st) };
   }
 
-  /** Every file below a directory artifact, as manifest entries. */
-  async observeDir(rel: string): Promise<DirObservation> {
+  /**
+   * Every file below a directory artifact. When every file's stat signature
+   * is as it was last time, the manifest hash computed then is reused and no
+   * entry is looked at (`entries: null`), unless `full` asks for them.
+   */
+  async observeDir(rel: string, options: { full?: boolean } = {}): Promise<DirObservation> {
     const abs = path.join(this.repo.root, rel);
     let st: fs.Stats;
     try {
@@ -171,26 +183,45 @@ export class WorkspaceObserver {
       throw err;
     }
     if (!st.isDirectory()) return { kind: 'other', what: st.isSymbolicLink() ? 'a symlink' : 'a file' };
+    const walked = walkDir(abs);
+    const stats: (fs.BigIntStats | null)[] = [];
+    const digest = createHash('sha256');
+    let racy = false;
+    for (const entry of walked) {
+      if (entry.kind !== 'file') {
+        stats.push(null);
+        digest.update(`${entry.path}\0${entry.kind}\n`);
+        continue;
+      }
+      const fst = fs.lstatSync(path.join(abs, entry.path), { bigint: true });
+      stats.push(fst);
+      racy ||= StatCache.isRacy(fst);
+      digest.update(`${entry.path}\0${statSignature(fst)}\0${fst.mode}\n`);
+    }
+    const fingerprint = digest.digest('hex');
+    const known = this.statCache.dirManifest(rel, fingerprint);
+    if (known && !options.full) return { kind: 'dir', manifestHash: known, entries: null, oddities: [] };
+
     const cached = this.statCache.under(rel);
     const entries: ManifestEntry[] = [];
     const oddities: string[] = [];
-    for (const entry of walkDir(abs)) {
-      const fileRel = `${rel}/${entry.path}`;
-      if (entry.kind === 'symlink') {
-        const hash = this.symlinkedObject(path.join(abs, entry.path));
+    for (let i = 0; i < walked.length; i++) {
+      const entry = walked[i]!;
+      const fst = stats[i];
+      if (!fst) {
+        const hash = entry.kind === 'symlink' ? this.symlinkedObject(path.join(abs, entry.path)) : null;
         if (hash) entries.push({ path: entry.path, hash, size: Number(fs.statSync(path.join(abs, entry.path)).size), mode: MODE_FILE });
         else oddities.push(entry.path);
         continue;
       }
-      if (entry.kind !== 'file') {
-        oddities.push(entry.path);
-        continue;
-      }
-      const fst = fs.lstatSync(path.join(abs, entry.path), { bigint: true });
-      const hash = await this.hashOf(fileRel, fst, cached.get(fileRel) ?? { sig: '', hash: '' });
+      const fileRel = `${rel}/${entry.path}`;
+      const hit = cached.get(fileRel);
+      const hash = await this.hashOf(fileRel, fst, hit ? { sig: hit[0], hash: hit[1] } : { sig: '', hash: '' });
       entries.push({ path: entry.path, hash, size: Number(fst.size), mode: modeOf(fst) });
     }
-    return { kind: 'dir', entries, oddities };
+    const manifestHash = hashBytes(renderManifest(entries));
+    if (!racy && oddities.length === 0) this.statCache.recordDir(rel, fingerprint, manifestHash);
+    return { kind: 'dir', manifestHash, entries, oddities };
   }
 
   /** Store the hashes learned so far in the stat cache. */
@@ -214,20 +245,21 @@ export interface WalkEntry {
   kind: 'file' | 'symlink' | 'other';
 }
 
-/** Files below a folder (not following symlinks), skipping cairn's own temp files. */
+/**
+ * Files below a folder (not following symlinks), skipping cairn's own temp
+ * files, sorted in manifest order. A plain readdir walk: measured 2-4x faster
+ * here than fast-glob's '**', and nothing here needs glob patterns.
+ */
 export function walkDir(abs: string): WalkEntry[] {
-  const entries = fg.sync('**', {
-    cwd: abs,
-    dot: true,
-    onlyFiles: false,
-    followSymbolicLinks: false,
-    objectMode: true,
-  });
   const out: WalkEntry[] = [];
-  for (const e of entries) {
-    if (e.dirent.isDirectory()) continue;
-    if (isTempName(path.posix.basename(e.path))) continue;
-    out.push({ path: e.path, kind: e.dirent.isFile() ? 'file' : e.dirent.isSymbolicLink() ? 'symlink' : 'other' });
-  }
-  return out;
+  const visit = (dir: string, prefix: string): void => {
+    for (const d of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (isTempName(d.name)) continue;
+      const rel = prefix ? `${prefix}/${d.name}` : d.name;
+      if (d.isDirectory()) visit(path.join(dir, d.name), rel);
+      else out.push({ path: rel, kind: d.isFile() ? 'file' : d.isSymbolicLink() ? 'symlink' : 'other' });
+    }
+  };
+  visit(abs, '');
+  return out.sort((a, b) => compareUtf8(a.path, b.path));
 }

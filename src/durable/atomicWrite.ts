@@ -10,10 +10,17 @@ import { randomBytes } from 'node:crypto';
 /** The marker in every temp name cairn creates, so stale ones can be recognised. */
 export const TEMP_MARKER = '.cairn-tmp-';
 
+const PROCESS_TOKEN = randomBytes(4).toString('hex');
+let counter = 0;
+
+/** A suffix unique to this process and call: `<pid>-<random>-<n>` (gc reads the pid back). */
+export function uniqueSuffix(): string {
+  return `${process.pid}-${PROCESS_TOKEN}-${(counter++).toString(36)}`;
+}
+
 /** A fresh temp path beside `target` (same folder, so rename is atomic). */
 export function tempPathBeside(target: string): string {
-  const dir = path.dirname(target);
-  return path.join(dir, `.${path.basename(target)}${TEMP_MARKER}${process.pid}-${randomBytes(4).toString('hex')}`);
+  return path.join(path.dirname(target), `.${path.basename(target)}${TEMP_MARKER}${uniqueSuffix()}`);
 }
 
 /** True for names made by tempPathBeside (or cache temp files). */

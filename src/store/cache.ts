@@ -6,12 +6,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { IntegrityError, NotFoundError } from '../errors.js';
-import { fsyncDir, TEMP_MARKER } from '../durable/atomicWrite.js';
+import { fsyncDir, tempPathBeside, TEMP_MARKER, uniqueSuffix, writeFileAtomic } from '../durable/atomicWrite.js';
 import { CHUNK_SIZE, HASH_PREFIX, hashBytes, hashFile, hashHex } from './hash.js';
 
 /** How workspace files relate to cache objects (DESIGN §6). */
@@ -58,10 +58,63 @@ export class Cache {
     return fs.existsSync(this.objectPath(hash));
   }
 
+  private tmpReady = false;
+
   /** A fresh temp file name in `tmp/`, recognisable by pid so gc can clear stale ones. */
   tempPath(): string {
-    fs.mkdirSync(this.tmpDir, { recursive: true });
-    return path.join(this.tmpDir, `${TEMP_MARKER}${process.pid}-${randomBytes(6).toString('hex')}`);
+    if (!this.tmpReady) {
+      fs.mkdirSync(this.tmpDir, { recursive: true });
+      this.tmpReady = true;
+    }
+    return path.join(this.tmpDir, `${TEMP_MARKER}${uniqueSuffix()}`);
+  }
+
+  /**
+   * Which of these objects the cache lacks. Many at once are answered by
+   * listing the object folders (256 readdirs) instead of one stat each.
+   */
+  missing(hashes: Iterable<string>): Set<string> {
+    const wanted = [...new Set(hashes)];
+    const out = new Set<string>();
+    if (wanted.length <= 256) {
+      for (const h of wanted) if (!this.has(h)) out.add(h);
+      return out;
+    }
+    const listing = new Map<string, Set<string>>();
+    for (const h of wanted) {
+      const hex = hashHex(h);
+      const prefix = hex.slice(0, 2);
+      let names = listing.get(prefix);
+      if (!names) {
+        try {
+          names = new Set(fs.readdirSync(path.join(this.objectsDir, prefix)));
+        } catch {
+          names = new Set();
+        }
+        listing.set(prefix, names);
+      }
+      if (!names.has(hex.slice(2))) out.add(h);
+    }
+    return out;
+  }
+
+  /**
+   * A token that changes whenever objects are deleted (by gc). Facts about
+   * the cache's contents remembered elsewhere are valid only for the
+   * generation they were learned in.
+   */
+  generation(): string {
+    try {
+      return fs.readFileSync(path.join(this.dir, 'generation'), 'utf8').trim();
+    } catch {
+      return '0';
+    }
+  }
+
+  /** Start a new generation: call before deleting any object. */
+  bumpGeneration(): void {
+    fs.mkdirSync(this.dir, { recursive: true });
+    writeFileAtomic(path.join(this.dir, 'generation'), `${Date.now()}-${uniqueSuffix()}\n`);
   }
 
   /** Move a flushed, verified temp file to its final object name. */
@@ -209,16 +262,28 @@ export class Cache {
    */
   async materialize(hash: string, dest: string, options: MaterializeOptions): Promise<void> {
     const obj = this.objectPath(hash);
-    const tmp = path.join(path.dirname(dest), `.${path.basename(dest)}${TEMP_MARKER}${process.pid}-${randomBytes(4).toString('hex')}`);
+    const tmp = tempPathBeside(dest);
     const mode = options.executable ? 0o755 : 0o644;
     const link = options.executable && options.link === 'hardlink' ? 'copy' : options.link;
+    let size: number;
     try {
-      if (link === 'copy' || link === 'reflink') {
+      size = fs.statSync(obj).size;
+    } catch (err) {
+      throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? missingObject(hash) : err;
+    }
+    try {
+      if (size <= SMALL_FILE) {
+        // Small objects: one read, verified in memory, then written or linked.
+        const data = fs.readFileSync(obj);
+        const actual = hashBytes(data);
+        if (actual !== hash) throw corruptObject(hash, actual, obj);
+        if (link === 'copy' || link === 'reflink') fs.writeFileSync(tmp, data, { mode, flag: 'wx' });
+        else if (link === 'hardlink') fs.linkSync(obj, tmp);
+        else fs.symlinkSync(obj, tmp);
+      } else if (link === 'copy' || link === 'reflink') {
         await copyVerified(obj, tmp, hash, mode);
       } else {
-        const { hash: actual } = await hashFile(obj).catch((err) => {
-          throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? missingObject(hash) : err;
-        });
+        const { hash: actual } = await hashFile(obj);
         if (actual !== hash) throw corruptObject(hash, actual, obj);
         if (link === 'hardlink') fs.linkSync(obj, tmp);
         else fs.symlinkSync(obj, tmp);
@@ -237,12 +302,16 @@ export interface MaterializeOptions {
 }
 
 /**
- * Small objects written together: each goes to a temp file, then one flush
- * covers them all before any is renamed to its final name.
+ * Small objects written together: each goes to a temp file in its final
+ * folder, then one flush covers them all before any is renamed to its final
+ * name. Synchronous on purpose: measured here, creating files spread over the
+ * 256 object folders one after another beats both one temp folder (10x) and
+ * concurrent writes through the thread pool (2-4x).
  */
 export class ObjectBatch {
   private pending: { tmp: string; hash: string }[] = [];
   private seen = new Set<string>();
+  private dirs = new Set<string>();
 
   constructor(private readonly cache: Cache) {}
 
@@ -251,7 +320,13 @@ export class ObjectBatch {
     const hash = hashBytes(data);
     if (expected && expected !== hash) throw mismatch(expected, hash);
     if (!this.seen.has(hash) && !this.cache.has(hash)) {
-      const tmp = this.cache.tempPath();
+      const final = this.cache.objectPath(hash);
+      const dir = path.dirname(final);
+      if (!this.dirs.has(dir)) {
+        fs.mkdirSync(dir, { recursive: true });
+        this.dirs.add(dir);
+      }
+      const tmp = path.join(dir, `${TEMP_MARKER}${uniqueSuffix()}`);
       fs.writeFileSync(tmp, data, { mode: 0o444, flag: 'wx' });
       this.pending.push({ tmp, hash });
     }
@@ -266,19 +341,10 @@ export class ObjectBatch {
   /** Flush every staged object, then publish them all. */
   commit(): void {
     if (this.pending.length === 0) return;
-    flushAll(this.cache.tmpDir, this.pending.map((p) => p.tmp));
-    const dirs = new Set<string>();
-    for (const { tmp, hash } of this.pending) {
-      const final = this.cache.objectPath(hash);
-      const dir = path.dirname(final);
-      if (!dirs.has(dir)) {
-        fs.mkdirSync(dir, { recursive: true });
-        dirs.add(dir);
-      }
-      fs.renameSync(tmp, final);
-    }
+    flushAll(this.cache.objectsDir, this.pending.map((p) => p.tmp));
+    for (const { tmp, hash } of this.pending) fs.renameSync(tmp, this.cache.objectPath(hash));
     if (this.pending.length > BATCH_SYNCFS_THRESHOLD) flushAll(this.cache.objectsDir, []);
-    else for (const dir of dirs) fsyncDir(dir);
+    else for (const dir of new Set(this.pending.map((p) => path.dirname(p.tmp)))) fsyncDir(dir);
     this.pending = [];
   }
 
@@ -315,21 +381,6 @@ function flushAll(dirOnFs: string, files: string[]): void {
 
 /** Copy `src` to a new file `dest`, hashing on the way; refuse a mismatch. */
 async function copyVerified(src: string, dest: string, hash: string, mode: number): Promise<void> {
-  let size: number;
-  try {
-    size = fs.statSync(src).size;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw missingObject(hash);
-    throw err;
-  }
-  if (size <= SMALL_FILE) {
-    const data = fs.readFileSync(src);
-    const actual = hashBytes(data);
-    if (actual !== hash) throw corruptObject(hash, actual, src);
-    fs.writeFileSync(dest, data, { mode, flag: 'wx' });
-    fs.chmodSync(dest, mode);
-    return;
-  }
   const h = createHash('sha256');
   const hasher = new Transform({
     transform(chunk: Buffer, _enc, done) {
@@ -344,12 +395,11 @@ async function copyVerified(src: string, dest: string, hash: string, mode: numbe
   );
   const actual = HASH_PREFIX + h.digest('hex');
   if (actual !== hash) throw corruptObject(hash, actual, src);
-  fs.chmodSync(dest, mode);
 }
 
 /** Replace `dest` with a link to the object `obj`, atomically. */
 async function linkInto(obj: string, dest: string, link: 'hardlink' | 'symlink'): Promise<void> {
-  const tmp = path.join(path.dirname(dest), `.${path.basename(dest)}${TEMP_MARKER}${process.pid}-${randomBytes(4).toString('hex')}`);
+  const tmp = tempPathBeside(dest);
   if (link === 'hardlink') fs.linkSync(obj, tmp);
   else fs.symlinkSync(obj, tmp);
   fs.renameSync(tmp, dest);

@@ -24,9 +24,22 @@ export interface ManifestEntry {
   mode: number;
 }
 
-/** Compare two POSIX paths by the bytes of their UTF-8 encoding. */
+/**
+ * Compare two POSIX paths by the bytes of their UTF-8 encoding. UTF-8 byte
+ * order is code point order, which is JavaScript's UTF-16 order except where
+ * a surrogate pair meets a character in U+E000..U+FFFF: only then compare by
+ * code points.
+ */
 export function compareUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && y >= 0xd800) return (a.codePointAt(i) ?? 0) - (b.codePointAt(i) ?? 0) || x - y;
+    return x - y;
+  }
+  return a.length - b.length;
 }
 
 /** Sort entries into manifest order (returns a new array). */

@@ -49,7 +49,11 @@ export class StatCache {
     db.pragma('busy_timeout = 5000');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    db.exec('CREATE TABLE IF NOT EXISTS stat (path TEXT PRIMARY KEY, sig TEXT NOT NULL, hash TEXT NOT NULL) WITHOUT ROWID');
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS stat (path TEXT PRIMARY KEY, sig TEXT NOT NULL, hash TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS dirs (path TEXT PRIMARY KEY, digest TEXT NOT NULL, manifest TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS present (manifest TEXT PRIMARY KEY, generation TEXT NOT NULL) WITHOUT ROWID;
+    `);
     return new StatCache(db, db.prepare('SELECT sig, hash FROM stat WHERE path = ?'));
   }
 
@@ -59,25 +63,58 @@ export class StatCache {
     return row && row.sig === statSignature(stat) ? row.hash : null;
   }
 
-  /** Every entry under a folder (`prefix/`), for checking a directory artifact in one query. */
-  under(prefix: string): Map<string, { sig: string; hash: string }> {
+  /** Every entry under a folder (`prefix/`): path → [sig, hash], in one query. */
+  under(prefix: string): Map<string, [string, string]> {
     const lo = prefix.endsWith('/') ? prefix : prefix + '/';
     const hi = lo.slice(0, -1) + '0'; // '0' sorts right after '/'
-    const rows = this.db
-      .prepare('SELECT path, sig, hash FROM stat WHERE path >= ? AND path < ?')
-      .all(lo, hi) as { path: string; sig: string; hash: string }[];
-    return new Map(rows.map((r) => [r.path, { sig: r.sig, hash: r.hash }]));
+    const rows = this.db.prepare('SELECT path, sig, hash FROM stat WHERE path >= ? AND path < ?').raw(true).all(lo, hi) as [
+      string,
+      string,
+      string,
+    ][];
+    const out = new Map<string, [string, string]>();
+    for (const [p, sig, hash] of rows) out.set(p, [sig, hash]);
+    return out;
+  }
+
+  /**
+   * The manifest hash last computed for a folder whose files' stat
+   * signatures digest to `digest`, or null.
+   */
+  dirManifest(rel: string, digest: string): string | null {
+    const row = this.db.prepare('SELECT digest, manifest FROM dirs WHERE path = ?').get(rel) as
+      | { digest: string; manifest: string }
+      | undefined;
+    return row && row.digest === digest ? row.manifest : null;
+  }
+
+  recordDir(rel: string, digest: string, manifest: string): void {
+    this.db.prepare('INSERT OR REPLACE INTO dirs (path, digest, manifest) VALUES (?, ?, ?)').run(rel, digest, manifest);
+  }
+
+  /** True when every object of this manifest was seen in the cache during `generation`. */
+  isComplete(manifest: string, generation: string): boolean {
+    const row = this.db.prepare('SELECT generation FROM present WHERE manifest = ?').get(manifest) as { generation: string } | undefined;
+    return row?.generation === generation;
+  }
+
+  markComplete(manifest: string, generation: string): void {
+    this.db.prepare('INSERT OR REPLACE INTO present (manifest, generation) VALUES (?, ?)').run(manifest, generation);
+  }
+
+  /** True when a file with this stat is too fresh to be trusted to the cache. */
+  static isRacy(stat: fs.BigIntStats): boolean {
+    return stat.mtimeNs >= BigInt(Date.now()) * 1_000_000n - RACY_WINDOW_NS;
   }
 
   /** Remember hashes; entries modified within the racy window are skipped. */
   record(records: StatRecord[]): void {
     if (records.length === 0) return;
-    const horizon = BigInt(Date.now()) * 1_000_000n - RACY_WINDOW_NS;
     const put = this.db.prepare('INSERT OR REPLACE INTO stat (path, sig, hash) VALUES (?, ?, ?)');
     const drop = this.db.prepare('DELETE FROM stat WHERE path = ?');
     this.db.transaction(() => {
       for (const r of records) {
-        if (r.trusted || r.stat.mtimeNs < horizon) put.run(r.path, statSignature(r.stat), r.hash);
+        if (r.trusted || !StatCache.isRacy(r.stat)) put.run(r.path, statSignature(r.stat), r.hash);
         else drop.run(r.path);
       }
     })();
@@ -88,6 +125,7 @@ export class StatCache {
     const lo = relPath + '/';
     const hi = relPath + '0';
     this.db.prepare('DELETE FROM stat WHERE path = ? OR (path >= ? AND path < ?)').run(relPath, lo, hi);
+    this.db.prepare('DELETE FROM dirs WHERE path = ?').run(relPath);
   }
 
   close(): void {

@@ -109,3 +109,15 @@ describe('manifest format', () => {
     expect(() => parseManifest(text, 'm')).toThrow(message);
   });
 });
+
+describe('UTF-8 byte order', () => {
+  it('agrees with comparing the encoded bytes, surrogates included', () => {
+    const words = ['a', 'b', 'ab', '', 'é', 'z', '\uE000', '\uFFFF', '\u{10000}', '\u{1F600}', 'a\u{1F600}', 'a\uFFFD', 'Z', '~'];
+    for (const x of words) {
+      for (const y of words) {
+        const bytes = Math.sign(Buffer.compare(Buffer.from(x), Buffer.from(y)));
+        expect(Math.sign(compareUtf8(x, y)), `${JSON.stringify(x)} vs ${JSON.stringify(y)}`).toBe(bytes);
+      }
+    }
+  });
+});

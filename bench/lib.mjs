@@ -1,0 +1,111 @@
+// Shared bits of the benchmark scripts: timing commands, installing peers,
+// printing the table. Benchmarks are plain Node scripts, not tests.
+import { spawnSync, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const CAIRN = path.join(ROOT, 'bin', 'cairn.js');
+
+/** An environment with a git identity and no global git config. */
+export function benchEnv(extra = {}) {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-bench-home-'));
+  fs.writeFileSync(path.join(home, 'gitconfig'), '[user]\n\tname = bench\n\temail = bench@cairn.invalid\n[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n[gc]\n\tauto = 0\n');
+  return {
+    ...process.env,
+    HOME: home,
+    GIT_CONFIG_GLOBAL: path.join(home, 'gitconfig'),
+    GIT_CONFIG_NOSYSTEM: '1',
+    CAIRN_NO_PROGRESS: '1',
+    ...extra,
+  };
+}
+
+/** Install Debian packages that provide `commands`, when missing (bench only). */
+export function ensureTools(packages) {
+  const missing = Object.entries(packages).filter(([cmd]) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status !== 0);
+  if (missing.length === 0) return;
+  const pkgs = [...new Set(missing.map(([, pkg]) => pkg))];
+  console.error(`installing ${pkgs.join(' ')} with apt-get ...`);
+  spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+  spawnSync('apt-get', ['install', '-y', '-qq', ...pkgs], { stdio: 'inherit' });
+}
+
+export function has(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
+
+/** Run a command; throw with its output if it fails. */
+export function sh(cmd, args, options = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28, ...options });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+/**
+ * Time a command `runs` times. `prepare()` runs before each timed run (not
+ * timed) and returns the options (cwd, env) for it. Returns the median seconds.
+ */
+export function timeIt(label, runs, prepare, cmd, args) {
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const opts = prepare ? prepare(i) : {};
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(cmd, typeof args === 'function' ? args(i) : args, { stdio: ['ignore', 'ignore', 'pipe'], ...opts });
+    const t = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (r.status !== 0) throw new Error(`${label}: ${cmd} exited ${r.status}: ${r.stderr}`);
+    times.push(t);
+  }
+  times.sort((a, b) => a - b);
+  const median = times[Math.floor(times.length / 2)];
+  console.error(`  ${label}: ${times.map((t) => t.toFixed(3)).join(' ')} s (median ${median.toFixed(3)})`);
+  return median;
+}
+
+/** Print rows of {workload, cairn, peerName, peer, target} as a table with ratios. */
+export function printTable(title, rows) {
+  const lines = [
+    `## ${title}`,
+    '',
+    '| workload | cairn (s) | peer | peer (s) | ratio | target | met |',
+    '|---|---:|---|---:|---:|---:|:---:|',
+  ];
+  for (const r of rows) {
+    const ratio = r.cairn / r.peer;
+    lines.push(
+      `| ${r.workload} | ${r.cairn.toFixed(3)} | ${r.peerName} | ${r.peer.toFixed(3)} | ${ratio.toFixed(2)}x | ${r.target ? `<= ${r.target}x` : '-'} | ${r.target ? (ratio <= r.target ? 'yes' : 'no') : '-'} |`,
+    );
+  }
+  console.log(lines.join('\n') + '\n');
+}
+
+/** A fresh work folder under .bench/ (ignored by git). */
+export function workDir(name) {
+  const dir = path.join(ROOT, '.bench', name);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Write `count` files of `size` random bytes under `dir` (100 per subfolder). */
+export function makeSmallFiles(dir, count, size) {
+  const buf = Buffer.alloc(size);
+  for (let i = 0; i < count; i++) {
+    const sub = path.join(dir, `d${String(Math.floor(i / 100)).padStart(3, '0')}`);
+    if (i % 100 === 0) fs.mkdirSync(sub, { recursive: true });
+    for (let j = 0; j < size; j += 4) buf.writeUInt32LE((Math.random() * 2 ** 32) >>> 0, j);
+    fs.writeFileSync(path.join(sub, `f${i}.bin`), buf);
+  }
+}
+
+/** Write one file of `bytes` random-looking bytes, quickly. */
+export function makeBigFile(file, bytes) {
+  execFileSync('sh', ['-c', `head -c ${bytes} /dev/urandom > '${file}'`]);
+}
+
+export function gitInit(dir, env) {
+  fs.mkdirSync(dir, { recursive: true });
+  sh('git', ['init', '-q', '-b', 'main'], { cwd: dir, env });
+}
