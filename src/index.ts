@@ -31,5 +31,15 @@ export { checkout, type CheckoutOptions, type CheckoutResult } from './artifacts
 export { untrack, type UntrackOptions, type UntrackResult } from './artifacts/untrack.js';
 export { verify, verifyFailure, type VerifyResult } from './artifacts/verify.js';
 
+// Remotes and transfers
+export { addRemote, listRemotes, removeRemote, type AddRemoteOptions, type RemoteInfo } from './remote/remotes.js';
+export { openRemote, parseRemoteUrl, type RemoteStore, type RemoteUrl } from './remote/remote.js';
+export { push, fetch, pull, type TransferOptions, type PushResult, type FetchResult, type PullOptions } from './remote/transfer.js';
+export type { ArtifactStatusWithRemote } from './artifacts/status.js';
+
+// Garbage collection and git hooks
+export { gc, listWorktrees, type GcOptions, type GcResult, type WorktreeInfo } from './gc/gc.js';
+export { installHooks, uninstallHooks, runHook, HOOK_NAMES, type HooksResult, type HookRun } from './hooks/hooks.js';
+
 // The demo
 export { runDemo, type DemoOptions, type DemoResult } from './demo/demo.js';

@@ -5,24 +5,47 @@ import { repoRelative, type Repo } from '../repo/repo.js';
 import type { Progress } from '../progress.js';
 import { inspectArtifact, type ArtifactStatus } from './inspect.js';
 import { loadArtifacts, WorkspaceObserver } from './workspace.js';
+import { expandObjects } from './references.js';
+import { openRemote } from '../remote/remote.js';
 
 export interface StatusOptions {
   cwd: string;
   /** Artifacts to report (all when empty). */
   paths?: string[];
+  /** Also count objects not on this remote (true: the default remote). */
+  remote?: string | boolean;
   progress?: Progress;
 }
 
+export interface ArtifactStatusWithRemote extends ArtifactStatus {
+  /** Objects of this artifact that the remote lacks (with --remote). */
+  notPushed?: number;
+}
+
 /** The state of every selected artifact, in path order. */
-export async function status(repo: Repo, options: StatusOptions): Promise<ArtifactStatus[]> {
+export async function status(repo: Repo, options: StatusOptions): Promise<ArtifactStatusWithRemote[]> {
   const selectors = (options.paths ?? []).map((p) => repoRelative(repo, options.cwd, p));
   const artifacts = await loadArtifacts(repo, selectors);
   const observer = new WorkspaceObserver(repo, options.progress);
+  const out: ArtifactStatusWithRemote[] = [];
   try {
-    const out: ArtifactStatus[] = [];
     for (const artifact of artifacts) out.push((await inspectArtifact(repo, observer, artifact)).status);
-    return out;
   } finally {
     observer.close();
   }
+  if (options.remote) {
+    const remote = await openRemote(repo, typeof options.remote === 'string' ? options.remote : undefined);
+    try {
+      const perArtifact = artifacts.map((a) => expandObjects(repo.cache, [{ pointer: a.pointer, where: a.pointerPath }]).objects);
+      const all = new Map<string, number>();
+      for (const objects of perArtifact) for (const [h, size] of objects) all.set(h, size);
+      const there = await remote.present([...all].map(([hash, size]) => ({ hash, size })));
+      perArtifact.forEach((objects, i) => {
+        out[i]!.notPushed = [...objects.keys()].filter((h) => !there.has(h)).length;
+      });
+    } finally {
+      remote.close();
+    }
+  }
+  return out;
 }

@@ -2,7 +2,11 @@
  * `cairn verify`: rehash every object in the cache, and check that every
  * object the worktree's pointers need is there.
  */
-import { IntegrityError, type CairnError } from '../errors.js';
+import { createHash } from 'node:crypto';
+import { IntegrityError, NotFoundError, type CairnError } from '../errors.js';
+import { mapLimit } from '../concurrency.js';
+import { HASH_PREFIX } from '../store/hash.js';
+import { openRemote } from '../remote/remote.js';
 import type { Repo } from '../repo/repo.js';
 import type { Progress } from '../progress.js';
 import { readManifest } from './inspect.js';
@@ -11,6 +15,8 @@ import { findPointerFiles, readPointerFile } from './workspace.js';
 export interface VerifyResult {
   /** Objects rehashed. */
   checked: number;
+  /** With --remote: what the remote holds of the objects the worktree needs. */
+  remote?: { name: string; checked: number; corrupt: string[]; missing: string[] };
   corrupt: { hash: string; file: string }[];
   missing: { hash: string; usedBy: string }[];
   invalidPointers: { pointer: string; message: string }[];
@@ -18,6 +24,8 @@ export interface VerifyResult {
 }
 
 export interface VerifyOptions {
+  /** Also download and rehash, on this remote (true: the default one), every object the worktree needs. */
+  remote?: string | boolean;
   progress?: Progress;
 }
 
@@ -45,8 +53,38 @@ export async function verify(repo: Repo, options: VerifyOptions = {}): Promise<V
     }
   }
   for (const [hash, usedBy] of needed) if (!repo.cache.has(hash)) result.missing.push({ hash, usedBy });
-  result.ok = result.corrupt.length === 0 && result.missing.length === 0 && result.invalidPointers.length === 0;
+  if (options.remote) result.remote = await verifyRemote(repo, typeof options.remote === 'string' ? options.remote : undefined, [...needed.keys()], options.progress);
+  result.ok =
+    result.corrupt.length === 0 &&
+    result.missing.length === 0 &&
+    result.invalidPointers.length === 0 &&
+    (!result.remote || (result.remote.corrupt.length === 0 && result.remote.missing.length === 0));
   return result;
+}
+
+/** Download and rehash every needed object on a remote. */
+async function verifyRemote(repo: Repo, name: string | undefined, hashes: string[], progress?: Progress): Promise<NonNullable<VerifyResult['remote']>> {
+  const remote = await openRemote(repo, name);
+  const out = { name: remote.name, checked: 0, corrupt: [] as string[], missing: [] as string[] };
+  try {
+    progress?.start(`verifying on ${remote.name}`, hashes.length, 'objects');
+    await mapLimit(hashes, repo.config.transfer.jobs, async (hash) => {
+      try {
+        const h = createHash('sha256');
+        for await (const chunk of (await remote.read(hash)) as AsyncIterable<Buffer>) h.update(chunk);
+        if (HASH_PREFIX + h.digest('hex') !== hash) out.corrupt.push(hash);
+      } catch (err) {
+        if (err instanceof NotFoundError) out.missing.push(hash);
+        else throw err;
+      }
+      out.checked++;
+      progress?.tick(1);
+    });
+  } finally {
+    progress?.stop();
+    remote.close();
+  }
+  return out;
 }
 
 /** The error that a failed verification exits with. */
@@ -55,6 +93,8 @@ export function verifyFailure(result: VerifyResult): IntegrityError {
     result.corrupt.length ? `${result.corrupt.length} corrupt object(s)` : '',
     result.missing.length ? `${result.missing.length} missing object(s)` : '',
     result.invalidPointers.length ? `${result.invalidPointers.length} invalid pointer(s)` : '',
+    result.remote?.missing.length ? `${result.remote.missing.length} object(s) missing on ${result.remote.name}` : '',
+    result.remote?.corrupt.length ? `${result.remote.corrupt.length} corrupt object(s) on ${result.remote.name}` : '',
   ].filter(Boolean);
   return new IntegrityError(`verify found ${parts.join(', ')}`, {
     hint: 'delete corrupt object files and fetch them again (cairn pull), or re-add the originals; restore invalid pointers from git',

@@ -13,7 +13,7 @@ import { isTempName } from '../durable/atomicWrite.js';
 import { hashBytes, hashFile, HASH_PREFIX } from '../store/hash.js';
 import { SMALL_FILE } from '../store/cache.js';
 import { compareUtf8, MODE_EXEC, MODE_FILE, renderManifest, type ManifestEntry } from '../store/manifest.js';
-import { artifactPathOf, parsePointer, POINTER_SUFFIX, type Pointer } from '../store/pointer.js';
+import { artifactPathOf, isPointerPath, parsePointer, POINTER_SUFFIX, type Pointer } from '../store/pointer.js';
 import { StatCache, statSignature, type StatRecord } from '../store/statCache.js';
 import type { Progress } from '../progress.js';
 
@@ -28,7 +28,7 @@ export interface Artifact {
 export async function findPointerFiles(repo: Pick<Repo, 'root'>): Promise<string[]> {
   const files = await lsFiles(repo.root, [`*${POINTER_SUFFIX}`], { others: true });
   return files
-    .filter((f) => f.endsWith(POINTER_SUFFIX) && !f.startsWith('.cairn/') && fs.existsSync(path.join(repo.root, f)))
+    .filter((f) => isPointerPath(f) && fs.existsSync(path.join(repo.root, f)))
     .sort();
 }
 

@@ -11,6 +11,8 @@ import { terminalProgress } from './progress.js';
 
 export class CliContext {
   readonly out = new Output();
+  /** Set by a command that succeeds but must exit with another code (hooks). */
+  exitCode = 0;
   private program: Command | null = null;
 
   attach(program: Command): void {

@@ -7,6 +7,8 @@ import { CairnError, ExitCode, toCairnError } from '../errors.js';
 import { CliContext } from './context.js';
 import { registerArtifactCommands } from './commands/artifacts.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerRemoteCommands } from './commands/remotes.js';
+import { registerMaintenanceCommands } from './commands/maintenance.js';
 
 export const PROGRAM_EXAMPLES = `
 Examples:
@@ -35,8 +37,14 @@ export function buildProgram(ctx: CliContext, version: string): Command {
     });
   ctx.attach(program);
   registerArtifactCommands(program, ctx);
+  registerRemoteCommands(program, ctx);
+  registerMaintenanceCommands(program, ctx);
   registerDemoCommand(program, ctx);
-  for (const sub of program.commands) sub.exitOverride();
+  const override = (cmd: Command): void => {
+    cmd.exitOverride();
+    cmd.commands.forEach(override);
+  };
+  program.commands.forEach(override);
   return program;
 }
 
@@ -51,7 +59,7 @@ export async function main(argv: string[], version: string): Promise<number> {
   const program = buildProgram(ctx, version);
   try {
     await program.parseAsync(argv);
-    return ExitCode.ok;
+    return ctx.exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
       if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(err.code)) return ExitCode.ok;

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { CairnError, UsageError } from '../errors.js';
+import { CairnError, UnsafeError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../durable/atomicWrite.js';
 import { LINK_TYPES, type LinkType } from '../store/cache.js';
 
@@ -120,6 +120,17 @@ function checkConfig(cfg: CairnConfig, where: string): CairnConfig {
   return cfg;
 }
 
+/** Credentials must never sit in the committed config. */
+function refuseCommittedSecrets(cfg: Json, file: string): void {
+  for (const [name, remote] of Object.entries(isObject(cfg.remotes) ? cfg.remotes : {})) {
+    if (isObject(remote) && ('secretAccessKey' in remote || 'accessKeyId' in remote)) {
+      throw new UnsafeError(`${file} holds credentials for remote ${name}, and that file is committed`, {
+        hint: 'move accessKeyId/secretAccessKey to .cairn/config.local.json (ignored by git) or use AWS_* variables, then rotate the key',
+      });
+    }
+  }
+}
+
 /** Where the committed and the local config files of a worktree live. */
 export function configPaths(root: string): { repo: string; local: string } {
   return { repo: path.join(root, CONFIG_DIR, CONFIG_FILE), local: path.join(root, CONFIG_DIR, LOCAL_CONFIG_FILE) };
@@ -132,11 +143,13 @@ export function configPaths(root: string): { repo: string; local: string } {
  */
 export function loadConfig(root: string, mainRoot: string | null, env: NodeJS.ProcessEnv = process.env): CairnConfig {
   const paths = configPaths(root);
+  const committed = readConfigFile(paths.repo);
+  refuseCommittedSecrets(committed, paths.repo);
   let local = readConfigFile(paths.local);
   if (Object.keys(local).length === 0 && mainRoot && mainRoot !== root) {
     local = readConfigFile(configPaths(mainRoot).local);
   }
-  const merged = [readConfigFile(paths.repo), local, fromEnvironment(env)].reduce(
+  const merged = [committed, local, fromEnvironment(env)].reduce(
     (acc, layer) => mergeInto(acc, layer),
     defaultConfig() as unknown as Json,
   );

@@ -130,4 +130,18 @@ async function story(s: Session): Promise<void> {
   s.run('cairn', ['checkout'], { expect: 7 });
   s.run('cairn', ['checkout', '--force']);
   s.run('cairn', ['verify']);
+
+  s.say('share the artifacts: push to a remote (a folder here; s3:// works the same), pull into a fresh clone');
+  s.run('cairn', ['remote', 'add', 'store', '../store', '--default']);
+  s.run('git', ['commit', '-q', '-m', 'cairn remote']);
+  s.run('cairn', ['status', '--remote']);
+  s.run('cairn', ['push']);
+  s.run('git', ['clone', '-q', '.', '../clone']);
+  const clone = path.join(path.dirname(s.dir), 'clone');
+  s.run('cairn', ['pull'], { cwd: clone });
+  s.run('cairn', ['status'], { cwd: clone });
+
+  s.say('keep git and the artifacts in step with hooks; clean the cache');
+  s.run('cairn', ['hooks', 'install']);
+  s.run('cairn', ['gc']);
 }

@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { NotFoundError } from '../errors.js';
-import { artifactPathOf, parsePointer, POINTER_SUFFIX, type Pointer } from '../store/pointer.js';
+import { artifactPathOf, isPointerPath, parsePointer, type Pointer } from '../store/pointer.js';
 import { git, GitError, resolveCommit, splitNul } from './git.js';
 import path from 'node:path';
 
@@ -87,7 +87,7 @@ export interface PointerAt {
 /** Every pointer file committed at `rev`, parsed and validated. */
 export async function pointersAt(cwd: string, rev: string): Promise<PointerAt[]> {
   const entries = (await listTree(cwd, rev)).filter(
-    (e) => e.type === 'blob' && e.path.endsWith(POINTER_SUFFIX) && !e.path.startsWith('.cairn/'),
+    (e) => e.type === 'blob' && isPointerPath(e.path),
   );
   const blobs = await readBlobs(cwd, entries.map((e) => e.object));
   return entries.map((e, i) => ({

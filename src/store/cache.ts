@@ -129,7 +129,18 @@ export class Cache {
    * Store a file of any size, hashing it while it is copied into the cache
    * (one read pass). With `expected`, bytes that do not match are refused.
    */
-  async storeFile(src: string, options: { expected?: string; onBytes?: (n: number) => void } = {}): Promise<StoredObject> {
+  storeFile(src: string, options: { expected?: string; onBytes?: (n: number) => void } = {}): Promise<StoredObject> {
+    return this.storeStream(fs.createReadStream(src, { highWaterMark: CHUNK_SIZE }), options);
+  }
+
+  /**
+   * Store the bytes of a stream (a file, a download): written to a temp
+   * file while hashed, flushed, checked against `expected`, then published.
+   */
+  async storeStream(
+    source: NodeJS.ReadableStream,
+    options: { expected?: string; onBytes?: (n: number) => void } = {},
+  ): Promise<StoredObject> {
     const tmp = this.tempPath();
     const h = createHash('sha256');
     let size = 0;
@@ -143,11 +154,7 @@ export class Cache {
     });
     const fd = fs.openSync(tmp, 'wx', 0o444);
     try {
-      await pipeline(
-        fs.createReadStream(src, { highWaterMark: CHUNK_SIZE }),
-        hasher,
-        fs.createWriteStream('', { fd, autoClose: false, highWaterMark: CHUNK_SIZE }),
-      );
+      await pipeline(source, hasher, fs.createWriteStream('', { fd, autoClose: false, highWaterMark: CHUNK_SIZE }));
       fs.fsyncSync(fd);
     } catch (err) {
       fs.closeSync(fd);

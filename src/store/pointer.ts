@@ -111,6 +111,13 @@ function isCount(value: unknown, max: number): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= max;
 }
 
+/** True for a repo-relative path that names a pointer file (`x.cairn`, not `.cairn/...` or a bare `.cairn`). */
+export function isPointerPath(p: string): boolean {
+  if (!p.endsWith(POINTER_SUFFIX) || p.startsWith('.cairn/')) return false;
+  const slash = p.lastIndexOf('/');
+  return p.length - slash - 1 > POINTER_SUFFIX.length;
+}
+
 /** `data/train.csv.cairn` → `data/train.csv`. */
 export function artifactPathOf(pointerPath: string): string {
   return pointerPath.slice(0, -POINTER_SUFFIX.length);

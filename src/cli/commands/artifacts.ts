@@ -46,20 +46,23 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
     .command('status')
     .description('show each artifact: unchanged, modified, missing from workspace, missing from cache')
     .argument('[path...]', 'artifacts or folders to report (default: all)')
+    .option('--remote [name]', 'also report what is not pushed to the remote (default remote without a name)')
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nExamples:\n  $ cairn status\n  $ cairn status data --json')
-    .action(async (paths: string[], opts: { json?: boolean }) => {
+    .addHelpText('after', '\nExamples:\n  $ cairn status\n  $ cairn status data --json\n  $ cairn status --remote')
+    .action(async (paths: string[], opts: { json?: boolean; remote?: string | boolean }) => {
       ctx.useJson(opts);
       const repo = await ctx.repo();
-      const artifacts = await status(repo, { cwd: ctx.cwd(), paths, progress: ctx.progress() });
+      const artifacts = await status(repo, { cwd: ctx.cwd(), paths, remote: opts.remote, progress: ctx.progress() });
       ctx.out.result({ artifacts }, () => {
         if (artifacts.length === 0) return ctx.out.line('no artifacts tracked yet (cairn add <path>)');
         const changed = artifacts.filter((a) => a.state !== 'unchanged');
-        if (changed.length === 0) return ctx.out.line(`all ${artifacts.length} artifact(s) up to date`);
+        const rows = changed.map((a) => [`${STATE_LABEL[a.state]}:`, a.path + (a.note ? `  (${a.note})` : '')]);
+        for (const a of artifacts) if (a.notPushed) rows.push(['not pushed:', `${a.path}  (${a.notPushed} object(s))`]);
+        if (rows.length) ctx.out.line(table(rows, '  '));
         ctx.out.line(
-          table(changed.map((a) => [`${STATE_LABEL[a.state]}:`, a.path + (a.note ? `  (${a.note})` : '')]), '  '),
+          changed.length === 0 ? `all ${artifacts.length} artifact(s) up to date` : `${artifacts.length - changed.length} of ${artifacts.length} artifact(s) up to date`,
         );
-        ctx.out.line(`${artifacts.length - changed.length} of ${artifacts.length} artifact(s) up to date`);
+        if (opts.remote && artifacts.every((a) => !a.notPushed)) ctx.out.line('everything is pushed');
       });
     });
 
@@ -97,17 +100,23 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
   program
     .command('verify')
     .description('rehash every cached object and check that every pointer\'s objects are present')
+    .option('--remote [name]', 'also download and rehash, on the remote, every object the worktree needs')
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nExamples:\n  $ cairn verify')
-    .action(async (opts: { json?: boolean }) => {
+    .addHelpText('after', '\nExamples:\n  $ cairn verify\n  $ cairn verify --remote')
+    .action(async (opts: { json?: boolean; remote?: string | boolean }) => {
       ctx.useJson(opts);
       const repo = await ctx.repo();
-      const result = await verify(repo, { progress: ctx.progress() });
+      const result = await verify(repo, { remote: opts.remote, progress: ctx.progress() });
       ctx.out.result(result, () => {
         ctx.out.line(`checked ${result.checked} object(s)`);
         for (const c of result.corrupt) ctx.out.line(`  corrupt: ${c.hash} (${c.file})`);
         for (const m of result.missing) ctx.out.line(`  missing: ${m.hash} (needed by ${m.usedBy})`);
         for (const p of result.invalidPointers) ctx.out.line(`  invalid pointer: ${p.message}`);
+        if (result.remote) {
+          ctx.out.line(`checked ${result.remote.checked} object(s) on ${result.remote.name}`);
+          for (const h of result.remote.corrupt) ctx.out.line(`  corrupt on ${result.remote.name}: ${h}`);
+          for (const h of result.remote.missing) ctx.out.line(`  missing on ${result.remote.name}: ${h}`);
+        }
         if (result.ok) ctx.out.line('no problems found');
       });
       if (!result.ok) throw verifyFailure(result);

@@ -1,0 +1,99 @@
+/**
+ * Which objects a set of revisions and worktrees needs: the pointers they
+ * hold, and for directories the manifest and every file it lists. Used by
+ * push, fetch, gc, and the worktree safety checks.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { git, splitNul } from '../git/git.js';
+import { pointersAt, readBlobs } from '../git/revision.js';
+import type { Repo } from '../repo/repo.js';
+import type { Cache } from '../store/cache.js';
+import { artifactPathOf, isPointerPath, parsePointer, POINTER_SUFFIX, type Pointer } from '../store/pointer.js';
+import { readManifest } from './inspect.js';
+import { loadArtifacts } from './workspace.js';
+
+export interface PointerRef {
+  pointer: Pointer;
+  /** Where it was found: `workspace:<path>`, `<rev>:<path>`, `index:<path>`. */
+  where: string;
+}
+
+export interface ReferenceScope {
+  /** The pointers in this worktree's files (default when nothing else is asked). */
+  workspace?: boolean;
+  revs?: string[];
+  allTags?: boolean;
+  allBranches?: boolean;
+}
+
+/** Names of refs under a namespace (`refs/tags`, `refs/heads`...). */
+export async function refNames(cwd: string, namespaces: string[]): Promise<string[]> {
+  const { stdout } = await git(['for-each-ref', '--format=%(refname)', ...namespaces], { cwd });
+  return stdout.split('\n').filter(Boolean);
+}
+
+/** The pointers a scope covers. With no scope flags, the workspace. */
+export async function collectPointers(repo: Repo, scope: ReferenceScope): Promise<PointerRef[]> {
+  const out: PointerRef[] = [];
+  const revs = [...(scope.revs ?? [])];
+  if (scope.allTags) revs.push(...(await refNames(repo.root, ['refs/tags'])));
+  if (scope.allBranches) revs.push(...(await refNames(repo.root, ['refs/heads'])));
+  const workspace = scope.workspace ?? revs.length === 0;
+  if (workspace) {
+    for (const a of await loadArtifacts(repo)) out.push({ pointer: a.pointer, where: `workspace:${a.pointerPath}` });
+  }
+  for (const rev of [...new Set(revs)]) {
+    for (const p of await pointersAt(repo.root, rev)) out.push({ pointer: p.pointer, where: `${rev}:${p.pointerPath}` });
+  }
+  return out;
+}
+
+/** The pointers staged in a worktree's index (what the next commit will hold). */
+export async function stagedPointers(worktreeRoot: string): Promise<PointerRef[]> {
+  const { stdout } = await git(['ls-files', '-z', '--stage', '--', `*${POINTER_SUFFIX}`], { cwd: worktreeRoot });
+  const entries = splitNul(stdout)
+    .map((line) => {
+      const tab = line.indexOf('\t');
+      return { object: line.slice(0, tab).split(' ')[1]!, path: line.slice(tab + 1) };
+    })
+    .filter((e) => isPointerPath(e.path));
+  const blobs = await readBlobs(worktreeRoot, entries.map((e) => e.object));
+  return entries.map((e, i) => ({
+    pointer: parsePointer(blobs[i]!.toString('utf8'), `index:${e.path}`, path.posix.basename(artifactPathOf(e.path))),
+    where: `index:${e.path}`,
+  }));
+}
+
+export interface ObjectSet {
+  /** Every object needed: hash → size (-1 when unknown: a manifest not in the cache). */
+  objects: Map<string, number>;
+  /** Directory manifests that are not in the cache, so their files are unknown. */
+  unknownManifests: Map<string, string>;
+  /** Manifests among `objects` (transfers order them after their files). */
+  manifests: Set<string>;
+}
+
+/** Expand pointers into the objects they need, reading manifests from the cache. */
+export function expandObjects(cache: Cache, refs: PointerRef[]): ObjectSet {
+  const set: ObjectSet = { objects: new Map(), unknownManifests: new Map(), manifests: new Set() };
+  const seenDirs = new Set<string>();
+  for (const { pointer, where } of refs) {
+    if (pointer.kind === 'file') {
+      set.objects.set(pointer.hash, pointer.size);
+      continue;
+    }
+    if (seenDirs.has(pointer.hash)) continue;
+    seenDirs.add(pointer.hash);
+    set.manifests.add(pointer.hash);
+    const manifest = readManifest(cache, pointer);
+    if (!manifest) {
+      set.objects.set(pointer.hash, -1);
+      set.unknownManifests.set(pointer.hash, where);
+      continue;
+    }
+    set.objects.set(pointer.hash, fs.statSync(cache.objectPath(pointer.hash)).size);
+    for (const e of manifest) set.objects.set(e.hash, e.size);
+  }
+  return set;
+}

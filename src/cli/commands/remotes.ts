@@ -1,0 +1,128 @@
+/**
+ * remote add | list | remove, push, fetch, pull.
+ */
+import { Command } from 'commander';
+import { addRemote, fetch, listRemotes, pull, push, removeRemote, type TransferOptions } from '../../index.js';
+import { collect, positiveInt, type CliContext } from '../context.js';
+import { formatBytes, table } from '../output.js';
+
+interface TransferFlags {
+  remote?: string;
+  rev?: string[];
+  allTags?: boolean;
+  allBranches?: boolean;
+  jobs?: number;
+  json?: boolean;
+  force?: boolean;
+}
+
+function transferCommand(program: Command, name: string, description: string, example: string): Command {
+  return program
+    .command(name)
+    .description(description)
+    .option('-r, --remote <name>', 'the remote (default: the default remote)')
+    .option('--rev <rev>', 'objects of this branch, tag or commit (repeatable; read from git, no checkout)', collect)
+    .option('--all-tags', 'objects of every tag')
+    .option('--all-branches', 'objects of every local branch')
+    .option('-j, --jobs <n>', 'transfers at once (default 8, or transfer.jobs)', positiveInt('--jobs'))
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', `\nExamples:\n${example}`);
+}
+
+function scope(opts: TransferFlags): TransferOptions {
+  return { remote: opts.remote, revs: opts.rev, allTags: opts.allTags, allBranches: opts.allBranches, jobs: opts.jobs };
+}
+
+export function registerRemoteCommands(program: Command, ctx: CliContext): void {
+  const remote = program
+    .command('remote')
+    .description('manage remotes: folders (local, NFS) or S3-compatible storage holding the same object layout as the cache');
+
+  remote
+    .command('add')
+    .description('add a remote (stored in .cairn/config.json; credentials never go there)')
+    .argument('<name>', 'a short name')
+    .argument('<url>', 'a folder (/mnt/store, ../store), file:///path, or s3://bucket/prefix')
+    .option('-d, --default', 'make it the default remote')
+    .option('--endpoint <url>', 'S3: custom endpoint, e.g. http://127.0.0.1:9000 for MinIO')
+    .option('--region <region>', 'S3: region (default from AWS_REGION, else us-east-1)')
+    .option('--force-path-style', 'S3: path-style addressing (on by default with --endpoint)')
+    .option('--profile <name>', 'S3: AWS profile to take credentials from')
+    .option('-f, --force', 'replace an existing remote of that name')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ cairn remote add store /mnt/nfs/cairn --default\n  $ cairn remote add s3 s3://ml-bucket/cairn --endpoint http://127.0.0.1:9000 --default\n\nCredentials for S3: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or\n{"remotes": {"<name>": {"accessKeyId": "...", "secretAccessKey": "..."}}} in .cairn/config.local.json',
+    )
+    .action(async (name: string, url: string, opts: { default?: boolean; endpoint?: string; region?: string; forcePathStyle?: boolean; profile?: string; force?: boolean; json?: boolean }) => {
+      ctx.useJson(opts);
+      const result = await addRemote(await ctx.repo(), {
+        name,
+        url,
+        makeDefault: opts.default,
+        endpoint: opts.endpoint,
+        region: opts.region,
+        forcePathStyle: opts.forcePathStyle,
+        profile: opts.profile,
+        force: opts.force,
+      });
+      ctx.out.result(result, () => {
+        if (result.created) ctx.out.line(`created ${result.created}`);
+        ctx.out.line(`added remote ${result.name} (${result.url})${result.default ? ' as the default' : ''}; commit .cairn/config.json to share it`);
+      });
+    });
+
+  remote
+    .command('list')
+    .description('list remotes')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      ctx.useJson(opts);
+      const remotes = listRemotes(await ctx.repo());
+      ctx.out.result({ remotes }, () => {
+        if (remotes.length === 0) return ctx.out.line('no remotes (cairn remote add <name> <url> --default)');
+        ctx.out.line(table(remotes.map((r) => [r.default ? '*' : ' ', r.name, r.url, r.endpoint ? `endpoint ${r.endpoint}` : ''])));
+      });
+    });
+
+  remote
+    .command('remove')
+    .description('remove a remote from the configuration (its objects are not touched)')
+    .argument('<name>')
+    .option('--json', 'print the result as JSON')
+    .action(async (name: string, opts: { json?: boolean }) => {
+      ctx.useJson(opts);
+      const result = await removeRemote(await ctx.repo(), name);
+      ctx.out.result(result, () => ctx.out.line(`removed remote ${name}${result.wasDefault ? ' (it was the default)' : ''}`));
+    });
+
+  transferCommand(program, 'push', 'upload the objects the workspace (or --rev, --all-*) needs and the remote lacks', '  $ cairn push\n  $ cairn push -r s3 --all-tags -j 16').action(
+    async (opts: TransferFlags) => {
+      ctx.useJson(opts);
+      const repo = await ctx.repo();
+      const r = await push(repo, { ...scope(opts), progress: ctx.progress() });
+      ctx.out.result(r, () => ctx.out.line(`pushed ${r.uploaded} object(s), ${formatBytes(r.bytes)} to ${r.remote}; ${r.present} already there`));
+    },
+  );
+
+  transferCommand(program, 'fetch', 'download into the cache the objects the workspace (or --rev, --all-*) needs; verifies every hash', '  $ cairn fetch\n  $ cairn fetch --rev e0.3.0').action(
+    async (opts: TransferFlags) => {
+      ctx.useJson(opts);
+      const repo = await ctx.repo();
+      const r = await fetch(repo, { ...scope(opts), progress: ctx.progress() });
+      ctx.out.result(r, () => ctx.out.line(`fetched ${r.downloaded} object(s), ${formatBytes(r.bytes)} from ${r.remote}; ${r.cached} already cached`));
+    },
+  );
+
+  transferCommand(program, 'pull', 'fetch, then check the workspace out', '  $ cairn pull')
+    .option('-f, --force', 'let the checkout discard workspace changes that are not in the cache')
+    .action(async (opts: TransferFlags) => {
+      ctx.useJson(opts);
+      const repo = await ctx.repo();
+      const r = await pull(repo, { ...scope(opts), cwd: ctx.cwd(), force: opts.force, progress: ctx.progress() });
+      ctx.out.result(r, () => {
+        ctx.out.line(`fetched ${r.downloaded} object(s), ${formatBytes(r.bytes)} from ${r.remote}; ${r.cached} already cached`);
+        ctx.out.line(`checked out ${r.checkout.written.length} file(s), removed ${r.checkout.removed.length}`);
+      });
+    });
+}

@@ -1,0 +1,190 @@
+/**
+ * `cairn gc`: delete cache objects that nothing needs any more. An object is
+ * kept while any worktree's files or index, any ref (branch, tag, remote
+ * branch, stash) or, with --all-commits, any commit or reflog entry points at
+ * it, directly or through a directory manifest. Dry run unless told --yes.
+ * Deletion happens under the cache's exclusive lock, so a concurrent add in
+ * another worktree (which holds a shared lock until its pointer is written)
+ * cannot lose an object it is writing.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { UnsafeError } from '../errors.js';
+import { git, splitNul } from '../git/git.js';
+import { pointersAt, readBlobs } from '../git/revision.js';
+import type { Repo } from '../repo/repo.js';
+import { lockExclusive, withLock } from '../durable/lock.js';
+import { TEMP_MARKER } from '../durable/atomicWrite.js';
+import { artifactPathOf, isPointerPath, parsePointer } from '../store/pointer.js';
+import { expandObjects, stagedPointers, type PointerRef } from '../artifacts/references.js';
+import { loadArtifacts } from '../artifacts/workspace.js';
+import type { Progress } from '../progress.js';
+
+export interface GcOptions {
+  /** Delete for real (otherwise a dry run). */
+  yes?: boolean;
+  /** Also keep what any commit (and reflog entry) ever referenced. */
+  allCommits?: boolean;
+  /** Proceed although some referenced directory manifests are not in the cache. */
+  force?: boolean;
+  progress?: Progress;
+}
+
+export interface GcResult {
+  dryRun: boolean;
+  /** Objects kept because something references them. */
+  kept: number;
+  /** Unreferenced objects (deleted unless dry run). */
+  unreferenced: { count: number; bytes: number; hashes: string[] };
+  /** Temp files left by killed processes. */
+  staleTemps: number;
+  /** Referenced manifests missing from the cache (their files could not be protected). */
+  unknownManifests: { hash: string; where: string }[];
+}
+
+export interface WorktreeInfo {
+  path: string;
+  head: string | null;
+  branch: string | null;
+  bare: boolean;
+  detached: boolean;
+  locked: boolean;
+  prunable: boolean;
+}
+
+/** `git worktree list --porcelain`, parsed. */
+export async function listWorktrees(cwd: string): Promise<WorktreeInfo[]> {
+  const { stdout } = await git(['worktree', 'list', '--porcelain', '-z'], { cwd });
+  const out: WorktreeInfo[] = [];
+  let cur: WorktreeInfo | null = null;
+  for (const line of splitNul(stdout)) {
+    if (line.startsWith('worktree ')) {
+      cur = { path: line.slice(9), head: null, branch: null, bare: false, detached: false, locked: false, prunable: false };
+      out.push(cur);
+    } else if (!cur) continue;
+    else if (line.startsWith('HEAD ')) cur.head = line.slice(5);
+    else if (line.startsWith('branch ')) cur.branch = line.slice(7);
+    else if (line === 'bare') cur.bare = true;
+    else if (line === 'detached') cur.detached = true;
+    else if (line.startsWith('locked')) cur.locked = true;
+    else if (line.startsWith('prunable')) cur.prunable = true;
+  }
+  return out;
+}
+
+/** Every pointer that some worktree, ref or (optionally) commit holds. */
+export async function referencedPointers(repo: Repo, allCommits: boolean): Promise<PointerRef[]> {
+  const refs: PointerRef[] = [];
+  const commits = new Set<string>();
+  for (const wt of await listWorktrees(repo.root)) {
+    if (wt.head && !/^0+$/.test(wt.head)) commits.add(wt.head);
+    if (wt.bare || !fs.existsSync(wt.path)) continue;
+    const root = { root: wt.path };
+    for (const a of await loadArtifacts(root)) refs.push({ pointer: a.pointer, where: `${wt.path}:${a.pointerPath}` });
+    refs.push(...(await stagedPointers(wt.path)));
+  }
+  const { stdout } = await git(['for-each-ref', '--format=%(objecttype) %(objectname) %(*objecttype) %(*objectname)'], { cwd: repo.root });
+  for (const line of stdout.split('\n').filter(Boolean)) {
+    const [type, id, peeledType, peeled] = line.split(' ');
+    if (type === 'commit') commits.add(id!);
+    else if (type === 'tag' && peeledType === 'commit') commits.add(peeled!);
+  }
+  for (const commit of commits) {
+    for (const p of await pointersAt(repo.root, commit)) refs.push({ pointer: p.pointer, where: `${commit.slice(0, 12)}:${p.pointerPath}` });
+  }
+  if (allCommits) refs.push(...(await pointersInHistory(repo.root)));
+  return refs;
+}
+
+/** Pointer blobs anywhere in history (all refs and reflogs), via one rev-list. */
+async function pointersInHistory(cwd: string): Promise<PointerRef[]> {
+  const { stdout } = await git(['rev-list', '--objects', '--all', '--reflog', '--filter=object:type=blob'], { cwd });
+  const blobs = new Map<string, string>();
+  for (const line of stdout.split('\n')) {
+    const space = line.indexOf(' ');
+    if (space < 0) continue;
+    const file = line.slice(space + 1);
+    if (isPointerPath(file)) blobs.set(line.slice(0, space), file);
+  }
+  const ids = [...blobs.keys()];
+  const data = await readBlobs(cwd, ids);
+  return ids.map((id, i) => {
+    const file = blobs.get(id)!;
+    return { pointer: parsePointer(data[i]!.toString('utf8'), `history:${file}`, path.posix.basename(artifactPathOf(file))), where: `history:${file}` };
+  });
+}
+
+/** Temp files whose writer is gone (dead pid) or that are older than a day. */
+function staleTemps(cacheDir: string): string[] {
+  const out: string[] = [];
+  const consider = (dir: string): void => {
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (!name.includes(TEMP_MARKER)) continue;
+      const file = path.join(dir, name);
+      const pid = Number(/-tmp-(\d+)-/.exec(name)?.[1]);
+      let alive = false;
+      if (pid > 0 && pid !== process.pid) {
+        try {
+          process.kill(pid, 0);
+          alive = true;
+        } catch (err) {
+          alive = (err as NodeJS.ErrnoException).code === 'EPERM';
+        }
+      }
+      const old = Date.now() - (fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 86_400_000;
+      if (!alive || old) out.push(file);
+    }
+  };
+  consider(path.join(cacheDir, 'tmp'));
+  const objects = path.join(cacheDir, 'objects');
+  for (const prefix of fs.existsSync(objects) ? fs.readdirSync(objects) : []) consider(path.join(objects, prefix));
+  return out;
+}
+
+export async function gc(repo: Repo, options: GcOptions = {}): Promise<GcResult> {
+  const run = async (): Promise<GcResult> => {
+    const set = expandObjects(repo.cache, await referencedPointers(repo, options.allCommits ?? false));
+    const unknownManifests = [...set.unknownManifests].map(([hash, where]) => ({ hash, where }));
+    const garbage: string[] = [];
+    let bytes = 0;
+    for (const hash of repo.cache.listObjects()) {
+      if (set.objects.has(hash)) continue;
+      garbage.push(hash);
+      bytes += fs.statSync(repo.cache.objectPath(hash)).size;
+    }
+    const temps = staleTemps(repo.cache.dir);
+    const result: GcResult = {
+      dryRun: !options.yes,
+      kept: set.objects.size - set.unknownManifests.size,
+      unreferenced: { count: garbage.length, bytes, hashes: garbage },
+      staleTemps: temps.length,
+      unknownManifests,
+    };
+    if (!options.yes) return result;
+    if (unknownManifests.length && !options.force && garbage.length) {
+      throw new UnsafeError(
+        `${unknownManifests.length} referenced folder manifest(s) are not in the cache, so the files they list cannot be told apart from garbage`,
+        {
+          hint: 'fetch them first (cairn fetch --all-tags --all-branches), or pass --force to delete anyway',
+          data: { ...result },
+        },
+      );
+    }
+    repo.cache.bumpGeneration();
+    options.progress?.start('deleting unreferenced objects', garbage.length, 'objects');
+    for (const hash of garbage) {
+      fs.rmSync(repo.cache.objectPath(hash), { force: true });
+      options.progress?.tick(1);
+    }
+    options.progress?.stop();
+    for (const file of temps) fs.rmSync(file, { force: true });
+    return result;
+  };
+  return options.yes ? withLock(lockExclusive(repo.cache.locksDir, { command: 'cairn gc' }), run) : run();
+}

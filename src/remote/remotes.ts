@@ -1,0 +1,129 @@
+/**
+ * `cairn remote add | list | remove`: remotes live in `.cairn/config.json`
+ * (committed); credentials only in `.cairn/config.local.json` or the
+ * environment.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { AlreadyExistsError, NotFoundError, UsageError } from '../errors.js';
+import { configPaths, updateConfigFile, type RemoteConfig } from '../config/config.js';
+import { gitAdd } from '../git/git.js';
+import type { Repo } from '../repo/repo.js';
+import { parseRemoteUrl, remoteBaseDir } from './remote.js';
+
+export interface AddRemoteOptions {
+  name: string;
+  url: string;
+  makeDefault?: boolean;
+  endpoint?: string;
+  region?: string;
+  forcePathStyle?: boolean;
+  profile?: string;
+  /** Replace an existing remote of that name. */
+  force?: boolean;
+}
+
+export interface RemoteInfo {
+  name: string;
+  url: string;
+  kind: 'local' | 's3';
+  default: boolean;
+  endpoint?: string;
+  region?: string;
+  forcePathStyle?: boolean;
+  profile?: string;
+  /** For a local remote: the folder it resolves to. */
+  path?: string;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export function validateRemoteName(name: string): void {
+  if (!NAME.test(name)) {
+    throw new UsageError(`invalid remote name ${JSON.stringify(name)}`, {
+      hint: 'use letters, digits, ".", "_" and "-" (at most 64), starting with a letter or digit',
+    });
+  }
+}
+
+type Json = Record<string, unknown>;
+
+export async function addRemote(repo: Repo, options: AddRemoteOptions): Promise<RemoteInfo & { created?: string }> {
+  validateRemoteName(options.name);
+  const url = parseRemoteUrl(options.url, remoteBaseDir(repo));
+  if (options.endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(options.endpoint)) {
+    throw new UsageError(`invalid endpoint ${JSON.stringify(options.endpoint)}`, { hint: 'an endpoint is an http(s) URL, e.g. http://127.0.0.1:9000' });
+  }
+  if (url.kind === 'local' && (options.endpoint || options.region || options.forcePathStyle || options.profile)) {
+    throw new UsageError('--endpoint, --region, --force-path-style and --profile apply to s3:// remotes only', {
+      hint: 'drop them for a folder remote',
+    });
+  }
+  if (repo.config.remotes[options.name] && !options.force) {
+    throw new AlreadyExistsError(`remote ${options.name} already exists (${repo.config.remotes[options.name]!.url})`, {
+      hint: 'choose another name, or pass --force to replace it',
+    });
+  }
+  let created: string | undefined;
+  if (url.kind === 'local' && !fs.existsSync(url.path)) {
+    fs.mkdirSync(url.path, { recursive: true });
+    created = url.path;
+  }
+  const entry: RemoteConfig = { url: options.url };
+  if (options.endpoint) entry.endpoint = options.endpoint;
+  if (options.region) entry.region = options.region;
+  if (options.forcePathStyle) entry.forcePathStyle = true;
+  if (options.profile) entry.profile = options.profile;
+  const file = configPaths(repo.root).repo;
+  updateConfigFile(file, (cfg) => {
+    const remotes = { ...((cfg.remotes as Json) ?? {}), [options.name]: entry };
+    return { ...cfg, remotes, ...(options.makeDefault ? { remote: options.name } : {}) };
+  });
+  await gitAdd(repo.root, [path.relative(repo.root, file)]);
+  return {
+    name: options.name,
+    kind: url.kind,
+    default: Boolean(options.makeDefault) || repo.config.remote === options.name,
+    ...entry,
+    ...(url.kind === 'local' ? { path: url.path } : {}),
+    ...(created ? { created } : {}),
+  };
+}
+
+export function listRemotes(repo: Repo): RemoteInfo[] {
+  return Object.entries(repo.config.remotes)
+    .map(([name, cfg]) => {
+      const url = parseRemoteUrl(cfg.url, remoteBaseDir(repo));
+      const info: RemoteInfo = { name, url: cfg.url, kind: url.kind, default: repo.config.remote === name };
+      if (cfg.endpoint) info.endpoint = cfg.endpoint;
+      if (cfg.region) info.region = cfg.region;
+      if (cfg.forcePathStyle) info.forcePathStyle = true;
+      if (cfg.profile) info.profile = cfg.profile;
+      if (url.kind === 'local') info.path = url.path;
+      return info;
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export async function removeRemote(repo: Repo, name: string): Promise<{ name: string; wasDefault: boolean }> {
+  if (!repo.config.remotes[name]) {
+    throw new NotFoundError(`no remote named ${JSON.stringify(name)}`, { hint: 'cairn remote list shows the remotes' });
+  }
+  const paths = configPaths(repo.root);
+  let wasDefault = false;
+  for (const file of [paths.repo, paths.local]) {
+    if (!fs.existsSync(file)) continue;
+    updateConfigFile(file, (cfg) => {
+      const remotes = { ...((cfg.remotes as Json) ?? {}) };
+      delete remotes[name];
+      const next: Json = { ...cfg, remotes };
+      if (cfg.remote === name) {
+        delete next.remote;
+        wasDefault = true;
+      }
+      return next;
+    });
+  }
+  await gitAdd(repo.root, [path.relative(repo.root, paths.repo)]);
+  return { name, wasDefault };
+}

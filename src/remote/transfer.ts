@@ -1,0 +1,175 @@
+/**
+ * push, fetch, pull: move only what the other side lacks, several objects at
+ * once, verifying every object's hash on the way. Idempotent, so a run that
+ * was killed or lost its connection is finished by running it again.
+ *
+ * Push sends directory manifests after their files, and fetch takes
+ * manifests first (to learn the files): a manifest on a remote therefore
+ * means its files are there too.
+ */
+import fs from 'node:fs';
+import { IntegrityError, NotFoundError, type CairnError } from '../errors.js';
+import type { Repo } from '../repo/repo.js';
+import { lockShared, withLock } from '../durable/lock.js';
+import { mapLimit } from '../concurrency.js';
+import { parseManifest } from '../store/manifest.js';
+import type { Progress } from '../progress.js';
+import { collectPointers, expandObjects, type ReferenceScope } from '../artifacts/references.js';
+import { checkout, type CheckoutResult } from '../artifacts/checkout.js';
+import { openRemote, type RemoteObject, type RemoteStore } from './remote.js';
+
+export interface TransferOptions extends ReferenceScope {
+  /** Remote name (default remote when omitted). */
+  remote?: string;
+  /** Transfers in flight at once (default: transfer.jobs, 8). */
+  jobs?: number;
+  progress?: Progress;
+}
+
+export interface PushResult {
+  remote: string;
+  /** Objects uploaded now. */
+  uploaded: number;
+  bytes: number;
+  /** Objects the remote already had. */
+  present: number;
+  /** Objects the pointers need that this cache does not have (not pushed). */
+  missingLocally: string[];
+}
+
+export interface FetchResult {
+  remote: string;
+  downloaded: number;
+  bytes: number;
+  /** Objects the cache already had. */
+  cached: number;
+  /** Objects the remote does not have. */
+  missingOnRemote: string[];
+}
+
+function jobsOf(repo: Repo, options: TransferOptions): number {
+  return options.jobs ?? repo.config.transfer.jobs;
+}
+
+async function withRemote<T>(repo: Repo, name: string | undefined, fn: (remote: RemoteStore) => Promise<T>): Promise<T> {
+  const remote = await openRemote(repo, name);
+  try {
+    return await fn(remote);
+  } finally {
+    remote.close();
+  }
+}
+
+/** Upload the objects the pointers in scope need and the remote lacks. */
+export async function push(repo: Repo, options: TransferOptions = {}): Promise<PushResult> {
+  return withRemote(repo, options.remote, (remote) =>
+    withLock(lockShared(repo.cache.locksDir, { command: 'cairn push' }), async () => {
+      const set = expandObjects(repo.cache, await collectPointers(repo, options));
+      const missingLocally = [...repo.cache.missing(set.objects.keys())];
+      const local: RemoteObject[] = [...set.objects.keys()]
+        .filter((h) => !missingLocally.includes(h))
+        .map((hash) => ({ hash, size: fs.statSync(repo.cache.objectPath(hash)).size }));
+      const there = await remote.present(local);
+      const todo = local.filter((o) => !there.has(o.hash));
+      const result: PushResult = { remote: remote.name, uploaded: 0, bytes: 0, present: there.size, missingLocally };
+      const upload = async (o: RemoteObject): Promise<void> => {
+        await remote.upload(o.hash, repo.cache.objectPath(o.hash), o.size, (n) => options.progress?.tick(n));
+        result.uploaded++;
+        result.bytes += o.size;
+      };
+      options.progress?.start(`pushing to ${remote.name}`, todo.reduce((n, o) => n + o.size, 0), 'B');
+      try {
+        await mapLimit(todo.filter((o) => !set.manifests.has(o.hash)), jobsOf(repo, options), upload);
+        await mapLimit(todo.filter((o) => set.manifests.has(o.hash)), jobsOf(repo, options), upload);
+      } finally {
+        options.progress?.stop();
+      }
+      if (missingLocally.length) {
+        throw new NotFoundError(`${missingLocally.length} object(s) are not in the local cache, so they were not pushed`, {
+          hint: 'fetch them from another remote (cairn fetch -r <remote>) or re-add the files on the machine that has them',
+          data: { ...result },
+        });
+      }
+      return result;
+    }),
+  );
+}
+
+/** Download objects into the cache, verifying each; returns those the remote lacks. */
+async function download(
+  repo: Repo,
+  remote: RemoteStore,
+  hashes: string[],
+  jobs: number,
+  result: FetchResult,
+  corrupt: CairnError[],
+  progress?: Progress,
+): Promise<void> {
+  await mapLimit(hashes, jobs, async (hash) => {
+    try {
+      const stored = await repo.cache.storeStream(await remote.read(hash), { expected: hash, onBytes: (n) => progress?.tick(n) });
+      result.downloaded++;
+      result.bytes += stored.size;
+    } catch (err) {
+      if (err instanceof NotFoundError) result.missingOnRemote.push(hash);
+      else if (err instanceof IntegrityError) corrupt.push(err);
+      else throw err;
+    }
+  });
+}
+
+/** Download the objects the pointers in scope need and the cache lacks. */
+export async function fetch(repo: Repo, options: TransferOptions = {}): Promise<FetchResult> {
+  return withRemote(repo, options.remote, (remote) =>
+    withLock(lockShared(repo.cache.locksDir, { command: 'cairn fetch' }), async () => {
+      const refs = await collectPointers(repo, options);
+      const result: FetchResult = { remote: remote.name, downloaded: 0, bytes: 0, cached: 0, missingOnRemote: [] };
+      const corrupt: CairnError[] = [];
+      const jobs = jobsOf(repo, options);
+      // Round 1: files and manifests named by pointers. Round 2: files named by the manifests fetched.
+      const first = expandObjects(repo.cache, refs);
+      const need1 = [...repo.cache.missing(first.objects.keys())];
+      const bytes1 = need1.reduce((n, h) => n + Math.max(0, first.objects.get(h) ?? 0), 0);
+      options.progress?.start(`fetching from ${remote.name}`, bytes1, 'B');
+      try {
+        await download(repo, remote, need1, jobs, result, corrupt, options.progress);
+        const second = new Map<string, number>();
+        for (const manifestHash of first.unknownManifests.keys()) {
+          if (!repo.cache.has(manifestHash)) continue;
+          const entries = parseManifest(repo.cache.readObject(manifestHash).toString('utf8'), manifestHash);
+          for (const e of entries) second.set(e.hash, e.size);
+        }
+        const need2 = [...repo.cache.missing(second.keys())];
+        await download(repo, remote, need2, jobs, result, corrupt, options.progress);
+        result.cached = new Set([...first.objects.keys(), ...second.keys()]).size - need1.length - need2.length;
+      } finally {
+        options.progress?.stop();
+      }
+      if (corrupt.length) {
+        throw new IntegrityError(`remote ${remote.name} sent ${corrupt.length} object(s) whose bytes do not match their names; they were refused`, {
+          hint: `the copies on ${remote.name} are damaged: push them again from a machine with good copies (cairn verify there first)`,
+          data: { ...result, corrupt: corrupt.map((e) => e.data) },
+        });
+      }
+      if (result.missingOnRemote.length) {
+        throw new NotFoundError(`${result.missingOnRemote.length} object(s) are not on remote ${remote.name}`, {
+          hint: 'push them from the machine that has them (cairn push), or try another remote with -r',
+          data: { ...result },
+        });
+      }
+      return result;
+    }),
+  );
+}
+
+export interface PullOptions extends TransferOptions {
+  cwd: string;
+  force?: boolean;
+}
+
+/** fetch, then checkout the workspace. */
+export async function pull(repo: Repo, options: PullOptions): Promise<FetchResult & { checkout: CheckoutResult }> {
+  const fetched = await fetch(repo, options);
+  const result = await checkout(repo, { cwd: options.cwd, force: options.force, progress: options.progress });
+  return { ...fetched, checkout: result };
+}

@@ -1,0 +1,284 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, cairn, cairnOk } from '../helpers/cli.js';
+import { gitRepo, repoAt, tempDir, type TestRepo } from '../helpers/repo.js';
+import { startS3, type S3Server } from '../helpers/s3.js';
+import { hashBytes } from '../../src/store/hash.js';
+
+let s3: S3Server;
+beforeAll(async () => {
+  s3 = await startS3();
+});
+afterAll(async () => {
+  await s3.stop();
+});
+
+interface Kind {
+  name: 'local' | 's3';
+  /** `cairn remote add` arguments for a fresh remote. */
+  addArgs(): string[];
+  env(): Record<string, string>;
+  /** Every object on the remote: hash → bytes. */
+  objects(): Map<string, Buffer>;
+  /** Overwrite an object's bytes on the remote. */
+  tamper(hash: string, bytes: Buffer): void;
+}
+
+let prefixCounter = 0;
+const kinds: Kind[] = [
+  (() => {
+    let dir = '';
+    return {
+      name: 'local' as const,
+      addArgs() {
+        dir = path.join(tempDir(), 'store');
+        return [dir];
+      },
+      env: () => ({}),
+      objects() {
+        const out = new Map<string, Buffer>();
+        const root = path.join(dir, 'objects');
+        for (const p of fs.existsSync(root) ? fs.readdirSync(root) : []) {
+          for (const n of fs.readdirSync(path.join(root, p))) out.set(`sha256:${p}${n}`, fs.readFileSync(path.join(root, p, n)));
+        }
+        return out;
+      },
+      tamper(hash, bytes) {
+        const hex = hash.slice(7);
+        const file = path.join(dir, 'objects', hex.slice(0, 2), hex.slice(2));
+        fs.chmodSync(file, 0o644);
+        fs.writeFileSync(file, bytes);
+      },
+    };
+  })(),
+  (() => {
+    let prefix = '';
+    const objectFiles = (): Map<string, string> => {
+      // s3rver keeps each object as <dir>/<bucket>/<key>._S3rver_object
+      const out = new Map<string, string>();
+      const root = path.join(s3.dir, s3.bucket, prefix, 'objects');
+      for (const p of fs.existsSync(root) ? fs.readdirSync(root) : []) {
+        for (const n of fs.readdirSync(path.join(root, p))) {
+          const m = /^([0-9a-f]{62})\._S3rver_object$/.exec(n);
+          if (m) out.set(`sha256:${p}${m[1]}`, path.join(root, p, n));
+        }
+      }
+      return out;
+    };
+    return {
+      name: 's3' as const,
+      addArgs() {
+        prefix = `run${++prefixCounter}`;
+        return [`s3://${s3.bucket}/${prefix}`, '--endpoint', s3.endpoint];
+      },
+      env: () => s3.env,
+      objects() {
+        return new Map([...objectFiles()].map(([h, f]) => [h, fs.readFileSync(f)]));
+      },
+      tamper(hash, bytes) {
+        const file = objectFiles().get(hash)!;
+        fs.writeFileSync(file, bytes);
+        fs.rmSync(`${file}.md5`, { force: true });
+      },
+    };
+  })(),
+];
+
+async function project(kind: Kind): Promise<{ repo: TestRepo; env: Record<string, string> }> {
+  const repo = gitRepo();
+  const env = kind.env();
+  await cairnOk(['init'], { cwd: repo.dir, env });
+  repo.write('data/a.csv', 'a,b\n1,2\n');
+  repo.write('data/sub/b.bin', Buffer.alloc(3000, 1));
+  repo.write('model.bin', Buffer.alloc(2 * 1024 * 1024 + 3, 2));
+  await cairnOk(['add', 'data', 'model.bin'], { cwd: repo.dir, env });
+  await cairnOk(['remote', 'add', 'origin', ...kind.addArgs(), '--default'], { cwd: repo.dir, env });
+  repo.commit('data');
+  return { repo, env };
+}
+
+function clone(repo: TestRepo): TestRepo {
+  const dir = path.join(tempDir(), 'clone');
+  repo.git('clone', '-q', repo.dir, dir);
+  return repoAt(dir);
+}
+
+describe.each(kinds)('remote kind $name', (kind) => {
+  it('push, then pull into a fresh clone; a second push moves nothing', async () => {
+    const { repo, env } = await project(kind);
+    const st = JSON.parse((await cairnOk(['status', '--remote', '--json'], { cwd: repo.dir, env })).stdout);
+    expect(st.artifacts.map((a: { notPushed: number }) => a.notPushed)).toEqual([3, 1]);
+    const first = JSON.parse((await cairnOk(['push', '--json'], { cwd: repo.dir, env })).stdout);
+    expect(first).toMatchObject({ remote: 'origin', uploaded: 4, present: 0, missingLocally: [] });
+    const again = JSON.parse((await cairnOk(['push', '--json'], { cwd: repo.dir, env })).stdout);
+    expect(again).toMatchObject({ uploaded: 0, present: 4 });
+    expect((await cairnOk(['status', '--remote'], { cwd: repo.dir, env })).stdout).toContain('everything is pushed');
+    for (const [hash, bytes] of kind.objects()) expect(hashBytes(bytes)).toBe(hash);
+
+    const other = clone(repo);
+    const pulled = JSON.parse((await cairnOk(['pull', '--json'], { cwd: other.dir, env })).stdout);
+    expect(pulled).toMatchObject({ downloaded: 4, missingOnRemote: [] });
+    expect(other.read('data/a.csv')).toBe('a,b\n1,2\n');
+    expect(fs.readFileSync(path.join(other.dir, 'model.bin')).equals(fs.readFileSync(path.join(repo.dir, 'model.bin')))).toBe(true);
+    const v = await cairnOk(['verify', '--remote'], { cwd: other.dir, env });
+    expect(v.stdout).toContain('checked 4 object(s) on origin');
+  });
+
+  it('--rev pushes and fetches what a revision holds, without checking it out', async () => {
+    const { repo, env } = await project(kind);
+    repo.git('checkout', '-q', '-b', 'variant');
+    repo.write('model.bin', 'variant model');
+    await cairnOk(['add', 'model.bin'], { cwd: repo.dir, env });
+    repo.commit('variant');
+    repo.git('checkout', '-q', 'main');
+    await cairnOk(['checkout', '--force'], { cwd: repo.dir, env });
+    const pushed = JSON.parse((await cairnOk(['push', '--rev', 'variant', '--json'], { cwd: repo.dir, env })).stdout);
+    expect(pushed.uploaded).toBe(4);
+    expect(repo.git('rev-parse', '--abbrev-ref', 'HEAD').trim()).toBe('main');
+    const other = clone(repo);
+    const fetched = JSON.parse((await cairnOk(['fetch', '--rev', 'origin/variant', '--json'], { cwd: other.dir, env })).stdout);
+    expect(fetched.downloaded).toBe(4);
+    expect(other.exists('model.bin')).toBe(false); // fetch does not check out
+  });
+
+  it('refuses objects whose bytes do not match their names, and keeps them out of the cache', async () => {
+    const { repo, env } = await project(kind);
+    await cairnOk(['push'], { cwd: repo.dir, env });
+    const hash = JSON.parse(repo.read('model.bin.cairn')).hash as string;
+    kind.tamper(hash, Buffer.alloc(2 * 1024 * 1024 + 3, 9)); // same size, other bytes
+    const other = clone(repo);
+    const r = await cairn(['fetch'], { cwd: other.dir, env });
+    expect(r.exitCode).toBe(8);
+    expect(r.stderr).toContain('do not match their names');
+    const hex = hash.slice(7);
+    expect(fs.existsSync(path.join(other.dir, '.git/cairn/cache/objects', hex.slice(0, 2), hex.slice(2)))).toBe(false);
+    const v = await cairn(['verify', '--remote'], { cwd: repo.dir, env });
+    expect(v.exitCode).toBe(8);
+    expect(v.stdout).toContain(`corrupt on origin: ${hash}`);
+  });
+
+  it('a push killed midway is completed by running it again, with nothing partial left', async () => {
+    const { repo, env } = await project(kind);
+    for (let i = 0; i < 40; i++) repo.write(`many/f${i}.bin`, Buffer.alloc(256 * 1024, i));
+    repo.write('huge.bin', Buffer.alloc(24 * 1024 * 1024, 7));
+    await cairnOk(['add', 'many', 'huge.bin'], { cwd: repo.dir, env });
+    const child = spawn('node', [BIN, 'push', '-j', '2'], { cwd: repo.dir, env: { ...process.env, ...env }, stdio: 'ignore' });
+    await sleep(350);
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.on('exit', resolve));
+    for (const [hash, bytes] of kind.objects()) {
+      if (kind.name === 'local') expect(hashBytes(bytes)).toBe(hash); // never a partial object under a final name
+    }
+    const r = JSON.parse((await cairnOk(['push', '--json'], { cwd: repo.dir, env })).stdout);
+    expect(r.uploaded + r.present).toBe(46);
+    const all = kind.objects();
+    expect(all.size).toBe(46);
+    for (const [hash, bytes] of all) expect(hashBytes(bytes)).toBe(hash);
+    await cairnOk(['verify', '--remote'], { cwd: repo.dir, env });
+  });
+});
+
+describe('remote errors', () => {
+  it('an unknown remote name: exit 4', async () => {
+    const { repo, env } = await project(kinds[0]!);
+    const r = await cairn(['push', '-r', 'nope'], { cwd: repo.dir, env });
+    expect(r.exitCode).toBe(4);
+    expect(r.stderr).toContain('no remote named "nope"');
+    expect(r.stderr).toContain('remotes: origin');
+  });
+
+  it('no remote at all: exit 4 with the command to add one', async () => {
+    const repo = gitRepo();
+    await cairnOk(['init'], { cwd: repo.dir });
+    const r = await cairn(['push'], { cwd: repo.dir });
+    expect(r.exitCode).toBe(4);
+    expect(r.stderr).toContain('cairn remote add');
+  });
+
+  it('an unreachable endpoint: a clear error, nonzero, nothing deleted', async () => {
+    const repo = gitRepo();
+    await cairnOk(['init'], { cwd: repo.dir });
+    repo.write('w.bin', 'weights');
+    await cairnOk(['add', 'w.bin'], { cwd: repo.dir });
+    await cairnOk(['remote', 'add', 'dead', 's3://cairn-test/x', '--endpoint', 'http://127.0.0.1:9', '--default'], { cwd: repo.dir });
+    const r = await cairn(['push'], { cwd: repo.dir, env: s3.env });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('remote dead is not reachable at http://127.0.0.1:9');
+    expect(repo.read('w.bin')).toBe('weights');
+    expect(JSON.parse((await cairnOk(['verify', '--json'], { cwd: repo.dir })).stdout).ok).toBe(true);
+  });
+
+  it('bad credentials: access denied, nonzero', async () => {
+    const { repo } = await project(kinds[1]!);
+    const r = await cairn(['push'], { cwd: repo.dir, env: { AWS_ACCESS_KEY_ID: 'WRONG', AWS_SECRET_ACCESS_KEY: 'WRONG' } });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('access denied');
+    expect(r.stderr).toContain('AWS_ACCESS_KEY_ID');
+  });
+
+  it('credentials from .cairn/config.local.json work; in the committed config they are refused', async () => {
+    const { repo } = await project(kinds[1]!);
+    repo.write('.cairn/config.local.json', JSON.stringify({ remotes: { origin: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } } }));
+    await cairnOk(['push'], { cwd: repo.dir, env: { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' } });
+    const cfg = JSON.parse(repo.read('.cairn/config.json'));
+    cfg.remotes.origin.secretAccessKey = 'leaked';
+    repo.write('.cairn/config.json', JSON.stringify(cfg));
+    const r = await cairn(['status'], { cwd: repo.dir });
+    expect(r.exitCode).toBe(7);
+    expect(r.stderr).toContain('holds credentials for remote origin');
+  });
+
+  it.each([
+    ['http://example.com/store', 'http:// scheme is not supported'],
+    ['host:/srv/store', 'scp-style'],
+    ['s3://Bad_Bucket/x', 'not a valid bucket name'],
+    ['s3://bucket/../x', 'prefix may not contain'],
+    ['', 'it is empty'],
+  ])('refuses the remote URL %j', async (url, message) => {
+    const repo = gitRepo();
+    await cairnOk(['init'], { cwd: repo.dir });
+    const before = repo.read('.cairn/config.json');
+    const r = await cairn(['remote', 'add', 'x', url], { cwd: repo.dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(repo.read('.cairn/config.json')).toBe(before);
+  });
+
+  it('remote add refuses a bad name and a duplicate; list and remove', async () => {
+    const { repo } = await project(kinds[0]!);
+    expect((await cairn(['remote', 'add', '../evil', '/tmp/x'], { cwd: repo.dir })).exitCode).toBe(2);
+    const dup = await cairn(['remote', 'add', 'origin', path.join(tempDir(), 's')], { cwd: repo.dir });
+    expect(dup.exitCode).toBe(5);
+    expect(dup.stderr).toContain('--force');
+    const list = JSON.parse((await cairnOk(['remote', 'list', '--json'], { cwd: repo.dir })).stdout);
+    expect(list.remotes).toEqual([expect.objectContaining({ name: 'origin', kind: 'local', default: true })]);
+    await cairnOk(['remote', 'remove', 'origin'], { cwd: repo.dir });
+    expect(JSON.parse(repo.read('.cairn/config.json')).remote).toBeUndefined();
+    expect((await cairn(['remote', 'remove', 'origin'], { cwd: repo.dir })).exitCode).toBe(4);
+  });
+});
+
+describe('an S3 server that goes away during a push', () => {
+  it('fails clearly, and the same push completes after the server is back', async () => {
+    const { repo, env } = await project(kinds[1]!);
+    for (let i = 0; i < 120; i++) repo.write(`many/f${i}.bin`, Buffer.alloc(96 * 1024, i));
+    await cairnOk(['add', 'many'], { cwd: repo.dir, env });
+    const child = spawn('node', [BIN, 'push', '-j', '4'], { cwd: repo.dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c) => (stderr += String(c)));
+    const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+    await sleep(400);
+    await s3.stop();
+    const code = await exited;
+    await s3.start();
+    if (code !== 0) expect(stderr).toMatch(/not reachable|failed/);
+    const r = JSON.parse((await cairnOk(['push', '--json'], { cwd: repo.dir, env })).stdout);
+    expect(r.uploaded + r.present).toBe(125);
+    const all = kinds[1]!.objects();
+    for (const [hash, bytes] of all) expect(hashBytes(bytes), hash).toBe(hash);
+    await cairnOk(['verify', '--remote'], { cwd: repo.dir, env });
+  });
+});
