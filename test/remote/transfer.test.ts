@@ -166,9 +166,10 @@ describe.each(kinds)('remote kind $name', (kind) => {
     repo.write('huge.bin', Buffer.alloc(24 * 1024 * 1024, 7));
     await cairnOk(['add', 'many', 'huge.bin'], { cwd: repo.dir, env });
     const child = spawn('node', [BIN, 'push', '-j', '2'], { cwd: repo.dir, env: { ...process.env, ...env }, stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
     await sleep(350);
     child.kill('SIGKILL');
-    await new Promise((resolve) => child.on('exit', resolve));
+    await exited;
     for (const [hash, bytes] of kind.objects()) {
       if (kind.name === 'local') expect(hashBytes(bytes)).toBe(hash); // never a partial object under a final name
     }
