@@ -41,5 +41,19 @@ export type { ArtifactStatusWithRemote } from './artifacts/status.js';
 export { gc, listWorktrees, type GcOptions, type GcResult, type WorktreeInfo } from './gc/gc.js';
 export { installHooks, uninstallHooks, runHook, HOOK_NAMES, type HooksResult, type HookRun } from './hooks/hooks.js';
 
+// Worktrees
+export {
+  newWorktree,
+  listExperimentWorktrees,
+  removeWorktree,
+  invalidNameReason,
+  type NewWorktreeOptions,
+  type NewWorktreeResult,
+  type WorktreeEntry,
+  type RemoveWorktreeOptions,
+  type RemoveWorktreeResult,
+} from './worktrees/worktrees.js';
+export { exploreCheckout, exploreWorktrees, exploreCleanup, type ExploreCheckoutResult, type ExplorationEntry } from './worktrees/exploration.js';
+
 // The demo
 export { runDemo, type DemoOptions, type DemoResult } from './demo/demo.js';

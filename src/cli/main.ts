@@ -9,6 +9,8 @@ import { registerArtifactCommands } from './commands/artifacts.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerRemoteCommands } from './commands/remotes.js';
 import { registerMaintenanceCommands } from './commands/maintenance.js';
+import { registerWorktreeCommands } from './commands/worktrees.js';
+import { registerExploreCommands } from './commands/explore.js';
 
 export const PROGRAM_EXAMPLES = `
 Examples:
@@ -39,6 +41,8 @@ export function buildProgram(ctx: CliContext, version: string): Command {
   registerArtifactCommands(program, ctx);
   registerRemoteCommands(program, ctx);
   registerMaintenanceCommands(program, ctx);
+  registerWorktreeCommands(program, ctx);
+  registerExploreCommands(program, ctx);
   registerDemoCommand(program, ctx);
   const override = (cmd: Command): void => {
     cmd.exitOverride();

@@ -48,7 +48,8 @@ export async function openRepo(cwd: string, options: OpenRepoOptions = {}): Prom
   }
   const mainRoot = mainRootOf(paths.commonDir);
   const config = loadConfig(paths.root, mainRoot, options.env ?? process.env);
-  const cacheDir = config.cache.dir ? path.resolve(paths.root, config.cache.dir) : defaultCacheDir(paths.commonDir);
+  // A relative cache.dir is relative to the main worktree, so every worktree shares the same cache.
+  const cacheDir = config.cache.dir ? path.resolve(mainRoot ?? paths.root, config.cache.dir) : defaultCacheDir(paths.commonDir);
   return {
     ...paths,
     mainRoot,

@@ -1,0 +1,94 @@
+/**
+ * Exploration worktrees: `../explore-VERSION`, detached at an experiment's
+ * tag, with its artifacts checked out (fetched from the default remote when
+ * the cache lacks them). Disposable: cleanup removes them, and only them.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { AlreadyExistsError, NotFoundError } from '../errors.js';
+import { git } from '../git/git.js';
+import { openRepo, type Repo } from '../repo/repo.js';
+import { listWorktrees } from '../gc/gc.js';
+import type { CheckoutResult } from '../artifacts/checkout.js';
+import type { Progress } from '../progress.js';
+import { checkoutWithFetch, worktreeBase } from './worktrees.js';
+import { readExplorations, writeExplorations, type Exploration } from './registry.js';
+
+export const EXPLORE_PREFIX = 'explore-';
+
+/** The commit an experiment tag points at, or a NotFoundError. */
+export async function versionCommit(cwd: string, version: string): Promise<string> {
+  const plausible = /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(version) && !version.includes('..');
+  const { stdout, exitCode } = plausible
+    ? await git(['rev-parse', '--verify', '--quiet', '--end-of-options', `refs/tags/${version}^{commit}`], { cwd, okCodes: [1, 128] })
+    : { stdout: '', exitCode: 1 };
+  if (exitCode !== 0) {
+    throw new NotFoundError(`unknown version ${JSON.stringify(version)}: no such tag`, {
+      hint: 'cairn tags lists the experiments',
+      data: { version },
+    });
+  }
+  return stdout.trim();
+}
+
+export interface ExploreCheckoutResult {
+  version: string;
+  path: string;
+  commit: string;
+  /** False when it already existed (the command is then a no-op). */
+  created: boolean;
+  checkout?: CheckoutResult;
+  fetched?: number;
+}
+
+export async function exploreCheckout(repo: Repo, version: string, progress?: Progress): Promise<ExploreCheckoutResult> {
+  const commit = await versionCommit(repo.root, version);
+  const dir = path.join(worktreeBase(repo), EXPLORE_PREFIX + version);
+  const recorded = readExplorations(repo).find((e) => e.version === version && fs.existsSync(e.path));
+  if (recorded) return { version, path: recorded.path, commit: recorded.commit, created: false };
+  if (fs.existsSync(dir)) {
+    throw new AlreadyExistsError(`${dir} exists and is not an exploration worktree cairn made`, {
+      hint: 'move it away, or look at the version with cairn explore show/get instead',
+    });
+  }
+  await git(['worktree', 'add', '--quiet', '--detach', dir, commit], { cwd: repo.root });
+  try {
+    const result = await checkoutWithFetch(await openRepo(dir), dir, progress);
+    const entry: Exploration = { version, path: dir, commit, created: new Date().toISOString() };
+    writeExplorations(repo, [...readExplorations(repo).filter((e) => e.version !== version), entry]);
+    return { version, path: dir, commit, created: true, ...result };
+  } catch (err) {
+    await git(['worktree', 'remove', '--force', '--force', dir], { cwd: repo.root, okCodes: [128] });
+    fs.rmSync(dir, { recursive: true, force: true });
+    await git(['worktree', 'prune'], { cwd: repo.root });
+    throw err;
+  }
+}
+
+export interface ExplorationEntry extends Exploration {
+  /** The folder and the git worktree still exist. */
+  present: boolean;
+}
+
+export async function exploreWorktrees(repo: Repo): Promise<ExplorationEntry[]> {
+  const live = new Set((await listWorktrees(repo.root)).map((w) => path.resolve(w.path)));
+  return readExplorations(repo).map((e) => ({ ...e, present: live.has(path.resolve(e.path)) && fs.existsSync(e.path) }));
+}
+
+/** Remove exploration worktrees cairn made (all, or the one for VERSION). */
+export async function exploreCleanup(repo: Repo, version?: string): Promise<{ removed: string[] }> {
+  const all = readExplorations(repo);
+  const chosen = version ? all.filter((e) => e.version === version) : all;
+  if (version && chosen.length === 0) {
+    throw new NotFoundError(`no exploration worktree for ${JSON.stringify(version)}`, { hint: 'cairn explore worktrees lists them' });
+  }
+  const live = new Set((await listWorktrees(repo.root)).map((w) => path.resolve(w.path)));
+  const removed: string[] = [];
+  for (const e of chosen) {
+    if (live.has(path.resolve(e.path))) await git(['worktree', 'remove', '--force', '--force', e.path], { cwd: repo.root });
+    removed.push(e.path);
+  }
+  await git(['worktree', 'prune'], { cwd: repo.root });
+  writeExplorations(repo, all.filter((e) => !chosen.includes(e)));
+  return { removed };
+}
