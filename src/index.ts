@@ -55,5 +55,26 @@ export {
 } from './worktrees/worktrees.js';
 export { exploreCheckout, exploreWorktrees, exploreCleanup, type ExploreCheckoutResult, type ExplorationEntry } from './worktrees/exploration.js';
 
+// Models
+export {
+  modelAdd,
+  modelPromote,
+  modelPrune,
+  modelList,
+  checkRunId,
+  type ModelAddOptions,
+  type ModelPromoteOptions,
+  type ModelPruneOptions,
+  type Provenance,
+  type PruneResult,
+  type ModelList,
+  type Candidate,
+} from './models/models.js';
+export { rankRuns, metricValue, type RankedRun } from './models/ranking.js';
+
+// Explore
+export { exploreGet, resolveVersion, type ExploreGetOptions, type ExploreGetResult } from './explore/get.js';
+export { lineage, type LineageResult, type LineageHit } from './explore/lineage.js';
+
 // The demo
 export { runDemo, type DemoOptions, type DemoResult } from './demo/demo.js';

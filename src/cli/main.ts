@@ -11,6 +11,7 @@ import { registerRemoteCommands } from './commands/remotes.js';
 import { registerMaintenanceCommands } from './commands/maintenance.js';
 import { registerWorktreeCommands } from './commands/worktrees.js';
 import { registerExploreCommands } from './commands/explore.js';
+import { registerModelCommands } from './commands/models.js';
 
 export const PROGRAM_EXAMPLES = `
 Examples:
@@ -28,7 +29,8 @@ export function buildProgram(ctx: CliContext, version: string): Command {
     .name('cairn')
     .description('version ML experiments on top of git: artifacts, metric-bearing tags, worktree variants, results merging')
     .version(version, '-V, --version', 'print the version')
-    .option('-C <dir>', 'run as if cairn was started in <dir>')
+    .option('-C <dir>', 'run as if cairn was started in <dir> (before the command, as with git)')
+    .enablePositionalOptions()
     .showSuggestionAfterError(true)
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', PROGRAM_EXAMPLES)
@@ -43,6 +45,7 @@ export function buildProgram(ctx: CliContext, version: string): Command {
   registerMaintenanceCommands(program, ctx);
   registerWorktreeCommands(program, ctx);
   registerExploreCommands(program, ctx);
+  registerModelCommands(program, ctx);
   registerDemoCommand(program, ctx);
   const override = (cmd: Command): void => {
     cmd.exitOverride();

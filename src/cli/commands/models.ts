@@ -1,0 +1,95 @@
+/**
+ * model add | promote | prune | list.
+ */
+import type { Command } from 'commander';
+import { modelAdd, modelList, modelPromote, modelPrune } from '../../index.js';
+import type { CliContext } from '../context.js';
+import { formatBytes, shortHash, table } from '../output.js';
+
+interface RankFlags {
+  db?: string;
+  table?: string;
+  metric?: string;
+  minimize?: boolean;
+  json?: boolean;
+}
+
+function rankOptions(cmd: Command, dbRequired: boolean): Command {
+  return (dbRequired ? cmd.requiredOption('--db <file>', 'results database (SQLite, DuckDB or parquet)') : cmd.option('--db <file>', 'results database for the metric column'))
+    .option('--table <name>', 'table holding the metric (default: the one table that has it)')
+    .option('--metric <name>', 'metric that ranks runs (default: metrics.primary)')
+    .option('--minimize', 'lower is better (loss)')
+    .option('--json', 'print the result as JSON');
+}
+
+const fmt = (v: number | null): string => (v === null ? '-' : String(v));
+
+export function registerModelCommands(program: Command, ctx: CliContext): void {
+  const model = program
+    .command('model')
+    .description('model candidates (models/candidates/, one artifact) and the production model (models/production/)');
+
+  model
+    .command('add')
+    .description('store a trained model as models/candidates/<ID><ext> and update the candidates pointer')
+    .argument('<file>', 'the model file')
+    .requiredOption('--run <id>', 'the run that produced it (no path separators)')
+    .option('-f, --force', "replace the run's existing candidate")
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExamples:\n  $ cairn model add out/model.pt --run brave-otter-0042')
+    .action(async (file: string, opts: { run: string; force?: boolean; json?: boolean }) => {
+      ctx.useJson(opts);
+      const r = await modelAdd(await ctx.repo(), { cwd: ctx.cwd(), file, run: opts.run, force: opts.force });
+      ctx.out.result(r, () => ctx.out.line(`added candidate ${r.file} (${formatBytes(r.size)}, ${shortHash(r.hash)})`));
+    });
+
+  rankOptions(
+    model
+      .command('promote')
+      .description('copy a candidate to models/production/ atomically and record its provenance (PROVENANCE.json)')
+      .option('--run <id>', 'promote this run')
+      .option('--version <v>', "promote the best run of this version (by --metric)")
+      .option('-f, --force', 'overwrite a production model that has unrecorded changes')
+      .addHelpText('after', '\nExamples:\n  $ cairn model promote --run brave-otter-0042 --db results.db\n  $ cairn model promote --version e0.3.0 --metric loss --minimize --db results.db'),
+    true,
+  ).action(async (opts: RankFlags & { run?: string; version?: string; force?: boolean }) => {
+    ctx.useJson(opts);
+    const r = await modelPromote(await ctx.repo(), { cwd: ctx.cwd(), db: opts.db!, table: opts.table, metric: opts.metric, minimize: opts.minimize, run: opts.run, version: opts.version, force: opts.force });
+    ctx.out.result(r, () => {
+      ctx.out.line(`promoted run ${r.run}${r.version ? ` (${r.version})` : ''} to ${r.production}${r.metric ? `, ${r.metric.name}=${fmt(r.metric.value)}` : ''}`);
+      ctx.out.line('commit models/production/ to record it');
+    });
+  });
+
+  rankOptions(
+    model
+      .command('prune')
+      .description('keep the best K runs\' candidates (a run counts once, by its best row; NULL metrics last), delete the rest')
+      .requiredOption('--keep <k>', 'how many runs to keep', (v) => Number(v))
+      .option('--dry-run', 'only say what would be deleted')
+      .addHelpText('after', '\nExamples:\n  $ cairn model prune --keep 3 --db results.db --metric f1 --dry-run'),
+    true,
+  ).action(async (opts: RankFlags & { keep: number; dryRun?: boolean }) => {
+    ctx.useJson(opts);
+    const r = await modelPrune(await ctx.repo(), { cwd: ctx.cwd(), db: opts.db!, table: opts.table, metric: opts.metric, minimize: opts.minimize, keep: opts.keep, dryRun: opts.dryRun });
+    ctx.out.result(r, () => {
+      for (const c of r.kept) ctx.out.line(`  keep    ${c.run}  ${fmt(c.value)}`);
+      for (const c of r.removed) ctx.out.line(`  ${r.dryRun ? 'would delete' : 'deleted'} ${c.run}  ${fmt(c.value)}`);
+      ctx.out.line(r.dryRun ? 'dry run: nothing deleted' : `pruned ${r.removed.length} candidate(s); earlier commits still hold them`);
+    });
+  });
+
+  rankOptions(model.command('list').description('the production model (with provenance) and the candidates'), false).action(async (opts: RankFlags) => {
+    ctx.useJson(opts);
+    const r = await modelList(await ctx.repo(), { cwd: ctx.cwd(), db: opts.db, table: opts.table, metric: opts.metric, minimize: opts.minimize });
+    ctx.out.result(r, () => {
+      if (r.production) {
+        const p = r.production.provenance;
+        ctx.out.line(`production: ${r.production.path} (${formatBytes(r.production.size)})${p ? ` from run ${p.run}${p.version ? ` (${p.version})` : ''}` : ''}`);
+      } else ctx.out.line('production: none (cairn model promote)');
+      if (r.candidates.length === 0) return ctx.out.line('candidates: none (cairn model add <file> --run ID)');
+      ctx.out.line('candidates:');
+      ctx.out.line(table(r.candidates.map((c) => [c.run, c.file, formatBytes(c.size), r.metric ? `${r.metric}=${fmt(c.value)}` : '']), '  '));
+    });
+  });
+}

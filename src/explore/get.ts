@@ -1,0 +1,150 @@
+/**
+ * `cairn explore get VERSION PATH`: the bytes of PATH as of an experiment —
+ * an artifact through its pointer at that commit (from the cache, else the
+ * default remote), a file inside a tracked folder, or a plain git file —
+ * read from git's object database. HEAD, the index, the workspace, the stash
+ * and the worktree list are never touched.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { AlreadyExistsError, NotFoundError, UnsafeError, UsageError } from '../errors.js';
+import { resolveCommit } from '../git/git.js';
+import { pointersAt, readFileAt } from '../git/revision.js';
+import type { Repo } from '../repo/repo.js';
+import { fsyncDir, tempPathBeside } from '../durable/atomicWrite.js';
+import { lockShared, withLock } from '../durable/lock.js';
+import { parseManifest } from '../store/manifest.js';
+import { unsafePathReason, type Pointer } from '../store/pointer.js';
+import { openRemote } from '../remote/remote.js';
+
+/** The commit of an experiment version (a tag), or of any revision; NotFoundError otherwise. */
+export async function resolveVersion(cwd: string, version: string): Promise<string> {
+  const commit = /^-/.test(version) ? null : ((await resolveCommit(cwd, `refs/tags/${version}`)) ?? (await resolveCommit(cwd, version)));
+  if (!commit) {
+    throw new NotFoundError(`unknown version ${JSON.stringify(version)}`, { hint: 'cairn tags lists the experiments', data: { version } });
+  }
+  return commit;
+}
+
+/** Make sure an object is in the cache, fetching it (verified) from the default remote if needed. */
+export async function ensureObject(repo: Repo, hash: string, what: string): Promise<'cache' | 'remote'> {
+  if (repo.cache.has(hash)) return 'cache';
+  if (Object.keys(repo.config.remotes).length === 0) {
+    throw new NotFoundError(`${what} (${hash}) is not in the cache, and no remote is configured`, {
+      hint: 'add the remote that holds it (cairn remote add ... --default)',
+    });
+  }
+  const remote = await openRemote(repo);
+  try {
+    await withLock(lockShared(repo.cache.locksDir, { command: 'cairn explore get' }), async () => {
+      await repo.cache.storeStream(await remote.read(hash), { expected: hash });
+    });
+  } catch (err) {
+    if (err instanceof NotFoundError) {
+      throw new NotFoundError(`${what} (${hash}) is neither in the cache nor on remote ${remote.name}`, {
+        hint: 'push it from the machine where it was added (cairn push --all-tags)',
+      });
+    }
+    throw err;
+  } finally {
+    remote.close();
+  }
+  return 'remote';
+}
+
+export interface LocatedContent {
+  /** Where the bytes come from. */
+  kind: 'artifact' | 'git';
+  /** The object hash (artifacts). */
+  hash?: string;
+  /** The bytes (git files). */
+  data?: Buffer;
+  /** The pointer the artifact is reached through. */
+  pointer?: Pointer;
+  source: 'cache' | 'remote' | 'git';
+}
+
+/** Normalise a user's repo path: POSIX, no leading ./, nothing escaping. */
+export function normaliseRepoPath(p: string): string {
+  const norm = path.posix.normalize(p.replace(/\\/g, '/')).replace(/^\.\/+/, '').replace(/\/+$/, '');
+  const reason = unsafePathReason(norm);
+  if (reason) throw new UnsafeError(`path ${JSON.stringify(p)} is unsafe: ${reason}`, { hint: 'give a path relative to the repository root' });
+  return norm;
+}
+
+/** Find PATH at a commit: artifact, file in a tracked folder, or git file. */
+export async function locateAt(repo: Repo, commit: string, version: string, rel: string): Promise<LocatedContent> {
+  const pointers = await pointersAt(repo.root, commit);
+  const exact = pointers.find((p) => p.path === rel);
+  if (exact) {
+    if (exact.pointer.kind === 'dir') {
+      throw new UsageError(`${rel} is a tracked folder at ${version}`, { hint: `name a file inside it, e.g. ${rel}/<file>` });
+    }
+    const source = await ensureObject(repo, exact.pointer.hash, `${rel} at ${version}`);
+    return { kind: 'artifact', hash: exact.pointer.hash, pointer: exact.pointer, source };
+  }
+  const folder = pointers.find((p) => p.pointer.kind === 'dir' && rel.startsWith(p.path + '/'));
+  if (folder) {
+    const mSource = await ensureObject(repo, folder.pointer.hash, `the manifest of ${folder.path} at ${version}`);
+    const entries = parseManifest(repo.cache.readObject(folder.pointer.hash).toString('utf8'), folder.pointer.hash);
+    const entry = entries.find((e) => e.path === rel.slice(folder.path.length + 1));
+    if (!entry) throw new NotFoundError(`${rel} is not in ${folder.path} at ${version}`, { hint: `cairn explore show ${version} lists what it holds` });
+    const source = await ensureObject(repo, entry.hash, `${rel} at ${version}`);
+    return { kind: 'artifact', hash: entry.hash, pointer: folder.pointer, source: source === 'remote' || mSource === 'remote' ? 'remote' : 'cache' };
+  }
+  const data = await readFileAt(repo.root, commit, rel);
+  if (data) return { kind: 'git', data, source: 'git' };
+  throw new NotFoundError(`${rel} is not present at ${version}`, { hint: `cairn explore show ${version} lists its artifacts` });
+}
+
+export interface ExploreGetOptions {
+  cwd: string;
+  version: string;
+  path: string;
+  /** Output file ('-' for stdout); default: the file's name in `cwd`. */
+  out?: string;
+  force?: boolean;
+  /** Where '-' writes to. */
+  stdout?: NodeJS.WritableStream;
+}
+
+export interface ExploreGetResult {
+  version: string;
+  commit: string;
+  path: string;
+  source: 'cache' | 'remote' | 'git';
+  out: string;
+  size: number;
+  hash?: string;
+}
+
+export async function exploreGet(repo: Repo, options: ExploreGetOptions): Promise<ExploreGetResult> {
+  const rel = normaliseRepoPath(options.path);
+  const commit = await resolveVersion(repo.root, options.version);
+  const outName = options.out ?? path.posix.basename(rel);
+  const out = outName === '-' ? '-' : path.resolve(options.cwd, outName);
+  const found = await locateAt(repo, commit, options.version, rel);
+  if (out !== '-' && fs.existsSync(out) && !options.force) {
+    throw new AlreadyExistsError(`${out} already exists`, { hint: 'pass --force to overwrite it, or -o to write elsewhere' });
+  }
+  const base = { version: options.version, commit, path: rel, source: found.source, out, ...(found.hash ? { hash: found.hash } : {}) };
+  if (out === '-') {
+    const data = found.data ?? repo.cache.readObject(found.hash!);
+    (options.stdout ?? process.stdout).write(data);
+    return { ...base, size: data.length };
+  }
+  const tmp = tempPathBeside(out);
+  try {
+    if (found.data) fs.writeFileSync(tmp, found.data, { flag: 'wx' });
+    else await repo.cache.materialize(found.hash!, tmp, { link: 'copy' });
+    const fd = fs.openSync(tmp, 'r');
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fs.renameSync(tmp, out);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+  fsyncDir(path.dirname(out));
+  return { ...base, size: fs.statSync(out).size };
+}

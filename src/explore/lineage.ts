@@ -1,0 +1,61 @@
+/**
+ * `cairn explore lineage <path|hash>`: which experiments (tags) hold this
+ * content, newest first — as an artifact, or as a file of a tracked folder.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { NotFoundError } from '../errors.js';
+import { git } from '../git/git.js';
+import { pointersAt } from '../git/revision.js';
+import type { Repo } from '../repo/repo.js';
+import { hashFile, HASH_PREFIX, isHash } from '../store/hash.js';
+import { readManifest } from '../artifacts/inspect.js';
+import { loadArtifacts } from '../artifacts/workspace.js';
+import { repoRelative } from '../repo/repo.js';
+
+export interface LineageHit {
+  tag: string;
+  commit: string;
+  date: string;
+  /** Where the content sits at that commit. */
+  paths: string[];
+}
+
+export interface LineageResult {
+  hash: string;
+  experiments: LineageHit[];
+}
+
+/** The hash a user means: a hash, 64 hex digits, an artifact's path, or a file's path. */
+async function targetHash(repo: Repo, cwd: string, target: string): Promise<string> {
+  if (isHash(target)) return target;
+  if (/^[0-9a-f]{64}$/.test(target)) return HASH_PREFIX + target;
+  const abs = path.resolve(cwd, target);
+  const rel = repoRelative(repo, cwd, target);
+  const artifact = (await loadArtifacts(repo)).find((a) => a.path === rel || a.pointerPath === rel);
+  if (artifact) return artifact.pointer.hash;
+  if (fs.statSync(abs, { throwIfNoEntry: false })?.isFile()) return (await hashFile(abs)).hash;
+  throw new NotFoundError(`${target} is neither a hash, an artifact nor a file`, { hint: 'give a path in the workspace or a sha256:<hex> hash' });
+}
+
+export async function lineage(repo: Repo, options: { cwd: string; target: string }): Promise<LineageResult> {
+  const hash = await targetHash(repo, options.cwd, options.target);
+  const { stdout } = await git(
+    ['for-each-ref', '--sort=-creatordate', '--format=%(refname:strip=2)%00%(creatordate:iso-strict)%00%(objectname)%00%(*objectname)', 'refs/tags'],
+    { cwd: repo.root },
+  );
+  const experiments: LineageHit[] = [];
+  for (const line of stdout.split('\n').filter(Boolean)) {
+    const [tag, date, object, peeled] = line.split('\0');
+    const commit = peeled || object!;
+    const paths: string[] = [];
+    for (const p of await pointersAt(repo.root, commit)) {
+      if (p.pointer.hash === hash) paths.push(p.path);
+      else if (p.pointer.kind === 'dir') {
+        for (const e of readManifest(repo.cache, p.pointer) ?? []) if (e.hash === hash) paths.push(`${p.path}/${e.path}`);
+      }
+    }
+    if (paths.length) experiments.push({ tag: tag!, commit, date: date!, paths });
+  }
+  return { hash, experiments };
+}

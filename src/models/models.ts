@@ -1,0 +1,249 @@
+/**
+ * The candidates pattern: every run's model goes to `models/candidates/`
+ * (one directory artifact, `models/candidates.cairn`); one of them is
+ * promoted to `models/production/<model.bin>` (a file artifact) with its
+ * provenance in `models/production/PROVENANCE.json` (tracked by git);
+ * `prune` keeps the best K runs. Pruned models stay in the cache and in the
+ * commits that recorded them.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { AlreadyExistsError, NotFoundError, UnsafeError, UsageError } from '../errors.js';
+import { gitAdd } from '../git/git.js';
+import type { Repo } from '../repo/repo.js';
+import { fsyncDir, tempPathBeside, writeFileAtomic } from '../durable/atomicWrite.js';
+import { lockShared, withLock } from '../durable/lock.js';
+import { addArtifacts } from '../artifacts/add.js';
+import { checkout } from '../artifacts/checkout.js';
+import { status } from '../artifacts/status.js';
+import { readManifest } from '../artifacts/inspect.js';
+import { loadArtifacts } from '../artifacts/workspace.js';
+import { rankRuns, type RankedRun } from './ranking.js';
+import { readRunRows, type RunRowsOptions } from './runs.js';
+
+export const CANDIDATES_DIR = 'models/candidates';
+export const PRODUCTION_DIR = 'models/production';
+export const PROVENANCE_FILE = 'PROVENANCE.json';
+
+/** A run ID names a file: no separators, no `..`, nothing odd. */
+export function checkRunId(id: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(id) || id.includes('..')) {
+    throw new UsageError(`invalid run ID ${JSON.stringify(id)}`, {
+      hint: 'a run ID is letters, digits, ".", "_" and "-" (no "/" or "\\"), starting with a letter or digit',
+    });
+  }
+}
+
+export interface Candidate {
+  run: string;
+  file: string;
+  size: number;
+}
+
+/** The candidate files in the workspace (the folder must match its pointer). */
+function listCandidates(repo: Repo): Candidate[] {
+  const dir = path.join(repo.root, CANDIDATES_DIR);
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isFile() && !d.name.startsWith('.'))
+    .map((d) => {
+      const ext = path.extname(d.name);
+      return { run: ext ? d.name.slice(0, -ext.length) : d.name, file: `${CANDIDATES_DIR}/${d.name}`, size: fs.statSync(path.join(dir, d.name)).size };
+    })
+    .sort((a, b) => a.run.localeCompare(b.run));
+}
+
+/**
+ * Make sure the workspace candidates folder is what its pointer records
+ * before changing it (a missing folder is checked out; local edits refuse).
+ */
+async function candidatesReady(repo: Repo): Promise<void> {
+  const [tracked] = (await loadArtifacts(repo)).filter((a) => a.path === CANDIDATES_DIR);
+  if (!tracked) return;
+  const [st] = await status(repo, { cwd: repo.root, paths: [CANDIDATES_DIR] });
+  if (st!.state === 'missingWorkspace') await checkout(repo, { cwd: repo.root, paths: [CANDIDATES_DIR] });
+  else if (st!.state === 'missingCache') {
+    throw new NotFoundError(`${CANDIDATES_DIR} is not in the cache`, { hint: 'cairn pull first' });
+  } else if (st!.state === 'modified') {
+    throw new UnsafeError(`${CANDIDATES_DIR} has changes that are not recorded`, {
+      hint: `cairn add ${CANDIDATES_DIR} to keep them, or cairn checkout --force ${CANDIDATES_DIR} to drop them`,
+    });
+  }
+}
+
+/** Copy a file to `dest` through a temp file beside it, flushed, then renamed. */
+function copyAtomic(src: string, dest: string): void {
+  fs.mkdirSync(path.dirname(dest), { recursive: true });
+  const tmp = tempPathBeside(dest);
+  try {
+    fs.copyFileSync(src, tmp, fs.constants.COPYFILE_FICLONE);
+    fs.chmodSync(tmp, 0o644);
+    const fd = fs.openSync(tmp, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, dest);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+  fsyncDir(path.dirname(dest));
+}
+
+export interface ModelAddOptions {
+  cwd: string;
+  file: string;
+  run: string;
+  force?: boolean;
+}
+
+export async function modelAdd(repo: Repo, options: ModelAddOptions): Promise<Candidate & { hash: string }> {
+  checkRunId(options.run);
+  const src = path.resolve(options.cwd, options.file);
+  const st = fs.statSync(src, { throwIfNoEntry: false });
+  if (!st?.isFile()) throw new NotFoundError(`no such model file: ${options.file}`, { hint: 'give the path of the trained model file' });
+  await candidatesReady(repo);
+  const existing = listCandidates(repo).filter((c) => c.run === options.run);
+  const dest = `${CANDIDATES_DIR}/${options.run}${path.extname(src)}`;
+  if (existing.length && !options.force) {
+    throw new AlreadyExistsError(`run ${options.run} already has a candidate: ${existing.map((c) => c.file).join(', ')}`, {
+      hint: 'pass --force to replace it, or use another run ID',
+    });
+  }
+  if (path.resolve(repo.root, dest) === src) throw new UsageError(`${options.file} is already the candidate of run ${options.run}`);
+  for (const old of existing) if (old.file !== dest) fs.rmSync(path.join(repo.root, old.file));
+  copyAtomic(src, path.join(repo.root, dest));
+  const [added] = await addArtifacts(repo, { cwd: repo.root, paths: [CANDIDATES_DIR] });
+  const manifest = readManifest(repo.cache, { cairn: 1, kind: 'dir', path: 'candidates', hash: added!.hash, files: 0, size: 0 }) ?? [];
+  const entry = manifest.find((e) => `${CANDIDATES_DIR}/${e.path}` === dest)!;
+  return { run: options.run, file: dest, size: entry.size, hash: entry.hash };
+}
+
+export interface ModelPromoteOptions extends RunRowsOptions {
+  run?: string;
+  version?: string;
+  /** Overwrite a production model that has unrecorded changes. */
+  force?: boolean;
+}
+
+export interface Provenance {
+  run: string;
+  version: string | null;
+  metric: { name: string; value: number | null } | null;
+  source: { path: string; hash: string };
+  promotedAt: string;
+}
+
+export async function modelPromote(repo: Repo, options: ModelPromoteOptions): Promise<Provenance & { production: string }> {
+  if (Boolean(options.run) === Boolean(options.version)) {
+    throw new UsageError('give exactly one of --run ID or --version V', { hint: 'cairn model promote --run brave-otter-0042 --db results.db' });
+  }
+  if (options.run) checkRunId(options.run);
+  await candidatesReady(repo);
+  const { rows, runColumn, metric } = await readRunRows(repo, options);
+  let chosen: RankedRun | undefined;
+  if (options.version) {
+    const versionColumn = repo.config.results.versionColumns.find((c) => rows.length === 0 || c in rows[0]!);
+    const ofVersion = versionColumn ? rows.filter((r) => String(r[versionColumn]) === options.version) : [];
+    if (ofVersion.length === 0) {
+      throw new NotFoundError(`no rows of version ${options.version} in ${options.db}`, {
+        hint: `the rows need a ${repo.config.results.versionColumns.join(' or ')} column holding the version`,
+      });
+    }
+    chosen = rankRuns(ofVersion, runColumn, metric, options.minimize ?? repo.config.metrics.minimize)[0];
+  } else {
+    chosen = rankRuns(rows.filter((r) => String(r[runColumn]) === options.run), runColumn, metric, options.minimize ?? repo.config.metrics.minimize)[0];
+  }
+  const run = options.run ?? chosen!.run;
+  const candidate = listCandidates(repo).find((c) => c.run === run);
+  if (!candidate) {
+    throw new NotFoundError(`run ${run} has no candidate model in ${CANDIDATES_DIR}`, {
+      hint: `add it first: cairn model add <file> --run ${run}`,
+    });
+  }
+  const productionRel = `${PRODUCTION_DIR}/${repo.config.models.production}`;
+  const productionAbs = path.join(repo.root, productionRel);
+  return withLock(lockShared(repo.cache.locksDir, { command: 'cairn model promote' }), async () => {
+    if (fs.existsSync(productionAbs) && fs.existsSync(productionAbs + '.cairn') && !options.force) {
+      const [st] = await status(repo, { cwd: repo.root, paths: [productionRel] });
+      if (st?.state === 'modified') {
+        throw new UnsafeError(`${productionRel} has changes that are not recorded`, { hint: 'cairn add it to keep them, or pass --force' });
+      }
+    }
+    copyAtomic(path.join(repo.root, candidate.file), productionAbs);
+    const [added] = await addArtifacts(repo, { cwd: repo.root, paths: [productionRel] });
+    const provenance: Provenance = {
+      run,
+      version: chosen ? ((chosen.row[repo.config.results.versionColumns.find((c) => c in chosen!.row) ?? ''] as string) ?? null) : null,
+      metric: chosen ? { name: metric, value: chosen.value } : null,
+      source: { path: candidate.file, hash: added!.hash },
+      promotedAt: new Date().toISOString(),
+    };
+    writeFileAtomic(path.join(repo.root, PRODUCTION_DIR, PROVENANCE_FILE), JSON.stringify(provenance, null, 2) + '\n');
+    await gitAdd(repo.root, [`${PRODUCTION_DIR}/${PROVENANCE_FILE}`]);
+    return { ...provenance, production: productionRel };
+  });
+}
+
+export interface ModelPruneOptions extends RunRowsOptions {
+  keep: number;
+  dryRun?: boolean;
+}
+
+export interface PruneResult {
+  kept: (Candidate & { value: number | null })[];
+  removed: (Candidate & { value: number | null })[];
+  dryRun: boolean;
+}
+
+export async function modelPrune(repo: Repo, options: ModelPruneOptions): Promise<PruneResult> {
+  if (!Number.isInteger(options.keep) || options.keep < 0) throw new UsageError('--keep must be a whole number', { hint: '--keep 3' });
+  await candidatesReady(repo);
+  const { rows, runColumn, metric } = await readRunRows(repo, options);
+  const ranking = rankRuns(rows, runColumn, metric, options.minimize ?? repo.config.metrics.minimize);
+  const order = new Map(ranking.map((r, i) => [r.run, { i, value: r.value }]));
+  const candidates = listCandidates(repo)
+    .map((c) => ({ ...c, value: order.get(c.run)?.value ?? null, rank: order.get(c.run)?.i ?? Number.MAX_SAFE_INTEGER }))
+    .sort((a, b) => a.rank - b.rank || a.run.localeCompare(b.run));
+  const strip = ({ rank: _rank, ...c }: (typeof candidates)[number]) => c;
+  const result: PruneResult = {
+    kept: candidates.slice(0, options.keep).map(strip),
+    removed: candidates.slice(options.keep).map(strip),
+    dryRun: Boolean(options.dryRun),
+  };
+  if (options.dryRun || result.removed.length === 0) return result;
+  for (const c of result.removed) fs.rmSync(path.join(repo.root, c.file));
+  await addArtifacts(repo, { cwd: repo.root, paths: [CANDIDATES_DIR] });
+  return result;
+}
+
+export interface ModelList {
+  production: { path: string; size: number; provenance: Provenance | null } | null;
+  candidates: (Candidate & { value: number | null })[];
+  metric: string | null;
+}
+
+export async function modelList(repo: Repo, options: Partial<RunRowsOptions> = {}): Promise<ModelList> {
+  const productionRel = `${PRODUCTION_DIR}/${repo.config.models.production}`;
+  const prodAbs = path.join(repo.root, productionRel);
+  let provenance: Provenance | null = null;
+  try {
+    provenance = JSON.parse(fs.readFileSync(path.join(repo.root, PRODUCTION_DIR, PROVENANCE_FILE), 'utf8')) as Provenance;
+  } catch {
+    provenance = null;
+  }
+  const production = fs.existsSync(prodAbs) || fs.existsSync(prodAbs + '.cairn')
+    ? { path: productionRel, size: fs.statSync(prodAbs, { throwIfNoEntry: false })?.size ?? 0, provenance }
+    : null;
+  let values = new Map<string, number | null>();
+  let metric: string | null = null;
+  if (options.db) {
+    const read = await readRunRows(repo, options as RunRowsOptions);
+    metric = read.metric;
+    values = new Map(rankRuns(read.rows, read.runColumn, read.metric, options.minimize ?? repo.config.metrics.minimize).map((r) => [r.run, r.value]));
+  }
+  return { production, candidates: listCandidates(repo).map((c) => ({ ...c, value: values.get(c.run) ?? null })), metric };
+}

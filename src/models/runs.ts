@@ -1,0 +1,62 @@
+/**
+ * Reading the rows that rank runs: a results database (SQLite, DuckDB or
+ * parquet), the table that holds the metric, and the column naming the run.
+ */
+import path from 'node:path';
+import { NotFoundError, UsageError } from '../errors.js';
+import type { Repo } from '../repo/repo.js';
+import { openResults } from '../results/database.js';
+
+export interface RunRowsOptions {
+  cwd: string;
+  db: string;
+  table?: string;
+  metric?: string;
+  minimize?: boolean;
+}
+
+/** Columns that may name a run, in order of preference. */
+export const RUN_COLUMNS = ['run_id', 'run', 'track_id'];
+
+export async function readRunRows(
+  repo: Repo,
+  options: RunRowsOptions,
+): Promise<{ rows: Record<string, unknown>[]; runColumn: string; metric: string; table: string }> {
+  const metric = options.metric ?? repo.config.metrics.primary;
+  if (!metric) {
+    throw new UsageError('which metric ranks the runs?', { hint: 'pass --metric f1 (or set metrics.primary in .cairn/config.json)' });
+  }
+  const reader = await openResults(path.resolve(options.cwd, options.db));
+  try {
+    let table = options.table ?? repo.config.results.table;
+    const tables = await reader.tables();
+    if (!table) {
+      const withMetric: string[] = [];
+      for (const t of tables) if ((await reader.columns(t)).some((c) => c.name === metric)) withMetric.push(t);
+      if (withMetric.length === 0) {
+        throw new NotFoundError(`no table in ${options.db} has a column ${JSON.stringify(metric)}`, {
+          hint: `tables: ${tables.join(', ') || 'none'}; pick the metric with --metric`,
+        });
+      }
+      if (withMetric.length > 1) {
+        throw new UsageError(`several tables have a column ${JSON.stringify(metric)}: ${withMetric.join(', ')}`, { hint: 'pick one with --table' });
+      }
+      table = withMetric[0]!;
+    }
+    const columns = (await reader.columns(table)).map((c) => c.name);
+    if (!columns.includes(metric)) {
+      throw new NotFoundError(`table ${JSON.stringify(table)} has no column ${JSON.stringify(metric)}`, {
+        hint: `columns: ${columns.join(', ')}`,
+      });
+    }
+    const runColumn = RUN_COLUMNS.find((c) => columns.includes(c));
+    if (!runColumn) {
+      throw new NotFoundError(`table ${JSON.stringify(table)} has no column naming the run (${RUN_COLUMNS.join(', ')})`, {
+        hint: 'log the run ID in a run_id column',
+      });
+    }
+    return { rows: (await reader.rows(table)).rows, runColumn, metric, table };
+  } finally {
+    reader.close();
+  }
+}
