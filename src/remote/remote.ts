@@ -30,7 +30,11 @@ export interface RemoteStore {
   upload(hash: string, file: string, size: number, onBytes?: (n: number) => void): Promise<void>;
   /** A stream of an object's bytes (the caller verifies them); NotFoundError when absent. */
   read(hash: string): Promise<NodeJS.ReadableStream>;
-  /** Release connections. */
+  /** Make every upload so far durable and visible (uploads may be batched until then). */
+  flush(): Promise<void>;
+  /** For a folder remote: the object's file, so it can be copied by the kernel. */
+  localFile?(hash: string): string | null;
+  /** Release connections; uploads not flushed are dropped. */
   close(): void;
 }
 

@@ -235,6 +235,9 @@ export class S3Remote implements RemoteStore {
     }
   }
 
+  /** Each PUT is complete when it returns. */
+  async flush(): Promise<void> {}
+
   close(): void {
     this.client.destroy();
   }

@@ -13,6 +13,7 @@ import type { Repo } from '../repo/repo.js';
 import { lockShared, withLock } from '../durable/lock.js';
 import { mapLimit } from '../concurrency.js';
 import { parseManifest } from '../store/manifest.js';
+import { SMALL_FILE } from '../store/cache.js';
 import type { Progress } from '../progress.js';
 import { collectPointers, expandObjects, type ReferenceScope } from '../artifacts/references.js';
 import { checkout, type CheckoutResult } from '../artifacts/checkout.js';
@@ -80,7 +81,9 @@ export async function push(repo: Repo, options: TransferOptions = {}): Promise<P
       options.progress?.start(`pushing to ${remote.name}`, todo.reduce((n, o) => n + o.size, 0), 'B');
       try {
         await mapLimit(todo.filter((o) => !set.manifests.has(o.hash)), jobsOf(repo, options), upload);
+        await remote.flush(); // files are durable on the remote before any manifest naming them
         await mapLimit(todo.filter((o) => set.manifests.has(o.hash)), jobsOf(repo, options), upload);
+        await remote.flush();
       } finally {
         options.progress?.stop();
       }
@@ -95,27 +98,50 @@ export async function push(repo: Repo, options: TransferOptions = {}): Promise<P
   );
 }
 
-/** Download objects into the cache, verifying each; returns those the remote lacks. */
+/**
+ * Download objects into the cache, verifying each. Small ones are staged and
+ * flushed together; a folder remote's large ones are copied by the kernel.
+ */
 async function download(
   repo: Repo,
   remote: RemoteStore,
+  objects: Map<string, number>,
   hashes: string[],
   jobs: number,
   result: FetchResult,
   corrupt: CairnError[],
   progress?: Progress,
 ): Promise<void> {
-  await mapLimit(hashes, jobs, async (hash) => {
-    try {
-      const stored = await repo.cache.storeStream(await remote.read(hash), { expected: hash, onBytes: (n) => progress?.tick(n) });
-      result.downloaded++;
-      result.bytes += stored.size;
-    } catch (err) {
-      if (err instanceof NotFoundError) result.missingOnRemote.push(hash);
-      else if (err instanceof IntegrityError) corrupt.push(err);
-      else throw err;
-    }
-  });
+  const batch = repo.cache.batch();
+  try {
+    await mapLimit(hashes, jobs, async (hash) => {
+      const size = objects.get(hash) ?? -1;
+      try {
+        const local = remote.localFile?.(hash);
+        if (size >= 0 && size <= SMALL_FILE) {
+          const chunks: Buffer[] = [];
+          for await (const chunk of (await remote.read(hash)) as AsyncIterable<Buffer>) chunks.push(chunk);
+          const data = Buffer.concat(chunks);
+          batch.add(data, hash);
+          progress?.tick(data.length);
+          result.bytes += data.length;
+        } else if (local) {
+          result.bytes += (await repo.cache.storeCopy(local, hash, (n) => progress?.tick(n))).size;
+        } else {
+          result.bytes += (await repo.cache.storeStream(await remote.read(hash), { expected: hash, onBytes: (n) => progress?.tick(n) })).size;
+        }
+        result.downloaded++;
+      } catch (err) {
+        if (err instanceof NotFoundError) result.missingOnRemote.push(hash);
+        else if (err instanceof IntegrityError) corrupt.push(err);
+        else throw err;
+      }
+    });
+    batch.commit();
+  } catch (err) {
+    batch.abort();
+    throw err;
+  }
 }
 
 /** Download the objects the pointers in scope need and the cache lacks. */
@@ -132,7 +158,7 @@ export async function fetch(repo: Repo, options: TransferOptions = {}): Promise<
       const bytes1 = need1.reduce((n, h) => n + Math.max(0, first.objects.get(h) ?? 0), 0);
       options.progress?.start(`fetching from ${remote.name}`, bytes1, 'B');
       try {
-        await download(repo, remote, need1, jobs, result, corrupt, options.progress);
+        await download(repo, remote, first.objects, need1, jobs, result, corrupt, options.progress);
         const second = new Map<string, number>();
         for (const manifestHash of first.unknownManifests.keys()) {
           if (!repo.cache.has(manifestHash)) continue;
@@ -140,7 +166,7 @@ export async function fetch(repo: Repo, options: TransferOptions = {}): Promise<
           for (const e of entries) second.set(e.hash, e.size);
         }
         const need2 = [...repo.cache.missing(second.keys())];
-        await download(repo, remote, need2, jobs, result, corrupt, options.progress);
+        await download(repo, remote, second, need2, jobs, result, corrupt, options.progress);
         result.cached = new Set([...first.objects.keys(), ...second.keys()]).size - need1.length - need2.length;
       } finally {
         options.progress?.stop();

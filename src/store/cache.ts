@@ -166,6 +166,31 @@ export class Cache {
     return this.finishTemp(tmp, hash, size, options.expected);
   }
 
+  /**
+   * Store a copy of a local file that should hold `expected` (another
+   * object store's object): copied by the kernel (reflink where possible),
+   * then the bytes that landed are hashed before they are published.
+   */
+  async storeCopy(src: string, expected: string, onBytes?: (n: number) => void): Promise<StoredObject> {
+    if (this.has(expected)) return { hash: expected, size: fs.statSync(this.objectPath(expected)).size };
+    const tmp = this.tempPath();
+    try {
+      await fs.promises.copyFile(src, tmp, fs.constants.COPYFILE_FICLONE);
+      const { hash, size } = await hashFile(tmp, onBytes);
+      const fd = fs.openSync(tmp, 'r');
+      try {
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.chmodSync(tmp, 0o444);
+      return this.finishTemp(tmp, hash, size, expected);
+    } catch (err) {
+      fs.rmSync(tmp, { force: true });
+      throw err;
+    }
+  }
+
   /** Store bytes already in memory (manifests, small files). Durable. */
   storeBytes(data: Uint8Array, expected?: string): StoredObject {
     const hash = hashBytes(data);
