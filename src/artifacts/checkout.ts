@@ -133,7 +133,7 @@ async function applyStep(
       if (step.replace && fs.lstatSync(abs, { throwIfNoEntry: false })?.isDirectory()) {
         fs.rmSync(abs, { recursive: true, force: true });
       }
-      await repo.cache.materialize(step.hash, abs, { link: repo.config.cache.link, executable: step.executable });
+      await repo.cache.materialize(step.hash, abs, { link: repo.config.cache.link, executable: step.executable, fresh: !step.replace });
       observer.remember(step.path, step.hash, undefined, { trusted: true });
       result.written.push(step.path);
     }

@@ -13,6 +13,7 @@ import { Transform } from 'node:stream';
 import { IntegrityError, NotFoundError } from '../errors.js';
 import { fsyncDir, tempPathBeside, TEMP_MARKER, uniqueSuffix, writeFileAtomic } from '../durable/atomicWrite.js';
 import { CHUNK_SIZE, HASH_PREFIX, hashBytes, hashFile, hashHex } from './hash.js';
+import { VerifiedObjects } from './verified.js';
 
 /** How workspace files relate to cache objects (DESIGN §6). */
 export type LinkType = 'copy' | 'reflink' | 'hardlink' | 'symlink';
@@ -32,9 +33,12 @@ const BATCH_SYNCFS_THRESHOLD = 16;
 
 export class Cache {
   readonly dir: string;
+  /** Large objects already hashed, by stat (see verified.ts). */
+  readonly verified: VerifiedObjects;
 
   constructor(dir: string) {
     this.dir = path.resolve(dir);
+    this.verified = new VerifiedObjects(path.join(this.dir, 'verified.db'));
   }
 
   get objectsDir(): string {
@@ -118,11 +122,12 @@ export class Cache {
   }
 
   /** Move a flushed, verified temp file to its final object name. */
-  private publish(tmp: string, hash: string): void {
+  private publish(tmp: string, hash: string, size = 0): void {
     const final = this.objectPath(hash);
     fs.mkdirSync(path.dirname(final), { recursive: true });
     fs.renameSync(tmp, final);
     fsyncDir(path.dirname(final));
+    if (size > SMALL_FILE) this.verified.record(hash, final);
   }
 
   /**
@@ -234,7 +239,7 @@ export class Cache {
     if (fs.existsSync(final)) {
       fs.rmSync(tmp, { force: true });
     } else {
-      this.publish(tmp, hash);
+      this.publish(tmp, hash, size);
     }
     // Point the workspace at the (possibly pre-existing) object.
     await linkInto(final, src, link);
@@ -246,7 +251,7 @@ export class Cache {
       fs.rmSync(tmp, { force: true });
       throw mismatch(expected, hash);
     }
-    this.publish(tmp, hash);
+    this.publish(tmp, hash, size);
     return { hash, size };
   }
 
@@ -294,9 +299,11 @@ export class Cache {
    */
   async materialize(hash: string, dest: string, options: MaterializeOptions): Promise<void> {
     const obj = this.objectPath(hash);
-    const tmp = tempPathBeside(dest);
     const mode = options.executable ? 0o755 : 0o644;
     const link = options.executable && options.link === 'hardlink' ? 'copy' : options.link;
+    // A new link appears whole, so where nothing is in the way links go straight to `dest`.
+    const direct = options.fresh && (link === 'hardlink' || link === 'symlink');
+    const tmp = direct ? dest : tempPathBeside(dest);
     let size: number;
     try {
       size = fs.statSync(obj).size;
@@ -312,17 +319,26 @@ export class Cache {
         if (link === 'copy' || link === 'reflink') fs.writeFileSync(tmp, data, { mode, flag: 'wx' });
         else if (link === 'hardlink') fs.linkSync(obj, tmp);
         else fs.symlinkSync(obj, tmp);
+      } else if (this.verified.has(hash, fs.statSync(obj, { bigint: true }))) {
+        // Hashed before and unchanged since: let the kernel copy (or reflink) it, or link it.
+        if (link === 'copy' || link === 'reflink') {
+          await fs.promises.copyFile(obj, tmp, fs.constants.COPYFILE_FICLONE);
+          fs.chmodSync(tmp, mode);
+        } else if (link === 'hardlink') fs.linkSync(obj, tmp);
+        else fs.symlinkSync(obj, tmp);
       } else if (link === 'copy' || link === 'reflink') {
         await copyVerified(obj, tmp, hash, mode);
+        this.verified.record(hash, obj);
       } else {
         const { hash: actual } = await hashFile(obj);
         if (actual !== hash) throw corruptObject(hash, actual, obj);
+        this.verified.record(hash, obj);
         if (link === 'hardlink') fs.linkSync(obj, tmp);
         else fs.symlinkSync(obj, tmp);
       }
-      fs.renameSync(tmp, dest);
+      if (!direct) fs.renameSync(tmp, dest);
     } catch (err) {
-      fs.rmSync(tmp, { force: true });
+      if (!direct || (err as NodeJS.ErrnoException).code !== 'EEXIST') fs.rmSync(tmp, { force: true });
       throw err;
     }
   }
@@ -331,6 +347,8 @@ export class Cache {
 export interface MaterializeOptions {
   link: LinkType;
   executable?: boolean;
+  /** Nothing exists at the destination (links can then be made in place). */
+  fresh?: boolean;
 }
 
 /**

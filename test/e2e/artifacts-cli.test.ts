@@ -179,6 +179,31 @@ describe('bad input gets a clear error, the right exit code, and loses nothing',
     expect(fs.readdirSync(r0.dir).filter((n) => n.includes('cairn-tmp'))).toEqual([]);
   });
 
+  it('a tampered large object is caught even after checkout has vouched for it once', async () => {
+    for (const link of ['copy', 'hardlink']) {
+      const r0 = await initialised();
+      r0.write('.cairn/config.json', JSON.stringify({ cache: { link } }));
+      r0.write('big.bin', Buffer.alloc(3 * 1024 * 1024, 1));
+      await cairnOk(['add', 'big.bin'], { cwd: r0.dir });
+      fs.rmSync(path.join(r0.dir, 'big.bin'));
+      await cairnOk(['checkout'], { cwd: r0.dir }); // fast path: hashed when stored
+      fs.rmSync(path.join(r0.dir, 'big.bin'));
+      const hash = JSON.parse(r0.read('big.bin.cairn')).hash.slice(7);
+      const obj = path.join(r0.dir, '.git/cairn/cache/objects', hash.slice(0, 2), hash.slice(2));
+      const mtime = fs.statSync(obj).mtime;
+      fs.chmodSync(obj, 0o644);
+      const fd = fs.openSync(obj, 'r+');
+      fs.writeSync(fd, Buffer.from([2]), 0, 1, 1024);
+      fs.closeSync(fd);
+      fs.chmodSync(obj, 0o444);
+      fs.utimesSync(obj, mtime, mtime); // even with the mtime put back, ctime moved
+      const c = await cairn(['checkout'], { cwd: r0.dir });
+      expect(c.exitCode, link).toBe(8);
+      expect(c.stderr).toContain('is corrupt');
+      expect(r0.exists('big.bin')).toBe(false);
+    }
+  });
+
   it('checkout refuses to overwrite changes that are not in the cache, unless --force', async () => {
     const r0 = await initialised();
     r0.write('data/a.txt', 'original');
