@@ -111,7 +111,7 @@ export function formatFloat32(n: number): string {
   if (!Number.isFinite(n) || Math.fround(n) !== n) return formatExact(n);
   for (let digits = 1; digits <= 9; digits++) {
     const candidate = Number(n.toPrecision(digits));
-    if (Math.fround(candidate) === n) return formatExact(candidate);
+    if (Object.is(Math.fround(candidate), n)) return formatExact(candidate);
   }
   return formatExact(n);
 }
