@@ -129,7 +129,8 @@ function renderText(s: string): string {
   return needsQuoting(s) ? JSON.stringify(s) : s;
 }
 
-function parseText(text: string): string {
+/** The text of a Cairn-Run or Cairn-Results trailer. */
+export function parseText(text: string): string {
   const parsed = text.startsWith('"') ? parseValue(text) : text;
   return typeof parsed === 'string' ? parsed : text;
 }
@@ -169,22 +170,30 @@ export function parseValue(text: string): TagValue {
   return text;
 }
 
-/** `name=value` of a Cairn-Metric or Cairn-Param trailer; null when it is not one. */
-export function parseNameValue(text: string): [string, TagValue] | null {
-  if (text.charCodeAt(0) === 0x22) {
-    // A quoted name: the shortest JSON string literal followed by '='.
-    for (let end = text.indexOf('"=', 1); end !== -1; end = text.indexOf('"=', end + 1)) {
-      try {
-        const name: unknown = JSON.parse(text.slice(0, end + 1));
-        if (typeof name === 'string') return [name, parseValue(text.slice(end + 2))];
-      } catch {
-        // the quote was inside the name: look further
-      }
-    }
-    return null;
+/**
+ * Read the `name=value` of a Cairn-Metric or Cairn-Param trailer into
+ * `values`; false when the text is not one.
+ */
+export function readNameValue(values: TagValues, text: string): boolean {
+  if (text.charCodeAt(0) !== 0x22 /* " */) {
+    const eq = text.indexOf('=');
+    if (eq === -1) return false;
+    setTagValue(values, text.slice(0, eq), parseValue(text.slice(eq + 1)));
+    return true;
   }
-  const eq = text.indexOf('=');
-  return eq === -1 ? null : [text.slice(0, eq), parseValue(text.slice(eq + 1))];
+  // A quoted name: the shortest JSON string literal followed by '='.
+  for (let end = text.indexOf('"=', 1); end !== -1; end = text.indexOf('"=', end + 1)) {
+    try {
+      const name: unknown = JSON.parse(text.slice(0, end + 1));
+      if (typeof name === 'string') {
+        setTagValue(values, name, parseValue(text.slice(end + 2)));
+        return true;
+      }
+    } catch {
+      // the quote was inside the name: look further
+    }
+  }
+  return false;
 }
 
 /** Set `values[name]`, as an own property even for `__proto__`. */
@@ -310,11 +319,11 @@ export function applyTrailer(out: CairnTrailers, key: string, value: string): bo
       out.results = parseText(value);
       return true;
     case TRAILER.metric:
-    case TRAILER.param: {
-      const pair = parseNameValue(value);
-      if (pair) setTagValue(key === TRAILER.metric ? out.metrics : out.params, pair[0], pair[1]);
+      readNameValue(out.metrics, value);
       return true;
-    }
+    case TRAILER.param:
+      readNameValue(out.params, value);
+      return true;
   }
   // Trailer keys are case-insensitive.
   const canonical = CANONICAL_KEYS.get(key.toLowerCase());

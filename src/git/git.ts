@@ -167,28 +167,59 @@ function notARepo(cwd: string): NotARepoError {
 }
 
 /**
- * One `git for-each-ref` over `patterns`, each ref's `fields` (format atoms
- * such as `refname:lstrip=2` or `contents`) as strings. Fields are separated
- * by NUL, which no ref name or tag message can contain. `options` go before
- * the patterns (e.g. `--sort=...`).
+ * One `git for-each-ref` over `patterns`, handing each ref's `fields` (format
+ * atoms such as `refname:lstrip=2` or `contents`) to `onRef` as git prints
+ * it, so the caller works while git is still reading tags. Fields are
+ * separated by NUL, which no ref name or tag message can contain. `options`
+ * go before the patterns (e.g. `--sort=...`).
  */
+export function streamRefs(
+  cwd: string,
+  fields: string[],
+  patterns: string[],
+  options: string[],
+  onRef: (ref: string[]) => void,
+): Promise<void> {
+  const args = ['for-each-ref', `--format=${fields.map((f) => `%(${f})%00`).join('')}`, ...options, '--', ...patterns];
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let pending = '';
+    let record: string[] = [];
+    let failure: unknown = null;
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      const parts = (pending + chunk).split('\0');
+      pending = parts.pop()!;
+      for (const part of parts) {
+        // Each ref's record ends with the newline for-each-ref adds after the format.
+        record.push(record.length === 0 && part.charCodeAt(0) === 10 ? part.slice(1) : part);
+        if (record.length === fields.length) {
+          try {
+            if (failure === null) onRef(record);
+          } catch (err) {
+            failure = err;
+          }
+          record = [];
+        }
+      }
+    });
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', (err) => reject(spawnFailure(err, cwd)));
+    child.on('close', (code) => {
+      if (code !== 0) {
+        const err = new GitError(args, { stdout: '', stderr, exitCode: code ?? -1 });
+        reject(isNotARepo(err) ? notARepo(cwd) : err);
+      } else if (failure !== null) reject(failure);
+      else resolve();
+    });
+  });
+}
+
+/** Every ref of `patterns` with its `fields`, as streamRefs reads them. */
 export async function forEachRef(cwd: string, fields: string[], patterns: string[], options: string[] = []): Promise<string[][]> {
-  const format = fields.map((f) => `%(${f})%00`).join('');
-  let stdout: string;
-  try {
-    ({ stdout } = await git(['for-each-ref', `--format=${format}`, ...options, '--', ...patterns], { cwd }));
-  } catch (err) {
-    throw isNotARepo(err) ? notARepo(cwd) : err;
-  }
-  const parts = stdout.split('\0');
-  // Each ref's record ends with the newline for-each-ref adds after the format.
-  if (parts[parts.length - 1] === '\n' || parts[parts.length - 1] === '') parts.pop();
   const refs: string[][] = [];
-  for (let i = 0; i + fields.length <= parts.length; i += fields.length) {
-    const record = parts.slice(i, i + fields.length);
-    if (i > 0) record[0] = record[0]!.replace(/^\n/, '');
-    refs.push(record);
-  }
+  await streamRefs(cwd, fields, patterns, options, (ref) => refs.push(ref));
   return refs;
 }
 
