@@ -270,6 +270,13 @@ describe('the state of the work tree', () => {
     expect(repo.git('tag', '-l')).toBe('');
   });
 
+  it('in a plain git repository (no cairn init) leaves no cairn state behind', async () => {
+    const repo = project();
+    expect((await tag(repo, { db: false })).created).toBe(true);
+    expect(fs.existsSync(path.join(repo.dir, '.git', 'cairn'))).toBe(false);
+    expect(fs.existsSync(path.join(repo.dir, '.cairn'))).toBe(false);
+  });
+
   it('outside a repository: NotARepoError', async () => {
     await expect(openRepo(tempDir(), { requireInit: false })).rejects.toThrow(NotARepoError);
   });
