@@ -78,3 +78,68 @@ export { lineage, type LineageResult, type LineageHit } from './explore/lineage.
 
 // The demo
 export { runDemo, type DemoOptions, type DemoResult } from './demo/demo.js';
+
+// Experiments: versions and metric-bearing tags
+export {
+  BUMP_KINDS,
+  DEFAULT_BUMP,
+  checkBump,
+  checkPrefix,
+  compareExperimentTags,
+  latestVersion,
+  nextFreeTag,
+  nextVersion,
+  nextWorktreeTag,
+  parseExperimentTag,
+  parseSemverTag,
+  parseWorktreeTag,
+  type BumpKind,
+  type ExperimentTag,
+  type SemverTag,
+  type WorktreeTag,
+} from './versions/version.js';
+export {
+  TRAILER,
+  formatCompact,
+  formatExact,
+  formatFloat32,
+  oneLine,
+  parseTagMessage,
+  parseTrailers,
+  renderSubject,
+  renderTagMessage,
+  type ParsedTagMessage,
+  type TagMessageFields,
+  type TagValue,
+  type TagValues,
+  type Trailer,
+} from './experiments/message.js';
+export { dataFingerprint } from './experiments/fingerprint.js';
+export {
+  DEFAULT_BOOKKEEPING_COLUMNS,
+  DEFAULT_RUN_COLUMNS,
+  METRIC_WORDS,
+  bestRowIndex,
+  summarizeRow,
+  type ColumnRules,
+  type RowSummary,
+} from './experiments/row.js';
+export { readVersionRows, type VersionRows, type VersionRowsOptions } from './experiments/results.js';
+export {
+  listExperiments,
+  nextExperimentVersion,
+  type Experiment,
+  type ListExperimentsOptions,
+  type NextVersion,
+  type NextVersionOptions,
+} from './experiments/list.js';
+export {
+  chooseTagName,
+  dirtyRefusal,
+  summarizeResults,
+  tagExperiment,
+  type TagNameChoice,
+  type TagOptions,
+  type TagResult,
+  type TagResultsSource,
+} from './experiments/tag.js';

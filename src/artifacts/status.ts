@@ -26,6 +26,8 @@ export interface ArtifactStatusWithRemote extends ArtifactStatus {
 export async function status(repo: Repo, options: StatusOptions): Promise<ArtifactStatusWithRemote[]> {
   const selectors = (options.paths ?? []).map((p) => repoRelative(repo, options.cwd, p));
   const artifacts = await loadArtifacts(repo, selectors);
+  // Nothing tracked: no stat cache to open (a plain git repo stays untouched).
+  if (artifacts.length === 0) return [];
   const observer = new WorkspaceObserver(repo, options.progress);
   const out: ArtifactStatusWithRemote[] = [];
   try {

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { openRepo, type Repo } from '../repo/repo.js';
+import type { Repo } from '../repo/repo.js';
 import type { Progress } from '../progress.js';
 import { Output } from './output.js';
 import { terminalProgress } from './progress.js';
@@ -14,19 +14,30 @@ export class CliContext {
   /** Set by a command that succeeds but must exit with another code (hooks). */
   exitCode = 0;
   private program: Command | null = null;
+  private dir: string | undefined;
 
   attach(program: Command): void {
     this.program = program;
   }
 
+  /** -C <dir> when the command line was read without commander (the express lane). */
+  useDir(dir: string | undefined): void {
+    this.dir = dir;
+  }
+
   /** The working folder: -C <dir> resolved against the process's cwd. */
   cwd(): string {
-    const dir = this.program?.opts<{ C?: string }>().C;
+    const dir = this.dir ?? this.program?.opts<{ C?: string }>().C;
     return dir ? path.resolve(process.cwd(), dir) : process.cwd();
   }
 
-  /** Open the repository of the working folder. */
-  repo(options: { requireInit?: boolean } = {}): Promise<Repo> {
+  /**
+   * Open the repository of the working folder. Loaded on first use: the
+   * store behind it (node:crypto, streams) costs ~8 ms that `cairn next`
+   * and `cairn tags` do without.
+   */
+  async repo(options: { requireInit?: boolean } = {}): Promise<Repo> {
+    const { openRepo } = await import('../repo/repo.js');
     return openRepo(this.cwd(), options);
   }
 

@@ -2,16 +2,43 @@
  * The commander program: global options, one registration per command group,
  * and the single place where errors become messages and exit codes.
  */
-import { Command, CommanderError } from 'commander';
+import type { Command } from 'commander';
 import { CairnError, ExitCode, toCairnError } from '../errors.js';
 import { CliContext } from './context.js';
-import { registerArtifactCommands } from './commands/artifacts.js';
-import { registerDemoCommand } from './commands/demo.js';
-import { registerRemoteCommands } from './commands/remotes.js';
-import { registerMaintenanceCommands } from './commands/maintenance.js';
-import { registerWorktreeCommands } from './commands/worktrees.js';
-import { registerExploreCommands } from './commands/explore.js';
-import { registerModelCommands } from './commands/models.js';
+import { parseExpress, runExpress } from './express.js';
+
+type RegisterCommands = (program: Command, ctx: CliContext) => unknown;
+
+/**
+ * Every command group: the top-level commands it registers and how to load
+ * it. Only the group of the command being run is imported (all of them, in
+ * this order, for help or an unknown command), so a command does not pay for
+ * the rest of the library at start-up. A test checks these names against
+ * what each group registers.
+ */
+export const COMMAND_GROUPS: { commands: string[]; load: () => Promise<RegisterCommands> }[] = [
+  {
+    commands: ['init', 'add', 'status', 'checkout', 'untrack', 'verify'],
+    load: async () => (await import('./commands/artifacts.js')).registerArtifactCommands,
+  },
+  { commands: ['remote', 'push', 'fetch', 'pull'], load: async () => (await import('./commands/remotes.js')).registerRemoteCommands },
+  { commands: ['gc', 'hooks'], load: async () => (await import('./commands/maintenance.js')).registerMaintenanceCommands },
+  { commands: ['tag', 'next', 'tags'], load: async () => (await import('./commands/experiments.js')).registerExperimentCommands },
+  { commands: ['worktree'], load: async () => (await import('./commands/worktrees.js')).registerWorktreeCommands },
+  { commands: ['explore'], load: async () => (await import('./commands/explore.js')).registerExploreCommands },
+  { commands: ['model'], load: async () => (await import('./commands/models.js')).registerModelCommands },
+  { commands: ['demo'], load: async () => (await import('./commands/demo.js')).registerDemoCommand },
+];
+
+/** The command named on the command line (global options come before it, as with git). */
+export function commandName(args: string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '-C') i++;
+    else if (!arg.startsWith('-')) return arg;
+  }
+  return undefined;
+}
 
 export const PROGRAM_EXAMPLES = `
 Examples:
@@ -23,7 +50,9 @@ Examples:
 Exit codes: 0 ok, 1 failed, 2 usage, 3 not a repo, 4 not found, 5 already exists,
             6 conflict, 7 unsafe operation refused, 8 integrity error`;
 
-export function buildProgram(ctx: CliContext, version: string): Command {
+/** The program with the command groups `args` needs (all of them when `args` names none). */
+export async function buildProgram(ctx: CliContext, version: string, args: string[] = []): Promise<Command> {
+  const { Command } = await import('commander');
   const program = new Command();
   program
     .name('cairn')
@@ -40,13 +69,9 @@ export function buildProgram(ctx: CliContext, version: string): Command {
       writeErr: (s) => process.stderr.write(s),
     });
   ctx.attach(program);
-  registerArtifactCommands(program, ctx);
-  registerRemoteCommands(program, ctx);
-  registerMaintenanceCommands(program, ctx);
-  registerWorktreeCommands(program, ctx);
-  registerExploreCommands(program, ctx);
-  registerModelCommands(program, ctx);
-  registerDemoCommand(program, ctx);
+  const name = commandName(args);
+  const invoked = COMMAND_GROUPS.filter((g) => name !== undefined && g.commands.includes(name));
+  for (const group of invoked.length ? invoked : COMMAND_GROUPS) (await group.load())(program, ctx);
   const override = (cmd: Command): void => {
     cmd.exitOverride();
     cmd.commands.forEach(override);
@@ -63,12 +88,20 @@ function report(ctx: CliContext, err: CairnError): void {
 /** Run the CLI with `argv` (as process.argv); resolves to the exit code. */
 export async function main(argv: string[], version: string): Promise<number> {
   const ctx = new CliContext();
-  const program = buildProgram(ctx, version);
   try {
+    const express = parseExpress(argv.slice(2));
+    if (express) {
+      await runExpress(ctx, express);
+      return ctx.exitCode;
+    }
+    const program = await buildProgram(ctx, version, argv.slice(2));
     await program.parseAsync(argv);
     return ctx.exitCode;
   } catch (err) {
-    if (err instanceof CommanderError) {
+    // Only commander's errors have codes starting with 'commander.' (it is loaded by then).
+    const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
+    const commander = typeof code === 'string' && code.startsWith('commander.') ? await import('commander') : null;
+    if (commander && err instanceof commander.CommanderError) {
       if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(err.code)) return ExitCode.ok;
       return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     }

@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CairnError, UnsafeError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../durable/atomicWrite.js';
-import { LINK_TYPES, type LinkType } from '../store/cache.js';
+import { LINK_TYPES, type LinkType } from '../store/linkType.js';
+import { DEFAULT_BOOKKEEPING_COLUMNS, DEFAULT_RUN_COLUMNS } from '../experiments/row.js';
 
 export interface RemoteConfig {
   url: string;
@@ -28,8 +29,23 @@ export interface CairnConfig {
   /** Name of the default remote. */
   remote?: string;
   versions: { prefix: string };
-  metrics: { primary?: string; minimize: boolean };
-  results: { versionColumns: string[]; db?: string; table?: string };
+  /**
+   * `primary` picks the best row of a version (highest, or lowest with
+   * `minimize`); `names` lists the metric columns (when unset, numeric columns
+   * named like metrics are).
+   */
+  metrics: { primary?: string; minimize: boolean; names?: string[] };
+  /**
+   * Where `cairn tag` reads metrics: `db` (from the repo root) and `table`;
+   * which columns hold the version and the run id; which are bookkeeping.
+   */
+  results: {
+    versionColumns: string[];
+    runColumns: string[];
+    bookkeepingColumns: string[];
+    db?: string;
+    table?: string;
+  };
   merge: { strategy: 'merge' | 'rebase'; id?: string[]; key: string[]; tables?: string[] };
   models: { production: string };
   transfer: { jobs: number };
@@ -45,7 +61,11 @@ export function defaultConfig(): CairnConfig {
     remotes: {},
     versions: { prefix: 'e' },
     metrics: { minimize: false },
-    results: { versionColumns: ['version', 'experiment_version'] },
+    results: {
+      versionColumns: ['version', 'experiment_version'],
+      runColumns: [...DEFAULT_RUN_COLUMNS],
+      bookkeepingColumns: [...DEFAULT_BOOKKEEPING_COLUMNS],
+    },
     merge: { strategy: 'merge', key: ['version'] },
     models: { production: 'model.bin' },
     transfer: { jobs: 8 },
@@ -112,6 +132,15 @@ function checkConfig(cfg: CairnConfig, where: string): CairnConfig {
   if (typeof cfg.versions.prefix !== 'string' || !/^[A-Za-z0-9._-]*$/.test(cfg.versions.prefix)) {
     throw bad('versions.prefix may only hold letters, digits, ".", "_" and "-"');
   }
+  const isNames = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === 'string');
+  for (const [key, value] of Object.entries({
+    'results.versionColumns': cfg.results.versionColumns,
+    'results.runColumns': cfg.results.runColumns,
+    'results.bookkeepingColumns': cfg.results.bookkeepingColumns,
+  })) {
+    if (!isNames(value)) throw bad(`${key} must be a list of column names`);
+  }
+  if (cfg.metrics.names !== undefined && !isNames(cfg.metrics.names)) throw bad('metrics.names must be a list of column names');
   if (cfg.merge.strategy !== 'merge' && cfg.merge.strategy !== 'rebase') throw bad('merge.strategy must be merge or rebase');
   if (!Number.isInteger(cfg.transfer.jobs) || cfg.transfer.jobs < 1 || cfg.transfer.jobs > 256) {
     throw bad('transfer.jobs must be an integer from 1 to 256');

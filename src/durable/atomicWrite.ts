@@ -5,17 +5,24 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+
+// node:crypto takes ~5 ms to load: only processes that write pay for it.
+const require = createRequire(import.meta.url);
+function randomHex(bytes: number): string {
+  return (require('node:crypto') as typeof import('node:crypto')).randomBytes(bytes).toString('hex');
+}
 
 /** The marker in every temp name cairn creates, so stale ones can be recognised. */
 export const TEMP_MARKER = '.cairn-tmp-';
 
-const PROCESS_TOKEN = randomBytes(4).toString('hex');
+let processToken: string | undefined;
 let counter = 0;
 
 /** A suffix unique to this process and call: `<pid>-<random>-<n>` (gc reads the pid back). */
 export function uniqueSuffix(): string {
-  return `${process.pid}-${PROCESS_TOKEN}-${(counter++).toString(36)}`;
+  processToken ??= randomHex(4);
+  return `${process.pid}-${processToken}-${(counter++).toString(36)}`;
 }
 
 /** A fresh temp path beside `target` (same folder, so rename is atomic). */

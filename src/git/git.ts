@@ -100,6 +100,11 @@ export interface RepoPaths {
   commonDir: string;
 }
 
+/** The main worktree of a repo whose common dir is `<main>/.git`. */
+export function mainRootOf(commonDir: string): string | null {
+  return path.basename(commonDir) === '.git' ? path.dirname(commonDir) : null;
+}
+
 /** Locate the repository containing `cwd`; throws NotARepoError outside one. */
 export async function repoPaths(cwd: string): Promise<RepoPaths> {
   let result: GitResult;
@@ -109,12 +114,7 @@ export async function repoPaths(cwd: string): Promise<RepoPaths> {
       { cwd },
     );
   } catch (err) {
-    if (err instanceof GitError && /not a git repository/i.test(String(err.data.stderr))) {
-      throw new NotARepoError(`not a git repository: ${cwd}`, {
-        hint: 'run cairn inside a git work tree (git init first), or pass -C <dir>',
-      });
-    }
-    throw err;
+    throw isNotARepo(err) ? notARepo(cwd) : err;
   }
   const [root, gitDir, commonDir] = result.stdout.trimEnd().split('\n');
   if (!root || !gitDir || !commonDir) {
@@ -153,4 +153,117 @@ export async function resolveCommit(cwd: string, rev: string): Promise<string | 
     okCodes: [1, 128],
   });
   return exitCode === 0 ? stdout.trim() : null;
+}
+
+/** True when a git failure says the folder is not in a repository. */
+function isNotARepo(err: unknown): boolean {
+  return err instanceof GitError && /not a git repository/i.test(String(err.data.stderr));
+}
+
+function notARepo(cwd: string): NotARepoError {
+  return new NotARepoError(`not a git repository: ${cwd}`, {
+    hint: 'run cairn inside a git work tree (git init first), or pass -C <dir>',
+  });
+}
+
+/**
+ * One `git for-each-ref` over `patterns`, handing each ref's `fields` (format
+ * atoms such as `refname:lstrip=2` or `contents`) to `onRef` as git prints
+ * it, so the caller works while git is still reading tags. Fields are
+ * separated by NUL, which no ref name or tag message can contain. `options`
+ * go before the patterns (e.g. `--sort=...`).
+ */
+export function streamRefs(
+  cwd: string,
+  fields: string[],
+  patterns: string[],
+  options: string[],
+  onRef: (ref: string[]) => void,
+): Promise<void> {
+  const args = ['for-each-ref', `--format=${fields.map((f) => `%(${f})%00`).join('')}`, ...options, '--', ...patterns];
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let pending = '';
+    let record: string[] = [];
+    let failure: unknown = null;
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      const parts = (pending + chunk).split('\0');
+      pending = parts.pop()!;
+      for (const part of parts) {
+        // Each ref's record ends with the newline for-each-ref adds after the format.
+        record.push(record.length === 0 && part.charCodeAt(0) === 10 ? part.slice(1) : part);
+        if (record.length === fields.length) {
+          try {
+            if (failure === null) onRef(record);
+          } catch (err) {
+            failure = err;
+          }
+          record = [];
+        }
+      }
+    });
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', (err) => reject(spawnFailure(err, cwd)));
+    child.on('close', (code) => {
+      if (code !== 0) {
+        const err = new GitError(args, { stdout: '', stderr, exitCode: code ?? -1 });
+        reject(isNotARepo(err) ? notARepo(cwd) : err);
+      } else if (failure !== null) reject(failure);
+      else resolve();
+    });
+  });
+}
+
+/** Every ref of `patterns` with its `fields`, as streamRefs reads them. */
+export async function forEachRef(cwd: string, fields: string[], patterns: string[], options: string[] = []): Promise<string[][]> {
+  const refs: string[][] = [];
+  await streamRefs(cwd, fields, patterns, options, (ref) => refs.push(ref));
+  return refs;
+}
+
+/** The branch HEAD is on (`main`), or null when HEAD is detached. */
+export async function currentBranch(cwd: string): Promise<string | null> {
+  const { stdout, exitCode } = await git(['symbolic-ref', '--quiet', '--short', 'HEAD'], { cwd, okCodes: [1] });
+  return exitCode === 0 ? stdout.trim() : null;
+}
+
+/** The object a tag name points at, or null when there is no such tag. */
+export async function tagTarget(cwd: string, name: string): Promise<string | null> {
+  const { stdout, exitCode } = await git(['rev-parse', '--verify', '--quiet', `refs/tags/${name}^{}`], {
+    cwd,
+    okCodes: [1, 128],
+  });
+  return exitCode === 0 ? stdout.trim() : null;
+}
+
+/**
+ * Create an annotated tag with exactly `message` (no comment stripping).
+ * Fails with GitError when the tag exists: git never moves it without -f.
+ */
+export async function createAnnotatedTag(cwd: string, name: string, commit: string, message: string): Promise<void> {
+  await git(['tag', '--annotate', '--cleanup=verbatim', '--file=-', '--', name, commit], { cwd, input: message });
+}
+
+/** A tracked path that differs from HEAD, staged or not (`git status --porcelain`). */
+export interface TrackedChange {
+  /** Two-letter porcelain status, e.g. ` M`, `A `, `D `. */
+  status: string;
+  path: string;
+}
+
+/** Tracked files with uncommitted changes (untracked files are not listed). */
+export async function trackedChanges(cwd: string): Promise<TrackedChange[]> {
+  const { stdout } = await git(['status', '--porcelain=v1', '-z', '--untracked-files=no'], { cwd });
+  const records = splitNul(stdout);
+  const out: TrackedChange[] = [];
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    const status = r.slice(0, 2);
+    out.push({ status, path: r.slice(3) });
+    // A rename or copy is followed by its source path.
+    if (status[0] === 'R' || status[0] === 'C') i++;
+  }
+  return out;
 }

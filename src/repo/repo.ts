@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { NotARepoError, UnsafeError } from '../errors.js';
-import { repoPaths, type RepoPaths } from '../git/git.js';
+import { mainRootOf, repoPaths, type RepoPaths } from '../git/git.js';
 import { CONFIG_DIR, CONFIG_FILE, loadConfig, type CairnConfig } from '../config/config.js';
 import { Cache } from '../store/cache.js';
 
@@ -29,10 +29,8 @@ export function defaultCacheDir(commonDir: string): string {
   return path.join(commonDir, 'cairn', 'cache');
 }
 
-/** The main worktree of a repo whose common dir is `<main>/.git`. */
-export function mainRootOf(commonDir: string): string | null {
-  return path.basename(commonDir) === '.git' ? path.dirname(commonDir) : null;
-}
+/** The main worktree of a repo (defined beside repoPaths, re-exported here where it was first). */
+export { mainRootOf };
 
 export function isInitialized(root: string): boolean {
   return fs.existsSync(path.join(root, CONFIG_DIR, CONFIG_FILE));

@@ -14,10 +14,9 @@ import { IntegrityError, NotFoundError } from '../errors.js';
 import { fsyncDir, tempPathBeside, TEMP_MARKER, uniqueSuffix, writeFileAtomic } from '../durable/atomicWrite.js';
 import { CHUNK_SIZE, HASH_PREFIX, hashBytes, hashFile, hashHex } from './hash.js';
 import { VerifiedObjects } from './verified.js';
+import type { LinkType } from './linkType.js';
 
-/** How workspace files relate to cache objects (DESIGN §6). */
-export type LinkType = 'copy' | 'reflink' | 'hardlink' | 'symlink';
-export const LINK_TYPES: readonly LinkType[] = ['copy', 'reflink', 'hardlink', 'symlink'];
+export { LINK_TYPES, type LinkType } from './linkType.js';
 
 export interface StoredObject {
   hash: string;

@@ -6,9 +6,18 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type Database from 'better-sqlite3';
 
 type Db = Database.Database;
+
+// Loaded on first use: commands that never open the stat cache (tags, next)
+// should not pay for the native module at start-up.
+let DatabaseClass: typeof Database | null = null;
+function openDatabase(file: string): Db {
+  DatabaseClass ??= createRequire(import.meta.url)('better-sqlite3') as typeof Database;
+  return new DatabaseClass(file);
+}
 
 /** Files modified this recently are not trusted to the cache ("racy" entries). */
 const RACY_WINDOW_NS = 200_000_000n;
@@ -45,7 +54,7 @@ export class StatCache {
   }
 
   private static openAt(file: string): StatCache {
-    const db = new Database(file);
+    const db = openDatabase(file);
     db.pragma('busy_timeout = 5000');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');

@@ -8,8 +8,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type Database from 'better-sqlite3';
 import { statSignature } from './statCache.js';
+
+// Loaded on first use, like the stat cache: most commands never need it.
+let DatabaseClass: typeof Database | null = null;
 
 export class VerifiedObjects {
   private db: Database.Database | null = null;
@@ -20,7 +24,8 @@ export class VerifiedObjects {
     if (this.db) return this.db;
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
     const open = (): Database.Database => {
-      const db = new Database(this.file);
+      DatabaseClass ??= createRequire(import.meta.url)('better-sqlite3') as typeof Database;
+      const db = new DatabaseClass(this.file);
       db.pragma('busy_timeout = 5000');
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');

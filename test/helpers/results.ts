@@ -1,7 +1,9 @@
 /**
- * xetrack-shaped results databases built by the tests.
+ * xetrack-shaped results databases built by the tests: SQLite (better-sqlite3)
+ * and DuckDB files. Names are quoted, values bound.
  */
 import Database from 'better-sqlite3';
+import { DuckDBInstance } from '@duckdb/node-api';
 
 export interface ResultRow {
   track_id?: string;
@@ -20,4 +22,69 @@ export function sqliteResults(file: string, table: string, rows: ResultRow[]): v
   const insert = db.prepare(`INSERT INTO ${q(table)} (${columns.map(q).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`);
   for (const r of rows) insert.run(...columns.map((c) => r[c] ?? null));
   db.close();
+}
+
+export interface TableSpec {
+  name: string;
+  /** [column name, SQL type]. */
+  columns: [string, string][];
+  rows: unknown[][];
+}
+
+const q = (name: string): string => '"' + name.replace(/"/g, '""') + '"';
+
+function createSql(t: TableSpec): string {
+  return `CREATE TABLE ${q(t.name)} (${t.columns.map(([n, type]) => `${q(n)} ${type}`).join(', ')})`;
+}
+
+function insertSql(t: TableSpec): string {
+  return `INSERT INTO ${q(t.name)} VALUES (${t.columns.map(() => '?').join(', ')})`;
+}
+
+/** A SQLite database with the given tables (typed columns, any names). */
+export function sqliteTables(file: string, tables: TableSpec[]): string {
+  const db = new Database(file);
+  for (const t of tables) {
+    db.exec(createSql(t));
+    const insert = db.prepare(insertSql(t));
+    for (const row of t.rows) insert.run(...row);
+  }
+  db.close();
+  return file;
+}
+
+/** A DuckDB database with the given tables. */
+export async function duckTables(file: string, tables: TableSpec[]): Promise<string> {
+  const instance = await DuckDBInstance.create(file);
+  const conn = await instance.connect();
+  for (const t of tables) {
+    await conn.run(createSql(t));
+    for (const row of t.rows) await conn.run(insertSql(t), row as never);
+  }
+  conn.closeSync();
+  instance.closeSync();
+  return file;
+}
+
+/** A results file in either engine. */
+export function resultsFile(kind: 'sqlite' | 'duckdb', file: string, tables: TableSpec[]): Promise<string> {
+  return kind === 'sqlite' ? Promise.resolve(sqliteTables(file, tables)) : duckTables(file, tables);
+}
+
+/** xetrack-shaped rows: several runs of one or more versions. */
+export function xetrackTable(rows: { version: string; track: string; lr: number; model: string; f1: number | null; loss: number | null }[], name = 'default'): TableSpec {
+  return {
+    name,
+    columns: [
+      ['timestamp', 'TEXT'],
+      ['track_id', 'TEXT'],
+      ['version', 'TEXT'],
+      ['lr', 'DOUBLE'],
+      ['model', 'TEXT'],
+      ['f1', 'DOUBLE'],
+      ['val_loss', 'DOUBLE'],
+      ['function_name', 'TEXT'],
+    ],
+    rows: rows.map((r, i) => [`2024-01-0${i + 1}T00:00:00`, r.track, r.version, r.lr, r.model, r.f1, r.loss, 'train']),
+  };
 }

@@ -1,0 +1,181 @@
+/**
+ * `cairn tags` and `cairn next`: experiments read from tags alone, with one
+ * `git for-each-ref` and no database.
+ */
+import { mainRootOf, repoPaths, streamRefs } from '../git/git.js';
+import { loadConfig } from '../config/config.js';
+import {
+  checkPrefix,
+  compareExperimentTags,
+  DEFAULT_BUMP,
+  latestVersion,
+  nextVersion,
+  parseExperimentTag,
+  type BumpKind,
+  type ExperimentTag,
+} from '../versions/version.js';
+import {
+  TRAILER,
+  applyTrailer,
+  emptyCairnTrailers,
+  readNameValue,
+  type CairnTrailers,
+  type TagValues,
+  type Trailer,
+} from './message.js';
+
+export interface Experiment {
+  tag: string;
+  /** `semver` for `<prefix>X.Y.Z`, `worktree` for `exp-<name>-v<N>`. */
+  kind: ExperimentTag['kind'];
+  commit: string;
+  /** False for a lightweight tag, which has no message of its own. */
+  annotated: boolean;
+  /** Tagger date (committer date for a lightweight tag), ISO 8601. */
+  date: string;
+  subject: string;
+  run?: string;
+  metrics: TagValues;
+  params: TagValues;
+  data?: string;
+  results?: string;
+  /** Trailers of the tag message other than Cairn-* ones (e.g. Signed-off-by); omitted when none. */
+  otherTrailers?: Trailer[];
+}
+
+// Git parses the trailers itself (as `git interpret-trailers --parse` would):
+// pairs separated by \x01, key and value by \x02. Rendered values never hold
+// control characters. Sorting by version:refname puts the tags nearly in
+// order already, so the final sort costs a single pass.
+const FIELDS = [
+  'refname:lstrip=2',
+  'objecttype',
+  'objectname',
+  '*objectname',
+  'creatordate:iso-strict',
+  'contents:subject',
+  'trailers:only,unfold,separator=%x01,key_value_separator=%x02',
+];
+const SORT = '--sort=version:refname';
+
+function tagPatterns(prefix: string): string[] {
+  return [`refs/tags/${prefix}*`, 'refs/tags/exp-*'];
+}
+
+/**
+ * Fold git's `%(trailers)` text of one tag into `said`; returns the trailers
+ * that are not Cairn-* ones. A scan rather than splits, and Cairn-Metric and
+ * Cairn-Param (most of the lines) are recognised in place without slicing
+ * their key: this runs on every tag, before V8 has optimised anything.
+ */
+function readTrailerText(text: string, said: CairnTrailers): Trailer[] | undefined {
+  let other: Trailer[] | undefined;
+  for (let pos = 0; pos < text.length; ) {
+    let end = text.indexOf('\x01', pos);
+    if (end === -1) end = text.length;
+    const sep = text.indexOf('\x02', pos);
+    if (sep !== -1 && sep < end) {
+      const keyLength = sep - pos;
+      if (keyLength === TRAILER.metric.length && text.startsWith(TRAILER.metric, pos)) {
+        readNameValue(said.metrics, text.slice(sep + 1, end));
+      } else if (keyLength === TRAILER.param.length && text.startsWith(TRAILER.param, pos)) {
+        readNameValue(said.params, text.slice(sep + 1, end));
+      } else {
+        const key = text.slice(pos, sep);
+        const value = text.slice(sep + 1, end);
+        if (!applyTrailer(said, key, value)) (other ??= []).push({ key, value });
+      }
+    }
+    pos = end + 1;
+  }
+  return other;
+}
+
+export interface ListExperimentsOptions {
+  /** Version prefix (default: `versions.prefix` of the repository's config). */
+  prefix?: string;
+  /** Environment for CAIRN_* config overrides (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Read the tags that may be experiments, handing each experiment tag to
+ * `onTag` as git prints it; resolves to the prefix in force. Without a
+ * prefix, git lists every tag while the config is read (the two waits
+ * overlap) and tags that arrive before the prefix is known wait for it.
+ */
+async function readExperimentRefs(
+  cwd: string,
+  fields: string[],
+  options: ListExperimentsOptions,
+  onTag: (ref: string[], version: ExperimentTag) => void,
+): Promise<string> {
+  let prefix = options.prefix === undefined ? undefined : checkPrefix(options.prefix);
+  const waiting: string[][] = [];
+  const take = (ref: string[], known: string): void => {
+    const version = parseExperimentTag(ref[0]!, known);
+    if (version) onTag(ref, version);
+  };
+  const listing = streamRefs(cwd, fields, prefix === undefined ? ['refs/tags'] : tagPatterns(prefix), [SORT], (ref) => {
+    if (prefix === undefined) waiting.push(ref);
+    else take(ref, prefix);
+  });
+  if (prefix === undefined) {
+    listing.catch(() => {}); // outside a repository, repoPaths says so first
+    const paths = await repoPaths(cwd);
+    const known = checkPrefix(loadConfig(paths.root, mainRootOf(paths.commonDir), options.env ?? process.env).versions.prefix);
+    prefix = known;
+    for (const ref of waiting.splice(0)) take(ref, known);
+  }
+  await listing;
+  return prefix;
+}
+
+/**
+ * Experiments (version tags of the prefix, then worktree tags), in version
+ * order, with what their messages say. One `git for-each-ref`; no database.
+ */
+export async function listExperiments(cwd: string, options: ListExperimentsOptions = {}): Promise<Experiment[]> {
+  const found: { version: ExperimentTag; experiment: Experiment }[] = [];
+  await readExperimentRefs(cwd, FIELDS, options, (ref, version) => {
+    const annotated = ref[1] === 'tag';
+    const said = emptyCairnTrailers();
+    const other = annotated ? readTrailerText(ref[6]!, said) : undefined;
+    const experiment: Experiment = {
+      tag: ref[0]!,
+      kind: version.kind,
+      commit: annotated ? ref[3]! : ref[2]!,
+      annotated,
+      date: ref[4]!,
+      subject: ref[5]!,
+      metrics: said.metrics,
+      params: said.params,
+    };
+    if (said.run !== undefined) experiment.run = said.run;
+    if (said.data !== undefined) experiment.data = said.data;
+    if (said.results !== undefined) experiment.results = said.results;
+    if (other) experiment.otherTrailers = other;
+    found.push({ version, experiment });
+  });
+  return found.sort((a, b) => compareExperimentTags(a.version, b.version)).map((f) => f.experiment);
+}
+
+export interface NextVersionOptions extends ListExperimentsOptions {
+  bump?: BumpKind;
+}
+
+export interface NextVersion {
+  next: string;
+  /** The highest existing version of the prefix, or null. */
+  latest: string | null;
+  prefix: string;
+  bump: BumpKind;
+}
+
+/** The version `cairn tag` would create with no VERSION given. */
+export async function nextExperimentVersion(cwd: string, options: NextVersionOptions = {}): Promise<NextVersion> {
+  const bump = options.bump ?? DEFAULT_BUMP;
+  const tags: string[] = [];
+  const prefix = await readExperimentRefs(cwd, ['refname:lstrip=2'], options, (ref) => tags.push(ref[0]!));
+  return { next: nextVersion(tags, prefix, bump), latest: latestVersion(tags, prefix)?.tag ?? null, prefix, bump };
+}

@@ -1,0 +1,122 @@
+/**
+ * From the results rows of one version to what its tag says. Pure: no I/O.
+ *
+ * The best row wins, not the newest: the one with the highest primary metric
+ * (lowest with `minimize`); rows whose metric is NULL or not a finite number
+ * never win; ties go to the earlier row.
+ *
+ * Its columns split three ways:
+ * - bookkeeping, left out: the version and run columns, `results.bookkeepingColumns`
+ *   (xetrack's timestamp, track_id, function_name, args, kwargs, error...)
+ *   and any column named `git_*`;
+ * - metrics: the primary metric, the columns named in `metrics.names`, and,
+ *   when `metrics.names` is not set, numeric columns whose name has a metric
+ *   word in it (`f1`, `val_loss`, `test_accuracy`; see METRIC_WORDS);
+ * - params: every other column with a scalar value.
+ * NULLs, binary values and strings longer than 200 characters are left out.
+ */
+import type { TagValue, TagValues } from './message.js';
+
+/** Words that make a numeric column a metric (matched against the name's `_`/`-`/`.`-separated parts). */
+export const METRIC_WORDS: ReadonlySet<string> = new Set([
+  'accuracy', 'acc', 'f1', 'loss', 'auc', 'precision', 'recall', 'mse', 'rmse', 'mae', 'mape', 'r2',
+  'bleu', 'rouge', 'perplexity', 'ppl', 'iou', 'wer', 'cer', 'ndcg', 'mrr', 'top1', 'top5',
+]);
+
+/** xetrack's bookkeeping columns and the usual git ones. */
+export const DEFAULT_BOOKKEEPING_COLUMNS: readonly string[] = [
+  'timestamp', 'track_id', 'function_name', 'function_time', 'function_result', 'args', 'kwargs', 'error',
+  'git_commit', 'git_hash', 'git_sha', 'commit', 'commit_hash', 'commit_sha',
+];
+
+export const DEFAULT_RUN_COLUMNS: readonly string[] = ['run_id', 'run', 'track_id'];
+
+const MAX_STRING = 200;
+
+export interface ColumnRules {
+  /** Columns that hold the version (`version`, `experiment_version`). */
+  versionColumns: readonly string[];
+  /** Columns that hold the run id, first present wins (`run_id`, `run`, `track_id`). */
+  runColumns: readonly string[];
+  bookkeepingColumns: readonly string[];
+  /** Explicit metric columns; when set, names alone no longer make a metric. */
+  metricNames?: readonly string[];
+}
+
+export interface RowSummary {
+  run?: string;
+  metrics: TagValues;
+  params: TagValues;
+}
+
+/** A row's metric value as a finite number, or null (NULL, text, NaN, infinite). */
+export function metricValue(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'string' && /^\s*-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i.test(value)) return Number(value);
+  return null;
+}
+
+/** The index of the best row by `metric`, or -1 when no row has a value for it. */
+export function bestRowIndex(rows: readonly Record<string, unknown>[], metric: string, minimize: boolean): number {
+  let best = -1;
+  let bestValue = 0;
+  rows.forEach((row, i) => {
+    const v = metricValue(row[metric]);
+    if (v === null) return;
+    if (best === -1 || (minimize ? v < bestValue : v > bestValue)) {
+      best = i;
+      bestValue = v;
+    }
+  });
+  return best;
+}
+
+/** True for a column that says how a row was recorded rather than what the run was. */
+export function isBookkeeping(name: string, rules: ColumnRules): boolean {
+  return (
+    rules.versionColumns.includes(name) ||
+    rules.runColumns.includes(name) ||
+    rules.bookkeepingColumns.includes(name) ||
+    name.toLowerCase().startsWith('git_')
+  );
+}
+
+/** True when a column's name has one of METRIC_WORDS as a part. */
+export function hasMetricWord(name: string): boolean {
+  return name
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .some((part) => METRIC_WORDS.has(part));
+}
+
+function tagValue(value: unknown): TagValue | undefined {
+  if (typeof value === 'number' || typeof value === 'boolean') return value;
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  if (typeof value === 'string') return value.length <= MAX_STRING ? value : undefined;
+  return undefined;
+}
+
+/** Split a row into run id, metrics (primary first) and params, in column order. */
+export function summarizeRow(
+  row: Record<string, unknown>,
+  columns: readonly string[],
+  options: { primary?: string; rules: ColumnRules },
+): RowSummary {
+  const { primary, rules } = options;
+  const metrics = Object.create(null) as TagValues;
+  const params = Object.create(null) as TagValues;
+  if (primary !== undefined) {
+    const v = tagValue(row[primary]);
+    if (v !== undefined) metrics[primary] = v;
+  }
+  for (const name of columns) {
+    if (name === primary || isBookkeeping(name, rules)) continue;
+    const v = tagValue(row[name]);
+    if (v === undefined) continue;
+    const isMetric = rules.metricNames ? rules.metricNames.includes(name) : typeof v === 'number' && hasMetricWord(name);
+    (isMetric ? metrics : params)[name] = v;
+  }
+  const runColumn = rules.runColumns.find((c) => columns.includes(c) && row[c] !== null && row[c] !== undefined);
+  return { ...(runColumn ? { run: String(row[runColumn]) } : {}), metrics, params };
+}

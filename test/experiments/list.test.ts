@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { NotARepoError, UsageError, listExperiments, nextExperimentVersion, openRepo, tagExperiment } from '../../src/index.js';
+import { gitRepo, tempDir, type TestRepo } from '../helpers/repo.js';
+
+async function tagAs(repo: TestRepo, version: string, message: string): Promise<void> {
+  await tagExperiment(await openRepo(repo.dir, { requireInit: false }), {
+    cwd: repo.dir,
+    version,
+    ...(version.startsWith('v') ? { prefix: 'v' } : {}),
+    db: false,
+    message,
+  });
+}
+
+/** A repo with experiment tags in scrambled order, plus tags that are not experiments. */
+async function tagged(): Promise<TestRepo> {
+  const repo = gitRepo({ 'train.py': 'print(1)\n' });
+  for (const v of ['e0.9.0', 'e0.10.0', 'e0.2.0', 'exp-cnn-v10', 'exp-cnn-v2', 'v3.0.0']) {
+    repo.write('train.py', `print("${v}")\n`);
+    repo.commit(`commit for ${v}`);
+    await tagAs(repo, v, `run ${v}`);
+  }
+  repo.git('tag', 'e0.3.0'); // lightweight
+  repo.git('tag', '-a', '-m', 'not a version', 'e1');
+  repo.git('tag', '-a', '-m', 'not a version', 'e1.x');
+  repo.git('tag', '-a', '-m', 'not a version', 'e0.5.0-rc.1');
+  repo.git('tag', '-a', '-m', 'hand made\n\nReviewed-by: Ada <ada@example.com>', 'e0.4.0');
+  return repo;
+}
+
+describe('listing experiments from tags', () => {
+  it('in version order (e0.10.0 after e0.9.0), worktree tags last, malformed tags skipped', async () => {
+    const repo = await tagged();
+    const experiments = await listExperiments(repo.dir);
+    expect(experiments.map((e) => e.tag)).toEqual(['e0.2.0', 'e0.3.0', 'e0.4.0', 'e0.9.0', 'e0.10.0', 'exp-cnn-v2', 'exp-cnn-v10']);
+  });
+
+  it('with subject, date, commit and the parsed trailers', async () => {
+    const repo = await tagged();
+    const byTag = new Map((await listExperiments(repo.dir)).map((e) => [e.tag, e]));
+    const e9 = byTag.get('e0.9.0')!;
+    expect(e9).toMatchObject({ kind: 'semver', annotated: true, commit: repo.git('rev-parse', 'e0.9.0^{commit}').trim(), metrics: {}, params: {} });
+    expect(e9.subject).toMatch(/^data=[0-9a-f]{6} \| run e0.9.0$/);
+    expect(e9.data).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(Number.isNaN(Date.parse(e9.date))).toBe(false);
+    expect(byTag.get('exp-cnn-v2')).toMatchObject({ kind: 'worktree', annotated: true });
+    expect(byTag.get('e0.3.0')).toMatchObject({ annotated: false, subject: 'commit for v3.0.0', metrics: {}, params: {} });
+    expect(byTag.get('e0.4.0')).toMatchObject({ subject: 'hand made', otherTrailers: [{ key: 'Reviewed-by', value: 'Ada <ada@example.com>' }] });
+    expect(e9.otherTrailers).toBeUndefined();
+  });
+
+  it('of another prefix, given or configured', async () => {
+    const repo = await tagged();
+    expect((await listExperiments(repo.dir, { prefix: 'v' })).map((e) => e.tag)).toEqual(['v3.0.0', 'exp-cnn-v2', 'exp-cnn-v10']);
+    repo.write('.cairn/config.json', JSON.stringify({ versions: { prefix: 'v' } }));
+    expect((await listExperiments(repo.dir)).map((e) => e.tag)[0]).toBe('v3.0.0');
+    expect((await listExperiments(repo.dir, { env: { CAIRN_VERSIONS_PREFIX: 'e' } })).map((e) => e.tag)[0]).toBe('e0.2.0');
+    await expect(listExperiments(repo.dir, { prefix: '-x' })).rejects.toThrow(UsageError);
+  });
+
+  it('opens no database: a configured results file that is not one does not matter', async () => {
+    const repo = await tagged();
+    repo.write('results.db', 'this is not a database');
+    repo.write('.cairn/config.json', JSON.stringify({ results: { db: 'results.db' }, metrics: { primary: 'f1' } }));
+    expect(await listExperiments(repo.dir)).toHaveLength(7);
+  });
+
+  it('is empty in a repository without tags', async () => {
+    expect(await listExperiments(gitRepo().dir)).toEqual([]);
+  });
+
+  it('outside a repository: NotARepoError', async () => {
+    await expect(listExperiments(tempDir())).rejects.toThrow(NotARepoError);
+    await expect(listExperiments(tempDir(), { prefix: 'e' })).rejects.toThrow(NotARepoError);
+    await expect(nextExperimentVersion(tempDir())).rejects.toThrow(NotARepoError);
+  });
+});
+
+describe('the next version', () => {
+  it('follows the highest version of the prefix', async () => {
+    const repo = await tagged();
+    expect(await nextExperimentVersion(repo.dir)).toEqual({ next: 'e0.11.0', latest: 'e0.10.0', prefix: 'e', bump: 'minor' });
+    expect((await nextExperimentVersion(repo.dir, { bump: 'patch' })).next).toBe('e0.10.1');
+    expect((await nextExperimentVersion(repo.dir, { prefix: 'v', bump: 'major' })).next).toBe('v4.0.0');
+    expect(await nextExperimentVersion(gitRepo().dir)).toEqual({ next: 'e0.1.0', latest: null, prefix: 'e', bump: 'minor' });
+  });
+});
