@@ -70,11 +70,24 @@ export {
   type ModelList,
   type Candidate,
 } from './models/models.js';
-export { rankRuns, metricValue, type RankedRun } from './models/ranking.js';
+export { rankRuns, type RankedRun } from './models/ranking.js';
 
 // Explore
 export { exploreGet, resolveVersion, type ExploreGetOptions, type ExploreGetResult } from './explore/get.js';
 export { lineage, type LineageResult, type LineageHit } from './explore/lineage.js';
+export {
+  exploreList,
+  exploreShow,
+  exploreDiff,
+  diffExperiments,
+  artifactsAt,
+  type ListedExperiment,
+  type ExploreListOptions,
+  type ShownExperiment,
+  type ArtifactAt,
+  type ExperimentDiff,
+  type MetricDelta,
+} from './explore/history.js';
 
 // The demo
 export { runDemo, type DemoOptions, type DemoResult } from './demo/demo.js';

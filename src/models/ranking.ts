@@ -4,19 +4,14 @@
  * has a value, and runs without any value rank last.
  */
 
+import { metricValue } from '../experiments/row.js';
+
 export interface RankedRun {
   run: string;
   /** The best value of the metric, or null. */
   value: number | null;
   /** The row that value came from (the run's first row when it has none). */
   row: Record<string, unknown>;
-}
-
-/** A metric cell as a number, or null (NULL, '', NaN, text). */
-export function metricValue(cell: unknown): number | null {
-  if (cell === null || cell === undefined || cell === '') return null;
-  const n = typeof cell === 'number' ? cell : typeof cell === 'bigint' ? Number(cell) : Number(cell);
-  return Number.isFinite(n) ? n : null;
 }
 
 /** Is `a` better than `b` (nulls lose)? */

@@ -15,9 +15,6 @@ export interface RunRowsOptions {
   minimize?: boolean;
 }
 
-/** Columns that may name a run, in order of preference. */
-export const RUN_COLUMNS = ['run_id', 'run', 'track_id'];
-
 export async function readRunRows(
   repo: Repo,
   options: RunRowsOptions,
@@ -49,10 +46,11 @@ export async function readRunRows(
         hint: `columns: ${columns.join(', ')}`,
       });
     }
-    const runColumn = RUN_COLUMNS.find((c) => columns.includes(c));
+    const runColumns = repo.config.results.runColumns;
+    const runColumn = runColumns.find((c) => columns.includes(c));
     if (!runColumn) {
-      throw new NotFoundError(`table ${JSON.stringify(table)} has no column naming the run (${RUN_COLUMNS.join(', ')})`, {
-        hint: 'log the run ID in a run_id column',
+      throw new NotFoundError(`table ${JSON.stringify(table)} has no column naming the run (${runColumns.join(', ')})`, {
+        hint: 'log the run ID in a run_id column, or list the column in results.runColumns (.cairn/config.json)',
       });
     }
     return { rows: (await reader.rows(table)).rows, runColumn, metric, table };

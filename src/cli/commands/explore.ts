@@ -2,13 +2,104 @@
  * explore: look at past experiments without disturbing the workspace.
  */
 import type { Command } from 'commander';
-import { exploreCheckout, exploreCleanup, exploreGet, exploreWorktrees, lineage } from '../../index.js';
+import { exploreCheckout, exploreCleanup, exploreDiff, exploreGet, exploreList, exploreShow, exploreWorktrees, lineage } from '../../index.js';
+import type { TagValue, TagValues } from '../../index.js';
 import type { CliContext } from '../context.js';
 import { formatBytes, table } from '../output.js';
 
-/** The `explore` command group; other explore subcommands register on it too. */
+const show = (v: TagValue | null): string => (v === null ? '-' : String(v));
+const values = (v: TagValues): string =>
+  Object.entries(v)
+    .map(([k, x]) => `${k}=${x}`)
+    .join(' ');
+
+/** The `explore` command group. */
 export function registerExploreCommands(program: Command, ctx: CliContext): Command {
   const explore = program.command('explore').description('explore past experiments: list, show, diff, get, lineage, disposable worktrees');
+
+  explore
+    .command('list')
+    .description('experiments from their tags, joined with their results rows when a database is given (or recorded in Cairn-Results)')
+    .option('--db <file>', 'results database to join')
+    .option('--table <name>', 'table in it')
+    .option('--sort <metric>', 'best first by this metric')
+    .option('--minimize', 'with --sort: lower is better')
+    .option('--limit <n>', 'at most this many', (v) => Number(v))
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExamples:\n  $ cairn explore list --sort f1 --limit 5\n  $ cairn explore list --db results/experiments.db --json')
+    .action(async (opts: { db?: string; table?: string; sort?: string; minimize?: boolean; limit?: number; json?: boolean }) => {
+      ctx.useJson(opts);
+      const list = await exploreList(await ctx.repo(), { cwd: ctx.cwd(), ...opts });
+      ctx.out.result({ experiments: list }, () => {
+        if (list.length === 0) return ctx.out.line('no experiments yet (cairn tag)');
+        ctx.out.line(
+          table([
+            ['VERSION', 'DATE', 'COMMIT', 'METRICS', 'ROWS', 'SUBJECT'],
+            ...list.map((e) => [e.tag, e.date.slice(0, 10), e.commit.slice(0, 8), values({ ...e.resultsRows?.metrics, ...e.metrics }), e.resultsRows ? String(e.resultsRows.rows) : '-', e.subject]),
+          ]),
+        );
+      });
+    });
+
+  explore
+    .command('show')
+    .description('one experiment: tag, commit, metrics, params, and every artifact with hash, size and where it is available')
+    .argument('<version>')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExamples:\n  $ cairn explore show e0.3.0')
+    .action(async (version: string, opts: { json?: boolean }) => {
+      ctx.useJson(opts);
+      const e = await exploreShow(await ctx.repo(), version);
+      ctx.out.result(e, () => {
+        ctx.out.line(`${e.tag}  ${e.commit}  ${e.date}`);
+        ctx.out.line(`  ${e.subject}`);
+        if (e.run) ctx.out.line(`  run:     ${e.run}`);
+        ctx.out.line(`  metrics: ${values(e.metrics) || '-'}`);
+        ctx.out.line(`  params:  ${values(e.params) || '-'}`);
+        if (e.data) ctx.out.line(`  data:    ${e.data}`);
+        ctx.out.line('  artifacts:');
+        ctx.out.line(
+          table(
+            e.artifacts.map((a) => [a.path, a.hash.slice(7, 19), formatBytes(a.size), a.inCache ? 'cached' : 'not cached', a.onRemote === null ? '' : a.onRemote ? 'on remote' : 'not on remote']),
+            '    ',
+          ) || '    (none)',
+        );
+      });
+    });
+
+  explore
+    .command('diff')
+    .description('what changed between two experiments: metrics (absolute and %), params, artifacts, code (--stat)')
+    .argument('<v1>')
+    .argument('<v2>')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExamples:\n  $ cairn explore diff e0.2.0 e0.3.0')
+    .action(async (v1: string, v2: string, opts: { json?: boolean }) => {
+      ctx.useJson(opts);
+      const d = await exploreDiff(await ctx.repo(), v1, v2);
+      ctx.out.result(d, () => {
+        ctx.out.line(`${d.from.tag} -> ${d.to.tag}`);
+        ctx.out.line('metrics:');
+        for (const m of d.metrics) {
+          const rel = m.relative === 'n/a' ? 'n/a' : `${m.relative >= 0 ? '+' : ''}${(m.relative * 100).toFixed(1)}%`;
+          const abs = m.delta === null ? '' : `${m.delta >= 0 ? '+' : ''}${Number(m.delta.toPrecision(4))}`;
+          ctx.out.line(`  ${m.name}: ${show(m.old)} -> ${show(m.new)}${abs ? `  (${abs}, ${rel})` : ''}`);
+        }
+        if (d.params.length) {
+          ctx.out.line('params:');
+          for (const p of d.params) ctx.out.line(`  ${p.name}: ${show(p.old)} -> ${show(p.new)}`);
+        }
+        const a = d.artifacts;
+        if (a.added.length + a.removed.length + a.changed.length) {
+          ctx.out.line('artifacts:');
+          for (const x of a.added) ctx.out.line(`  added:   ${x.path}`);
+          for (const x of a.removed) ctx.out.line(`  removed: ${x.path}`);
+          for (const x of a.changed) ctx.out.line(`  changed: ${x.path}  (${x.old.slice(7, 19)} -> ${x.new.slice(7, 19)})`);
+        }
+        ctx.out.line('code:');
+        ctx.out.line(d.codeStat ? d.codeStat.split('\n').map((l) => `  ${l}`).join('\n') : '  (no changes)');
+      });
+    });
 
   explore
     .command('checkout')
