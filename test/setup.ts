@@ -18,5 +18,6 @@ Object.assign(process.env, {
   CAIRN_NO_PROGRESS: '1',
 });
 for (const key of Object.keys(process.env)) {
-  if (key.startsWith('CAIRN_') && key !== 'CAIRN_NO_PROGRESS') delete process.env[key];
+  // The suite's own knobs stay; everything else CAIRN_* would change cairn's behaviour.
+  if (key.startsWith('CAIRN_') && !['CAIRN_NO_PROGRESS', 'CAIRN_KILLS', 'CAIRN_TEST_SEED'].includes(key)) delete process.env[key];
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { NotFoundError, UnsafeError, UsageError } from '../errors.js';
 import { gitAdd, lsFiles } from '../git/git.js';
 import { repoRelative, type Repo } from '../repo/repo.js';
-import { writeFileAtomic } from '../durable/atomicWrite.js';
+import { sweepStaleTemps, writeFileAtomic } from '../durable/atomicWrite.js';
 import { lockShared, withLock } from '../durable/lock.js';
 import { SMALL_FILE, type LinkType } from '../store/cache.js';
 import { renderManifest, type ManifestEntry } from '../store/manifest.js';
@@ -97,6 +97,7 @@ export async function addArtifacts(repo: Repo, options: AddOptions): Promise<Add
   const targets = await resolveTargets(repo, options);
   const link = repo.config.cache.link;
   return withLock(lockShared(repo.cache.locksDir, { command: 'cairn add' }), async () => {
+    for (const dir of new Set(targets.map((t) => path.dirname(path.join(repo.root, t.rel))))) sweepStaleTemps(dir);
     const observer = new WorkspaceObserver(repo, options.progress);
     const added: AddedArtifact[] = [];
     const toStage: string[] = [];

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { CairnError, IntegrityError, NotFoundError, UnsafeError } from '../errors.js';
 import { repoRelative, type Repo } from '../repo/repo.js';
 import { lockShared, withLock } from '../durable/lock.js';
+import { sweepStaleTemps } from '../durable/atomicWrite.js';
 import { MODE_EXEC, type ManifestEntry } from '../store/manifest.js';
 import type { Progress } from '../progress.js';
 import { IO_CONCURRENCY, mapLimit } from '../concurrency.js';
@@ -154,6 +155,7 @@ export async function checkout(repo: Repo, options: CheckoutOptions): Promise<Ch
     try {
       const plans: ArtifactPlan[] = [];
       const madeDirs = new Set<string>();
+      sweepWorkspaceTemps(repo, artifacts.map((a) => a.path));
       for (const artifact of artifacts) {
         const inspection = await inspectArtifact(repo, observer, artifact);
         if (inspection.status.state === 'unchanged') result.unchanged.push(artifact.path);
@@ -192,6 +194,25 @@ export async function checkout(repo: Repo, options: CheckoutOptions): Promise<Ch
     throwProblems(result, refused, missing, corrupt);
     return result;
   });
+}
+
+/**
+ * Remove temp files a killed cairn left beside artifacts and pointers, or
+ * inside tracked folders (their pids are gone), before looking at the workspace.
+ */
+function sweepWorkspaceTemps(repo: Repo, artifactPaths: string[]): void {
+  const dirs = new Set<string>();
+  for (const rel of artifactPaths) {
+    const abs = path.join(repo.root, rel);
+    dirs.add(path.dirname(abs));
+    if (!fs.lstatSync(abs, { throwIfNoEntry: false })?.isDirectory()) continue;
+    const visit = (dir: string): void => {
+      dirs.add(dir);
+      for (const d of fs.readdirSync(dir, { withFileTypes: true })) if (d.isDirectory()) visit(path.join(dir, d.name));
+    };
+    visit(abs);
+  }
+  for (const dir of dirs) sweepStaleTemps(dir);
 }
 
 function throwProblems(result: CheckoutResult, refused: string[], missing: string[], corrupt: CairnError[]): void {

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { processAlive } from './lock.js';
 
 // node:crypto takes ~5 ms to load: only processes that write pay for it.
 const require = createRequire(import.meta.url);
@@ -33,6 +34,39 @@ export function tempPathBeside(target: string): string {
 /** True for names made by tempPathBeside (or cache temp files). */
 export function isTempName(name: string): boolean {
   return name.includes(TEMP_MARKER);
+}
+
+/** Temp files older than this are stale even if their pid was reused. */
+const STALE_AFTER_MS = 24 * 3600 * 1000;
+
+/**
+ * The temp files in `dir` (not below it) left by processes that are gone —
+ * the pid in the name no longer runs — or that are older than a day.
+ */
+export function staleTempsIn(dir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const name of names) {
+    const at = name.indexOf(TEMP_MARKER);
+    if (at < 0) continue;
+    const file = path.join(dir, name);
+    const pid = Number(/^(\d+)-/.exec(name.slice(at + TEMP_MARKER.length))?.[1]);
+    const age = Date.now() - (fs.lstatSync(file, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+    if (!processAlive(pid) || age > STALE_AFTER_MS) out.push(file);
+  }
+  return out;
+}
+
+/** Remove stale temp files in `dir`; returns how many went. */
+export function sweepStaleTemps(dir: string): number {
+  const stale = staleTempsIn(dir);
+  for (const file of stale) fs.rmSync(file, { recursive: true, force: true });
+  return stale.length;
 }
 
 /** fsync a directory so a rename inside it survives a crash. */

@@ -36,16 +36,22 @@ export interface Lock {
 
 const EXCLUSIVE = 'exclusive';
 
-function isAlive(info: LockInfo | null): boolean {
-  if (!info) return false;
-  if (info.host !== os.hostname()) return true; // cannot tell; assume alive
-  if (info.pid === process.pid) return true;
+/** Is a process of this machine still running? */
+export function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
-    process.kill(info.pid, 0);
+    process.kill(pid, 0);
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+function isAlive(info: LockInfo | null): boolean {
+  if (!info) return false;
+  if (info.host !== os.hostname()) return true; // cannot tell; assume alive
+  return processAlive(info.pid);
 }
 
 function readLock(file: string): LockInfo | null {

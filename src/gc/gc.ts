@@ -14,7 +14,7 @@ import { git, splitNul } from '../git/git.js';
 import { pointersAt, readBlobs } from '../git/revision.js';
 import type { Repo } from '../repo/repo.js';
 import { lockExclusive, withLock } from '../durable/lock.js';
-import { TEMP_MARKER } from '../durable/atomicWrite.js';
+import { staleTempsIn } from '../durable/atomicWrite.js';
 import { artifactPathOf, isPointerPath, parsePointer } from '../store/pointer.js';
 import { expandObjects, stagedPointers, type PointerRef } from '../artifacts/references.js';
 import { loadArtifacts } from '../artifacts/workspace.js';
@@ -114,37 +114,11 @@ async function pointersInHistory(cwd: string): Promise<PointerRef[]> {
   });
 }
 
-/** Temp files whose writer is gone (dead pid) or that are older than a day. */
+/** Temp files in the cache whose writer is gone (dead pid) or that are older than a day. */
 function staleTemps(cacheDir: string): string[] {
-  const out: string[] = [];
-  const consider = (dir: string): void => {
-    let names: string[];
-    try {
-      names = fs.readdirSync(dir);
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      if (!name.includes(TEMP_MARKER)) continue;
-      const file = path.join(dir, name);
-      const pid = Number(/-tmp-(\d+)-/.exec(name)?.[1]);
-      let alive = false;
-      if (pid > 0 && pid !== process.pid) {
-        try {
-          process.kill(pid, 0);
-          alive = true;
-        } catch (err) {
-          alive = (err as NodeJS.ErrnoException).code === 'EPERM';
-        }
-      }
-      const old = Date.now() - (fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 86_400_000;
-      if (!alive || old) out.push(file);
-    }
-  };
-  consider(path.join(cacheDir, 'tmp'));
   const objects = path.join(cacheDir, 'objects');
-  for (const prefix of fs.existsSync(objects) ? fs.readdirSync(objects) : []) consider(path.join(objects, prefix));
-  return out;
+  const prefixes = fs.existsSync(objects) ? fs.readdirSync(objects).map((p) => path.join(objects, p)) : [];
+  return [path.join(cacheDir, 'tmp'), ...prefixes].flatMap(staleTempsIn);
 }
 
 export async function gc(repo: Repo, options: GcOptions = {}): Promise<GcResult> {

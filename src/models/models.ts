@@ -17,6 +17,7 @@ import { addArtifacts } from '../artifacts/add.js';
 import { checkout } from '../artifacts/checkout.js';
 import { status } from '../artifacts/status.js';
 import { readManifest } from '../artifacts/inspect.js';
+import { hashFile } from '../store/hash.js';
 import { loadArtifacts } from '../artifacts/workspace.js';
 import { rankRuns, type RankedRun } from './ranking.js';
 import { readRunRows, type RunRowsOptions } from './runs.js';
@@ -167,11 +168,9 @@ export async function modelPromote(repo: Repo, options: ModelPromoteOptions): Pr
   const productionRel = `${PRODUCTION_DIR}/${repo.config.models.production}`;
   const productionAbs = path.join(repo.root, productionRel);
   return withLock(lockShared(repo.cache.locksDir, { command: 'cairn model promote' }), async () => {
-    if (fs.existsSync(productionAbs) && fs.existsSync(productionAbs + '.cairn') && !options.force) {
-      const [st] = await status(repo, { cwd: repo.root, paths: [productionRel] });
-      if (st?.state === 'modified') {
-        throw new UnsafeError(`${productionRel} has changes that are not recorded`, { hint: 'cairn add it to keep them, or pass --force' });
-      }
+    // Overwriting loses nothing when the current bytes are in the cache (a candidate, an earlier production model).
+    if (fs.existsSync(productionAbs) && !options.force && !repo.cache.has((await hashFile(productionAbs)).hash)) {
+      throw new UnsafeError(`${productionRel} has changes that are not recorded`, { hint: 'cairn add it to keep them, or pass --force' });
     }
     copyAtomic(path.join(repo.root, candidate.file), productionAbs);
     const [added] = await addArtifacts(repo, { cwd: repo.root, paths: [productionRel] });
