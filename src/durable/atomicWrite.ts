@@ -109,14 +109,35 @@ export function writeFileAtomic(target: string, data: string | Uint8Array, optio
   if (durable) fsyncDir(path.dirname(target));
 }
 
-/** Move an already-written temp file into place, durably. */
-export function publishFile(tmp: string, target: string): void {
-  const fd = fs.openSync(tmp, 'r');
+/** Flush a file's data to disk. */
+export function fsyncFile(file: string): void {
+  const fd = fs.openSync(file, 'r');
   try {
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** Move an already-written temp file into place, durably. */
+export function publishFile(tmp: string, target: string): void {
+  fsyncFile(tmp);
   fs.renameSync(tmp, target);
   fsyncDir(path.dirname(target));
+}
+
+/**
+ * Produce `target` through a temp file beside it, written by `write(tmp)`,
+ * then flushed and renamed into place; the temp file goes on any failure.
+ */
+export async function replaceFileAtomic(target: string, write: (tmp: string) => void | Promise<void>): Promise<void> {
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  const tmp = tempPathBeside(target);
+  try {
+    await write(tmp);
+    publishFile(tmp, target);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
 }

@@ -11,7 +11,7 @@ import { AlreadyExistsError, NotFoundError, UnsafeError, UsageError } from '../e
 import { resolveCommit } from '../git/git.js';
 import { pointersAt, readFileAt } from '../git/revision.js';
 import type { Repo } from '../repo/repo.js';
-import { fsyncDir, tempPathBeside } from '../durable/atomicWrite.js';
+import { replaceFileAtomic } from '../durable/atomicWrite.js';
 import { lockShared, withLock } from '../durable/lock.js';
 import { parseManifest } from '../store/manifest.js';
 import { unsafePathReason, type Pointer } from '../store/pointer.js';
@@ -133,18 +133,9 @@ export async function exploreGet(repo: Repo, options: ExploreGetOptions): Promis
     (options.stdout ?? process.stdout).write(data);
     return { ...base, size: data.length };
   }
-  const tmp = tempPathBeside(out);
-  try {
+  await replaceFileAtomic(out, async (tmp) => {
     if (found.data) fs.writeFileSync(tmp, found.data, { flag: 'wx' });
     else await repo.cache.materialize(found.hash!, tmp, { link: 'copy' });
-    const fd = fs.openSync(tmp, 'r');
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fs.renameSync(tmp, out);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-  fsyncDir(path.dirname(out));
+  });
   return { ...base, size: fs.statSync(out).size };
 }

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { AlreadyExistsError, NotFoundError, UnsafeError, UsageError } from '../errors.js';
 import { gitAdd } from '../git/git.js';
 import type { Repo } from '../repo/repo.js';
-import { fsyncDir, tempPathBeside, writeFileAtomic } from '../durable/atomicWrite.js';
+import { replaceFileAtomic, writeFileAtomic } from '../durable/atomicWrite.js';
 import { lockShared, withLock } from '../durable/lock.js';
 import { addArtifacts } from '../artifacts/add.js';
 import { checkout } from '../artifacts/checkout.js';
@@ -73,25 +73,12 @@ async function candidatesReady(repo: Repo): Promise<void> {
   }
 }
 
-/** Copy a file to `dest` through a temp file beside it, flushed, then renamed. */
-function copyAtomic(src: string, dest: string): void {
-  fs.mkdirSync(path.dirname(dest), { recursive: true });
-  const tmp = tempPathBeside(dest);
-  try {
+/** Copy a file to `dest` atomically (kernel copy, flushed, renamed), writable. */
+function copyAtomic(src: string, dest: string): Promise<void> {
+  return replaceFileAtomic(dest, (tmp) => {
     fs.copyFileSync(src, tmp, fs.constants.COPYFILE_FICLONE);
     fs.chmodSync(tmp, 0o644);
-    const fd = fs.openSync(tmp, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, dest);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-  fsyncDir(path.dirname(dest));
+  });
 }
 
 export interface ModelAddOptions {
@@ -116,7 +103,7 @@ export async function modelAdd(repo: Repo, options: ModelAddOptions): Promise<Ca
   }
   if (path.resolve(repo.root, dest) === src) throw new UsageError(`${options.file} is already the candidate of run ${options.run}`);
   for (const old of existing) if (old.file !== dest) fs.rmSync(path.join(repo.root, old.file));
-  copyAtomic(src, path.join(repo.root, dest));
+  await copyAtomic(src, path.join(repo.root, dest));
   const [added] = await addArtifacts(repo, { cwd: repo.root, paths: [CANDIDATES_DIR] });
   const manifest = readManifest(repo.cache, { cairn: 1, kind: 'dir', path: 'candidates', hash: added!.hash, files: 0, size: 0 }) ?? [];
   const entry = manifest.find((e) => `${CANDIDATES_DIR}/${e.path}` === dest)!;
@@ -172,7 +159,7 @@ export async function modelPromote(repo: Repo, options: ModelPromoteOptions): Pr
     if (fs.existsSync(productionAbs) && !options.force && !repo.cache.has((await hashFile(productionAbs)).hash)) {
       throw new UnsafeError(`${productionRel} has changes that are not recorded`, { hint: 'cairn add it to keep them, or pass --force' });
     }
-    copyAtomic(path.join(repo.root, candidate.file), productionAbs);
+    await copyAtomic(path.join(repo.root, candidate.file), productionAbs);
     const [added] = await addArtifacts(repo, { cwd: repo.root, paths: [productionRel] });
     const provenance: Provenance = {
       run,

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { IntegrityError, NotFoundError } from '../errors.js';
-import { fsyncDir, tempPathBeside, TEMP_MARKER, uniqueSuffix, writeFileAtomic } from '../durable/atomicWrite.js';
+import { fsyncDir, fsyncFile, tempPathBeside, TEMP_MARKER, uniqueSuffix, writeFileAtomic } from '../durable/atomicWrite.js';
 import { CHUNK_SIZE, HASH_PREFIX, hashBytes, hashFile, hashHex } from './hash.js';
 import { VerifiedObjects } from './verified.js';
 import type { LinkType } from './linkType.js';
@@ -181,12 +181,7 @@ export class Cache {
     try {
       await fs.promises.copyFile(src, tmp, fs.constants.COPYFILE_FICLONE);
       const { hash, size } = await hashFile(tmp, onBytes);
-      const fd = fs.openSync(tmp, 'r');
-      try {
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
+      fsyncFile(tmp);
       fs.chmodSync(tmp, 0o444);
       return this.finishTemp(tmp, hash, size, expected);
     } catch (err) {
@@ -231,9 +226,7 @@ export class Cache {
     }
     fs.chmodSync(tmp, 0o444);
     const { hash, size } = await hashFile(tmp, onBytes);
-    const fd = fs.openSync(tmp, 'r');
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
+    fsyncFile(tmp);
     const final = this.objectPath(hash);
     if (fs.existsSync(final)) {
       fs.rmSync(tmp, { force: true });
@@ -417,14 +410,7 @@ function flushAll(dirOnFs: string, files: string[]): void {
       /* no coreutils sync: fall through to one fsync per file */
     }
   }
-  for (const file of files) {
-    const fd = fs.openSync(file, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
+  for (const file of files) fsyncFile(file);
   if (files.length === 0) fsyncDir(dirOnFs);
 }
 
