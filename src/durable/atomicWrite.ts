@@ -128,14 +128,20 @@ export function publishFile(tmp: string, target: string): void {
 
 /**
  * Produce `target` through a temp file beside it, written by `write(tmp)`,
- * then flushed and renamed into place; the temp file goes on any failure.
+ * then flushed (unless `durable: false`, for copies cairn can make again)
+ * and renamed into place; the temp file goes on any failure.
  */
-export async function replaceFileAtomic(target: string, write: (tmp: string) => void | Promise<void>): Promise<void> {
+export async function replaceFileAtomic(
+  target: string,
+  write: (tmp: string) => void | Promise<void>,
+  options: { durable?: boolean } = {},
+): Promise<void> {
   fs.mkdirSync(path.dirname(target), { recursive: true });
   const tmp = tempPathBeside(target);
   try {
     await write(tmp);
-    publishFile(tmp, target);
+    if (options.durable ?? true) publishFile(tmp, target);
+    else fs.renameSync(tmp, target);
   } catch (err) {
     fs.rmSync(tmp, { force: true });
     throw err;

@@ -136,6 +136,6 @@ export async function exploreGet(repo: Repo, options: ExploreGetOptions): Promis
   await replaceFileAtomic(out, async (tmp) => {
     if (found.data) fs.writeFileSync(tmp, found.data, { flag: 'wx' });
     else await repo.cache.materialize(found.hash!, tmp, { link: 'copy' });
-  });
+  }, { durable: false }); // a copy of bytes the cache keeps: atomic, not worth an fsync
   return { ...base, size: fs.statSync(out).size };
 }
