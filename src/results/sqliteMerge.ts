@@ -1,0 +1,160 @@
+/**
+ * Merging into a SQLite target (a private temp copy of it). SQLite sources
+ * are attached read-only, so SQLite itself does the anti-join in one pass;
+ * DuckDB sources are streamed into temp tables first.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { UsageError } from '../errors.js';
+import { quoteIdent } from './database.js';
+import { duckValueForSqlite, mapColumnType } from './columnTypes.js';
+import { openDuck, readDuckShape, type DuckHandle } from './duckdb.js';
+import { planMerge, type DatabaseShape, type TableShape, type TableStep } from './mergePlan.js';
+import {
+  applyRows,
+  applySchema,
+  rowidVisible,
+  type EngineJob,
+  type EngineOutcome,
+  type SourceTables,
+  type SqlSession,
+} from './mergeSteps.js';
+import { attachFile, attachReadOnly, loadSqlite, readSqliteShape, type SqliteDatabase } from './sqlite.js';
+
+/** Page cache for the target (KiB): the anti-join's index and the table's hot pages fit. */
+const TARGET_CACHE_KIB = 262_144;
+const SOURCE_CACHE_KIB = 65_536;
+/** Read through mmap: fewer copies than read(2) for a scan of a large source. */
+const MMAP_BYTES = 1 << 30;
+
+export async function mergeIntoSqlite(job: EngineJob): Promise<EngineOutcome> {
+  const Database = await loadSqlite();
+  const db = new Database(job.file, { fileMustExist: true });
+  const readers: DuckHandle[] = [];
+  try {
+    const wal = String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
+    if (wal) db.pragma('journal_mode = DELETE');
+    // A private copy: atomicity comes from the rename that publishes it, so no
+    // journal and no syncs here, only the one fsync before that rename.
+    db.pragma('journal_mode = OFF');
+    db.pragma('synchronous = OFF');
+    db.pragma(`cache_size = -${TARGET_CACHE_KIB}`);
+    db.pragma('temp_store = MEMORY');
+    db.pragma(`mmap_size = ${MMAP_BYTES}`);
+
+    const sources: (SourceTables & { shapeOf: DatabaseShape })[] = [];
+    for (const [i, src] of job.sources.entries()) {
+      if (src.kind === 'sqlite') sources.push(attachSqliteSource(db, src.label, src.file, i, job.scratch));
+      else if (src.kind === 'duckdb') {
+        const handle = await openDuck(src.file, { readOnly: true });
+        readers.push(handle);
+        sources.push(await stagedDuckSource(db, handle, src.label, i));
+      } else {
+        throw new UsageError(`${src.label} is a parquet file; a SQLite target takes SQLite or DuckDB sources`, {
+          hint: 'merge parquet files into a parquet target',
+        });
+      }
+    }
+
+    const target = readSqliteShape(db, 'main');
+    const plan = planMerge(target, sources.map((s) => ({ label: s.label, shape: s.shapeOf })), job.settings);
+    db.exec('BEGIN');
+    const session = sqliteSession(db);
+    await applySchema(session, plan);
+    const after = readSqliteShape(db, 'main');
+    const shapeOf = (name: string): TableShape => after.tables.find((t) => t.name === name) ?? { name, columns: [] };
+    session.hasRowid = (name) => rowidVisible(shapeOf(name), after.withoutRowid);
+    const outcome = await applyRows(session, plan, sources, shapeOf);
+    db.exec('COMMIT');
+    if (wal) db.pragma('journal_mode = WAL');
+    return { plan, ...outcome };
+  } finally {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    db.close();
+    for (const r of readers) r.close();
+  }
+}
+
+function sqliteSession(db: SqliteDatabase): SqlSession {
+  const rows = new Set<unknown>();
+  let unnamed = 0;
+  db.function('cairn_conflict', { deterministic: false, directOnly: true }, (rowid: unknown) => {
+    if (rowid === null) unnamed++;
+    else rows.add(rowid);
+    return 0;
+  });
+  return {
+    dialect: 'sqlite',
+    table: (name) => `main.${quoteIdent(name)}`,
+    run: async (sql, params = []) => db.prepare(sql).run(...params).changes,
+    all: async (sql, params = []) => db.prepare(sql).safeIntegers(true).all(...params) as Record<string, unknown>[],
+    conflictCounter: {
+      call: (rowid) => `cairn_conflict(${rowid})`,
+      reset() {
+        rows.clear();
+        unnamed = 0;
+      },
+      count: () => rows.size + unnamed,
+    },
+  };
+}
+
+function attachSqliteSource(db: SqliteDatabase, label: string, file: string, index: number, scratch: string) {
+  const schema = `cairn_src${index}`;
+  if (!attachReadOnly(db, file, schema)) {
+    // URI file names are off in this process: attach a private copy instead.
+    const copy = path.join(scratch, `source-${index}.sqlite`);
+    fs.copyFileSync(file, copy);
+    attachFile(db, copy, schema);
+  }
+  db.pragma(`${quoteIdent(schema)}.cache_size = -${SOURCE_CACHE_KIB}`);
+  db.pragma(`${quoteIdent(schema)}.mmap_size = ${MMAP_BYTES}`);
+  const shape = readSqliteShape(db, schema);
+  const table = (step: TableStep): TableShape => shape.tables.find((t) => t.name === step.sourceTable)!;
+  return {
+    label,
+    shapeOf: shape,
+    relation: async (step: TableStep) => `${quoteIdent(schema)}.${quoteIdent(step.sourceTable)}`,
+    shape: table,
+    hasRowid: (step: TableStep) => rowidVisible(table(step), shape.withoutRowid),
+  };
+}
+
+/** A DuckDB source whose tables are copied into SQLite temp tables when a step first needs them. */
+async function stagedDuckSource(db: SqliteDatabase, handle: DuckHandle, label: string, index: number) {
+  const [row] = (await handle.conn.runAndReadAll('SELECT current_database() AS db')).getRowObjectsJS();
+  const catalog = String(row!.db);
+  const shape = await readDuckShape(handle.conn, catalog);
+  const staged = new Map<string, string>();
+  const table = (step: TableStep): TableShape => shape.tables.find((t) => t.name === step.sourceTable)!;
+  return {
+    label,
+    shapeOf: shape,
+    shape: table,
+    hasRowid: () => true,
+    async relation(step: TableStep): Promise<string> {
+      const done = staged.get(step.sourceTable);
+      if (done) return done;
+      const name = `temp.${quoteIdent(`cairn_stage_${index}_${staged.size}`)}`;
+      const columns = table(step).columns;
+      const defs = columns.map((c) => `${quoteIdent(c.name)} ${mapColumnType('duckdb', 'sqlite', c.type)}`.trimEnd());
+      db.prepare(`CREATE TABLE ${name} (${defs.join(', ')})`).run();
+      const insert = db.prepare(`INSERT INTO ${name} VALUES (${columns.map(() => '?').join(', ')})`);
+      const select = columns.map((c) => duckValueForSqlite(quoteIdent(c.name), c.type)).join(', ');
+      const result = await handle.conn.stream(`SELECT ${select} FROM ${quoteIdent(catalog)}.main.${quoteIdent(step.sourceTable)}`);
+      for await (const rows of result.yieldRowsJs()) {
+        for (const r of rows) insert.run(...r.map(toSqliteValue));
+      }
+      staged.set(step.sourceTable, name);
+      return name;
+    },
+  };
+}
+
+function toSqliteValue(v: unknown): unknown {
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (v instanceof Date) return v.toISOString();
+  return v ?? null;
+}
+
