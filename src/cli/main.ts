@@ -11,6 +11,7 @@ import { registerRemoteCommands } from './commands/remotes.js';
 import { registerMaintenanceCommands } from './commands/maintenance.js';
 import { registerWorktreeCommands } from './commands/worktrees.js';
 import { registerExploreCommands } from './commands/explore.js';
+import { registerResultsCommands } from './commands/results.js';
 
 export const PROGRAM_EXAMPLES = `
 Examples:
@@ -43,6 +44,7 @@ export function buildProgram(ctx: CliContext, version: string): Command {
   registerMaintenanceCommands(program, ctx);
   registerWorktreeCommands(program, ctx);
   registerExploreCommands(program, ctx);
+  registerResultsCommands(program, ctx);
   registerDemoCommand(program, ctx);
   const override = (cmd: Command): void => {
     cmd.exitOverride();
