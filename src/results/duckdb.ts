@@ -11,12 +11,14 @@ import type { DatabaseShape, TableShape } from './mergePlan.js';
 export interface DuckHandle {
   instance: DuckDBInstance;
   conn: DuckDBConnection;
+  /** Parameters as DuckDB binds them (bytes become BLOB values). */
+  params(values: readonly unknown[] | undefined): unknown[] | undefined;
   close(): void;
 }
 
 /** Open a DuckDB database file (or ':memory:'). A file another process writes is a ConflictError. */
 export async function openDuck(file: string, options: { readOnly?: boolean } = {}): Promise<DuckHandle> {
-  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const { DuckDBInstance, blobValue } = await import('@duckdb/node-api');
   let instance: DuckDBInstance;
   try {
     instance = await DuckDBInstance.create(file, options.readOnly ? { access_mode: 'READ_ONLY' } : {});
@@ -28,6 +30,7 @@ export async function openDuck(file: string, options: { readOnly?: boolean } = {
   return {
     instance,
     conn,
+    params: (values) => values?.map((v) => (v instanceof Uint8Array ? blobValue(v) : v)),
     close() {
       if (closed) return;
       closed = true;
@@ -49,8 +52,8 @@ export function lockError(err: unknown, file: string): ConflictError | null {
 }
 
 /** Plain rows from a query (bigints stay bigints, blobs become Buffers). */
-export async function duckRows(conn: DuckDBConnection, sql: string, params?: unknown[]): Promise<Record<string, unknown>[]> {
-  const reader = await conn.runAndReadAll(sql, params as never);
+export async function duckRows(conn: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {
+  const reader = await conn.runAndReadAll(sql);
   return reader.getRowObjectsJS().map((row) => {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(row)) out[k] = v instanceof Uint8Array ? Buffer.from(v) : v;

@@ -44,6 +44,8 @@ export async function mergeIntoDuckdb(job: EngineJob): Promise<EngineOutcome> {
     // DuckDB refuses to commit rows into a table whose schema changed in the
     // same transaction: schema first, then the rows in one transaction.
     await applySchema(session, plan);
+    // Staging writes another database: done before the transaction, which may write only one.
+    for (const sp of plan.sources) await sources[sp.source]!.prepare?.(sp.steps);
     const after = await readDuckShape(conn, catalog);
     const shapeOf = (name: string): TableShape => after.tables.find((t) => t.name === name) ?? { name, columns: [] };
     await conn.run('BEGIN TRANSACTION');
@@ -66,8 +68,12 @@ function duckSession(handle: DuckHandle, catalog: string): SqlSession {
   return {
     dialect: 'duckdb',
     table: (name) => `${quoteIdent(catalog)}.main.${quoteIdent(name)}`,
-    run: async (sql, params) => Number((await handle.conn.run(sql, params as never)).rowsChanged),
-    all: (sql, params) => duckRows(handle.conn, sql, params),
+    run: async (sql, params) => Number((await handle.conn.run(sql, handle.params(params) as never)).rowsChanged),
+    all: async (sql, params) => {
+      if (!params?.length) return duckRows(handle.conn, sql);
+      const reader = await handle.conn.runAndReadAll(sql, handle.params(params) as never);
+      return reader.getRowObjectsJS() as Record<string, unknown>[];
+    },
   };
 }
 
@@ -98,6 +104,9 @@ function stagedSqliteSource(handle: DuckHandle, db: SqliteDatabase, label: strin
       return { ...t, columns: t.columns.map((c) => ({ ...c, type: mapColumnType('sqlite', 'duckdb', c.type) })) };
     },
     hasRowid: () => true,
+    async prepare(steps: TableStep[]): Promise<void> {
+      for (const step of steps) await this.relation(step);
+    },
     async relation(step: TableStep): Promise<string> {
       const done = staged.get(step.sourceTable);
       if (done) return done;

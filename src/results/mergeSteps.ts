@@ -50,6 +50,8 @@ export interface SourceTables {
   shape(step: TableStep): TableShape;
   /** Whether the relation has a rowid to tell its rows apart. */
   hasRowid(step: TableStep): boolean;
+  /** Stage the tables of these steps now (engines whose transactions may write one database only). */
+  prepare?(steps: TableStep[]): Promise<void>;
 }
 
 export interface StepsOutcome {

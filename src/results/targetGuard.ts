@@ -31,19 +31,20 @@ function lockedBy(file: string, who: string, cause?: unknown): ConflictError {
 /** Take the cairn lock for writing `output`; waits up to `waitMs`. */
 export async function lockOutput(output: string, waitMs: number): Promise<Guard> {
   const dir = lockDirFor(output);
-  let lock: Lock;
-  try {
-    lock = await lockExclusive(dir, { timeoutMs: waitMs, command: 'cairn merge' });
-  } catch (err) {
-    if (err instanceof ConflictError) {
-      const holders = (err.data.holders as { command: string; pid: number }[] | undefined) ?? [];
-      throw lockedBy(output, holders.map((h) => `${h.command}, pid ${h.pid}`).join('; ') || 'another cairn process', err);
+  let lock: Lock | null = null;
+  while (!lock) {
+    try {
+      lock = await lockExclusive(dir, { timeoutMs: waitMs, command: 'cairn merge' });
+    } catch (err) {
+      // The previous holder removed the folder between our mkdir and our lock file: try again.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw lockFailure(err, output);
     }
-    throw err;
   }
+  const held = lock;
   return {
     release() {
-      lock.release();
+      held.release();
       try {
         fs.rmdirSync(dir);
       } catch {
@@ -51,6 +52,12 @@ export async function lockOutput(output: string, waitMs: number): Promise<Guard>
       }
     },
   };
+}
+
+function lockFailure(err: unknown, output: string): unknown {
+  if (!(err instanceof ConflictError)) return err;
+  const holders = (err.data.holders as { command: string; pid: number }[] | undefined) ?? [];
+  return lockedBy(output, holders.map((h) => `${h.command}, pid ${h.pid}`).join('; ') || 'another cairn process', err);
 }
 
 /**
