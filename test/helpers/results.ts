@@ -4,6 +4,7 @@
  * engines; nothing is mocked.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import Database from 'better-sqlite3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { openResults } from '../../src/results/database.js';
@@ -47,6 +48,7 @@ function createSql(engine: TestEngine, t: TableSpec): string {
 /** Write `tables` to a new database file of `engine`. */
 export async function makeDatabase(file: string, engine: TestEngine, tables: TableSpec[]): Promise<string> {
   fs.rmSync(file, { force: true });
+  fs.mkdirSync(path.dirname(file), { recursive: true });
   if (engine === 'sqlite') {
     const db = new Database(file);
     for (const t of tables) {
