@@ -76,7 +76,7 @@ export async function mergeParquet(job: EngineJob): Promise<EngineOutcome> {
 
       summary.sourceRows = await countRows(src.file);
       if (differs) {
-        summary.conflicts = Number((await all(`SELECT count(*) AS n FROM ${S} AS s WHERE EXISTS (SELECT 1 FROM ${T} AS m WHERE ${match} AND ${differs})`))[0]!.n);
+        summary.conflicts = await countConflicts(all, src.file, sourceShapes[i]!.shape, T, match, differs);
         if (summary.conflicts > 0) await describe(all, step, src.label, S, T, cols, match, differs, summary.conflicts, outcome);
       }
       const fresh = `SELECT * FROM ${S} AS s WHERE NOT EXISTS (SELECT 1 FROM ${T} AS m WHERE ${match})`;
@@ -99,6 +99,26 @@ export async function mergeParquet(job: EngineJob): Promise<EngineOutcome> {
   } finally {
     handle.close();
   }
+}
+
+/**
+ * Source rows some current row matches by identity with other values. A
+ * join counting distinct source row numbers is several times faster in
+ * DuckDB than the same test written as a correlated EXISTS.
+ */
+async function countConflicts(
+  all: (sql: string) => Promise<Record<string, unknown>[]>,
+  file: string,
+  shape: DatabaseShape,
+  T: string,
+  match: string,
+  differs: string,
+): Promise<number> {
+  const rowNumber = 'file_row_number';
+  const sql = columnsOf(shape).some((c) => foldName(c.name) === rowNumber)
+    ? `SELECT count(*) AS n FROM ${read(file)} AS s WHERE EXISTS (SELECT 1 FROM ${T} AS m WHERE ${match} AND ${differs})`
+    : `SELECT count(DISTINCT s.${rowNumber}) AS n FROM read_parquet(${sqlString(file)}, file_row_number = true) AS s JOIN ${T} AS m ON ${match} WHERE ${differs}`;
+  return Number((await all(sql))[0]!.n);
 }
 
 function read(file: string): string {

@@ -9,7 +9,7 @@ import { UsageError } from '../errors.js';
 import { quoteIdent } from './database.js';
 import { duckValueForSqlite, mapColumnType } from './columnTypes.js';
 import { openDuck, readDuckShape, type DuckHandle } from './duckdb.js';
-import { planMerge, type DatabaseShape, type TableShape, type TableStep } from './mergePlan.js';
+import { foldName, planMerge, type DatabaseShape, type TableShape, type TableStep } from './mergePlan.js';
 import {
   applyRows,
   applySchema,
@@ -26,6 +26,8 @@ const TARGET_CACHE_KIB = 262_144;
 const SOURCE_CACHE_KIB = 65_536;
 /** Read through mmap: fewer copies than read(2) for a scan of a large source. */
 const MMAP_BYTES = 1 << 30;
+/** The original target, attached read-only: the rows to compare with (see SqlSession.before). */
+const BEFORE = 'cairn_before';
 
 export async function mergeIntoSqlite(job: EngineJob): Promise<EngineOutcome> {
   const Database = await loadSqlite();
@@ -58,8 +60,15 @@ export async function mergeIntoSqlite(job: EngineJob): Promise<EngineOutcome> {
 
     const target = readSqliteShape(db, 'main');
     const plan = planMerge(target, sources.map((s) => ({ label: s.label, shape: s.shapeOf })), job.settings);
+    const hasBefore = job.target !== undefined && attachReadOnly(db, job.target, BEFORE);
+    if (hasBefore) db.pragma(`${quoteIdent(BEFORE)}.mmap_size = ${MMAP_BYTES}`);
     db.exec('BEGIN');
     const session = sqliteSession(db);
+    session.before = (name) => {
+      const table = target.tables.find((t) => t.name === name);
+      if (!hasBefore || !table || !rowidVisible(table, target.withoutRowid)) return null;
+      return { relation: `${quoteIdent(BEFORE)}.${quoteIdent(name)}`, columns: new Set(table.columns.map((c) => foldName(c.name))) };
+    };
     await applySchema(session, plan);
     const after = readSqliteShape(db, 'main');
     const shapeOf = (name: string): TableShape => after.tables.find((t) => t.name === name) ?? { name, columns: [] };
