@@ -26,6 +26,7 @@ import { guardEngine, lockOutput, type Guard } from './targetGuard.js';
 /** How long a merge waits for another writer of its target by default. */
 export const DEFAULT_WAIT_MS = 30_000;
 
+/** What to merge, and how (flags override `merge.*` from config). */
 export interface MergeResultsOptions {
   /** The folder paths are relative to (and where the repository is looked for). */
   cwd: string;

@@ -8,10 +8,14 @@ import { NotFoundError, UsageError } from '../errors.js';
 import { assetRole, ASSET_ROLES, type AssetRole } from './assetTables.js';
 import { mapColumnType, type Engine } from './columnTypes.js';
 
+/** merge: add the rows of new identities; rebase: replace the target rows of the sources' keys. */
 export type MergeStrategy = 'merge' | 'rebase';
+/** What to do with a row of the same identity and other values: refuse, keep the target's, take the source's. */
 export type OnConflict = 'fail' | 'keep' | 'replace';
 
+/** Every merge strategy. */
 export const STRATEGIES: readonly MergeStrategy[] = ['merge', 'rebase'];
+/** Every --on-conflict mode. */
 export const ON_CONFLICT: readonly OnConflict[] = ['fail', 'keep', 'replace'];
 
 /** xetrack's row identity: a run id and the moment the row was logged. */

@@ -11,6 +11,7 @@ import type { IdentityRule, MergeStrategy, OnConflict, TableStep } from './merge
 /** At most this many conflicts are described in full; the rest are counted. */
 export const MAX_CONFLICT_DETAILS = 100;
 
+/** What a merge did to one table from one source. */
 export interface TableSummary {
   table: string;
   /** The source as the user named it. */
@@ -41,6 +42,7 @@ export interface TableSummary {
   columnsAdded: { name: string; type: string }[];
 }
 
+/** One source row whose identity the target has with other values. */
 export interface ConflictDetail {
   table: string;
   source: string;
@@ -50,6 +52,7 @@ export interface ConflictDetail {
   columns: { column: string; target: unknown; source: unknown }[];
 }
 
+/** A source of a merge, as resolved. */
 export interface MergeSourceInfo {
   /** As given: a path, or REV:path. */
   spec: string;
@@ -61,6 +64,7 @@ export interface MergeSourceInfo {
   hash?: string;
 }
 
+/** The sums of every table's numbers. */
 export interface MergeTotals {
   added: number;
   duplicates: number;

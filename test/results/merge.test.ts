@@ -211,6 +211,44 @@ describe.each(PAIRS)('merge into %s from %s', (targetEngine, sourceEngine) => {
     });
   });
 
+  it('a type error on insert leaves the target byte-identical', async () => {
+    const dir = tempDir('cairn-merge-');
+    const strict = base().slice(0, 1).map((t) => ({ ...t, options: { sqlite: 'STRICT' } }));
+    const target = await makeDatabase(path.join(dir, `results.${EXT[targetEngine]}`), targetEngine, strict);
+    const wrong = conflicting().map((t) => ({
+      ...t,
+      columns: t.columns.map((c) => (c.name === 'acc' ? { name: 'acc', sqlite: 'TEXT', duckdb: 'VARCHAR' } : c)),
+      rows: [...t.rows, ['2024-03-01 00:00:00', 'run-x', 'bert', 0.1, 'high', 'e0.4.0']],
+    }));
+    const source = await makeDatabase(path.join(dir, `exp.${EXT[sourceEngine]}`), sourceEngine, wrong);
+    const before = bytesOf(target);
+    const err = await mergeResults({ cwd: dir, target, sources: [source], onConflict: 'keep', repo: null }).catch((e) => e);
+    expect(err.exitCode).toBe(1);
+    expect(err.message).toMatch(/^the merge failed: .*(REAL|DOUBLE|high).*; .* is unchanged$/is);
+    expect(bytesOf(target).equals(before)).toBe(true);
+  });
+
+  it('hostile table and column names are quoted, never run', async () => {
+    const dir = tempDir('cairn-merge-');
+    const evil = 'x"; DROP TABLE "default"; --';
+    const hostile = [
+      {
+        name: evil,
+        columns: [
+          { name: `va'l;ue "q"`, sqlite: 'TEXT', duckdb: 'VARCHAR' },
+          { name: 'é字', sqlite: 'REAL', duckdb: 'DOUBLE' },
+        ],
+        rows: [["'); DROP TABLE metrics; --", 1.5]],
+      },
+    ];
+    const target = await makeDatabase(path.join(dir, `results.${EXT[targetEngine]}`), targetEngine, [...base().slice(0, 3), { ...hostile[0]!, rows: [] }]);
+    const source = await makeDatabase(path.join(dir, `exp.${EXT[sourceEngine]}`), sourceEngine, hostile);
+    const r = await mergeResults({ cwd: dir, target, sources: [source], repo: null });
+    expect(r.tables.map((t) => [t.table, t.added])).toEqual([[evil, 1]]);
+    expect((await readTables(target)).sort()).toEqual(['default', 'metrics', 'predictions', evil].sort());
+    expect(await readRows(target, evil)).toEqual([{ [`va'l;ue "q"`]: "'); DROP TABLE metrics; --", 'é字': 1.5 }]);
+  });
+
   it('-o writes elsewhere and leaves the target as it is', async () => {
     const f = await files(targetEngine, sourceEngine);
     const before = bytesOf(f.target);
@@ -256,6 +294,28 @@ describe('NULL identities', () => {
     const second = await mergeResults({ cwd: dir, target, sources: [source], id: ['run_id'], repo: null });
     expect([second.totals.added, second.totals.duplicates]).toEqual([0, 2]);
     expect(await readRows(target, 'runs')).toHaveLength(2);
+  });
+});
+
+describe('SQLite targets in WAL mode', () => {
+  it('include the rows still in the write-ahead log, and stay in WAL mode', async () => {
+    const f = await files('sqlite', 'sqlite');
+    const { default: Database } = await import('better-sqlite3');
+    const writer = new Database(f.target);
+    writer.pragma('journal_mode = WAL');
+    writer.pragma('wal_autocheckpoint = 0');
+    writer.prepare('INSERT INTO metrics VALUES (?, ?, ?)').run('e0.9.0', 'f1', 0.99);
+    expect(fs.statSync(`${f.target}-wal`).size).toBeGreaterThan(0);
+    try {
+      const r = await mergeResults({ cwd: f.dir, target: f.target, sources: [f.source], repo: null });
+      expect(r.tables.find((t) => t.table === 'metrics')).toMatchObject({ added: 1, duplicates: 1 });
+    } finally {
+      writer.close();
+    }
+    const check = new Database(f.target, { readonly: true });
+    expect(check.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(check.prepare('SELECT version FROM metrics ORDER BY version').pluck().all()).toEqual(['e0.1.0', 'e0.2.0', 'e0.3.0', 'e0.9.0']);
+    check.close();
   });
 });
 
