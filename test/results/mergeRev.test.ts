@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { addArtifacts, init, mergeResults, NotFoundError, openRepo, UsageError } from '../../src/index.js';
-import { gitRepo, repoAt, type TestRepo } from '../helpers/repo.js';
+import { addArtifacts, addRemote, init, mergeResults, NotFoundError, openRepo, push, UsageError } from '../../src/index.js';
+import { gitRepo, repoAt, tempDir, type TestRepo } from '../helpers/repo.js';
 import { bytesOf, makeDatabase, readRows } from '../helpers/results.js';
 import { base, branch, rerun } from '../helpers/xetrack.js';
 
@@ -84,6 +84,25 @@ describe('REV:path sources', () => {
     });
     expect(fetched).toEqual([`exp/cnn ${branchHash}`]);
     expect(r.totals.added).toBe(12);
+  });
+
+  it('a missing object comes from the default remote when there is one', async () => {
+    const { main, branchHash } = await project();
+    const repo = await openRepo(main.dir);
+    await addRemote(repo, { name: 'origin', url: tempDir('cairn-remote-'), makeDefault: true });
+    const withRemote = await openRepo(main.dir);
+    await push(withRemote, { revs: ['exp/cnn'] });
+    fs.rmSync(withRemote.cache.objectPath(branchHash));
+    const r = await mergeResults({ cwd: main.dir, target: DB, sources: [`exp/cnn:${DB}`] });
+    expect(r.totals.added).toBe(12);
+    expect(withRemote.cache.has(branchHash)).toBe(true);
+
+    // Not on the remote either: the error says so and what to do.
+    fs.rmSync(withRemote.cache.objectPath(branchHash));
+    fs.rmSync(path.join(withRemote.config.remotes.origin!.url, 'objects', branchHash.slice(7, 9), branchHash.slice(9)));
+    const err = await mergeResults({ cwd: main.dir, target: DB, sources: [`exp/cnn:${DB}`] }).catch((e) => e);
+    expect(err).toBeInstanceOf(NotFoundError);
+    expect(err.hint).toMatch(/^nor could it be fetched \(.*\): push it from the machine that has it \(cairn push\), then retry$/);
   });
 
   it('an unknown revision or path is a NotFoundError', async () => {
