@@ -59,6 +59,13 @@ export interface SourceTables {
   hasRowid(step: TableStep): boolean;
   /** Stage the tables of these steps now (engines whose transactions may write one database only). */
   prepare?(steps: TableStep[]): Promise<void>;
+  /**
+   * An ORDER BY (over alias s) that reads the source in identity order
+   * through one of its indexes, when its rows are not in that order already:
+   * the target's rows are then visited, and its index extended, in order
+   * rather than at random. Null when it would not help.
+   */
+  identityOrder?(step: TableStep): string | null;
 }
 
 export interface StepsOutcome {
@@ -260,8 +267,9 @@ class StepContext {
       const [last] = before ? [] : await this.session.all(`SELECT max(rowid) AS r FROM ${T}`);
       counter.reset();
       const flag = differsBefore ? ` OR (CASE WHEN ${differsBefore} THEN ${counter.call(sourceRowid)} ELSE 0 END)` : '';
+      const order = source.identityOrder?.(step);
       summary.added = await this.session.run(
-        `INSERT INTO ${T} (${cols}) SELECT ${vals} FROM ${S} AS s LEFT JOIN ${M} AS m ON ${matchBefore} WHERE m.rowid IS NULL${flag}`,
+        `INSERT INTO ${T} (${cols}) SELECT ${vals} FROM ${S} AS s LEFT JOIN ${M} AS m ON ${matchBefore} WHERE m.rowid IS NULL${flag}${order ? ` ORDER BY ${order}` : ''}`,
       );
       summary.conflicts = counter.count();
       if (differsBefore && summary.conflicts > 0) {

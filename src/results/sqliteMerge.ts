@@ -9,7 +9,7 @@ import { UsageError } from '../errors.js';
 import { quoteIdent } from './database.js';
 import { duckValueForSqlite, mapColumnType } from './columnTypes.js';
 import { openDuck, readDuckShape, type DuckHandle } from './duckdb.js';
-import { foldName, planMerge, type DatabaseShape, type TableShape, type TableStep } from './mergePlan.js';
+import { foldName, planMerge, sourceColumnOf, type DatabaseShape, type TableShape, type TableStep } from './mergePlan.js';
 import {
   applyRows,
   applySchema,
@@ -126,7 +126,37 @@ function attachSqliteSource(db: SqliteDatabase, label: string, file: string, ind
     relation: async (step: TableStep) => `${quoteIdent(schema)}.${quoteIdent(step.sourceTable)}`,
     shape: table,
     hasRowid: (step: TableStep) => rowidVisible(table(step), shape.withoutRowid),
+    identityOrder: (step: TableStep) => identityOrder(db, schema, step),
   };
+}
+
+/** Rows sampled from the start of a source to tell whether it is in identity order. */
+const ORDER_SAMPLE = 10_000;
+
+/**
+ * ORDER BY the identity through an index of the source whose leading
+ * columns are the identity, when the source's first rows are out of that
+ * order (a source in order already is best read as it is stored).
+ */
+function identityOrder(db: SqliteDatabase, schema: string, step: TableStep): string | null {
+  if (step.identityRule === 'row' || step.identity.length === 0) return null;
+  const wanted = new Set(step.identity.map((c) => foldName(sourceColumnOf(step, c))));
+  const indexes = db.prepare('SELECT name FROM pragma_index_list(?, ?)').pluck().all(step.sourceTable, schema) as string[];
+  const info = db.prepare('SELECT name FROM pragma_index_info(?, ?) ORDER BY seqno');
+  const columns = indexes
+    .map((index) => (info.pluck().all(index, schema) as (string | null)[]).slice(0, wanted.size))
+    .find((cols) => cols.length === wanted.size && cols.every((c) => c !== null && wanted.has(foldName(c))));
+  if (!columns) return null;
+  const q = columns.map((c) => quoteIdent(c!));
+  const lags = q.map((c, i) => `lag(${c}) OVER () AS ${quoteIdent(`p${i}`)}`).join(', ');
+  const outOfOrder = db
+    .prepare(
+      `SELECT count(*) FROM (SELECT ${q.join(', ')}, ${lags} FROM (SELECT ${q.join(', ')} FROM ${quoteIdent(schema)}.${quoteIdent(step.sourceTable)} LIMIT ${ORDER_SAMPLE})) ` +
+        `WHERE (${q.map((_, i) => quoteIdent(`p${i}`)).join(', ')}) > (${q.join(', ')})`,
+    )
+    .pluck()
+    .get() as number;
+  return outOfOrder > 0 ? q.map((c) => `s.${c}`).join(', ') : null;
 }
 
 /** A DuckDB source whose tables are copied into SQLite temp tables when a step first needs them. */

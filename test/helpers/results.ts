@@ -27,6 +27,8 @@ export interface TableSpec {
   extra?: Partial<Record<TestEngine, string>>;
   /** Table options after the column list (e.g. STRICT for SQLite). */
   options?: Partial<Record<TestEngine, string>>;
+  /** Indexes to create, each a list of column names. */
+  indexes?: string[][];
 }
 
 const q = (name: string): string => '"' + name.replace(/"/g, '""') + '"';
@@ -55,6 +57,7 @@ export async function makeDatabase(file: string, engine: TestEngine, tables: Tab
       db.exec(createSql('sqlite', t));
       const insert = db.prepare(`INSERT INTO ${q(t.name)} VALUES (${t.columns.map(() => '?').join(', ')})`);
       for (const row of t.rows) insert.run(...row);
+      t.indexes?.forEach((cols, i) => db.exec(`CREATE INDEX ${q(`${t.name}_i${i}`)} ON ${q(t.name)} (${cols.map(q).join(', ')})`));
     }
     db.close();
     return file;
@@ -64,6 +67,7 @@ export async function makeDatabase(file: string, engine: TestEngine, tables: Tab
   for (const t of tables) {
     await conn.run(createSql('duckdb', t));
     if (t.rows.length) await conn.run(`INSERT INTO ${q(t.name)} VALUES ${t.rows.map((r) => `(${r.map(duckLiteral).join(', ')})`).join(', ')}`);
+    for (const [i, cols] of (t.indexes ?? []).entries()) await conn.run(`CREATE INDEX ${q(`${t.name}_i${i}`)} ON ${q(t.name)} (${cols.map(q).join(', ')})`);
   }
   conn.closeSync();
   instance.closeSync();

@@ -271,6 +271,35 @@ describe.each(PAIRS)('merge into %s from %s', (targetEngine, sourceEngine) => {
   });
 });
 
+describe('SQLite sources read in identity order', () => {
+  it('an indexed source out of order gives the same result as one in order', async () => {
+    const dir = tempDir('cairn-merge-');
+    const ids = Array.from({ length: 12_000 }, (_, i) => i);
+    // Source row 8000 differs from the target's: one conflict. NULL ids equal NULL ids.
+    const spec = (rows: number[], indexes?: string[][], source = false) => ({
+      name: 'runs',
+      columns: [
+        { name: 'id', sqlite: 'INTEGER', duckdb: 'BIGINT' },
+        { name: 'v', sqlite: 'INTEGER', duckdb: 'BIGINT' },
+      ],
+      rows: rows.map((i) => [i % 3000 === 7 ? null : i, source && i === 8000 ? -1 : i % 5]),
+      indexes,
+    });
+    const shuffled = [...ids.slice(6000)].sort((a, b) => ((a * 7919) % 6007) - ((b * 7919) % 6007));
+    const results = [];
+    for (const order of [ids.slice(6000), shuffled]) {
+      const target = await makeDatabase(path.join(dir, `t-${results.length}.db`), 'sqlite', [spec(ids.slice(0, 9000), [['id']])]);
+      const source = await makeDatabase(path.join(dir, `s-${results.length}.db`), 'sqlite', [spec(order, [['id']], true)]);
+      const r = await mergeResults({ cwd: dir, target, sources: [source], id: ['id'], onConflict: 'keep', repo: null });
+      results.push([r.tables[0]!.added, r.tables[0]!.duplicates, r.tables[0]!.conflicts, (await readRows(target, 'runs')).length]);
+    }
+    expect(results).toEqual([
+      [2999, 3000, 1, 11_999],
+      [2999, 3000, 1, 11_999],
+    ]);
+  });
+});
+
 describe('NULL identities', () => {
   it('a NULL id equals a NULL id: re-merging rows with NULL ids adds nothing', async () => {
     const dir = tempDir('cairn-merge-');
