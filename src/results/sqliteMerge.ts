@@ -114,6 +114,8 @@ function attachSqliteSource(db: SqliteDatabase, label: string, file: string, ind
     // URI file names are off in this process: attach a private copy instead.
     const copy = path.join(scratch, `source-${index}.sqlite`);
     fs.copyFileSync(file, copy);
+    // A source in WAL mode keeps committed rows in its -wal file until a checkpoint.
+    if (fs.existsSync(`${file}-wal`)) fs.copyFileSync(`${file}-wal`, `${copy}-wal`);
     attachFile(db, copy, schema);
   }
   db.pragma(`${quoteIdent(schema)}.cache_size = -${SOURCE_CACHE_KIB}`);

@@ -348,6 +348,26 @@ describe('SQLite targets in WAL mode', () => {
   });
 });
 
+describe('SQLite sources in WAL mode', () => {
+  it('are read with the rows still in their write-ahead log, and left as they were', async () => {
+    const f = await files('sqlite', 'sqlite');
+    const { default: Database } = await import('better-sqlite3');
+    const writer = new Database(f.source);
+    writer.pragma('journal_mode = WAL');
+    writer.pragma('wal_autocheckpoint = 0');
+    writer.prepare('INSERT INTO metrics VALUES (?, ?, ?)').run('e0.8.0', 'f1', 0.97);
+    const before = { db: bytesOf(f.source), wal: bytesOf(`${f.source}-wal`) };
+    try {
+      const r = await mergeResults({ cwd: f.dir, target: f.target, sources: [f.source], repo: null });
+      expect(r.tables.find((t) => t.table === 'metrics')).toMatchObject({ added: 2, duplicates: 1 });
+      expect(bytesOf(f.source).equals(before.db)).toBe(true);
+      expect(bytesOf(`${f.source}-wal`).equals(before.wal)).toBe(true);
+    } finally {
+      writer.close();
+    }
+  });
+});
+
 describe('guards', () => {
   it('refuses a target another SQLite connection is writing', async () => {
     const f = await files('sqlite', 'sqlite');
