@@ -5,6 +5,7 @@
  * output, published by one rename; on any error or refusal the target is
  * left byte for byte as it was, and sources are only ever read.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -110,7 +111,19 @@ function checkPaths(target: string, output: string, sources: readonly ResolvedSo
   }
 }
 
-/** Copy the target through a descriptor opened before the engine lock (closing another would drop SQLite's POSIX locks). */
+/**
+ * Copy the target without closing a descriptor of it in this process:
+ * closing any descriptor of a file drops all of the process's POSIX locks
+ * on it, SQLite's included. `cp` (another process) copies in the kernel;
+ * without it, the descriptor opened before the engine lock is read.
+ */
+function copyTarget(target: string, fd: number, dest: string): void {
+  const cp = spawnSync('cp', ['--reflink=auto', '--', target, dest], { stdio: 'ignore' });
+  if (cp.status === 0) return;
+  fs.rmSync(dest, { force: true });
+  copyFrom(fd, dest);
+}
+
 function copyFrom(fd: number, dest: string): void {
   const mode = fs.fstatSync(fd).mode & 0o777;
   const out = fs.openSync(dest, 'wx', mode | 0o200);
@@ -194,7 +207,7 @@ export async function mergeResults(options: MergeResultsOptions): Promise<MergeR
     fd = fs.openSync(target, 'r');
     guards.push(await guardEngine(target, kind, waitMs));
     tmp = tempPathBeside(output);
-    if (kind !== 'parquet') copyFrom(fd, tmp);
+    if (kind !== 'parquet') copyTarget(target, fd, tmp);
     const job: EngineJob = {
       file: tmp,
       target,
