@@ -75,20 +75,24 @@ export async function mergeParquet(job: EngineJob): Promise<EngineOutcome> {
       const differs = step.compare.length ? `NOT (${matchOn(step.compare, step, cols, sourceShapes[i]!.shape)})` : null;
 
       summary.sourceRows = await countRows(src.file);
-      if (differs) {
-        summary.conflicts = await countConflicts(all, src.file, sourceShapes[i]!.shape, T, match, differs);
-        if (summary.conflicts > 0) await describe(all, step, src.label, S, T, cols, match, differs, summary.conflicts, outcome);
-      }
-      const fresh = `SELECT * FROM ${S} AS s WHERE NOT EXISTS (SELECT 1 FROM ${T} AS m WHERE ${match})`;
-      let rows: string;
-      if (differs && summary.conflicts > 0 && plan.settings.onConflict === 'replace') {
-        summary.replaced = Number((await all(`SELECT count(*) AS n FROM ${T} AS m WHERE EXISTS (SELECT 1 FROM ${S} AS s WHERE ${match} AND ${differs})`))[0]!.n);
-        rows = `${replacing(step, cols, sourceShapes[i]!.shape, T, S, match, differs)} UNION ALL BY NAME ${fresh}`;
-      } else {
-        rows = `SELECT * FROM ${T} UNION ALL BY NAME ${fresh}`;
-      }
       const before = await countRows(current);
-      await handle.conn.run(`COPY (${rows}) TO ${sqlString(next)} (FORMAT parquet)`);
+      const copy = (rows: string) => handle.conn.run(`COPY (${rows}) TO ${sqlString(next)} (FORMAT parquet)`);
+      const fresh = `SELECT * FROM ${S} AS s WHERE NOT EXISTS (SELECT 1 FROM ${T} AS m WHERE ${match})`;
+      // With --on-conflict fail (the default), one pass: the copy itself
+      // stops at the first conflict; only then are conflicts counted.
+      const written = differs !== null && plan.settings.onConflict === 'fail' && (await copyUnlessConflict(copy, step, cols, T, S, match, differs));
+      if (!written) {
+        if (differs) {
+          summary.conflicts = await countConflicts(all, src.file, sourceShapes[i]!.shape, T, match, differs);
+          if (summary.conflicts > 0) await describe(all, step, src.label, S, T, cols, match, differs, summary.conflicts, outcome);
+        }
+        if (differs && summary.conflicts > 0 && plan.settings.onConflict === 'replace') {
+          summary.replaced = Number((await all(`SELECT count(*) AS n FROM ${T} AS m WHERE EXISTS (SELECT 1 FROM ${S} AS s WHERE ${match} AND ${differs})`))[0]!.n);
+          await copy(`${replacing(step, cols, sourceShapes[i]!.shape, T, S, match, differs)} UNION ALL BY NAME ${fresh}`);
+        } else {
+          await copy(`SELECT * FROM ${T} UNION ALL BY NAME ${fresh}`);
+        }
+      }
       summary.added = (await countRows(next)) - before;
       summary.duplicates = summary.sourceRows - summary.added - summary.conflicts;
       outcome.tables.push(summary);
@@ -98,6 +102,36 @@ export async function mergeParquet(job: EngineJob): Promise<EngineOutcome> {
     return outcome;
   } finally {
     handle.close();
+  }
+}
+
+/** What error() raises inside a copy that meets a conflict. */
+const CONFLICT_MARK = 'cairn: conflicting row';
+
+/**
+ * Copy the current rows and the source's new ones in one pass, raising an
+ * error at the first conflicting row. True when the copy was written (no
+ * conflict), false when a conflict stopped it.
+ */
+async function copyUnlessConflict(
+  copy: (rows: string) => Promise<unknown>,
+  step: TableStep,
+  current: readonly TableColumn[],
+  T: string,
+  S: string,
+  match: string,
+  differs: string,
+): Promise<boolean> {
+  const hit = quoteIdent(uniqueName('cairn_hit', [...current.map((c) => c.name), ...step.sourceColumns]));
+  const fresh =
+    `SELECT s.* FROM ${S} AS s LEFT JOIN (SELECT *, true AS ${hit} FROM ${T}) AS m ON ${match} ` +
+    `WHERE CASE WHEN m.${hit} IS NULL THEN true WHEN ${differs} THEN error(${sqlString(CONFLICT_MARK)}) ELSE false END`;
+  try {
+    await copy(`SELECT * FROM ${T} UNION ALL BY NAME ${fresh}`);
+    return true;
+  } catch (err) {
+    if (err instanceof Error && err.message.includes(CONFLICT_MARK)) return false;
+    throw err;
   }
 }
 

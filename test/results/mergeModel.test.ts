@@ -63,6 +63,13 @@ describe.each([
         const table = engine === 'parquet' ? 'parquet' : 'runs';
         const expected = model(targetRows, sourceRows);
 
+        // --on-conflict fail: refused exactly when the model sees a conflict.
+        const out = file('o');
+        const failed = await mergeResults({ cwd: dir, target, sources: [source], id: ['id'], output: out, repo: null });
+        expect(failed.refused).toBe(expected.counts.conflicts > 0 ? 'conflicts' : null);
+        expect(failed.tables[0]!.added).toBe(expected.counts.added);
+        expect(failed.tables[0]!.conflicts).toBe(expected.counts.conflicts);
+
         const r = await mergeResults({ cwd: dir, target, sources: [source], id: ['id'], onConflict: 'keep', repo: null });
         const t = r.tables[0]!;
         expect({ added: t.added, duplicates: t.duplicates, conflicts: t.conflicts }).toEqual(expected.counts);
