@@ -137,8 +137,9 @@ const ORDER_SAMPLE = 10_000;
 
 /**
  * ORDER BY the identity through an index of the source whose leading
- * columns are the identity, when the source's first rows are out of that
- * order (a source in order already is best read as it is stored).
+ * columns are the identity, when the source's first rows (as stored: NOT
+ * INDEXED, or SQLite would read the covering index) are out of that order;
+ * a source in order already is best read as it is stored.
  */
 function identityOrder(db: SqliteDatabase, schema: string, step: TableStep): string | null {
   if (step.identityRule === 'row' || step.identity.length === 0) return null;
@@ -153,7 +154,7 @@ function identityOrder(db: SqliteDatabase, schema: string, step: TableStep): str
   const lags = q.map((c, i) => `lag(${c}) OVER () AS ${quoteIdent(`p${i}`)}`).join(', ');
   const outOfOrder = db
     .prepare(
-      `SELECT count(*) FROM (SELECT ${q.join(', ')}, ${lags} FROM (SELECT ${q.join(', ')} FROM ${quoteIdent(schema)}.${quoteIdent(step.sourceTable)} LIMIT ${ORDER_SAMPLE})) ` +
+      `SELECT count(*) FROM (SELECT ${q.join(', ')}, ${lags} FROM (SELECT ${q.join(', ')} FROM ${quoteIdent(schema)}.${quoteIdent(step.sourceTable)} NOT INDEXED LIMIT ${ORDER_SAMPLE})) ` +
         `WHERE (${q.map((_, i) => quoteIdent(`p${i}`)).join(', ')}) > (${q.join(', ')})`,
     )
     .pluck()
