@@ -156,3 +156,24 @@ export {
   type TagResult,
   type TagResultsSource,
 } from './experiments/tag.js';
+
+// Results: merging results tables across experiment branches
+export {
+  mergeResults,
+  mergeSettings,
+  DEFAULT_WAIT_MS,
+  type MergeResultsOptions,
+} from './results/merge.js';
+export {
+  mergeFailure,
+  MAX_CONFLICT_DETAILS,
+  type MergeResult,
+  type MergeTotals,
+  type MergeBackup,
+  type MergeSourceInfo,
+  type TableSummary,
+  type ConflictDetail,
+} from './results/mergeResult.js';
+export { STRATEGIES, ON_CONFLICT, type MergeStrategy, type OnConflict, type MergeSettings } from './results/mergePlan.js';
+export { parseRevPath, type FetchObject } from './results/mergeSource.js';
+export { detectKind, type ResultsKind } from './results/database.js';

@@ -27,6 +27,7 @@ export const COMMAND_GROUPS: { commands: string[]; load: () => Promise<RegisterC
   { commands: ['worktree'], load: async () => (await import('./commands/worktrees.js')).registerWorktreeCommands },
   { commands: ['explore'], load: async () => (await import('./commands/explore.js')).registerExploreCommands },
   { commands: ['model'], load: async () => (await import('./commands/models.js')).registerModelCommands },
+  { commands: ['merge'], load: async () => (await import('./commands/results.js')).registerResultsCommands },
   { commands: ['demo'], load: async () => (await import('./commands/demo.js')).registerDemoCommand },
 ];
 

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import { NotFoundError, UsageError } from '../errors.js';
 
+/** The kinds of results files cairn reads and merges. */
 export type ResultsKind = 'sqlite' | 'duckdb' | 'parquet';
 
 export interface Column {

@@ -1,0 +1,257 @@
+/**
+ * `cairn merge`: bring the rows of other results files (or of files as
+ * committed at other revisions) into a target without losing or
+ * duplicating a row. Everything happens on a private copy beside the
+ * output, published by one rename; on any error or refusal the target is
+ * left byte for byte as it was, and sources are only ever read.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CairnError, NotARepoError, NotFoundError, toCairnError, UsageError } from '../errors.js';
+import { fsyncDir, publishFile, tempPathBeside } from '../durable/atomicWrite.js';
+import { defaultConfig } from '../config/config.js';
+import { openRepo, type Repo } from '../repo/repo.js';
+import { silentProgress, type Progress } from '../progress.js';
+import { detectKind } from './database.js';
+import { mergeIntoDuckdb } from './duckdbMerge.js';
+import { checkSettings, type MergeSettings, type MergeStrategy, type OnConflict } from './mergePlan.js';
+import { totalsOf, type MergeBackup, type MergeResult } from './mergeResult.js';
+import { resolveSource, type FetchObject, type ResolvedSource } from './mergeSource.js';
+import type { EngineJob, EngineOutcome } from './mergeSteps.js';
+import { mergeParquet } from './parquetMerge.js';
+import { mergeIntoSqlite } from './sqliteMerge.js';
+import { guardEngine, lockOutput, type Guard } from './targetGuard.js';
+
+/** How long a merge waits for another writer of its target by default. */
+export const DEFAULT_WAIT_MS = 30_000;
+
+/** What to merge, and how (flags override `merge.*` from config). */
+export interface MergeResultsOptions {
+  /** The folder paths are relative to (and where the repository is looked for). */
+  cwd: string;
+  /** The results file merged into. */
+  target: string;
+  /** Local files, or REV:path (a file as committed at a branch, tag or commit). */
+  sources: string[];
+  /** Default: merge.strategy from config, else 'merge'. */
+  strategy?: MergeStrategy;
+  /** What to do with rows of the same identity but other values (default 'fail'). */
+  onConflict?: OnConflict;
+  /** Merge only these tables (default: merge.tables, else every table). */
+  tables?: string[];
+  /** Identity columns (default: merge.id, else track_id+timestamp when both exist, else the whole row). */
+  id?: string[];
+  /** Rebase key columns (default: merge.key, else `version`). */
+  key?: string[];
+  /** Confirm a rebase. Without it a rebase only reports what it would do. */
+  yes?: boolean;
+  /** Write the result here instead of over the target (the target is then only read). */
+  output?: string;
+  /** How long to wait for another writer of the target, in ms. */
+  waitMs?: number;
+  /** The repository, for REV:path sources, merge.* defaults and backups. Found from cwd when undefined; null for none. */
+  repo?: Repo | null;
+  /** Brings a missing object into the cache (the default remote's fetch); see FetchObject. */
+  fetchObject?: FetchObject;
+  progress?: Progress;
+}
+
+async function findRepo(cwd: string): Promise<Repo | null> {
+  try {
+    return await openRepo(cwd);
+  } catch (err) {
+    if (err instanceof NotARepoError) return null;
+    throw err;
+  }
+}
+
+function nonEmpty(list: string[] | undefined): string[] | undefined {
+  return list && list.length ? list : undefined;
+}
+
+/** Combine flags with `merge.*` from config (flags win). */
+export function mergeSettings(options: MergeResultsOptions, config = defaultConfig().merge): MergeSettings {
+  return checkSettings({
+    strategy: options.strategy ?? config.strategy,
+    onConflict: options.onConflict ?? 'fail',
+    tables: nonEmpty(options.tables) ?? nonEmpty(config.tables),
+    id: nonEmpty(options.id) ?? nonEmpty(config.id),
+    key: nonEmpty(options.key) ?? config.key,
+  });
+}
+
+function realpath(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return path.resolve(file);
+  }
+}
+
+function checkPaths(target: string, output: string, sources: readonly ResolvedSource[]): void {
+  const t = realpath(target);
+  const o = realpath(output);
+  for (const s of sources) {
+    if (s.rev !== undefined) continue;
+    const real = realpath(s.file);
+    if (real === t) {
+      throw new UsageError(`source ${s.spec} is the target itself`, {
+        hint: 'name another file, or the target as committed elsewhere (REV:path)',
+      });
+    }
+    if (real === o) throw new UsageError(`source ${s.spec} is the output file`, { hint: 'choose another -o OUT: sources are never written' });
+  }
+  if (fs.existsSync(output) && fs.statSync(output).isDirectory()) {
+    throw new UsageError(`${output} is a folder`, { hint: 'give -o a file name' });
+  }
+  if (!fs.existsSync(path.dirname(output))) {
+    throw new NotFoundError(`no such folder: ${path.dirname(output)}`, { hint: 'create it first, or choose another -o OUT' });
+  }
+}
+
+/**
+ * Copy the target without closing a descriptor of it in this process:
+ * closing any descriptor of a file drops all of the process's POSIX locks
+ * on it, SQLite's included. `cp` (another process) copies in the kernel;
+ * without it, the descriptor opened before the engine lock is read.
+ */
+function copyTarget(target: string, fd: number, dest: string): void {
+  const cp = spawnSync('cp', ['--reflink=auto', '--', target, dest], { stdio: 'ignore' });
+  if (cp.status === 0) return;
+  fs.rmSync(dest, { force: true });
+  copyFrom(fd, dest);
+}
+
+function copyFrom(fd: number, dest: string): void {
+  const mode = fs.fstatSync(fd).mode & 0o777;
+  const out = fs.openSync(dest, 'wx', mode | 0o200);
+  try {
+    const buf = Buffer.allocUnsafe(8 << 20);
+    for (let pos = 0; ; ) {
+      const n = fs.readSync(fd, buf, 0, buf.length, pos);
+      if (n === 0) break;
+      fs.writeSync(out, buf, 0, n);
+      pos += n;
+    }
+  } finally {
+    fs.closeSync(out);
+  }
+}
+
+function removeTemp(tmp: string): void {
+  for (const f of [tmp, `${tmp}-journal`, `${tmp}-wal`, `${tmp}-shm`, `${tmp}.wal`]) fs.rmSync(f, { force: true });
+}
+
+/**
+ * Keep the target's bytes before a merge that deletes or overwrites rows:
+ * in the cairn cache when there is a repository (one object, named by its
+ * hash, shared with the committed artifact when it is one), else as a hard
+ * link beside the target.
+ */
+async function keepPriorState(target: string, repo: Repo | null, strategy: MergeStrategy): Promise<MergeBackup> {
+  if (repo) {
+    const { hash } = await repo.cache.storeFile(target);
+    return { path: repo.cache.objectPath(hash), hash };
+  }
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const backup = path.join(path.dirname(target), `${path.basename(target)}.before-${strategy}-${stamp}`);
+  fs.linkSync(target, backup);
+  fsyncDir(path.dirname(backup));
+  return { path: backup };
+}
+
+const ENGINE_REFUSAL = /^(Conversion|Constraint|Invalid Input|Out of Range|Mismatch Type) Error/;
+
+/** Errors of the engines that mean "the data does not fit", as opposed to bugs. */
+function translate(err: unknown, target: string): CairnError {
+  if (err instanceof CairnError) return err;
+  const e = err as { name?: string; message?: string; code?: string };
+  if (e?.name === 'SqliteError' || (typeof e?.message === 'string' && ENGINE_REFUSAL.test(e.message))) {
+    return new CairnError(`the merge failed: ${e.message}; ${target} is unchanged`, {
+      hint: 'a source holds values the target cannot take (a type or a constraint the target enforces): fix them, or merge into a new file with -o OUT',
+      cause: err,
+    });
+  }
+  return toCairnError(err);
+}
+
+/**
+ * Merge `sources` into `target` (see DESIGN §3 "Results"). Resolves to a
+ * result whose `applied` says whether anything was written: a merge with
+ * conflicts (and --on-conflict fail) or a rebase without `yes` writes
+ * nothing and says why in `refused` (mergeFailure turns that into an error).
+ */
+export async function mergeResults(options: MergeResultsOptions): Promise<MergeResult> {
+  const { cwd } = options;
+  if (!options.sources.length) throw new UsageError('name at least one source to merge', { hint: 'cairn merge <target> <source>...' });
+  const repo = options.repo !== undefined ? options.repo : await findRepo(cwd);
+  const settings = mergeSettings(options, repo?.config.merge);
+  const target = path.resolve(cwd, options.target);
+  const kind = detectKind(target);
+  const output = options.output ? path.resolve(cwd, options.output) : target;
+  const waitMs = options.waitMs ?? DEFAULT_WAIT_MS;
+  const progress = options.progress ?? silentProgress;
+
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-merge-'));
+  const guards: Guard[] = [];
+  let fd: number | null = null;
+  let tmp: string | null = null;
+  try {
+    const sources: ResolvedSource[] = [];
+    for (const spec of options.sources) sources.push(await resolveSource(spec, { cwd, repo, scratch, fetchObject: options.fetchObject }));
+    checkPaths(target, output, sources);
+
+    guards.push(await lockOutput(output, waitMs));
+    fd = fs.openSync(target, 'r');
+    guards.push(await guardEngine(target, kind, waitMs));
+    tmp = tempPathBeside(output);
+    if (kind !== 'parquet') copyTarget(target, fd, tmp);
+    const job: EngineJob = {
+      file: tmp,
+      target,
+      sources: sources.map((s) => ({ label: s.spec, file: s.file, kind: s.kind })),
+      settings,
+      scratch,
+    };
+    progress.start('merging', sources.length, 'sources');
+    const engine = kind === 'sqlite' ? mergeIntoSqlite : kind === 'duckdb' ? mergeIntoDuckdb : mergeParquet;
+    const outcome: EngineOutcome = await engine(job);
+    progress.stop();
+
+    const totals = totalsOf(outcome.tables);
+    const result: MergeResult = {
+      target,
+      output,
+      kind,
+      strategy: settings.strategy,
+      onConflict: settings.onConflict,
+      applied: false,
+      refused: null,
+      sources: sources.map((s) => ({ spec: s.spec, kind: s.kind, file: s.rev !== undefined ? s.path! : s.file, rev: s.rev, hash: s.hash })),
+      tables: outcome.tables,
+      totals,
+      conflicts: outcome.conflicts,
+      conflictsOmitted: outcome.conflictsOmitted,
+      backup: null,
+    };
+    if (settings.strategy === 'rebase' && !options.yes) result.refused = 'confirmation';
+    else if (settings.onConflict === 'fail' && totals.conflicts > 0) result.refused = 'conflicts';
+    if (result.refused) return result;
+
+    if (output === target && totals.deleted + totals.replaced > 0) result.backup = await keepPriorState(target, repo, settings.strategy);
+    publishFile(tmp, output);
+    tmp = null;
+    result.applied = true;
+    return result;
+  } catch (err) {
+    throw translate(err, options.target);
+  } finally {
+    progress.stop();
+    if (tmp) removeTemp(tmp);
+    for (const guard of guards.reverse()) guard.release();
+    if (fd !== null) fs.closeSync(fd);
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}

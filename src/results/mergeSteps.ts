@@ -1,0 +1,400 @@
+/**
+ * Carrying out a merge plan on a database the engine has open for writing
+ * (a temp copy of the target): create tables and add columns first, then
+ * move rows in one transaction. The SQL is the same for SQLite and DuckDB
+ * apart from null-safe equality and how conflicts are counted.
+ *
+ * Identity and key columns compare null-safely (`IS` / `IS NOT DISTINCT
+ * FROM`): a NULL id equals a NULL id, so re-merging a row with a NULL id
+ * adds nothing.
+ */
+import { quoteIdent } from './database.js';
+import { decodeAssetRef, planCounts, type CountRow } from './assetTables.js';
+import { plainType } from './columnTypes.js';
+import { foldName, sourceColumnOf, type MergePlan, type TableColumn, type TableShape, type TableStep } from './mergePlan.js';
+import { describeConflict, emptySummary, MAX_CONFLICT_DETAILS, type ConflictDetail, type TableSummary } from './mergeResult.js';
+
+export type Dialect = 'sqlite' | 'duckdb';
+
+/** A database open for writing, seen through async calls whatever the engine. */
+export interface SqlSession {
+  dialect: Dialect;
+  /** The qualified relation for a target table. */
+  table(name: string): string;
+  /** Run a statement; resolves to the number of rows it changed. */
+  run(sql: string, params?: unknown[]): Promise<number>;
+  all(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
+  /**
+   * SQLite only: a function callable from SQL that counts conflicting source
+   * rows while another statement runs, so the insert and the conflict check
+   * are one pass over the source.
+   */
+  conflictCounter?: ConflictCounter;
+  /** Whether a target table has SQLite's rowid. */
+  hasRowid?(table: string): boolean;
+  /**
+   * SQLite only: the target table as it was before the merge (the original
+   * file, attached read-only), with its columns. Reading the rows to compare
+   * from another file than the one written spares SQLite a temp copy of the
+   * whole result of the insert's SELECT. Null when not available.
+   */
+  before?(table: string): { relation: string; columns: ReadonlySet<string> } | null;
+}
+
+export interface ConflictCounter {
+  /** SQL calling the counter for the source row `rowidExpr` (NULL counts every call); returns 0. */
+  call(rowidExpr: string): string;
+  reset(): void;
+  count(): number;
+}
+
+/** Where the rows of one source's table can be read from, inside the session. */
+export interface SourceTables {
+  label: string;
+  /** The SQL relation for a step's source table (staged first if need be). */
+  relation(step: TableStep): Promise<string>;
+  /** The source table's columns (for types). */
+  shape(step: TableStep): TableShape;
+  /** Whether the relation has a rowid to tell its rows apart. */
+  hasRowid(step: TableStep): boolean;
+  /** Stage the tables of these steps now (engines whose transactions may write one database only). */
+  prepare?(steps: TableStep[]): Promise<void>;
+  /**
+   * An ORDER BY (over alias s) that reads the source in identity order
+   * through one of its indexes, when its rows are not in that order already:
+   * the target's rows are then visited, and its index extended, in order
+   * rather than at random. Null when it would not help.
+   */
+  identityOrder?(step: TableStep): string | null;
+}
+
+export interface StepsOutcome {
+  tables: TableSummary[];
+  conflicts: ConflictDetail[];
+  conflictsOmitted: number;
+}
+
+/** The select list of a conflict-details query: source columns as s0.., target's compared columns as t0.. */
+export function conflictSelect(step: TableStep, targetColumn: (column: string) => string): string {
+  const wanted = [...step.identity, ...step.compare];
+  return [
+    ...wanted.map((c, i) => `s.${quoteIdent(sourceColumnOf(step, c))} AS ${quoteIdent(`s${i}`)}`),
+    ...step.compare.map((c, i) => `${targetColumn(c)} AS ${quoteIdent(`t${i}`)}`),
+  ].join(', ');
+}
+
+/** Conflicts from the rows of a conflictSelect query. */
+export function conflictDetails(step: TableStep, label: string, rows: readonly Record<string, unknown>[]): ConflictDetail[] {
+  const wanted = [...step.identity, ...step.compare];
+  return rows.map((row) => {
+    const sourceRow: Record<string, unknown> = {};
+    const targetRow: Record<string, unknown> = {};
+    wanted.forEach((c, i) => (sourceRow[c] = row[`s${i}`]));
+    step.identity.forEach((c) => (targetRow[c] = sourceRow[c]));
+    step.compare.forEach((c, i) => (targetRow[c] = row[`t${i}`]));
+    return describeConflict(step, label, sourceRow, targetRow);
+  });
+}
+
+/** A target column in the target table aliased m. */
+function targetRef(column: string): string {
+  return `m.${quoteIdent(column)}`;
+}
+
+/** `a` equals `b`, NULL equal to NULL. */
+export function same(dialect: Dialect, a: string, b: string): string {
+  return dialect === 'sqlite' ? `${a} IS ${b}` : `${a} IS NOT DISTINCT FROM ${b}`;
+}
+
+function all(parts: string[]): string {
+  return parts.length ? parts.join(' AND ') : '1=1';
+}
+
+/** The CREATE TABLE (`table` already qualified) for a table new to the target (columns and primary key; nothing else is copied). */
+export function createTableSql(dialect: Dialect, table: string, columns: readonly TableColumn[]): string {
+  const defs = columns.map((c) => `${quoteIdent(c.name)}${c.type ? ' ' + c.type : dialect === 'duckdb' ? ' VARCHAR' : ''}`);
+  const pk = columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk);
+  if (pk.length) defs.push(`PRIMARY KEY (${pk.map((c) => quoteIdent(c.name)).join(', ')})`);
+  return `CREATE TABLE ${table} (${defs.join(', ')})`;
+}
+
+export function addColumnSql(dialect: Dialect, table: string, column: { name: string; type: string }): string {
+  const type = column.type || (dialect === 'duckdb' ? 'VARCHAR' : '');
+  return `ALTER TABLE ${table} ADD COLUMN ${quoteIdent(column.name)}${type ? ' ' + type : ''}`;
+}
+
+/** Apply the plan's schema changes (before any row moves: DuckDB wants DDL and DML apart). */
+export async function applySchema(session: SqlSession, plan: MergePlan): Promise<void> {
+  for (const source of plan.sources) {
+    for (const step of source.steps) {
+      if (step.create) await session.run(createTableSql(session.dialect, session.table(step.table), step.create));
+      for (const column of step.addColumns) await session.run(addColumnSql(session.dialect, session.table(step.table), column));
+    }
+  }
+}
+
+/**
+ * Move the rows: for rebase, first delete every target row whose key a
+ * source holds (all sources, before any insert), then run each step.
+ * `targetShape` must describe the target after applySchema.
+ */
+export async function applyRows(
+  session: SqlSession,
+  plan: MergePlan,
+  sources: readonly SourceTables[],
+  targetShape: (table: string) => TableShape,
+): Promise<StepsOutcome> {
+  const out: StepsOutcome = { tables: [], conflicts: [], conflictsOmitted: 0 };
+  const summaries = new Map<TableStep, TableSummary>();
+  for (const sp of plan.sources) {
+    for (const step of sp.steps) summaries.set(step, emptySummary(step, sources[sp.source]!.label));
+  }
+  const ctx = new StepContext(session, targetShape);
+  // Tables changed so far: their "before" state is no longer what a step must compare with.
+  const touched = new Set<string>();
+
+  for (const sp of plan.sources) {
+    for (const step of sp.steps) {
+      if (step.mode !== 'rebase') continue;
+      touched.add(step.table);
+      const summary = summaries.get(step)!;
+      const S = await sources[sp.source]!.relation(step);
+      const match = all(step.key.map((k) => same(session.dialect, `m.${quoteIdent(k)}`, ctx.sourceRef('s', step, k, sources[sp.source]!))));
+      summary.deleted = await session.run(`DELETE FROM ${session.table(step.table)} AS m WHERE EXISTS (SELECT 1 FROM ${S} AS s WHERE ${match})`);
+    }
+  }
+
+  for (const sp of plan.sources) {
+    const source = sources[sp.source]!;
+    const refDelta = new Map<string, number>();
+    for (const step of sp.steps) {
+      const summary = summaries.get(step)!;
+      if (step.role === 'counts') await ctx.mergeCounts(step, source, summary, refDelta);
+      else if (step.mode === 'rebase') await ctx.insertAll(step, source, summary);
+      else {
+        const before = touched.has(step.table) ? null : (session.before?.(step.table) ?? null);
+        await ctx.mergeRows(step, source, summary, plan.settings.onConflict, out, step.role === 'keys' ? refDelta : null, before);
+      }
+      touched.add(step.table);
+      out.tables.push(summary);
+    }
+  }
+  return out;
+}
+
+class StepContext {
+  constructor(
+    private readonly session: SqlSession,
+    private readonly targetShape: (table: string) => TableShape,
+  ) {}
+
+  private get dialect(): Dialect {
+    return this.session.dialect;
+  }
+
+  /**
+   * A source column as compared with the target's. DuckDB refuses to compare
+   * some types with each other (text with numbers), so a source column whose
+   * type differs is cast to the target column's type first.
+   */
+  sourceRef(alias: string, step: TableStep, column: string, source: SourceTables): string {
+    const ref = `${alias}.${quoteIdent(sourceColumnOf(step, column))}`;
+    if (this.dialect === 'sqlite') return ref;
+    const target = this.targetShape(step.table).columns.find((c) => foldName(c.name) === foldName(column));
+    const from = source.shape(step).columns.find((c) => foldName(c.name) === foldName(sourceColumnOf(step, column)));
+    if (!target || !from || target.type === from.type) return ref;
+    const type = plainType('duckdb', target.type);
+    return type ? `CAST(${ref} AS ${type})` : ref;
+  }
+
+  private identityMatch(step: TableStep, source: SourceTables, target: (column: string) => string = targetRef): string {
+    return all(step.identity.map((c) => same(this.dialect, target(c), this.sourceRef('s', step, c, source))));
+  }
+
+  private differs(step: TableStep, source: SourceTables, target: (column: string) => string = targetRef): string | null {
+    if (step.compare.length === 0) return null;
+    return `NOT (${all(step.compare.map((c) => same(this.dialect, target(c), this.sourceRef('s', step, c, source))))})`;
+  }
+
+  private async count(relation: string): Promise<number> {
+    const [row] = await this.session.all(`SELECT count(*) AS n FROM ${relation}`);
+    return Number(row!.n);
+  }
+
+  async insertAll(step: TableStep, source: SourceTables, summary: TableSummary): Promise<void> {
+    const S = await source.relation(step);
+    const cols = step.columns.map(quoteIdent).join(', ');
+    const vals = step.sourceColumns.map((c) => `s.${quoteIdent(c)}`).join(', ');
+    summary.added = await this.session.run(`INSERT INTO ${this.session.table(step.table)} (${cols}) SELECT ${vals} FROM ${S} AS s`);
+    summary.sourceRows = summary.added;
+  }
+
+  /**
+   * Merge one table: replace conflicting rows when asked, insert the rows of
+   * new identities, count the rest as duplicates or conflicts. `refDelta`
+   * (for xetrack's keys table) collects the asset references gained and lost.
+   */
+  async mergeRows(
+    step: TableStep,
+    source: SourceTables,
+    summary: TableSummary,
+    onConflict: MergePlan['settings']['onConflict'],
+    out: StepsOutcome,
+    refDelta: Map<string, number> | null,
+    before: ReturnType<NonNullable<SqlSession['before']>> = null,
+  ): Promise<void> {
+    const S = await source.relation(step);
+    const T = this.session.table(step.table);
+    const match = this.identityMatch(step, source);
+    const differs = this.differs(step, source);
+    const cols = step.columns.map(quoteIdent).join(', ');
+    const vals = step.sourceColumns.map((c) => `s.${quoteIdent(c)}`).join(', ');
+    const sourceRowid = source.hasRowid(step) ? 's.rowid' : 'NULL';
+    summary.sourceRows = await this.count(S);
+
+    if (refDelta) await this.collectReferences(step, S, match, differs, onConflict, refDelta);
+
+    const counter = this.session.conflictCounter;
+    if (counter && this.session.hasRowid?.(step.table) && onConflict !== 'replace') {
+      // One pass: insert the rows no target row matches, and count (without
+      // inserting) the ones a differing target row matches.
+      // Compare with the table as it was (a column it lacked is NULL there),
+      // so that rows this step inserts are never mistaken for target rows.
+      const M = before?.relation ?? T;
+      const was = (c: string): string => (before && !before.columns.has(foldName(c)) ? 'NULL' : `m.${quoteIdent(c)}`);
+      const matchBefore = this.identityMatch(step, source, was);
+      const differsBefore = this.differs(step, source, was);
+      const [last] = before ? [] : await this.session.all(`SELECT max(rowid) AS r FROM ${T}`);
+      counter.reset();
+      const flag = differsBefore ? ` OR (CASE WHEN ${differsBefore} THEN ${counter.call(sourceRowid)} ELSE 0 END)` : '';
+      const order = source.identityOrder?.(step);
+      summary.added = await this.session.run(
+        `INSERT INTO ${T} (${cols}) SELECT ${vals} FROM ${S} AS s LEFT JOIN ${M} AS m ON ${matchBefore} WHERE m.rowid IS NULL${flag}${order ? ` ORDER BY ${order}` : ''}`,
+      );
+      summary.conflicts = counter.count();
+      if (differsBefore && summary.conflicts > 0) {
+        const old = before ? matchBefore : `${matchBefore} AND m.rowid <= ${last?.r ?? 0}`;
+        await this.describeConflicts(step, source, S, M, old, differsBefore, summary.conflicts, out, was);
+      }
+    } else {
+      if (differs) {
+        summary.conflicts = await this.countConflicts(S, T, match, differs, sourceRowid);
+        // Described before a replace: afterwards the rows no longer differ.
+        if (summary.conflicts > 0) await this.describeConflicts(step, source, S, T, match, differs, summary.conflicts, out);
+      }
+      if (differs && onConflict === 'replace' && summary.conflicts > 0) {
+        const set = step.compare.map((c) => `${quoteIdent(c)} = s.${quoteIdent(sourceColumnOf(step, c))}`).join(', ');
+        summary.replaced = await this.session.run(`UPDATE ${T} AS m SET ${set} FROM ${S} AS s WHERE ${match} AND ${differs}`);
+      }
+      summary.added = await this.session.run(
+        `INSERT INTO ${T} (${cols}) SELECT ${vals} FROM ${S} AS s WHERE NOT EXISTS (SELECT 1 FROM ${T} AS m WHERE ${match})`,
+      );
+    }
+    summary.duplicates = summary.sourceRows - summary.added - summary.conflicts;
+  }
+
+  /**
+   * Source rows that some target row matches by identity with other values.
+   * DuckDB runs a join counting distinct source rows several times faster
+   * than a correlated EXISTS; SQLite plans the EXISTS as a semi-join itself.
+   */
+  private async countConflicts(S: string, T: string, match: string, differs: string, sourceRowid: string): Promise<number> {
+    const sql =
+      this.dialect === 'duckdb' && sourceRowid !== 'NULL'
+        ? `SELECT count(DISTINCT ${sourceRowid}) AS n FROM ${S} AS s JOIN ${T} AS m ON ${match} WHERE ${differs}`
+        : `SELECT count(*) AS n FROM ${S} AS s WHERE EXISTS (SELECT 1 FROM ${T} AS m WHERE ${match} AND ${differs})`;
+    const [row] = await this.session.all(sql);
+    return Number(row!.n);
+  }
+
+  private async describeConflicts(
+    step: TableStep,
+    source: SourceTables,
+    S: string,
+    T: string,
+    match: string,
+    differs: string,
+    conflicts: number,
+    out: StepsOutcome,
+    target: (column: string) => string = targetRef,
+  ): Promise<void> {
+    const room = Math.max(0, MAX_CONFLICT_DETAILS - out.conflicts.length);
+    out.conflictsOmitted += Math.max(0, conflicts - room);
+    if (room === 0) return;
+    const select = conflictSelect(step, target);
+    const rows = await this.session.all(`SELECT ${select} FROM ${S} AS s JOIN ${T} AS m ON ${match} WHERE ${differs} LIMIT ${Math.min(room, conflicts)}`);
+    out.conflicts.push(...conflictDetails(step, source.label, rows));
+  }
+
+  /** Asset references a keys-table merge adds (new keys) and moves (replaced keys). */
+  private async collectReferences(
+    step: TableStep,
+    S: string,
+    match: string,
+    differs: string | null,
+    onConflict: MergePlan['settings']['onConflict'],
+    refDelta: Map<string, number>,
+  ): Promise<void> {
+    const T = this.session.table(step.table);
+    const bump = (hash: string | null, by: number): void => {
+      if (hash !== null) refDelta.set(hash, (refDelta.get(hash) ?? 0) + by);
+    };
+    const added = await this.session.all(`SELECT s."value" AS v FROM ${S} AS s WHERE NOT EXISTS (SELECT 1 FROM ${T} AS m WHERE ${match})`);
+    for (const r of added) bump(decodeAssetRef(r.v), 1);
+    if (onConflict === 'replace' && differs) {
+      const moved = await this.session.all(`SELECT m."value" AS old, s."value" AS new FROM ${S} AS s JOIN ${T} AS m ON ${match} WHERE ${differs}`);
+      for (const r of moved) {
+        bump(decodeAssetRef(r.old), -1);
+        bump(decodeAssetRef(r.new), 1);
+      }
+    }
+  }
+
+  /** xetrack's counts table: reference counts follow the keys merged (see planCounts). */
+  async mergeCounts(step: TableStep, source: SourceTables, summary: TableSummary, refDelta: Map<string, number>): Promise<void> {
+    const S = await source.relation(step);
+    const T = this.session.table(step.table);
+    const toRows = (rows: Record<string, unknown>[]): CountRow[] => rows.map((r) => ({ key: String(r.k), value: r.v }));
+    const target = toRows(await this.session.all(`SELECT "key" AS k, "value" AS v FROM ${T}`));
+    const sourceRows = toRows(await this.session.all(`SELECT s."key" AS k, s."value" AS v FROM ${S} AS s`));
+    const plan = planCounts(target, sourceRows, refDelta);
+    for (const row of plan.inserts) await this.session.run(`INSERT INTO ${T} ("key", "value") VALUES (?, ?)`, [row.key, row.value]);
+    for (const row of plan.updates) await this.session.run(`UPDATE ${T} SET "value" = ? WHERE "key" = ?`, [row.value, row.key]);
+    summary.sourceRows = sourceRows.length;
+    summary.added = plan.inserts.length;
+    summary.updated = plan.updates.length;
+    summary.duplicates = plan.duplicates;
+  }
+}
+
+/** A source as an engine receives it: a file of a known kind. */
+export interface EngineSource {
+  label: string;
+  file: string;
+  kind: import('./database.js').ResultsKind;
+}
+
+/** What every engine is asked to do: merge `sources` into `file` (a private temp file). */
+export interface EngineJob {
+  /** SQLite and DuckDB: the temp copy of the target, changed in place. Parquet: the file to write. */
+  file: string;
+  /** The original target: read by parquet merges, attached read-only by SQLite ones. */
+  target?: string;
+  sources: EngineSource[];
+  settings: MergePlan['settings'];
+  /** A private folder for copies and intermediate files, removed by the caller. */
+  scratch: string;
+}
+
+export interface EngineOutcome extends StepsOutcome {
+  plan: MergePlan;
+}
+
+/** SQLite's names for the rowid; a table with a column of one of these names hides it. */
+const ROWID_NAMES = new Set(['rowid', '_rowid_', 'oid']);
+
+/** Whether `rowid` in SQL reaches a table's real rowid. */
+export function rowidVisible(shape: TableShape | undefined, withoutRowid: ReadonlySet<string>): boolean {
+  if (!shape || withoutRowid.has(shape.name)) return false;
+  return !shape.columns.some((c) => ROWID_NAMES.has(foldName(c.name)));
+}
