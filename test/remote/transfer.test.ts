@@ -42,7 +42,9 @@ const kinds: Kind[] = [
         const out = new Map<string, Buffer>();
         const root = path.join(dir, 'objects');
         for (const p of fs.existsSync(root) ? fs.readdirSync(root) : []) {
-          for (const n of fs.readdirSync(path.join(root, p))) out.set(`sha256:${p}${n}`, fs.readFileSync(path.join(root, p, n)));
+          for (const n of fs.readdirSync(path.join(root, p))) {
+            if (/^[0-9a-f]{62}$/.test(n)) out.set(`sha256:${p}${n}`, fs.readFileSync(path.join(root, p, n)));
+          }
         }
         return out;
       },
