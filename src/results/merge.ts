@@ -10,7 +10,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CairnError, NotARepoError, NotFoundError, toCairnError, UsageError } from '../errors.js';
-import { fsyncDir, publishFile, tempPathBeside } from '../durable/atomicWrite.js';
+import { fsyncDir, publishFile, sweepStaleTemps, tempPathBeside } from '../durable/atomicWrite.js';
+import { processAlive } from '../durable/lock.js';
 import { defaultConfig } from '../config/config.js';
 import { openRepo, type Repo } from '../repo/repo.js';
 import { silentProgress, type Progress } from '../progress.js';
@@ -177,6 +178,20 @@ function translate(err: unknown, target: string): CairnError {
   return toCairnError(err);
 }
 
+/** Scratch folders of merges whose process is gone. */
+function sweepStaleScratch(): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(os.tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(/^cairn-merge-(\d+)-/.exec(name)?.[1]);
+    if (pid && !processAlive(pid)) fs.rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
 /**
  * Merge `sources` into `target` (see DESIGN §3 "Results"). Resolves to a
  * result whose `applied` says whether anything was written: a merge with
@@ -194,7 +209,8 @@ export async function mergeResults(options: MergeResultsOptions): Promise<MergeR
   const waitMs = options.waitMs ?? DEFAULT_WAIT_MS;
   const progress = options.progress ?? silentProgress;
 
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-merge-'));
+  sweepStaleScratch();
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `cairn-merge-${process.pid}-`));
   const guards: Guard[] = [];
   let fd: number | null = null;
   let tmp: string | null = null;
@@ -204,6 +220,7 @@ export async function mergeResults(options: MergeResultsOptions): Promise<MergeR
     checkPaths(target, output, sources);
 
     guards.push(await lockOutput(output, waitMs));
+    sweepStaleTemps(path.dirname(output)); // copies left by a merge that was killed
     fd = fs.openSync(target, 'r');
     guards.push(await guardEngine(target, kind, waitMs));
     tmp = tempPathBeside(output);

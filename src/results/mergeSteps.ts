@@ -159,8 +159,13 @@ export async function applyRows(
       touched.add(step.table);
       const summary = summaries.get(step)!;
       const S = await sources[sp.source]!.relation(step);
-      const match = all(step.key.map((k) => same(session.dialect, `m.${quoteIdent(k)}`, ctx.sourceRef('s', step, k, sources[sp.source]!))));
-      summary.deleted = await session.run(`DELETE FROM ${session.table(step.table)} AS m WHERE EXISTS (SELECT 1 FROM ${S} AS s WHERE ${match})`);
+      // The source's distinct keys first (a handful of versions, typically): the target's rows
+      // are then matched against those, not against every source row.
+      const keys = step.key.map((k, i) => `${ctx.sourceRef('s', step, k, sources[sp.source]!)} AS ${quoteIdent(`k${i}`)}`).join(', ');
+      const match = all(step.key.map((k, i) => same(session.dialect, `m.${quoteIdent(k)}`, `d.${quoteIdent(`k${i}`)}`)));
+      summary.deleted = await session.run(
+        `DELETE FROM ${session.table(step.table)} AS m WHERE EXISTS (SELECT 1 FROM (SELECT DISTINCT ${keys} FROM ${S} AS s) AS d WHERE ${match})`,
+      );
     }
   }
 
