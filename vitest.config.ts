@@ -8,6 +8,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    reporters: process.env.CI ? ['default'] : ['default'],
+    // Tests mostly wait on git and cairn child processes: two files at a time keeps 2 cores busy.
+    maxWorkers: 2,
   },
 });

@@ -56,6 +56,8 @@ export interface MergeResultsOptions {
   repo?: Repo | null;
   /** Brings a missing object into the cache (the default remote's fetch); see FetchObject. */
   fetchObject?: FetchObject;
+  /** Work everything out and report it, but write nothing (`applied` stays false). */
+  dryRun?: boolean;
   progress?: Progress;
 }
 
@@ -255,7 +257,7 @@ export async function mergeResults(options: MergeResultsOptions): Promise<MergeR
     };
     if (settings.strategy === 'rebase' && !options.yes) result.refused = 'confirmation';
     else if (settings.onConflict === 'fail' && totals.conflicts > 0) result.refused = 'conflicts';
-    if (result.refused) return result;
+    if (result.refused || options.dryRun) return result;
 
     if (output === target && totals.deleted + totals.replaced > 0) result.backup = await keepPriorState(target, repo, settings.strategy);
     publishFile(tmp, output);

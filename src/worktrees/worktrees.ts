@@ -16,6 +16,7 @@ import { fetch } from '../remote/transfer.js';
 import { openRemote } from '../remote/remote.js';
 import { listWorktrees, type WorktreeInfo } from '../gc/gc.js';
 import { readExplorations } from './registry.js';
+import { mergeResults } from '../results/merge.js';
 import type { Progress } from '../progress.js';
 
 export const BRANCH_PREFIX = 'exp/';
@@ -163,9 +164,26 @@ export async function listExperimentWorktrees(repo: Repo): Promise<WorktreeEntry
       entry.notPushed = inspected.notPushed;
     }
     if (wt.head) entry.lastTag = await lastTag(repo.root, wt.head, repo.config.versions.prefix);
+    if (kind !== 'main' && fs.existsSync(wt.path)) entry.resultsMerged = await resultsMerged(repo, all[0]!.path, wt.path);
     out.push(entry);
   }
   return out;
+}
+
+/**
+ * Are the rows of a worktree's results database all in the main worktree's
+ * one (same path; identity as `cairn merge` sees it)? Found by a dry-run merge.
+ */
+async function resultsMerged(repo: Repo, mainPath: string, wtPath: string): Promise<WorktreeEntry['resultsMerged']> {
+  const rel = repo.config.results.db ?? 'results.db';
+  const [target, source] = [path.join(mainPath, rel), path.join(wtPath, rel)];
+  if (!fs.existsSync(target) || !fs.existsSync(source)) return 'unknown';
+  try {
+    const r = await mergeResults({ cwd: mainPath, target, sources: [source], repo, dryRun: true, onConflict: 'keep', strategy: 'merge', waitMs: 2000 });
+    return r.totals.added === 0 && r.totals.conflicts === 0 ? 'yes' : 'no';
+  } catch {
+    return 'unknown'; // not a results file, or locked: say so rather than guess
+  }
 }
 
 async function inspectWorktree(wt: WorktreeInfo, hasRemote: boolean): Promise<{ dirty: boolean; notPushed: number | null; problems: string[] }> {

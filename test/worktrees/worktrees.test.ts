@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { cairn, cairnOk } from '../helpers/cli.js';
 import { fileDigest, gitRepo, repoAt, tempDir, type TestRepo } from '../helpers/repo.js';
 import { listObjectHashes } from '../../src/store/cache.js';
+import { sqliteResults } from '../helpers/results.js';
 
 async function project(): Promise<TestRepo> {
   const repo = gitRepo({ 'train.py': 'lr = 0.01\n' });
@@ -54,6 +55,21 @@ describe('experiment worktrees', () => {
     expect(repo.git('status', '--porcelain')).toBe(mainStatus);
     expect(fileDigest(path.join(repo.dir, 'model.bin'))).toBe(mainModel);
     expect(repo.read('train.py')).toBe('lr = 0.01\n');
+  });
+
+  it('list says whether a worktree\'s results rows are already in the main results database', async () => {
+    const repo = await project();
+    sqliteResults(path.join(repo.dir, 'results.db'), 'default', [{ track_id: 'a', timestamp: 't1', version: 'e0.1.0', f1: 0.5 }]);
+    await cairnOk(['add', 'results.db'], { cwd: repo.dir });
+    repo.commit('results');
+    await cairnOk(['worktree', 'new', 'rows'], { cwd: repo.dir });
+    const dir = path.join(path.dirname(repo.dir), 'exp-rows');
+    const merged = async () => JSON.parse((await cairnOk(['worktree', 'list', '--json'], { cwd: repo.dir })).stdout).worktrees[1].resultsMerged;
+    expect(await merged()).toBe('yes');
+    sqliteResults(path.join(dir, 'results.db'), 'default', [{ track_id: 'b', timestamp: 't2', version: 'exp-rows-v1', f1: 0.7 }]);
+    expect(await merged()).toBe('no');
+    await cairnOk(['merge', 'results.db', path.join(dir, 'results.db')], { cwd: repo.dir });
+    expect(await merged()).toBe('yes');
   });
 
   it('works from inside a linked worktree: new ones go beside the main one', async () => {
