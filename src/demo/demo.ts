@@ -9,7 +9,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { CairnError } from '../errors.js';
-import { writeDemoProject } from './project.js';
+import { writeDemoProject, writeParquet } from './project.js';
 
 export interface DemoOptions {
   /** Where to build the project (a new temp folder by default). */
@@ -65,10 +65,14 @@ class Session {
     return r.stdout ?? '';
   }
 
-  write(rel: string, content: string | Uint8Array): void {
-    const file = path.join(this.dir, rel);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, content);
+  /** Narrate a step done by hand (an edit). */
+  note(text: string): void {
+    this.print(`  (${text})`);
+  }
+
+  /** Change a file as a user would in an editor. */
+  edit(file: string, change: (text: string) => string): void {
+    fs.writeFileSync(file, change(fs.readFileSync(file, 'utf8')));
   }
 }
 
@@ -106,42 +110,95 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 }
 
 async function story(s: Session): Promise<void> {
-  s.say('a small ML project under git');
+  const db = 'results/experiments.db';
+  const variant = path.join(path.dirname(s.dir), 'exp-augmented');
+  const runOf = (out: string): string => (JSON.parse(out.trim().split('\n').pop()!) as { run: string }).run;
+
+  s.say('a small ML project under git: synthetic parquet data and a training script');
   s.run('git', ['init', '-q', '-b', 'main']);
   await writeDemoProject(s.dir);
-  s.run('git', ['add', 'train.mjs', 'README.md']);
+  s.run('git', ['add', 'train.mjs', 'README.md', '.gitignore']);
   s.run('git', ['commit', '-q', '-m', 'project skeleton']);
 
-  s.say('track the data with cairn: bytes go to the cache, git gets a small pointer');
+  s.say('track the data with cairn: the bytes go to the cache, git gets a small pointer');
   s.run('cairn', ['init']);
+  s.note('say where results go and which metric matters, once, in .cairn/config.json');
+  s.edit(path.join(s.dir, '.cairn', 'config.json'), (text) =>
+    JSON.stringify({ ...JSON.parse(text), results: { db }, metrics: { primary: 'f1' } }, null, 2) + '\n',
+  );
+  s.run('cat', ['.cairn/config.json']);
   s.run('cairn', ['add', 'data']);
   s.run('cat', ['data.cairn']);
+  s.run('git', ['add', '.cairn/config.json']);
   s.run('git', ['commit', '-q', '-m', 'track data with cairn']);
-  s.run('cairn', ['status']);
 
-  s.say('lose the workspace copy, get it back from the cache');
-  s.run('rm', ['-rf', 'data']);
-  s.run('cairn', ['status']);
-  s.run('cairn', ['checkout']);
-  s.run('cairn', ['status']);
+  s.say('baseline: run, keep the results database and the model, tag the experiment');
+  const baseline = runOf(s.run('node', ['train.mjs', '--lr', '0.01', '--version', 'e0.1.0']));
+  s.run('cairn', ['add', db]);
+  s.run('cairn', ['model', 'add', `models/out/${baseline}.bin`, '--run', baseline]);
+  s.run('git', ['commit', '-q', '-m', 'baseline run']);
+  s.run('cairn', ['tag', '-m', 'baseline']);
 
-  s.say('cairn refuses to discard work that is not in the cache');
-  s.write('data/train.csv', 'edited by hand\n');
-  s.run('cairn', ['checkout'], { expect: 7 });
-  s.run('cairn', ['checkout', '--force']);
-  s.run('cairn', ['verify']);
+  s.say('a parallel sweep on one branch: each run writes its own results file, then they are merged');
+  const sweep: string[] = [];
+  for (const [i, lr] of ['0.001', '0.003', '0.03'].entries()) {
+    sweep.push(runOf(s.run('node', ['train.mjs', '--lr', lr, '--version', 'e0.2.0', '--db', `results/sweep-${i + 1}.db`])));
+  }
+  s.run('cairn', ['merge', db, 'results/sweep-1.db', 'results/sweep-2.db', 'results/sweep-3.db']);
+  s.run('cairn', ['merge', db, 'results/sweep-1.db']); // again: nothing is added twice
+  for (const run of sweep) s.run('cairn', ['model', 'add', `models/out/${run}.bin`, '--run', run]);
+  s.run('rm', ['results/sweep-1.db', 'results/sweep-2.db', 'results/sweep-3.db']);
+  s.run('cairn', ['add', db]);
+  s.run('git', ['commit', '-q', '-m', 'learning-rate sweep']);
+  s.run('cairn', ['tag', '-m', 'lr sweep']);
+  s.run('cairn', ['tags']);
 
-  s.say('share the artifacts: push to a remote (a folder here; s3:// works the same), pull into a fresh clone');
+  s.say('a variant that changes code and data gets its own worktree, sharing the cache');
+  s.run('cairn', ['worktree', 'new', 'augmented']);
+  s.note('edit train.mjs (augment = true) and add more training data, in ../exp-augmented');
+  s.edit(path.join(variant, 'train.mjs'), (text) => text.replace('const augment = false;', 'const augment = true;'));
+  await writeParquet(path.join(variant, 'data', 'extra.parquet'), 10_000, 3);
+  const augmented = runOf(s.run('node', ['train.mjs', '--lr', '0.003', '--version', 'exp-augmented-v1'], { cwd: variant }));
+  s.run('cairn', ['add', 'data', db], { cwd: variant });
+  s.run('git', ['commit', '-q', '-am', 'augmented data'], { cwd: variant });
+  s.run('cairn', ['tag', 'exp-augmented-v1', '-m', 'augmentation'], { cwd: variant });
+  s.run('cairn', ['worktree', 'list']);
+
+  s.say('merge the variant\'s results back, straight from its branch (no checkout needed)');
+  s.run('cairn', ['merge', db, `exp/augmented:${db}`]);
+  s.run('cairn', ['model', 'add', `../exp-augmented/models/out/${augmented}.bin`, '--run', augmented]);
+  s.run('cairn', ['add', db]);
+  s.run('git', ['commit', '-q', '-m', 'merge the augmented variant\'s results']);
+
+  s.say('promote the sweep winner to production, prune the candidates, tag');
+  s.run('cairn', ['model', 'promote', '--version', 'e0.2.0']);
+  s.run('cairn', ['model', 'prune', '--keep', '3']);
+  s.run('cairn', ['model', 'list']);
+  s.run('git', ['commit', '-q', '-m', 'promote the sweep winner']);
+  s.run('cairn', ['tag', '--no-db', '-m', 'production model from the sweep']);
+
+  s.say('share everything: push to a remote (a folder here; s3:// works the same), pull into a fresh clone');
   s.run('cairn', ['remote', 'add', 'store', '../store', '--default']);
   s.run('git', ['commit', '-q', '-m', 'cairn remote']);
-  s.run('cairn', ['status', '--remote']);
-  s.run('cairn', ['push']);
+  s.run('cairn', ['push', '--all-tags', '--all-branches']);
   s.run('git', ['clone', '-q', '.', '../clone']);
   const clone = path.join(path.dirname(s.dir), 'clone');
   s.run('cairn', ['pull'], { cwd: clone });
   s.run('cairn', ['status'], { cwd: clone });
 
-  s.say('keep git and the artifacts in step with hooks; clean the cache');
+  s.say('explore the history without touching the workspace');
+  s.run('cairn', ['explore', 'list', '--sort', 'f1']);
+  s.run('cairn', ['explore', 'show', 'e0.2.0']);
+  s.run('cairn', ['explore', 'diff', 'e0.1.0', 'e0.2.0']);
+  s.run('cairn', ['explore', 'get', 'e0.1.0', db, '-o', '../experiments-e0.1.0.db']);
+  s.run('cairn', ['explore', 'lineage', 'data/train.parquet']);
+  s.run('cairn', ['explore', 'checkout', 'e0.1.0']);
+  s.run('cairn', ['explore', 'worktrees']);
+
+  s.say('clean up: the variant is tagged and pushed, so its worktree can go; then the exploration');
+  s.run('cairn', ['worktree', 'rm', 'augmented', '--delete-branch']);
+  s.run('cairn', ['explore', 'cleanup']);
   s.run('cairn', ['hooks', 'install']);
   s.run('cairn', ['gc']);
+  s.run('cairn', ['verify']);
 }

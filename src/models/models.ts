@@ -137,7 +137,7 @@ export async function modelPromote(repo: Repo, options: ModelPromoteOptions): Pr
     const versionColumn = repo.config.results.versionColumns.find((c) => rows.length === 0 || c in rows[0]!);
     const ofVersion = versionColumn ? rows.filter((r) => String(r[versionColumn]) === options.version) : [];
     if (ofVersion.length === 0) {
-      throw new NotFoundError(`no rows of version ${options.version} in ${options.db}`, {
+      throw new NotFoundError(`no rows of version ${options.version} in ${options.db ?? repo.config.results.db}`, {
         hint: `the rows need a ${repo.config.results.versionColumns.join(' or ')} column holding the version`,
       });
     }
@@ -226,7 +226,7 @@ export async function modelList(repo: Repo, options: Partial<RunRowsOptions> = {
     : null;
   let values = new Map<string, number | null>();
   let metric: string | null = null;
-  if (options.db) {
+  if (options.db || repo.config.results.db) {
     const read = await readRunRows(repo, options as RunRowsOptions);
     metric = read.metric;
     values = new Map(rankRuns(read.rows, read.runColumn, read.metric, options.minimize ?? repo.config.metrics.minimize).map((r) => [r.run, r.value]));

@@ -9,7 +9,8 @@ import { openResults } from '../results/database.js';
 
 export interface RunRowsOptions {
   cwd: string;
-  db: string;
+  /** The results file (default: results.db from config, relative to the repository root). */
+  db?: string;
   table?: string;
   metric?: string;
   minimize?: boolean;
@@ -23,7 +24,11 @@ export async function readRunRows(
   if (!metric) {
     throw new UsageError('which metric ranks the runs?', { hint: 'pass --metric f1 (or set metrics.primary in .cairn/config.json)' });
   }
-  const reader = await openResults(path.resolve(options.cwd, options.db));
+  const file = options.db !== undefined ? path.resolve(options.cwd, options.db) : repo.config.results.db !== undefined ? path.resolve(repo.root, repo.config.results.db) : null;
+  if (!file) {
+    throw new UsageError('which results database ranks the runs?', { hint: 'pass --db FILE (or set results.db in .cairn/config.json)' });
+  }
+  const reader = await openResults(file);
   try {
     let table = options.table ?? repo.config.results.table;
     const tables = await reader.tables();
@@ -31,7 +36,7 @@ export async function readRunRows(
       const withMetric: string[] = [];
       for (const t of tables) if ((await reader.columns(t)).some((c) => c.name === metric)) withMetric.push(t);
       if (withMetric.length === 0) {
-        throw new NotFoundError(`no table in ${options.db} has a column ${JSON.stringify(metric)}`, {
+        throw new NotFoundError(`no table in ${file} has a column ${JSON.stringify(metric)}`, {
           hint: `tables: ${tables.join(', ') || 'none'}; pick the metric with --metric`,
         });
       }

@@ -159,7 +159,7 @@ export async function listExperimentWorktrees(repo: Repo): Promise<WorktreeEntry
       i === 0 ? 'main' : explorations.has(path.resolve(wt.path)) ? 'exploration' : branch?.startsWith(BRANCH_PREFIX) ? 'experiment' : 'other';
     const entry: WorktreeEntry = { path: wt.path, branch, head: wt.head, kind, dirty: false, lastTag: null, notPushed: null, resultsMerged: 'unknown' };
     if (fs.existsSync(wt.path)) {
-      const inspected = await inspectWorktree(wt, hasRemote);
+      const inspected = await inspectWorktree(repo, wt, hasRemote);
       entry.dirty = inspected.dirty;
       entry.notPushed = inspected.notPushed;
     }
@@ -186,7 +186,15 @@ async function resultsMerged(repo: Repo, mainPath: string, wtPath: string): Prom
   }
 }
 
-async function inspectWorktree(wt: WorktreeInfo, hasRemote: boolean): Promise<{ dirty: boolean; notPushed: number | null; problems: string[] }> {
+/**
+ * What removing a worktree would lose. The remote is the one configured
+ * where the command runs (`repo`): the worktree's branch may predate it.
+ */
+async function inspectWorktree(
+  repo: Repo,
+  wt: WorktreeInfo,
+  hasRemote: boolean,
+): Promise<{ dirty: boolean; notPushed: number | null; problems: string[] }> {
   const problems: string[] = [];
   const porcelain = (await git(['status', '--porcelain'], { cwd: wt.path })).stdout.trim();
   if (porcelain) problems.push(`uncommitted changes:\n      ${porcelain.split('\n').slice(0, 8).join('\n      ')}`);
@@ -197,7 +205,7 @@ async function inspectWorktree(wt: WorktreeInfo, hasRemote: boolean): Promise<{ 
     if (modified.length) problems.push(`artifacts modified and not added: ${modified.map((a) => a.path).join(', ')}`);
     if (hasRemote) {
       const needed = expandObjects(wtRepo.cache, await collectPointers(wtRepo, { workspace: true, revs: wt.head ? [wt.head] : [] }));
-      const remote = await openRemote(wtRepo);
+      const remote = await openRemote(repo);
       try {
         const objects = [...needed.objects].map(([hash, size]) => ({ hash, size }));
         const there = await remote.present(objects);
@@ -259,7 +267,7 @@ export async function removeWorktree(repo: Repo, options: RemoveWorktreeOptions)
   }
   const branch = wt.branch?.replace(/^refs\/heads\//, '') ?? null;
   const reasons: string[] = [];
-  if (fs.existsSync(wt.path)) reasons.push(...(await inspectWorktree(wt, Object.keys(repo.config.remotes).length > 0)).problems);
+  if (fs.existsSync(wt.path)) reasons.push(...(await inspectWorktree(repo, wt, Object.keys(repo.config.remotes).length > 0)).problems);
   const unshared = branch ? await unsharedCommits(repo.root, branch) : [];
   if (unshared.length) {
     reasons.push(`${unshared.length} commit(s) on ${branch} are reachable from no tag and no other branch (tag them with cairn tag, or merge the branch)`);

@@ -14,8 +14,9 @@ interface RankFlags {
   json?: boolean;
 }
 
-function rankOptions(cmd: Command, dbRequired: boolean): Command {
-  return (dbRequired ? cmd.requiredOption('--db <file>', 'results database (SQLite, DuckDB or parquet)') : cmd.option('--db <file>', 'results database for the metric column'))
+function rankOptions(cmd: Command): Command {
+  return cmd
+    .option('--db <file>', 'results database: SQLite, DuckDB or parquet (default: results.db from config)')
     .option('--table <name>', 'table holding the metric (default: the one table that has it)')
     .option('--metric <name>', 'metric that ranks runs (default: metrics.primary)')
     .option('--minimize', 'lower is better (loss)')
@@ -51,10 +52,9 @@ export function registerModelCommands(program: Command, ctx: CliContext): void {
       .option('--version <v>', "promote the best run of this version (by --metric)")
       .option('-f, --force', 'overwrite a production model that has unrecorded changes')
       .addHelpText('after', '\nExamples:\n  $ cairn model promote --run brave-otter-0042 --db results.db\n  $ cairn model promote --version e0.3.0 --metric loss --minimize --db results.db'),
-    true,
   ).action(async (opts: RankFlags & { run?: string; version?: string; force?: boolean }) => {
     ctx.useJson(opts);
-    const r = await modelPromote(await ctx.repo(), { cwd: ctx.cwd(), db: opts.db!, table: opts.table, metric: opts.metric, minimize: opts.minimize, run: opts.run, version: opts.version, force: opts.force });
+    const r = await modelPromote(await ctx.repo(), { cwd: ctx.cwd(), db: opts.db, table: opts.table, metric: opts.metric, minimize: opts.minimize, run: opts.run, version: opts.version, force: opts.force });
     ctx.out.result(r, () => {
       ctx.out.line(`promoted run ${r.run}${r.version ? ` (${r.version})` : ''} to ${r.production}${r.metric ? `, ${r.metric.name}=${fmt(r.metric.value)}` : ''}`);
       ctx.out.line('commit models/production/ to record it');
@@ -68,18 +68,17 @@ export function registerModelCommands(program: Command, ctx: CliContext): void {
       .requiredOption('--keep <k>', 'how many runs to keep', (v) => Number(v))
       .option('--dry-run', 'only say what would be deleted')
       .addHelpText('after', '\nExamples:\n  $ cairn model prune --keep 3 --db results.db --metric f1 --dry-run'),
-    true,
   ).action(async (opts: RankFlags & { keep: number; dryRun?: boolean }) => {
     ctx.useJson(opts);
-    const r = await modelPrune(await ctx.repo(), { cwd: ctx.cwd(), db: opts.db!, table: opts.table, metric: opts.metric, minimize: opts.minimize, keep: opts.keep, dryRun: opts.dryRun });
+    const r = await modelPrune(await ctx.repo(), { cwd: ctx.cwd(), db: opts.db, table: opts.table, metric: opts.metric, minimize: opts.minimize, keep: opts.keep, dryRun: opts.dryRun });
     ctx.out.result(r, () => {
-      for (const c of r.kept) ctx.out.line(`  keep    ${c.run}  ${fmt(c.value)}`);
-      for (const c of r.removed) ctx.out.line(`  ${r.dryRun ? 'would delete' : 'deleted'} ${c.run}  ${fmt(c.value)}`);
+      const gone = r.dryRun ? 'would delete' : 'deleted';
+      ctx.out.line(table([...r.kept.map((c) => ['keep', c.run, fmt(c.value)]), ...r.removed.map((c) => [gone, c.run, fmt(c.value)])], '  '));
       ctx.out.line(r.dryRun ? 'dry run: nothing deleted' : `pruned ${r.removed.length} candidate(s); earlier commits still hold them`);
     });
   });
 
-  rankOptions(model.command('list').description('the production model (with provenance) and the candidates'), false).action(async (opts: RankFlags) => {
+  rankOptions(model.command('list').description('the production model (with provenance) and the candidates')).action(async (opts: RankFlags) => {
     ctx.useJson(opts);
     const r = await modelList(await ctx.repo(), { cwd: ctx.cwd(), db: opts.db, table: opts.table, metric: opts.metric, minimize: opts.minimize });
     ctx.out.result(r, () => {

@@ -44,7 +44,7 @@ export function registerWorktreeCommands(program: Command, ctx: CliContext): voi
               w.dirty ? 'yes' : 'no',
               w.lastTag ?? '-',
               w.notPushed === null ? '-' : String(w.notPushed),
-              w.resultsMerged,
+              w.kind === 'main' ? '-' : w.resultsMerged,
             ]),
           ]),
         );
