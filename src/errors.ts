@@ -19,6 +19,7 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
+/** What a CairnError carries besides its message: the hint shown to the user, machine-readable `data` for library callers, and the underlying `cause`. */
 export interface CairnErrorOptions {
   hint?: string;
   data?: Record<string, unknown>;

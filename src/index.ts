@@ -11,17 +11,33 @@ export * from './errors.js';
 export type { Progress } from './progress.js';
 export { silentProgress } from './progress.js';
 
-// Repository and configuration
+/**
+ * Repository and configuration.
+ * @example
+ * const repo = await openRepo(cwd); // NotARepoError until `cairn init` has run
+ * const { remotes, remote } = repo.config;
+ */
 export { openRepo, type Repo, type OpenRepoOptions } from './repo/repo.js';
 export { loadConfig, defaultConfig, type CairnConfig, type RemoteConfig } from './config/config.js';
 
-// The object store and its formats
+/**
+ * The object store and its formats.
+ * @example
+ * const pointer = parsePointer(fs.readFileSync('data/train.parquet.cairn', 'utf8'), 'data/train.parquet.cairn');
+ * const bytes = repo.cache.readObject(pointer.hash); // verified against its hash
+ */
 export { Cache, type LinkType, type StoredObject } from './store/cache.js';
 export { hashBytes, isHash } from './store/hash.js';
 export { parsePointer, renderPointer, type Pointer, type FilePointer, type DirPointer } from './store/pointer.js';
 export { parseManifest, renderManifest, type ManifestEntry } from './store/manifest.js';
 
-// Artifacts in the workspace
+/**
+ * Artifacts in the workspace.
+ * @example
+ * await checkout(repo, { cwd, paths: ['data'] });
+ * const report = await verify(repo);
+ * if (!report.ok) throw verifyFailure(report);
+ */
 export { init, type InitResult } from './artifacts/init.js';
 export { addArtifacts, type AddOptions, type AddedArtifact } from './artifacts/add.js';
 export { status, type StatusOptions } from './artifacts/status.js';
@@ -31,17 +47,33 @@ export { checkout, type CheckoutOptions, type CheckoutResult } from './artifacts
 export { untrack, type UntrackOptions, type UntrackResult } from './artifacts/untrack.js';
 export { verify, verifyFailure, type VerifyResult } from './artifacts/verify.js';
 
-// Remotes and transfers
+/**
+ * Remotes and transfers.
+ * @example
+ * await addRemote(repo, { name: 'store', url: 's3://my-bucket/cairn', makeDefault: true });
+ * const pushed = await push(await openRepo(cwd), { allTags: true }); // reopened: the config changed
+ */
 export { addRemote, listRemotes, removeRemote, type AddRemoteOptions, type RemoteInfo } from './remote/remotes.js';
 export { openRemote, parseRemoteUrl, type RemoteStore, type RemoteUrl } from './remote/remote.js';
 export { push, fetch, pull, type TransferOptions, type PushResult, type FetchResult, type PullOptions } from './remote/transfer.js';
 export type { ArtifactStatusWithRemote } from './artifacts/status.js';
 
-// Garbage collection and git hooks
+/**
+ * Garbage collection and git hooks.
+ * @example
+ * const dry = await gc(repo); // a dry run: dry.unreferenced lists what --yes would delete
+ * await installHooks(cwd);
+ */
 export { gc, listWorktrees, type GcOptions, type GcResult, type WorktreeInfo } from './gc/gc.js';
 export { installHooks, uninstallHooks, runHook, HOOK_NAMES, type HooksResult, type HookRun } from './hooks/hooks.js';
 
-// Worktrees
+/**
+ * Worktrees: experiment variants on `exp/NAME`, and disposable explorations of a version.
+ * @example
+ * const wt = await newWorktree(repo, { name: 'cnn' });
+ * await removeWorktree(repo, { name: 'cnn', deleteBranch: true });
+ * const old = await exploreCheckout(repo, 'e0.1.0');
+ */
 export {
   newWorktree,
   listExperimentWorktrees,
@@ -55,7 +87,12 @@ export {
 } from './worktrees/worktrees.js';
 export { exploreCheckout, exploreWorktrees, exploreCleanup, type ExploreCheckoutResult, type ExplorationEntry } from './worktrees/exploration.js';
 
-// Models
+/**
+ * Models: candidates per run, one promoted to production.
+ * @example
+ * await modelAdd(repo, { cwd, file: 'out/model.bin', run: 'brave-otter-0042' });
+ * await modelPromote(repo, { cwd, run: 'brave-otter-0042', db: 'results.db', metric: 'f1' });
+ */
 export {
   modelAdd,
   modelPromote,
@@ -72,7 +109,12 @@ export {
 } from './models/models.js';
 export { rankRuns, type RankedRun } from './models/ranking.js';
 
-// Explore
+/**
+ * Explore: experiments of the past, read from git and the cache without touching the workspace.
+ * @example
+ * const diff = await exploreDiff(repo, 'e0.1.0', 'e0.2.0');
+ * await exploreGet(repo, { cwd, version: 'e0.1.0', path: 'results.db', out: 'results-e0.1.0.db' });
+ */
 export { exploreGet, resolveVersion, type ExploreGetOptions, type ExploreGetResult } from './explore/get.js';
 export { lineage, type LineageResult, type LineageHit } from './explore/lineage.js';
 export {
@@ -89,10 +131,20 @@ export {
   type MetricDelta,
 } from './explore/history.js';
 
-// The demo
+/**
+ * The demo.
+ * @example
+ * const { dir, steps } = await runDemo({ print: (line) => process.stdout.write(line + '\n'), keep: true });
+ */
 export { runDemo, type DemoOptions, type DemoResult } from './demo/demo.js';
 
-// Experiments: versions and metric-bearing tags
+/**
+ * Experiments: versions and metric-bearing tags.
+ * @example
+ * const { next } = await nextExperimentVersion(cwd); // e.g. 'e0.3.0'
+ * const tagged = await tagExperiment(repo, { cwd, db: 'results.db', metric: 'f1', message: 'baseline' });
+ * const experiments = await listExperiments(cwd);
+ */
 export {
   BUMP_KINDS,
   DEFAULT_BUMP,
@@ -157,7 +209,12 @@ export {
   type TagResultsSource,
 } from './experiments/tag.js';
 
-// Results: merging results tables across experiment branches
+/**
+ * Results: merging results tables across experiment branches.
+ * @example
+ * const merged = await mergeResults({ cwd, target: 'results.db', sources: ['exp/cnn:results.db'] });
+ * if (merged.refused) console.error(`not merged: ${merged.refused}`);
+ */
 export {
   mergeResults,
   mergeSettings,

@@ -25,6 +25,7 @@ import { IO_CONCURRENCY, mapLimit } from '../concurrency.js';
 import { ignoreArtifact } from './gitignore.js';
 import { findPointerFiles, isWithin, modeOf, walkDir, WorkspaceObserver } from './workspace.js';
 
+/** Options of {@link addArtifacts}: the files and folders to add, relative to `cwd`. */
 export interface AddOptions {
   /** Folder the paths are relative to. */
   cwd: string;
@@ -34,6 +35,7 @@ export interface AddOptions {
   stage?: boolean;
 }
 
+/** One artifact {@link addArtifacts} recorded: its repo-relative path and pointer path, and the content its pointer now names. */
 export interface AddedArtifact {
   path: string;
   pointer: string;

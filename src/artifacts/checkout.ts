@@ -15,6 +15,7 @@ import { IO_CONCURRENCY, mapLimit } from '../concurrency.js';
 import { inspectArtifact, type Inspection } from './inspect.js';
 import { loadArtifacts, WorkspaceObserver, type FileObservation } from './workspace.js';
 
+/** Options of {@link checkout}: which artifacts (paths relative to `cwd`), and whether to discard workspace content the cache lacks. */
 export interface CheckoutOptions {
   cwd: string;
   /** Artifacts to check out (all when empty). */
@@ -24,6 +25,7 @@ export interface CheckoutOptions {
   progress?: Progress;
 }
 
+/** What {@link checkout} changed in the workspace, by repo-relative path. */
 export interface CheckoutResult {
   /** Files written (repo-relative). */
   written: string[];

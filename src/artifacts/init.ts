@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../durable/atomicWrite.js';
 import { CONFIG_DIR, CONFIG_FILE, LOCAL_CONFIG_FILE } from '../config/config.js';
 import { defaultCacheDir } from '../repo/repo.js';
 
+/** What {@link init} did: the worktree root, the cache folder, and whether `.cairn/` was new. */
 export interface InitResult {
   root: string;
   cacheDir: string;
@@ -15,6 +16,12 @@ export interface InitResult {
   created: boolean;
 }
 
+/**
+ * Set up cairn in the git worktree containing `cwd`: writes `.cairn/config.json`
+ * and `.cairn/.gitignore` (when absent) and stages them, and creates the
+ * shared cache folder. Safe to run again. Throws NotARepoError outside a git
+ * work tree.
+ */
 export async function init(cwd: string): Promise<InitResult> {
   const paths = await repoPaths(cwd);
   const dir = path.join(paths.root, CONFIG_DIR);

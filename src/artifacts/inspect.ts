@@ -9,6 +9,10 @@ import type { Pointer } from '../store/pointer.js';
 import { artifactState, diffManifests, type ArtifactState, type ManifestDiff, type WorkspaceState } from './state.js';
 import type { Artifact, DirObservation, FileObservation, WorkspaceObserver } from './workspace.js';
 
+/**
+ * One artifact's recorded content (from its pointer) compared with the
+ * workspace and the cache; `state` sums it up for status, checkout and verify.
+ */
 export interface ArtifactStatus {
   path: string;
   pointer: string;

@@ -8,6 +8,7 @@ import { loadArtifacts, WorkspaceObserver } from './workspace.js';
 import { expandObjects } from './references.js';
 import { openRemote } from '../remote/remote.js';
 
+/** Options of {@link status}: which artifacts (paths relative to `cwd`), and whether to compare against a remote. */
 export interface StatusOptions {
   cwd: string;
   /** Artifacts to report (all when empty). */
@@ -17,6 +18,7 @@ export interface StatusOptions {
   progress?: Progress;
 }
 
+/** An artifact's status as {@link status} returns it, with the count of objects not yet pushed when a remote was asked for. */
 export interface ArtifactStatusWithRemote extends ArtifactStatus {
   /** Objects of this artifact that the remote lacks (with --remote). */
   notPushed?: number;

@@ -11,11 +11,13 @@ import { unignoreArtifact } from './gitignore.js';
 import { readManifest } from './inspect.js';
 import { loadArtifacts, walkDir, type Artifact } from './workspace.js';
 
+/** Options of {@link untrack}: the artifact (or its pointer), relative to `cwd`. */
 export interface UntrackOptions {
   cwd: string;
   path: string;
 }
 
+/** The artifact {@link untrack} stopped tracking, with its (now deleted) pointer path. */
 export interface UntrackResult {
   path: string;
   pointer: string;
@@ -52,6 +54,12 @@ async function detachFromCache(repo: Repo, artifact: Artifact): Promise<number> 
   return unlinked;
 }
 
+/**
+ * Stop tracking an artifact but keep its file or folder: links into the cache
+ * become plain copies, the pointer is deleted and unstaged, and the artifact's
+ * `.gitignore` entry is removed (and staged). Throws UsageError when the path
+ * is not an artifact.
+ */
 export async function untrack(repo: Repo, options: UntrackOptions): Promise<UntrackResult> {
   const rel = repoRelative(repo, options.cwd, options.path);
   const [artifact] = (await loadArtifacts(repo, [rel])).filter((a) => a.path === rel || a.pointerPath === rel);

@@ -12,6 +12,7 @@ import type { Progress } from '../progress.js';
 import { readManifest } from './inspect.js';
 import { findPointerFiles, readPointerFile } from './workspace.js';
 
+/** What {@link verify} found; `ok` is false when anything is corrupt, missing or invalid (turn it into an error with {@link verifyFailure}). */
 export interface VerifyResult {
   /** Objects rehashed. */
   checked: number;
@@ -29,6 +30,12 @@ export interface VerifyOptions {
   progress?: Progress;
 }
 
+/**
+ * Rehash every object in the cache and check that every object this
+ * worktree's pointers need is present (and, with `remote`, present and intact
+ * on that remote). Damage is reported in the result, not thrown; writes
+ * nothing.
+ */
 export async function verify(repo: Repo, options: VerifyOptions = {}): Promise<VerifyResult> {
   const result: VerifyResult = { checked: 0, corrupt: [], missing: [], invalidPointers: [], ok: true };
   const hashes = repo.cache.listObjects();

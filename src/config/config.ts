@@ -10,6 +10,7 @@ import { writeFileAtomic } from '../durable/atomicWrite.js';
 import { LINK_TYPES, type LinkType } from '../store/linkType.js';
 import { DEFAULT_BOOKKEEPING_COLUMNS, DEFAULT_RUN_COLUMNS } from '../experiments/row.js';
 
+/** One named remote in the config: its URL (a folder, `file:///path` or `s3://bucket/prefix`) and, for S3, how to reach and authenticate to it. */
 export interface RemoteConfig {
   url: string;
   /** S3: custom endpoint (MinIO, s3rver...). */
@@ -23,6 +24,7 @@ export interface RemoteConfig {
   secretAccessKey?: string;
 }
 
+/** The effective configuration: defaults, then `.cairn/config.json`, `.cairn/config.local.json` and the `CAIRN_*` environment, in that order (see {@link loadConfig}). */
 export interface CairnConfig {
   cache: { dir?: string; link: LinkType };
   remotes: Record<string, RemoteConfig>;
@@ -55,6 +57,7 @@ export const CONFIG_DIR = '.cairn';
 export const CONFIG_FILE = 'config.json';
 export const LOCAL_CONFIG_FILE = 'config.local.json';
 
+/** The built-in defaults every config layer is merged onto; a fresh object on each call, so callers may change it. */
 export function defaultConfig(): CairnConfig {
   return {
     cache: { link: 'copy' },

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { CairnError } from '../errors.js';
 import { writeDemoProject, writeParquet } from './project.js';
 
+/** Options of {@link runDemo}: where to build the project, whether to keep it, and where the transcript goes. */
 export interface DemoOptions {
   /** Where to build the project (a new temp folder by default). */
   dir?: string;
@@ -20,6 +21,7 @@ export interface DemoOptions {
   print: (line: string) => void;
 }
 
+/** How the demo went: its folder (deleted unless `kept`), the number of commands it ran, and how long it took. */
 export interface DemoResult {
   dir: string;
   kept: boolean;

@@ -24,6 +24,7 @@ import {
   type Trailer,
 } from './message.js';
 
+/** One experiment tag and what its message's Cairn-* trailers record; a lightweight tag has empty metrics and params. */
 export interface Experiment {
   tag: string;
   /** `semver` for `<prefix>X.Y.Z`, `worktree` for `exp-<name>-v<N>`. */
@@ -91,6 +92,7 @@ function readTrailerText(text: string, said: CairnTrailers): Trailer[] | undefin
   return other;
 }
 
+/** Options of {@link listExperiments}: the version prefix, else the one the repository's config sets. */
 export interface ListExperimentsOptions {
   /** Version prefix (default: `versions.prefix` of the repository's config). */
   prefix?: string;
@@ -160,10 +162,12 @@ export async function listExperiments(cwd: string, options: ListExperimentsOptio
   return found.sort((a, b) => compareExperimentTags(a.version, b.version)).map((f) => f.experiment);
 }
 
+/** Options of {@link nextExperimentVersion}: the prefix, and which part to bump (default {@link DEFAULT_BUMP}). */
 export interface NextVersionOptions extends ListExperimentsOptions {
   bump?: BumpKind;
 }
 
+/** The version {@link nextExperimentVersion} proposes, and the latest existing one it was bumped from. */
 export interface NextVersion {
   next: string;
   /** The highest existing version of the prefix, or null. */

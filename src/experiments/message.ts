@@ -28,6 +28,7 @@ export type TagValue = number | string | boolean;
 /** Names to values, in a fixed order (the primary metric first). */
 export type TagValues = Record<string, TagValue>;
 
+/** What {@link renderTagMessage} writes into an experiment tag's message: each field becomes a `Cairn-*` trailer, and the subject sums them up. */
 export interface TagMessageFields {
   /** The tag name (Cairn-Version). */
   version: string;
@@ -67,6 +68,7 @@ export interface ParsedTagMessage {
   trailers: Trailer[];
 }
 
+/** The trailer keys of a tag message, by field: the stable names programs read (`git interpret-trailers`, parseTagMessage). */
 export const TRAILER = {
   version: 'Cairn-Version',
   run: 'Cairn-Run',

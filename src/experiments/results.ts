@@ -5,6 +5,7 @@
 import { NotFoundError, UsageError } from '../errors.js';
 import { openResults, quoteIdent, type Column, type ResultsKind } from '../results/database.js';
 
+/** Options of {@link readVersionRows}: the version to match (and its other spellings), the table, and the columns that may hold the version. */
 export interface VersionRowsOptions {
   /** The tag name the rows carry. */
   version: string;
@@ -16,6 +17,7 @@ export interface VersionRowsOptions {
   versionColumns: readonly string[];
 }
 
+/** The rows of one version that {@link readVersionRows} found: the file and its kind, the table and its columns, and the column the version was matched in. */
 export interface VersionRows {
   file: string;
   kind: ResultsKind;

@@ -29,10 +29,12 @@ export const DEFAULT_BOOKKEEPING_COLUMNS: readonly string[] = [
   'git_commit', 'git_hash', 'git_sha', 'commit', 'commit_hash', 'commit_sha',
 ];
 
+/** Columns that name a run by default (`results.runColumns`), the first present wins. */
 export const DEFAULT_RUN_COLUMNS: readonly string[] = ['run_id', 'run', 'track_id'];
 
 const MAX_STRING = 200;
 
+/** How {@link summarizeRow} tells bookkeeping, metric and param columns apart (from `results.*` and `metrics.names` in the config). */
 export interface ColumnRules {
   /** Columns that hold the version (`version`, `experiment_version`). */
   versionColumns: readonly string[];
@@ -43,6 +45,7 @@ export interface ColumnRules {
   metricNames?: readonly string[];
 }
 
+/** A row split the way a tag records it: its run id (when a run column has one), its metrics (primary first) and its params. */
 export interface RowSummary {
   run?: string;
   metrics: TagValues;

@@ -25,6 +25,7 @@ import { formatExact, formatFloat32, renderSubject, renderTagMessage, type TagVa
 import { readVersionRows, type VersionRows } from './results.js';
 import { bestRowIndex, summarizeRow, type ColumnRules, type RowSummary } from './row.js';
 
+/** Options of {@link tagExperiment}: which tag to create, where its metrics come from (config defaults when unset), and what to allow. */
 export interface TagOptions {
   /** Where relative paths (--db) are resolved from. */
   cwd: string;
@@ -62,6 +63,7 @@ export interface TagResultsSource {
   minimize: boolean;
 }
 
+/** The tag {@link tagExperiment} created (or, on a dry run, would create): its name, commit, message, and the metrics, params and data fingerprint the message records. */
 export interface TagResult {
   tag: string;
   commit: string;

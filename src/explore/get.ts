@@ -97,6 +97,7 @@ export async function locateAt(repo: Repo, commit: string, version: string, rel:
   throw new NotFoundError(`${rel} is not present at ${version}`, { hint: `cairn explore show ${version} lists its artifacts` });
 }
 
+/** Options of {@link exploreGet}: the repo `path` to read at `version` (a tag or any revision), and where to write it (`force` overwrites an existing file). */
 export interface ExploreGetOptions {
   cwd: string;
   version: string;
@@ -108,6 +109,7 @@ export interface ExploreGetOptions {
   stdout?: NodeJS.WritableStream;
 }
 
+/** What {@link exploreGet} wrote: the resolved commit, where the bytes came from (cache, remote or git), the output file (`-` for stdout), its size, and the object hash for artifacts. */
 export interface ExploreGetResult {
   version: string;
   commit: string;
@@ -118,6 +120,14 @@ export interface ExploreGetResult {
   hash?: string;
 }
 
+/**
+ * Write the bytes of a path as of an experiment version (an artifact, a file
+ * inside a tracked folder, or a plain git file) to a file or stdout, without
+ * touching HEAD, the index or the workspace. Objects the cache lacks are
+ * fetched, verified, from the default remote. Throws NotFoundError for an
+ * unknown version or path, UsageError for a tracked folder, and
+ * AlreadyExistsError when the output file exists (unless `force`).
+ */
 export async function exploreGet(repo: Repo, options: ExploreGetOptions): Promise<ExploreGetResult> {
   const rel = normaliseRepoPath(options.path);
   const commit = await resolveVersion(repo.root, options.version);

@@ -43,10 +43,12 @@ export interface JoinedRows {
   params: TagValues;
 }
 
+/** An experiment as {@link exploreList} returns it: the tag's own record, plus a summary of its results rows when a database was joined. */
 export interface ListedExperiment extends Experiment {
   resultsRows?: JoinedRows;
 }
 
+/** Options of {@link exploreList}: which results database and table to join (relative to `cwd`), and how to sort and cut the list. */
 export interface ExploreListOptions {
   cwd: string;
   /** Results file to join (default: the one a tag records in Cairn-Results, when it exists). */
@@ -125,6 +127,7 @@ export async function exploreList(repo: Repo, options: ExploreListOptions): Prom
   return options.limit !== undefined ? out.slice(0, options.limit) : out;
 }
 
+/** One artifact a commit pins, as its pointer records it, with whether its bytes are in the cache and on the default remote. */
 export interface ArtifactAt {
   path: string;
   kind: 'file' | 'dir';
@@ -137,6 +140,7 @@ export interface ArtifactAt {
   onRemote: boolean | null;
 }
 
+/** One experiment as {@link exploreShow} returns it: the tag's record and every artifact its commit pins. */
 export interface ShownExperiment extends Experiment {
   artifacts: ArtifactAt[];
 }
@@ -170,11 +174,17 @@ export async function artifactsAt(repo: Repo, commit: string): Promise<ArtifactA
   });
 }
 
+/**
+ * One experiment and every artifact its commit pins, with where their bytes
+ * are available (this asks the default remote when one is configured).
+ * Throws NotFoundError when no experiment tag has that name. Reads only.
+ */
 export async function exploreShow(repo: Repo, version: string): Promise<ShownExperiment> {
   const experiment = await findExperiment(repo, version);
   return { ...experiment, artifacts: await artifactsAt(repo, experiment.commit) };
 }
 
+/** How one metric differs between two experiments (`null` where a side lacks it). */
 export interface MetricDelta {
   name: string;
   old: TagValue | null;
@@ -185,6 +195,7 @@ export interface MetricDelta {
   relative: number | 'n/a';
 }
 
+/** What changed from one experiment to another: metrics, the params that differ, artifacts added, removed and changed, and the code (`git diff --stat`). */
 export interface ExperimentDiff {
   from: { tag: string; commit: string };
   to: { tag: string; commit: string };
@@ -236,6 +247,11 @@ export function diffExperiments(
   };
 }
 
+/**
+ * What changed between experiments `v1` and `v2` (see {@link diffExperiments}),
+ * read from their tags and commits. Throws NotFoundError when either is not an
+ * experiment tag. Reads only.
+ */
 export async function exploreDiff(repo: Repo, v1: string, v2: string): Promise<ExperimentDiff> {
   const [a, b] = [await findExperiment(repo, v1), await findExperiment(repo, v2)];
   const [pa, pb] = [await pointersAt(repo.root, a.commit), await pointersAt(repo.root, b.commit)];

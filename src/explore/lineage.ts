@@ -13,6 +13,7 @@ import { readManifest } from '../artifacts/inspect.js';
 import { loadArtifacts } from '../artifacts/workspace.js';
 import { repoRelative } from '../repo/repo.js';
 
+/** One tag whose commit holds the content, with the tag's date and the paths the content has there. */
 export interface LineageHit {
   tag: string;
   commit: string;
@@ -21,6 +22,7 @@ export interface LineageHit {
   paths: string[];
 }
 
+/** The hash {@link lineage} looked for, and the tags that hold it, newest first. */
 export interface LineageResult {
   hash: string;
   experiments: LineageHit[];
@@ -38,6 +40,12 @@ async function targetHash(repo: Repo, cwd: string, target: string): Promise<stri
   throw new NotFoundError(`${target} is neither a hash, an artifact nor a file`, { hint: 'give a path in the workspace or a sha256:<hex> hash' });
 }
 
+/**
+ * Which tags hold some content, newest first: `target` is a hash, an artifact
+ * or a file in the workspace (hashed). Files inside tracked folders are found
+ * only through manifests in the cache. Throws NotFoundError when the target is
+ * none of these. Reads only.
+ */
 export async function lineage(repo: Repo, options: { cwd: string; target: string }): Promise<LineageResult> {
   const hash = await targetHash(repo, options.cwd, options.target);
   const { stdout } = await git(

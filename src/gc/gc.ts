@@ -20,6 +20,7 @@ import { expandObjects, stagedPointers, type PointerRef } from '../artifacts/ref
 import { loadArtifacts } from '../artifacts/workspace.js';
 import type { Progress } from '../progress.js';
 
+/** Options of {@link gc}: without `yes` it only reports what it would delete. */
 export interface GcOptions {
   /** Delete for real (otherwise a dry run). */
   yes?: boolean;
@@ -30,6 +31,7 @@ export interface GcOptions {
   progress?: Progress;
 }
 
+/** What {@link gc} found (and, unless `dryRun`, deleted): kept and unreferenced objects, stale temp files, and manifests it could not read. */
 export interface GcResult {
   dryRun: boolean;
   /** Objects kept because something references them. */
@@ -42,6 +44,7 @@ export interface GcResult {
   unknownManifests: { hash: string; where: string }[];
 }
 
+/** One worktree as `git worktree list --porcelain` describes it; `branch` is the full ref name (`refs/heads/...`). */
 export interface WorktreeInfo {
   path: string;
   head: string | null;
@@ -121,6 +124,13 @@ function staleTemps(cacheDir: string): string[] {
   return [path.join(cacheDir, 'tmp'), ...prefixes].flatMap(staleTempsIn);
 }
 
+/**
+ * Find cache objects that no worktree, index, ref (or, with `allCommits`, any
+ * commit or reflog entry) references, and with `yes` delete them and stale temp
+ * files under the cache's exclusive lock (waiting for adds and fetches in other
+ * worktrees to finish). Throws UnsafeError, deleting nothing, when referenced
+ * manifests are missing from the cache, unless `force`.
+ */
 export async function gc(repo: Repo, options: GcOptions = {}): Promise<GcResult> {
   const run = async (): Promise<GcResult> => {
     const set = expandObjects(repo.cache, await referencedPointers(repo, options.allCommits ?? false));

@@ -14,6 +14,7 @@ import { checkout } from '../artifacts/checkout.js';
 import { expandObjects, stagedPointers } from '../artifacts/references.js';
 import { push } from '../remote/transfer.js';
 
+/** The git hooks cairn installs: post-checkout checks out artifacts, pre-push pushes their objects, pre-commit refuses pointers whose content is not cached. */
 export const HOOK_NAMES = ['post-checkout', 'pre-push', 'pre-commit'] as const;
 export type HookName = (typeof HOOK_NAMES)[number];
 
@@ -40,6 +41,7 @@ function isOurs(file: string): boolean {
   }
 }
 
+/** What {@link installHooks} or {@link uninstallHooks} did in the hooks folder `dir`, by hook name. */
 export interface HooksResult {
   dir: string;
   installed: string[];
@@ -92,6 +94,7 @@ export async function uninstallHooks(cwd: string): Promise<HooksResult> {
   return result;
 }
 
+/** The outcome of {@link runHook}: the exit code the hook script should exit with (non-zero stops git), and messages for stderr. */
 export interface HookRun {
   exitCode: number;
   messages: string[];

@@ -35,6 +35,7 @@ export function checkRunId(id: string): void {
   }
 }
 
+/** A candidate model in `models/candidates/`: the run it came from (the file name without extension), its repo-relative path, and size. */
 export interface Candidate {
   run: string;
   file: string;
@@ -81,6 +82,7 @@ function copyAtomic(src: string, dest: string): Promise<void> {
   });
 }
 
+/** Options of {@link modelAdd}: the model `file` (relative to `cwd`) and the `run` ID it is stored under; `force` replaces that run's candidate. */
 export interface ModelAddOptions {
   cwd: string;
   file: string;
@@ -88,6 +90,13 @@ export interface ModelAddOptions {
   force?: boolean;
 }
 
+/**
+ * Copy a trained model into `models/candidates/<run><ext>` and re-add the
+ * candidates folder as an artifact (its pointer staged). Throws UsageError for
+ * a bad run ID, NotFoundError when the file does not exist,
+ * AlreadyExistsError when the run has a candidate (unless `force`), and
+ * UnsafeError when the candidates folder has unrecorded changes.
+ */
 export async function modelAdd(repo: Repo, options: ModelAddOptions): Promise<Candidate & { hash: string }> {
   checkRunId(options.run);
   const src = path.resolve(options.cwd, options.file);
@@ -110,6 +119,11 @@ export async function modelAdd(repo: Repo, options: ModelAddOptions): Promise<Ca
   return { run: options.run, file: dest, size: entry.size, hash: entry.hash };
 }
 
+/**
+ * Options of {@link modelPromote}: exactly one of `run` or `version` (whose
+ * best run by the metric is promoted), plus where the results rows are read
+ * (`db`, `table`, `metric`, `minimize`; defaults from the config).
+ */
 export interface ModelPromoteOptions extends RunRowsOptions {
   run?: string;
   version?: string;
@@ -117,6 +131,7 @@ export interface ModelPromoteOptions extends RunRowsOptions {
   force?: boolean;
 }
 
+/** Where the production model came from, as written to `models/production/PROVENANCE.json`: the run, its version and metric value, the candidate file and its hash, and when. */
 export interface Provenance {
   run: string;
   version: string | null;
@@ -125,6 +140,14 @@ export interface Provenance {
   promotedAt: string;
 }
 
+/**
+ * Promote a candidate to `models/production/<models.production>`: copy it,
+ * add it as an artifact, and write and stage its PROVENANCE.json, under the
+ * cache's shared lock. Throws UsageError unless exactly one of `run` and
+ * `version` is given (or when no metric or database is known), NotFoundError
+ * when the rows or the candidate are missing, and UnsafeError when the production model has unrecorded changes
+ * (unless `force`).
+ */
 export async function modelPromote(repo: Repo, options: ModelPromoteOptions): Promise<Provenance & { production: string }> {
   if (Boolean(options.run) === Boolean(options.version)) {
     throw new UsageError('give exactly one of --run ID or --version V', { hint: 'cairn model promote --run brave-otter-0042 --db results.db' });
@@ -174,17 +197,26 @@ export async function modelPromote(repo: Repo, options: ModelPromoteOptions): Pr
   });
 }
 
+/** Options of {@link modelPrune}: how many candidates to `keep` (the best by the metric), where the results rows are read, and whether this is a dry run. */
 export interface ModelPruneOptions extends RunRowsOptions {
   keep: number;
   dryRun?: boolean;
 }
 
+/** The candidates {@link modelPrune} kept and removed (nothing is removed on a dry run), best first, each with its metric value. */
 export interface PruneResult {
   kept: (Candidate & { value: number | null })[];
   removed: (Candidate & { value: number | null })[];
   dryRun: boolean;
 }
 
+/**
+ * Keep the best `keep` candidates by the metric and delete the others from
+ * `models/candidates/`, then re-add the folder. Runs without rows rank last.
+ * Pruned models stay in the cache and in the commits that recorded them.
+ * Throws UsageError for a bad `keep` or when no metric or database is given
+ * or configured, NotFoundError when no table has the metric.
+ */
 export async function modelPrune(repo: Repo, options: ModelPruneOptions): Promise<PruneResult> {
   if (!Number.isInteger(options.keep) || options.keep < 0) throw new UsageError('--keep must be a whole number', { hint: '--keep 3' });
   await candidatesReady(repo);
@@ -206,12 +238,14 @@ export async function modelPrune(repo: Repo, options: ModelPruneOptions): Promis
   return result;
 }
 
+/** What {@link modelList} reports: the production model and its provenance (null when there is none), the candidates, and the metric their values come from. */
 export interface ModelList {
   production: { path: string; size: number; provenance: Provenance | null } | null;
   candidates: (Candidate & { value: number | null })[];
   metric: string | null;
 }
 
+/** The production model and the candidates in the workspace, with each run's best metric value when a results database is given or configured. Writes nothing. */
 export async function modelList(repo: Repo, options: Partial<RunRowsOptions> = {}): Promise<ModelList> {
   const productionRel = `${PRODUCTION_DIR}/${repo.config.models.production}`;
   const prodAbs = path.join(repo.root, productionRel);

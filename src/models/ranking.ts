@@ -6,6 +6,7 @@
 
 import { metricValue } from '../experiments/row.js';
 
+/** One run in {@link rankRuns}' order: its best metric value and the row it came from. */
 export interface RankedRun {
   run: string;
   /** The best value of the metric, or null. */

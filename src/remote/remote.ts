@@ -9,6 +9,7 @@ import { NotFoundError, UsageError } from '../errors.js';
 import type { RemoteConfig } from '../config/config.js';
 import type { Repo } from '../repo/repo.js';
 
+/** A parsed remote URL (see {@link parseRemoteUrl}): a local folder (absolute path) or an S3 bucket and key prefix. */
 export type RemoteUrl = { kind: 'local'; path: string } | { kind: 's3'; bucket: string; prefix: string };
 
 /** An object on a remote: its hash and size (-1 when the size is not known). */

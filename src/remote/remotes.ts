@@ -11,6 +11,7 @@ import { gitAdd } from '../git/git.js';
 import type { Repo } from '../repo/repo.js';
 import { parseRemoteUrl, remoteBaseDir } from './remote.js';
 
+/** Options of {@link addRemote}: the remote's name and URL, whether it becomes the default, and S3 connection settings (no credentials: those go in `.cairn/config.local.json` or the environment). */
 export interface AddRemoteOptions {
   name: string;
   url: string;
@@ -23,6 +24,7 @@ export interface AddRemoteOptions {
   force?: boolean;
 }
 
+/** A configured remote as {@link listRemotes} and {@link addRemote} describe it: its settings, its kind, and whether it is the default. */
 export interface RemoteInfo {
   name: string;
   url: string;
@@ -48,6 +50,12 @@ export function validateRemoteName(name: string): void {
 
 type Json = Record<string, unknown>;
 
+/**
+ * Add (or with `force`, replace) a remote in `.cairn/config.json` and stage
+ * that file; a missing local folder is created (`created` names it). Throws
+ * UsageError for a bad name, URL or endpoint (or S3 settings on a folder
+ * remote), AlreadyExistsError when the name is taken.
+ */
 export async function addRemote(repo: Repo, options: AddRemoteOptions): Promise<RemoteInfo & { created?: string }> {
   validateRemoteName(options.name);
   const url = parseRemoteUrl(options.url, remoteBaseDir(repo));
@@ -80,6 +88,9 @@ export async function addRemote(repo: Repo, options: AddRemoteOptions): Promise<
     return { ...cfg, remotes, ...(options.makeDefault ? { remote: options.name } : {}) };
   });
   await gitAdd(repo.root, [path.relative(repo.root, file)]);
+  // Keep the caller's view of the config in step, so a push right after sees the remote.
+  repo.config.remotes[options.name] = { ...repo.config.remotes[options.name], ...entry };
+  if (options.makeDefault) repo.config.remote = options.name;
   return {
     name: options.name,
     kind: url.kind,
@@ -90,6 +101,7 @@ export async function addRemote(repo: Repo, options: AddRemoteOptions): Promise<
   };
 }
 
+/** The configured remotes, sorted by name. Reads only the loaded config; contacts no remote. */
 export function listRemotes(repo: Repo): RemoteInfo[] {
   return Object.entries(repo.config.remotes)
     .map(([name, cfg]) => {
@@ -105,6 +117,11 @@ export function listRemotes(repo: Repo): RemoteInfo[] {
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/**
+ * Remove a remote from `.cairn/config.json` and `.cairn/config.local.json`
+ * (and as default), then stage the committed file. The remote's objects are
+ * left alone. Throws NotFoundError when no remote has that name.
+ */
 export async function removeRemote(repo: Repo, name: string): Promise<{ name: string; wasDefault: boolean }> {
   if (!repo.config.remotes[name]) {
     throw new NotFoundError(`no remote named ${JSON.stringify(name)}`, { hint: 'cairn remote list shows the remotes' });
@@ -125,5 +142,7 @@ export async function removeRemote(repo: Repo, name: string): Promise<{ name: st
     });
   }
   await gitAdd(repo.root, [path.relative(repo.root, paths.repo)]);
+  delete repo.config.remotes[name];
+  if (repo.config.remote === name) delete repo.config.remote;
   return { name, wasDefault };
 }

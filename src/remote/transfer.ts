@@ -19,6 +19,7 @@ import { collectPointers, expandObjects, type ReferenceScope } from '../artifact
 import { checkout, type CheckoutResult } from '../artifacts/checkout.js';
 import { openRemote, type RemoteObject, type RemoteStore } from './remote.js';
 
+/** Options of {@link push} and {@link fetch}: which pointers to cover (the workspace by default; or revisions, all tags, all branches), which remote, and how many transfers at once. */
 export interface TransferOptions extends ReferenceScope {
   /** Remote name (default remote when omitted). */
   remote?: string;
@@ -27,6 +28,7 @@ export interface TransferOptions extends ReferenceScope {
   progress?: Progress;
 }
 
+/** What {@link push} sent. When `missingLocally` is not empty, push throws NotFoundError carrying this result in its `data`. */
 export interface PushResult {
   remote: string;
   /** Objects uploaded now. */
@@ -38,6 +40,7 @@ export interface PushResult {
   missingLocally: string[];
 }
 
+/** What {@link fetch} downloaded. When `missingOnRemote` is not empty, fetch throws NotFoundError carrying this result in its `data`. */
 export interface FetchResult {
   remote: string;
   downloaded: number;
@@ -188,6 +191,7 @@ export async function fetch(repo: Repo, options: TransferOptions = {}): Promise<
   );
 }
 
+/** Options of {@link pull}: those of fetch, plus the `cwd` and `force` its checkout uses. */
 export interface PullOptions extends TransferOptions {
   cwd: string;
   force?: boolean;

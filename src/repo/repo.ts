@@ -9,6 +9,7 @@ import { mainRootOf, repoPaths, type RepoPaths } from '../git/git.js';
 import { CONFIG_DIR, CONFIG_FILE, loadConfig, type CairnConfig } from '../config/config.js';
 import { Cache } from '../store/cache.js';
 
+/** An opened repository (from {@link openRepo}): its worktree and git dirs, the effective config, and the cache shared by all its worktrees. */
 export interface Repo extends RepoPaths {
   /** The main worktree's root (equal to `root` there), or null for unusual layouts. */
   mainRoot: string | null;
@@ -18,6 +19,7 @@ export interface Repo extends RepoPaths {
   stateDir: string;
 }
 
+/** Options of {@link openRepo}; `env` supplies the `CAIRN_*` variables (default `process.env`). */
 export interface OpenRepoOptions {
   /** Fail unless `cairn init` has run (default true). */
   requireInit?: boolean;
@@ -36,7 +38,12 @@ export function isInitialized(root: string): boolean {
   return fs.existsSync(path.join(root, CONFIG_DIR, CONFIG_FILE));
 }
 
-/** Open the repository that contains `cwd`. */
+/**
+ * Open the repository that contains `cwd`. Throws NotARepoError when `cwd`
+ * is not in a git work tree, or when `cairn init` has not run there (unless
+ * `requireInit` is false); a CairnError when a config file is malformed or
+ * invalid, or the committed one holds credentials.
+ */
 export async function openRepo(cwd: string, options: OpenRepoOptions = {}): Promise<Repo> {
   const paths = await repoPaths(cwd);
   if ((options.requireInit ?? true) && !isInitialized(paths.root)) {

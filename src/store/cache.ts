@@ -18,6 +18,7 @@ import type { LinkType } from './linkType.js';
 
 export { LINK_TYPES, type LinkType } from './linkType.js';
 
+/** An object now in the cache: its hash (`sha256:<hex>`) and size in bytes. */
 export interface StoredObject {
   hash: string;
   size: number;
@@ -30,6 +31,11 @@ export const SMALL_FILE = CHUNK_SIZE;
 /** Above this many objects, one filesystem-wide flush beats an fsync per file. */
 const BATCH_SYNCFS_THRESHOLD = 16;
 
+/**
+ * The object store of one repository, shared by all its worktrees: stores
+ * bytes under their hash, reads and materializes them verified. Writes are
+ * durable and safe to run from several processes at once.
+ */
 export class Cache {
   readonly dir: string;
   /** Large objects already hashed, by stat (see verified.ts). */

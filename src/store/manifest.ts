@@ -17,6 +17,7 @@ import { MAX_ARTIFACT_SIZE, unsafePathReason } from './pointer.js';
 export const MODE_FILE = 0o644;
 export const MODE_EXEC = 0o755;
 
+/** One file of a directory manifest: its path relative to the directory (POSIX), hash, size, and mode (0644 or 0755). */
 export interface ManifestEntry {
   path: string;
   hash: string;

@@ -11,6 +11,7 @@ export const POINTER_VERSION = 1;
 /** Largest size a pointer may claim (1 PiB): beyond that it is corrupt, not data. */
 export const MAX_ARTIFACT_SIZE = 2 ** 50;
 
+/** The pointer of a single file: `hash` names the file's bytes. */
 export interface FilePointer {
   cairn: 1;
   kind: 'file';
@@ -19,6 +20,7 @@ export interface FilePointer {
   size: number;
 }
 
+/** The pointer of a directory: `hash` names its manifest; `files` and `size` total its files. */
 export interface DirPointer {
   cairn: 1;
   kind: 'dir';
@@ -28,6 +30,7 @@ export interface DirPointer {
   size: number;
 }
 
+/** The parsed content of a pointer file (`<path>.cairn`), told apart by `kind`. */
 export type Pointer = FilePointer | DirPointer;
 
 /** Render a pointer exactly as DESIGN §2 shows: fixed key order, 2-space indent, newline. */

@@ -15,8 +15,11 @@
  */
 import { UsageError } from '../errors.js';
 
+/** Which part of `X.Y.Z` a new version raises. */
 export type BumpKind = 'major' | 'minor' | 'patch';
+/** Every bump kind, in the order usage messages list them. */
 export const BUMP_KINDS: readonly BumpKind[] = ['major', 'minor', 'patch'];
+/** The bump used when none is given: a new experiment raises the minor version. */
 export const DEFAULT_BUMP: BumpKind = 'minor';
 
 /** A `<prefix>X.Y.Z` tag. */
@@ -38,6 +41,7 @@ export interface WorktreeTag {
   n: number;
 }
 
+/** A tag name that names an experiment, parsed (see {@link parseExperimentTag}); `kind` tells the two series apart. */
 export type ExperimentTag = SemverTag | WorktreeTag;
 
 const PLAIN_SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/;

@@ -31,6 +31,7 @@ export async function versionCommit(cwd: string, version: string): Promise<strin
   return stdout.trim();
 }
 
+/** The exploration worktree {@link exploreCheckout} made or found for a version: its folder and the tagged commit it is detached at. */
 export interface ExploreCheckoutResult {
   version: string;
   path: string;
@@ -41,6 +42,14 @@ export interface ExploreCheckoutResult {
   fetched?: number;
 }
 
+/**
+ * Give an experiment version its own disposable worktree, `../explore-VERSION`,
+ * detached at the tag's commit with its artifacts checked out (fetched from the
+ * default remote when the cache lacks them), and record it for cleanup. Returns
+ * the existing one when already made; rolls back on failure. Throws
+ * NotFoundError for an unknown tag, AlreadyExistsError when a folder of that
+ * name exists that cairn did not make.
+ */
 export async function exploreCheckout(repo: Repo, version: string, progress?: Progress): Promise<ExploreCheckoutResult> {
   const commit = await versionCommit(repo.root, version);
   const dir = path.join(worktreeBase(repo), EXPLORE_PREFIX + version);
@@ -65,11 +74,13 @@ export async function exploreCheckout(repo: Repo, version: string, progress?: Pr
   }
 }
 
+/** An exploration worktree cairn recorded (version, folder, commit, creation time), and whether it still exists. */
 export interface ExplorationEntry extends Exploration {
   /** The folder and the git worktree still exist. */
   present: boolean;
 }
 
+/** The exploration worktrees cairn made (see {@link exploreCheckout}), including ones deleted by hand since. Writes nothing. */
 export async function exploreWorktrees(repo: Repo): Promise<ExplorationEntry[]> {
   const live = new Set((await listWorktrees(repo.root)).map((w) => path.resolve(w.path)));
   return readExplorations(repo).map((e) => ({ ...e, present: live.has(path.resolve(e.path)) && fs.existsSync(e.path) }));

@@ -54,6 +54,7 @@ async function branchExists(cwd: string, branch: string): Promise<boolean> {
   return exitCode === 0;
 }
 
+/** Options of {@link newWorktree}: the experiment `name`, the revision to branch from (default HEAD), and a folder to use instead of `../exp-NAME`. */
 export interface NewWorktreeOptions {
   name: string;
   from?: string;
@@ -61,6 +62,7 @@ export interface NewWorktreeOptions {
   progress?: Progress;
 }
 
+/** The worktree {@link newWorktree} created: its branch (`exp/NAME`), folder, starting revision, and what its checkout wrote. */
 export interface NewWorktreeResult {
   name: string;
   branch: string;
@@ -123,6 +125,7 @@ async function rollback(repo: Repo, dir: string, branch: string | null, created:
   if (branch && (await branchExists(repo.root, branch))) await git(['branch', '-D', branch], { cwd: repo.root });
 }
 
+/** One worktree as {@link listExperimentWorktrees} reports it: its kind, and what removing it would lose. `branch` is the short name. */
 export interface WorktreeEntry {
   path: string;
   branch: string | null;
@@ -221,12 +224,14 @@ async function inspectWorktree(
   return { dirty: problems.some((p) => p.startsWith('uncommitted') || p.startsWith('artifacts modified')), notPushed, problems };
 }
 
+/** Options of {@link removeWorktree}: `force` discards what would be lost; `deleteBranch` also deletes `exp/NAME`. */
 export interface RemoveWorktreeOptions {
   name: string;
   force?: boolean;
   deleteBranch?: boolean;
 }
 
+/** The worktree {@link removeWorktree} removed, whether its branch went too, and what `force` discarded. */
 export interface RemoveWorktreeResult {
   name: string;
   path: string;

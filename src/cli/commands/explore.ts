@@ -119,6 +119,7 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
     .command('worktrees')
     .description('the exploration worktrees cairn created')
     .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExamples:\n  $ cairn explore worktrees')
     .action(async (opts: { json?: boolean }) => {
       ctx.useJson(opts);
       const list = await exploreWorktrees(await ctx.repo());
@@ -133,6 +134,7 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
     .description('remove the exploration worktrees cairn created (all, or VERSION); never an exp-* or your own worktree')
     .argument('[version]')
     .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExamples:\n  $ cairn explore cleanup e0.1.0\n  $ cairn explore cleanup          # all of them')
     .action(async (version: string | undefined, opts: { json?: boolean }) => {
       ctx.useJson(opts);
       const r = await exploreCleanup(await ctx.repo(), version);

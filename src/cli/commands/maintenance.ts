@@ -49,6 +49,7 @@ export function registerMaintenanceCommands(program: Command, ctx: CliContext): 
   hooks
     .command('uninstall')
     .description("remove cairn's hooks and restore the hooks they chained")
+    .addHelpText('after', '\nExamples:\n  $ cairn hooks uninstall')
     .action(async () => {
       const r = await uninstallHooks(ctx.cwd());
       ctx.out.line(r.removed.length ? `removed ${r.removed.join(', ')}` : 'no cairn hooks installed');

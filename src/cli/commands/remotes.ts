@@ -76,6 +76,7 @@ export function registerRemoteCommands(program: Command, ctx: CliContext): void 
     .command('list')
     .description('list remotes')
     .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExamples:\n  $ cairn remote list --json')
     .action(async (opts: { json?: boolean }) => {
       ctx.useJson(opts);
       const remotes = listRemotes(await ctx.repo());
@@ -90,6 +91,7 @@ export function registerRemoteCommands(program: Command, ctx: CliContext): void 
     .description('remove a remote from the configuration (its objects are not touched)')
     .argument('<name>')
     .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExamples:\n  $ cairn remote remove old-store')
     .action(async (name: string, opts: { json?: boolean }) => {
       ctx.useJson(opts);
       const result = await removeRemote(await ctx.repo(), name);
