@@ -51,7 +51,7 @@ export { verify, verifyFailure, type VerifyResult } from './artifacts/verify.js'
  * Remotes and transfers.
  * @example
  * await addRemote(repo, { name: 'store', url: 's3://my-bucket/cairn', makeDefault: true });
- * const pushed = await push(await openRepo(cwd), { allTags: true }); // reopened: the config changed
+ * const pushed = await push(repo, { allTags: true });
  */
 export { addRemote, listRemotes, removeRemote, type AddRemoteOptions, type RemoteInfo } from './remote/remotes.js';
 export { openRemote, parseRemoteUrl, type RemoteStore, type RemoteUrl } from './remote/remote.js';
