@@ -136,7 +136,7 @@ async function applyStep(
       if (step.replace && fs.lstatSync(abs, { throwIfNoEntry: false })?.isDirectory()) {
         fs.rmSync(abs, { recursive: true, force: true });
       }
-      await repo.cache.materialize(step.hash, abs, { link: repo.config.cache.link, executable: step.executable, fresh: !step.replace });
+      await repo.cache.materialize(step.hash, abs, { link: repo.config.cache.link, executable: step.executable, fresh: !step.replace, size: step.size });
       observer.remember(step.path, step.hash, undefined, { trusted: true });
       result.written.push(step.path);
     }
@@ -153,15 +153,23 @@ export async function checkout(repo: Repo, options: CheckoutOptions): Promise<Ch
     const refused: string[] = [];
     const missing: string[] = [];
     const corrupt: CairnError[] = [];
-    const inCache: InCache = (h) => repo.cache.has(h);
     try {
       const plans: ArtifactPlan[] = [];
       const madeDirs = new Set<string>();
       sweepWorkspaceTemps(repo, artifacts.map((a) => a.path));
       for (const artifact of artifacts) {
         const inspection = await inspectArtifact(repo, observer, artifact);
-        if (inspection.status.state === 'unchanged') result.unchanged.push(artifact.path);
-        else plans.push(planArtifact(inspection, inCache, options.force ?? false));
+        if (inspection.status.state === 'unchanged') {
+          result.unchanged.push(artifact.path);
+          continue;
+        }
+        // One listing of the object folders answers "in the cache?" for every file of the artifact.
+        const missing = repo.cache.missing([
+          ...(inspection.recorded ?? []).map((e) => e.hash),
+          ...(inspection.observed.kind === 'dir' ? (inspection.observed.entries ?? []).map((e) => e.hash) : []),
+          ...(inspection.observed.kind === 'file' ? [inspection.observed.hash] : []),
+        ]);
+        plans.push(planArtifact(inspection, (h) => !missing.has(h), options.force ?? false));
       }
       observer.flush();
       const bytes = plans.flatMap((p) => p.steps).reduce((n, s) => n + (s.op === 'write' ? s.size : 0), 0);

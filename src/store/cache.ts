@@ -302,22 +302,29 @@ export class Cache {
     // A new link appears whole, so where nothing is in the way links go straight to `dest`.
     const direct = options.fresh && (link === 'hardlink' || link === 'symlink');
     const tmp = direct ? dest : tempPathBeside(dest);
-    let size: number;
-    try {
-      size = fs.statSync(obj).size;
-    } catch (err) {
-      throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? missingObject(hash) : err;
+    let size = options.size;
+    if (size === undefined) {
+      try {
+        size = fs.statSync(obj).size;
+      } catch (err) {
+        throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? missingObject(hash) : err;
+      }
     }
     try {
       if (size <= SMALL_FILE) {
         // Small objects: one read, verified in memory, then written or linked.
-        const data = fs.readFileSync(obj);
+        let data: Buffer;
+        try {
+          data = fs.readFileSync(obj);
+        } catch (err) {
+          throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? missingObject(hash) : err;
+        }
         const actual = hashBytes(data);
         if (actual !== hash) throw corruptObject(hash, actual, obj);
         if (link === 'copy' || link === 'reflink') fs.writeFileSync(tmp, data, { mode, flag: 'wx' });
         else if (link === 'hardlink') fs.linkSync(obj, tmp);
         else fs.symlinkSync(obj, tmp);
-      } else if (this.verified.has(hash, fs.statSync(obj, { bigint: true }))) {
+      } else if (this.verified.has(hash, objectStat(obj, hash))) {
         // Hashed before and unchanged since: let the kernel copy (or reflink) it, or link it.
         if (link === 'copy' || link === 'reflink') {
           await fs.promises.copyFile(obj, tmp, fs.constants.COPYFILE_FICLONE);
@@ -347,6 +354,8 @@ export interface MaterializeOptions {
   executable?: boolean;
   /** Nothing exists at the destination (links can then be made in place). */
   fresh?: boolean;
+  /** The object's size when known (a manifest says it): saves a stat. */
+  size?: number;
 }
 
 /**
@@ -418,6 +427,13 @@ function flushAll(dirOnFs: string, files: string[]): void {
   }
   for (const file of files) fsyncFile(file);
   if (files.length === 0) fsyncDir(dirOnFs);
+}
+
+/** The stat of an object file, or a missing-object error. */
+function objectStat(file: string, hash: string): fs.BigIntStats {
+  const st = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
+  if (!st) throw missingObject(hash);
+  return st;
 }
 
 /** Copy `src` to a new file `dest`, hashing on the way; refuse a mismatch. */

@@ -2,7 +2,12 @@
  * init, add, status, checkout, untrack, verify.
  */
 import type { Command } from 'commander';
-import { addArtifacts, checkout, init, status, untrack, verify, verifyFailure } from '../../index.js';
+import { addArtifacts } from '../../artifacts/add.js';
+import { checkout } from '../../artifacts/checkout.js';
+import { init } from '../../artifacts/init.js';
+import { status } from '../../artifacts/status.js';
+import { untrack } from '../../artifacts/untrack.js';
+import { verify, verifyFailure } from '../../artifacts/verify.js';
 import type { CliContext } from '../context.js';
 import { formatBytes, shortHash, table } from '../output.js';
 

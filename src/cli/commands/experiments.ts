@@ -10,7 +10,7 @@
  * it runs. Every function used here is exported by src/index.ts.
  */
 import type { Command } from 'commander';
-import type { BumpKind } from '../../index.js';
+import type { BumpKind } from '../../versions/version.js';
 import { listExperiments, nextExperimentVersion } from '../../experiments/list.js';
 import { BUMP_KINDS } from '../../versions/version.js';
 import type { CliContext } from '../context.js';

@@ -2,8 +2,11 @@
  * explore: look at past experiments without disturbing the workspace.
  */
 import type { Command } from 'commander';
-import { exploreCheckout, exploreCleanup, exploreDiff, exploreGet, exploreList, exploreShow, exploreWorktrees, lineage } from '../../index.js';
-import type { TagValue, TagValues } from '../../index.js';
+import { exploreCheckout, exploreCleanup, exploreWorktrees } from '../../worktrees/exploration.js';
+import { exploreDiff, exploreList, exploreShow } from '../../explore/history.js';
+import { exploreGet } from '../../explore/get.js';
+import { lineage } from '../../explore/lineage.js';
+import type { TagValue, TagValues } from '../../experiments/message.js';
 import type { CliContext } from '../context.js';
 import { formatBytes, table } from '../output.js';
 

@@ -2,7 +2,8 @@
  * gc, hooks.
  */
 import type { Command } from 'commander';
-import { gc, installHooks, runHook, uninstallHooks } from '../../index.js';
+import { gc } from '../../gc/gc.js';
+import { installHooks, runHook, uninstallHooks } from '../../hooks/hooks.js';
 import type { CliContext } from '../context.js';
 import { formatBytes } from '../output.js';
 

@@ -2,7 +2,7 @@
  * model add | promote | prune | list.
  */
 import type { Command } from 'commander';
-import { modelAdd, modelList, modelPromote, modelPrune } from '../../index.js';
+import { modelAdd, modelList, modelPromote, modelPrune } from '../../models/models.js';
 import type { CliContext } from '../context.js';
 import { formatBytes, shortHash, table } from '../output.js';
 

@@ -2,7 +2,8 @@
  * remote add | list | remove, push, fetch, pull.
  */
 import { Command } from 'commander';
-import { addRemote, fetch, listRemotes, pull, push, removeRemote, type TransferOptions } from '../../index.js';
+import { addRemote, listRemotes, removeRemote } from '../../remote/remotes.js';
+import { fetch, pull, push, type TransferOptions } from '../../remote/transfer.js';
 import { collect, positiveInt, type CliContext } from '../context.js';
 import { formatBytes, table } from '../output.js';
 

@@ -2,7 +2,9 @@
  * merge: results tables from other files or revisions into a target.
  */
 import { Option, type Command } from 'commander';
-import { mergeFailure, mergeResults, ON_CONFLICT, STRATEGIES, type ConflictDetail, type MergeResult, type MergeStrategy, type OnConflict } from '../../index.js';
+import { mergeFailure, type ConflictDetail, type MergeResult } from '../../results/mergeResult.js';
+import { mergeResults } from '../../results/merge.js';
+import { ON_CONFLICT, STRATEGIES, type MergeStrategy, type OnConflict } from '../../results/mergePlan.js';
 import { collect, type CliContext } from '../context.js';
 import { table } from '../output.js';
 

@@ -2,7 +2,7 @@
  * worktree new | list | rm.
  */
 import type { Command } from 'commander';
-import { listExperimentWorktrees, newWorktree, removeWorktree } from '../../index.js';
+import { listExperimentWorktrees, newWorktree, removeWorktree } from '../../worktrees/worktrees.js';
 import type { CliContext } from '../context.js';
 import { table } from '../output.js';
 
