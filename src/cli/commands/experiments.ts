@@ -11,23 +11,14 @@
  */
 import type { Command } from 'commander';
 import type { BumpKind } from '../../versions/version.js';
+import type { TagOptions } from '../../experiments/tag.js';
 import { listExperiments, nextExperimentVersion } from '../../experiments/list.js';
 import { BUMP_KINDS } from '../../versions/version.js';
 import type { CliContext } from '../context.js';
 import { table } from '../output.js';
 
-export interface TagFlags {
-  bump?: BumpKind;
-  prefix?: string;
-  db?: string | false;
-  table?: string;
-  metric?: string;
-  minimize?: boolean;
-  message?: string;
-  dryRun?: boolean;
-  allowDirty?: boolean;
-  json?: boolean;
-}
+/** The flags of `cairn tag`: the library's options, plus --json. */
+export type TagFlags = Omit<TagOptions, 'cwd' | 'version' | 'progress'> & { json?: boolean };
 
 export interface NextFlags {
   bump?: BumpKind;
