@@ -64,7 +64,17 @@ export function timeIt(label, runs, prepare, cmd, args) {
   return median;
 }
 
-/** Print rows of {workload, cairn, peerName, peer, target} as a table with ratios. */
+/** timeIt, but a peer that fails (a flaky test server, a missing tool) gives null instead of ending the run. */
+export function timeMaybe(label, runs, prepare, cmd, args) {
+  try {
+    return timeIt(label, runs, prepare, cmd, args);
+  } catch (err) {
+    console.error(`  ${label}: failed, left out (${String(err.message).split('\n')[0].slice(0, 200)})`);
+    return null;
+  }
+}
+
+/** Print rows of {workload, cairn, peerName, peer, target} as a table with ratios (rows whose peer failed are left out). */
 export function printTable(title, rows) {
   const lines = [
     `## ${title}`,
@@ -72,7 +82,7 @@ export function printTable(title, rows) {
     '| workload | cairn (s) | peer | peer (s) | ratio | target | met |',
     '|---|---:|---|---:|---:|---:|:---:|',
   ];
-  for (const r of rows) {
+  for (const r of rows.filter((x) => x.peer !== null && x.cairn !== null)) {
     const ratio = r.cairn / r.peer;
     lines.push(
       `| ${r.workload} | ${r.cairn.toFixed(3)} | ${r.peerName} | ${r.peer.toFixed(3)} | ${ratio.toFixed(2)}x | ${r.target ? `<= ${r.target}x` : '-'} | ${r.target ? (ratio <= r.target ? 'yes' : 'no') : '-'} |`,

@@ -3,11 +3,11 @@
 //   (a) one 1 GiB file, (b) 10,000 files of 4 KiB
 //   local-path remote: cairn push / cairn pull  vs  cp -a and rsync -a of the same data to the same disk
 //   S3 (s3rver on 127.0.0.1): cairn push / pull  vs  aws s3 cp --recursive and rclone copy
-// Usage: node bench/remote.mjs [--quick] [--runs N] [--no-s3]
+// Usage: node bench/remote.mjs [--quick] [--runs N] [--no-s3] [--only big|small]
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { CAIRN, ROOT, benchEnv, ensureTools, gitInit, has, makeBigFile, makeSmallFiles, printTable, sh, timeIt, workDir } from './lib.mjs';
+import { CAIRN, ROOT, benchEnv, ensureTools, gitInit, has, makeBigFile, makeSmallFiles, printTable, sh, timeIt, timeMaybe, workDir } from './lib.mjs';
 
 const quick = process.argv.includes('--quick');
 const runsArg = process.argv.indexOf('--runs');
@@ -53,6 +53,7 @@ async function startS3() {
   return { port, endpoint: `http://127.0.0.1:${port}`, stop: () => child.kill() };
 }
 
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
 const datasets = [
   { name: `1 file of ${(BIG / 2 ** 30).toFixed(2)} GiB`, key: 'big', place: (dir) => { fs.mkdirSync(path.join(dir, 'data')); makeBigFile(path.join(dir, 'data', 'big.bin'), BIG); } },
   { name: `${SMALL} files of 4 KiB`, key: 'small', place: (dir) => makeSmallFiles(path.join(dir, 'data'), SMALL, 4096) },
@@ -62,7 +63,7 @@ const datasets = [
 const AWS = fs.existsSync('/usr/bin/aws') ? '/usr/bin/aws' : 'aws';
 const s3 = withS3 && has('aws') && has('rclone') ? await startS3() : null;
 try {
-  for (const ds of datasets) {
+  for (const ds of datasets.filter((d) => !only || d.key === only)) {
     console.error(`dataset: ${ds.name}`);
     const src = sourceRepo(ds.key, ds.place);
     const data = path.join(src, 'data');
@@ -97,7 +98,7 @@ try {
         return { cwd: src, env };
       }, node, cairn(['push', '-j', '8']));
       let awsN = 0;
-      const awsPush = timeIt('aws s3 cp --recursive', RUNS, () => ({ env }), AWS, () => ['--endpoint-url', s3.endpoint, 's3', 'cp', '--recursive', '--only-show-errors', data, `s3://bench/aws-${ds.key}-${++awsN}`]);
+      const awsPush = timeMaybe('aws s3 cp --recursive', RUNS, () => ({ env }), AWS, () => ['--endpoint-url', s3.endpoint, 's3', 'cp', '--recursive', '--only-show-errors', data, `s3://bench/aws-${ds.key}-${++awsN}`]);
       const { AWS_CA_BUNDLE: _ca, ...envNoBundle } = env; // rclone cannot use a custom CA bundle with its transport
       const rcloneEnv = {
         ...envNoBundle,
@@ -109,13 +110,12 @@ try {
         RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE: 'true',
       };
       let rcN = 0;
-      const rclonePush = timeIt('rclone copy', RUNS, () => ({ env: rcloneEnv }), 'rclone', () => ['copy', '--transfers', '8', data, `bench:bench/rclone-${ds.key}-${++rcN}`]);
+      const rclonePush = timeMaybe('rclone copy', RUNS, () => ({ env: rcloneEnv }), 'rclone', () => ['copy', '--transfers', '8', data, `bench:bench/rclone-${ds.key}-${++rcN}`]);
       sh('git', ['commit', '-q', '-am', 's3 remote'], { cwd: src, env });
       const s3pull = timeIt('cairn pull (s3)', RUNS, (i) => ({ cwd: cloneOf(src, `clone-s3-${ds.key}-${i}`), env }), node, cairn(['pull', '-j', '8']));
-      const awsPull = timeIt('aws s3 cp back', RUNS, () => ({ env }), AWS, () => ['--endpoint-url', s3.endpoint, 's3', 'cp', '--recursive', '--only-show-errors', `s3://bench/aws-${ds.key}-1`, fresh(path.join(work, `aws-back-${ds.key}`))]);
-      const best = Math.min(awsPush, rclonePush);
-      rows.push({ workload: `push ${ds.name}, S3`, cairn: s3push, peerName: awsPush <= rclonePush ? 'aws s3 cp' : 'rclone copy', peer: best, target: ds.key === 'small' ? 1.0 : undefined });
-      rows.push({ workload: `push ${ds.name}, S3`, cairn: s3push, peerName: awsPush <= rclonePush ? 'rclone copy' : 'aws s3 cp', peer: Math.max(awsPush, rclonePush) });
+      const awsPull = timeMaybe('aws s3 cp back', RUNS, () => ({ env }), AWS, () => ['--endpoint-url', s3.endpoint, 's3', 'cp', '--recursive', '--only-show-errors', `s3://bench/aws-${ds.key}-1`, fresh(path.join(work, `aws-back-${ds.key}`))]);
+      rows.push({ workload: `push ${ds.name}, S3`, cairn: s3push, peerName: 'aws s3 cp --recursive', peer: awsPush, target: ds.key === 'small' && awsPush !== null && (rclonePush === null || awsPush <= rclonePush) ? 1.0 : undefined });
+      rows.push({ workload: `push ${ds.name}, S3`, cairn: s3push, peerName: 'rclone copy', peer: rclonePush, target: ds.key === 'small' && rclonePush !== null && (awsPush === null || rclonePush < awsPush) ? 1.0 : undefined });
       rows.push({ workload: `pull ${ds.name}, S3 (fetch + checkout)`, cairn: s3pull, peerName: 'aws s3 cp', peer: awsPull });
       for (const n of fs.readdirSync(work)) if (n.startsWith('clone-s3') || n.startsWith('aws-back')) fresh(path.join(work, n));
     }
