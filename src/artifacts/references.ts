@@ -65,6 +65,28 @@ export async function stagedPointers(worktreeRoot: string): Promise<PointerRef[]
   }));
 }
 
+/**
+ * Every pointer blob in the commits that `git rev-list <revs>` walks (e.g.
+ * `--all --reflog`, or `HEAD --not --remotes`), read with one rev-list and
+ * one cat-file, however long the history.
+ */
+export async function pointersInCommits(cwd: string, revs: string[]): Promise<PointerRef[]> {
+  const { stdout } = await git(['rev-list', '--objects', '--filter=object:type=blob', ...revs], { cwd });
+  const blobs = new Map<string, string>();
+  for (const line of stdout.split('\n')) {
+    const space = line.indexOf(' ');
+    if (space < 0) continue;
+    const file = line.slice(space + 1);
+    if (isPointerPath(file)) blobs.set(line.slice(0, space), file);
+  }
+  const ids = [...blobs.keys()];
+  const data = await readBlobs(cwd, ids);
+  return ids.map((id, i) => {
+    const file = blobs.get(id)!;
+    return { pointer: parsePointer(data[i]!.toString('utf8'), `history:${file}`, path.posix.basename(artifactPathOf(file))), where: `history:${file}` };
+  });
+}
+
 export interface ObjectSet {
   /** Every object needed: hash → size (-1 when unknown: a manifest not in the cache). */
   objects: Map<string, number>;

@@ -11,12 +11,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UnsafeError } from '../errors.js';
 import { git, splitNul } from '../git/git.js';
-import { pointersAt, readBlobs } from '../git/revision.js';
+import { pointersAt } from '../git/revision.js';
 import type { Repo } from '../repo/repo.js';
 import { lockExclusive, withLock } from '../durable/lock.js';
 import { staleTempsIn } from '../durable/atomicWrite.js';
-import { artifactPathOf, isPointerPath, parsePointer } from '../store/pointer.js';
-import { expandObjects, stagedPointers, type PointerRef } from '../artifacts/references.js';
+import { expandObjects, pointersInCommits, stagedPointers, type PointerRef } from '../artifacts/references.js';
 import { loadArtifacts } from '../artifacts/workspace.js';
 import type { Progress } from '../progress.js';
 
@@ -95,26 +94,8 @@ export async function referencedPointers(repo: Repo, allCommits: boolean): Promi
   for (const commit of commits) {
     for (const p of await pointersAt(repo.root, commit)) refs.push({ pointer: p.pointer, where: `${commit.slice(0, 12)}:${p.pointerPath}` });
   }
-  if (allCommits) refs.push(...(await pointersInHistory(repo.root)));
+  if (allCommits) refs.push(...(await pointersInCommits(repo.root, ['--all', '--reflog'])));
   return refs;
-}
-
-/** Pointer blobs anywhere in history (all refs and reflogs), via one rev-list. */
-async function pointersInHistory(cwd: string): Promise<PointerRef[]> {
-  const { stdout } = await git(['rev-list', '--objects', '--all', '--reflog', '--filter=object:type=blob'], { cwd });
-  const blobs = new Map<string, string>();
-  for (const line of stdout.split('\n')) {
-    const space = line.indexOf(' ');
-    if (space < 0) continue;
-    const file = line.slice(space + 1);
-    if (isPointerPath(file)) blobs.set(line.slice(0, space), file);
-  }
-  const ids = [...blobs.keys()];
-  const data = await readBlobs(cwd, ids);
-  return ids.map((id, i) => {
-    const file = blobs.get(id)!;
-    return { pointer: parsePointer(data[i]!.toString('utf8'), `history:${file}`, path.posix.basename(artifactPathOf(file))), where: `history:${file}` };
-  });
 }
 
 /** Temp files in the cache whose writer is gone (dead pid) or that are older than a day. */

@@ -11,7 +11,7 @@ import { git, resolveCommit } from '../git/git.js';
 import { openRepo, type Repo } from '../repo/repo.js';
 import { checkout, type CheckoutResult } from '../artifacts/checkout.js';
 import { status } from '../artifacts/status.js';
-import { collectPointers, expandObjects } from '../artifacts/references.js';
+import { collectPointers, expandObjects, pointersInCommits } from '../artifacts/references.js';
 import { fetch } from '../remote/transfer.js';
 import { openRemote } from '../remote/remote.js';
 import { listWorktrees, type WorktreeInfo } from '../gc/gc.js';
@@ -207,7 +207,10 @@ async function inspectWorktree(
     const modified = (await status(wtRepo, { cwd: wt.path })).filter((a) => a.state === 'modified');
     if (modified.length) problems.push(`artifacts modified and not added: ${modified.map((a) => a.path).join(', ')}`);
     if (hasRemote) {
-      const needed = expandObjects(wtRepo.cache, await collectPointers(wtRepo, { workspace: true, revs: wt.head ? [wt.head] : [] }));
+      // The worktree's files, and every commit of its history that no git remote has yet.
+      const refs = await collectPointers(wtRepo, { workspace: true });
+      if (wt.head) refs.push(...(await pointersInCommits(repo.root, [wt.head, '--not', '--remotes'])));
+      const needed = expandObjects(wtRepo.cache, refs);
       const remote = await openRemote(repo);
       try {
         const objects = [...needed.objects].map(([hash, size]) => ({ hash, size }));

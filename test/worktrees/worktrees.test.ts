@@ -149,6 +149,28 @@ describe('experiment worktrees', () => {
       await cairnOk(['worktree', 'rm', 'p'], { cwd: repo.dir });
     });
 
+    it('artifacts of an older commit of the branch, not only of its tip, must be on the remote', async () => {
+      const repo = await project();
+      await cairnOk(['remote', 'add', 'store', path.join(tempDir(), 'store'), '--default'], { cwd: repo.dir });
+      repo.commit('remote');
+      await cairnOk(['push'], { cwd: repo.dir });
+      await cairnOk(['worktree', 'new', 'old'], { cwd: repo.dir });
+      const dir = path.join(path.dirname(repo.dir), 'exp-old');
+      const wt = repoAt(dir);
+      for (const version of ['first weights', 'second weights']) {
+        wt.write('model.bin', version);
+        await cairnOk(['add', 'model.bin'], { cwd: dir });
+        wt.commit(version);
+      }
+      wt.git('tag', '-a', 'exp-old-v1', '-m', 'tagged');
+      await cairnOk(['push'], { cwd: dir }); // the tip's objects only
+      const r = await cairn(['worktree', 'rm', 'old'], { cwd: repo.dir });
+      expect(r.exitCode).toBe(7);
+      expect(r.stderr).toContain('1 artifact object(s) are not on the remote');
+      await cairnOk(['push', '--rev', 'HEAD~1'], { cwd: dir });
+      await cairnOk(['worktree', 'rm', 'old'], { cwd: repo.dir });
+    });
+
     it('--force removes anyway and says what it discarded', async () => {
       const repo = await project();
       await cairnOk(['worktree', 'new', 'f'], { cwd: repo.dir });
