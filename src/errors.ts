@@ -105,6 +105,10 @@ export function toCairnError(err: unknown): CairnError {
         return new CairnError(`permission denied${where}`, { hint: 'check file permissions', cause: err });
       case 'ENOSPC':
         return new CairnError(`no space left on device${where}`, { hint: 'free some disk space (cairn gc --yes) and retry', cause: err });
+      case 'EISDIR':
+        return new UsageError(`a folder where a file was expected${where}`, { hint: 'name a file, not a folder', cause: err });
+      case 'ENOTDIR':
+        return new UsageError(`a file where a folder was expected${where}`, { hint: 'check the path', cause: err });
       case 'EEXIST':
         return new AlreadyExistsError(`already exists${where}`, { hint: 'remove it or choose another name', cause: err });
       default:

@@ -37,7 +37,11 @@ export function detectKind(file: string): ResultsKind {
     throw err;
   }
   try {
-    const size = fs.fstatSync(fd).size;
+    const st = fs.fstatSync(fd);
+    if (st.isDirectory()) {
+      throw new UsageError(`${file} is a folder, not a results file`, { hint: 'name a SQLite or DuckDB database or a parquet file' });
+    }
+    const size = st.size;
     const head = Buffer.alloc(16);
     fs.readSync(fd, head, 0, 16, 0);
     if (head.equals(SQLITE_MAGIC)) return 'sqlite';

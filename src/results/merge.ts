@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CairnError, NotARepoError, NotFoundError, toCairnError, UsageError } from '../errors.js';
+import { AlreadyExistsError, CairnError, NotARepoError, NotFoundError, toCairnError, UsageError } from '../errors.js';
 import { fsyncDir, publishFile, sweepStaleTemps, tempPathBeside } from '../durable/atomicWrite.js';
 import { processAlive } from '../durable/lock.js';
 import { defaultConfig } from '../config/config.js';
@@ -24,6 +24,8 @@ import type { EngineJob, EngineOutcome } from './mergeSteps.js';
 import { mergeParquet } from './parquetMerge.js';
 import { mergeIntoSqlite } from './sqliteMerge.js';
 import { guardEngine, lockOutput, type Guard } from './targetGuard.js';
+import { loadSqlite } from './sqlite.js';
+import { openDuck } from './duckdb.js';
 
 /** How long a merge waits for another writer of its target by default. */
 export const DEFAULT_WAIT_MS = 30_000;
@@ -58,6 +60,8 @@ export interface MergeResultsOptions {
   fetchObject?: FetchObject;
   /** Work everything out and report it, but write nothing (`applied` stays false). */
   dryRun?: boolean;
+  /** Let `output` replace a file that already exists (never needed for the target itself). */
+  force?: boolean;
   progress?: Progress;
 }
 
@@ -180,6 +184,20 @@ function translate(err: unknown, target: string): CairnError {
   return toCairnError(err);
 }
 
+/** An empty database of `kind` (the starting point when the target does not exist yet). */
+async function emptyDatabase(file: string, kind: 'sqlite' | 'duckdb'): Promise<string> {
+  if (kind === 'sqlite') {
+    const Database = await loadSqlite();
+    const db = new Database(file);
+    db.exec('CREATE TABLE cairn_empty (x); DROP TABLE cairn_empty;'); // writes the header, so the file is a database
+    db.close();
+  } else {
+    const handle = await openDuck(file);
+    handle.close();
+  }
+  return file;
+}
+
 /** Scratch folders of merges whose process is gone. */
 function sweepStaleScratch(): void {
   let names: string[];
@@ -205,9 +223,15 @@ export async function mergeResults(options: MergeResultsOptions): Promise<MergeR
   if (!options.sources.length) throw new UsageError('name at least one source to merge', { hint: 'cairn merge <target> <source>...' });
   const repo = options.repo !== undefined ? options.repo : await findRepo(cwd);
   const settings = mergeSettings(options, repo?.config.merge);
-  const target = path.resolve(cwd, options.target);
-  const kind = detectKind(target);
-  const output = options.output ? path.resolve(cwd, options.output) : target;
+  const named = path.resolve(cwd, options.target);
+  const output = options.output ? path.resolve(cwd, options.output) : named;
+  if (output !== named && fs.existsSync(output) && !options.force) {
+    throw new AlreadyExistsError(`${output} already exists`, { hint: 'pass --force to replace it, or choose another -o OUT' });
+  }
+  // A target that does not exist yet is created: the merge starts from an empty database.
+  const creating = !fs.existsSync(named);
+  let target = named;
+  let kind = creating ? null : detectKind(named);
   const waitMs = options.waitMs ?? DEFAULT_WAIT_MS;
   const progress = options.progress ?? silentProgress;
 
@@ -219,7 +243,15 @@ export async function mergeResults(options: MergeResultsOptions): Promise<MergeR
   try {
     const sources: ResolvedSource[] = [];
     for (const spec of options.sources) sources.push(await resolveSource(spec, { cwd, repo, scratch, fetchObject: options.fetchObject }));
-    checkPaths(target, output, sources);
+    if (creating) {
+      kind = sources[0]!.kind;
+      if (kind === 'parquet') {
+        throw new NotFoundError(`no such results file: ${named}`, { hint: `to start a parquet file, copy one source to it (cp ${options.sources[0]} ${options.target})` });
+      }
+      target = await emptyDatabase(path.join(scratch, 'empty'), kind);
+    }
+    if (!creating) checkPaths(target, output, sources);
+    if (!kind) throw new NotFoundError(`no such results file: ${named}`, { hint: 'check the path' });
 
     guards.push(await lockOutput(output, waitMs));
     sweepStaleTemps(path.dirname(output)); // copies left by a merge that was killed
@@ -241,7 +273,7 @@ export async function mergeResults(options: MergeResultsOptions): Promise<MergeR
 
     const totals = totalsOf(outcome.tables);
     const result: MergeResult = {
-      target,
+      target: named,
       output,
       kind,
       strategy: settings.strategy,

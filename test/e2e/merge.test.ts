@@ -76,6 +76,37 @@ describe('cairn merge (CLI)', () => {
     expect(await readRows(path.join(dir, 'merged.db'), 'default')).toHaveLength(7);
   });
 
+  it('-o refuses to replace a file that exists, unless --force', async () => {
+    const dir = await pair();
+    fs.writeFileSync(path.join(dir, 'notes.txt'), 'precious');
+    const r = await cairn(['merge', 'results.db', 'exp.db', '-o', 'notes.txt'], { cwd: dir });
+    expect(r.exitCode).toBe(5);
+    expect(r.stderr).toContain('already exists');
+    expect(fs.readFileSync(path.join(dir, 'notes.txt'), 'utf8')).toBe('precious');
+    expect((await cairn(['merge', 'results.db', 'exp.db', '-o', 'notes.txt', '--force'], { cwd: dir })).exitCode).toBe(0);
+    expect(await readRows(path.join(dir, 'notes.txt'), 'default')).toHaveLength(7);
+  });
+
+  it('creates a target that does not exist yet from its sources (SQLite and DuckDB)', async () => {
+    const dir = await pair();
+    await makeDatabase(path.join(dir, 'exp.duckdb'), 'duckdb', branch());
+    const r = await cairn(['merge', 'new.db', 'results.db', 'exp.db'], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(await readRows(path.join(dir, 'new.db'), 'default')).toHaveLength(7);
+    expect((await cairn(['merge', 'new.duckdb', 'exp.duckdb'], { cwd: dir })).exitCode).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'new.duckdb')).subarray(8, 12).toString()).toBe('DUCK');
+    const again = JSON.parse((await cairn(['merge', 'new.db', 'results.db', 'exp.db', '--json'], { cwd: dir })).stdout);
+    expect(again.totals.added).toBe(0);
+  });
+
+  it('a folder given as a source: usage error naming it', async () => {
+    const dir = await pair();
+    fs.mkdirSync(path.join(dir, 'folder'));
+    const r = await cairn(['merge', 'results.db', 'folder'], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('folder is a folder, not a results file');
+  });
+
   it('merges a branch\'s results by REV:path after its worktree was removed', async () => {
     const repo = gitRepo();
     await init(repo.dir);

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cairn, cairnOk } from '../helpers/cli.js';
+import { execa } from 'execa';
+import { BIN, cairn, cairnOk } from '../helpers/cli.js';
 import { gitRepo, tempDir, type TestRepo } from '../helpers/repo.js';
 import { hashBytes } from '../../src/store/hash.js';
 
@@ -87,6 +88,19 @@ describe('explore get touches nothing but its output', () => {
     const r = await cairnOk(['explore', 'get', 'e0.1.0', 'train.py', '-o', '-'], { cwd: repo.dir });
     expect(r.stdout).toBe('lr = 0.01\n');
     expect(snapshot(repo)).toEqual(before);
+  });
+
+  it('a reader that stops early (| head) ends cairn quietly, not with a stack trace', async () => {
+    const { repo } = await history();
+    repo.write('big.bin', Buffer.alloc(5 * 1024 * 1024, 7));
+    await cairnOk(['add', 'big.bin'], { cwd: repo.dir });
+    repo.git('stash', 'push', '-q');
+    repo.commit('big');
+    repo.git('tag', '-a', 'e0.3.0', '-m', 'big');
+    const r = await execa('sh', ['-c', `"${process.execPath}" "${BIN}" explore get e0.3.0 big.bin -o - | head -c 10 | wc -c`], { cwd: repo.dir, reject: false });
+    expect(r.stdout.trim()).toBe('10');
+    expect(r.stderr).not.toContain('EPIPE');
+    expect(r.stderr).toBe('');
   });
 
   it('bad input: unknown version, path not present, a tracked folder, an existing output, an unsafe path', async () => {

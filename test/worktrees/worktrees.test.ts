@@ -262,6 +262,20 @@ describe('exploration worktrees', () => {
     expect(repo.git('rev-parse', 'HEAD')).toBe(head);
   });
 
+  it('cleanup refuses while an exploration worktree holds changes, unless --force', async () => {
+    const repo = await project();
+    await cairnOk(['explore', 'checkout', 'e0.1.0'], { cwd: repo.dir });
+    const dir = path.join(path.dirname(repo.dir), 'explore-e0.1.0');
+    fs.writeFileSync(path.join(dir, 'notes.txt'), 'my analysis');
+    const r = await cairn(['explore', 'cleanup'], { cwd: repo.dir });
+    expect(r.exitCode).toBe(7);
+    expect(r.stderr).toContain('notes.txt');
+    expect(fs.readFileSync(path.join(dir, 'notes.txt'), 'utf8')).toBe('my analysis');
+    const forced = await cairnOk(['explore', 'cleanup', '--force'], { cwd: repo.dir });
+    expect(forced.stdout).toContain('discarded:');
+    expect(fs.existsSync(dir)).toBe(false);
+  });
+
   it('works when the tag\'s data is only on the remote', async () => {
     const repo = await project();
     const store = path.join(tempDir(), 'store');

@@ -134,14 +134,18 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
 
   explore
     .command('cleanup')
-    .description('remove the exploration worktrees cairn created (all, or VERSION); never an exp-* or your own worktree')
+    .description('remove the exploration worktrees cairn created (all, or VERSION); never an exp-* or your own worktree; refuses while they hold changes')
     .argument('[version]')
+    .option('-f, --force', 'remove them even when they hold changes')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExamples:\n  $ cairn explore cleanup e0.1.0\n  $ cairn explore cleanup          # all of them')
-    .action(async (version: string | undefined, opts: { json?: boolean }) => {
+    .action(async (version: string | undefined, opts: { json?: boolean; force?: boolean }) => {
       ctx.useJson(opts);
-      const r = await exploreCleanup(await ctx.repo(), version);
-      ctx.out.result(r, () => ctx.out.line(r.removed.length ? `removed ${r.removed.join(', ')}` : 'nothing to clean up'));
+      const r = await exploreCleanup(await ctx.repo(), version, { force: opts.force });
+      ctx.out.result(r, () => {
+        ctx.out.line(r.removed.length ? `removed ${r.removed.join(', ')}` : 'nothing to clean up');
+        for (const d of r.discarded) ctx.out.line(`  discarded: ${d}`);
+      });
     });
   explore
     .command('get')

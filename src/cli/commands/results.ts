@@ -29,6 +29,7 @@ interface MergeFlags {
   onConflict?: OnConflict;
   yes?: boolean;
   output?: string;
+  force?: boolean;
   wait?: number;
   json?: boolean;
 }
@@ -80,7 +81,7 @@ export function registerResultsCommands(program: Command, ctx: CliContext): void
   program
     .command('merge')
     .description('merge results tables (SQLite, DuckDB, parquet) of other files or revisions into a target, without losing or duplicating a row')
-    .argument('<target>', 'the results file merged into')
+    .argument('<target>', 'the results file merged into (created from the sources when it does not exist)')
     .argument('<source...>', 'files to merge from, or REV:path (a file as committed at a branch, tag or commit)')
     .addOption(new Option('--strategy <strategy>', 'merge: add rows of new identities; rebase: replace the target rows of the sources\' keys').choices(STRATEGIES))
     .option('--table <name>', 'merge only this table (repeat for several; default: every table)', collect)
@@ -89,6 +90,7 @@ export function registerResultsCommands(program: Command, ctx: CliContext): void
     .addOption(new Option('--on-conflict <mode>', 'rows of the same identity with other values: fail, keep the target\'s, or replace with the source\'s').choices(ON_CONFLICT).default('fail'))
     .option('--yes', 'confirm a rebase (without it, print what would change and write nothing)')
     .option('-o, --output <file>', 'write the merged result to this file; the target is left as it is')
+    .option('-f, --force', 'let -o replace a file that exists')
     .option('--wait <seconds>', 'how long to wait for another writer of the target (default 30)', seconds)
     .option('--json', 'print the result as JSON')
     .addHelpText('after', MERGE_EXAMPLES)
@@ -105,6 +107,7 @@ export function registerResultsCommands(program: Command, ctx: CliContext): void
         key: opts.key,
         yes: opts.yes,
         output: opts.output,
+        force: opts.force,
         waitMs: opts.wait === undefined ? undefined : opts.wait * 1000,
         progress: ctx.progress(),
       });
