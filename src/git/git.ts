@@ -5,6 +5,8 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CairnError, NotARepoError, NotFoundError } from '../errors.js';
 
@@ -243,7 +245,17 @@ export async function tagTarget(cwd: string, name: string): Promise<string | nul
  * Fails with GitError when the tag exists: git never moves it without -f.
  */
 export async function createAnnotatedTag(cwd: string, name: string, commit: string, message: string): Promise<void> {
-  await git(['tag', '--annotate', '--cleanup=verbatim', '--file=-', '--', name, commit], { cwd, input: message });
+  // The message goes through a file written in full before git starts: over
+  // stdin, a kill of cairn mid-write would hand git a truncated message at EOF,
+  // and git would tag with it.
+  const dir = await mkdtemp(path.join(tmpdir(), 'cairn-tag-'));
+  try {
+    const file = path.join(dir, 'message');
+    await writeFile(file, message);
+    await git(['tag', '--annotate', '--cleanup=verbatim', `--file=${file}`, '--', name, commit], { cwd });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** A tracked path that differs from HEAD, staged or not (`git status --porcelain`). */
