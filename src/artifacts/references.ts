@@ -20,7 +20,7 @@ export interface PointerRef {
 }
 
 export interface ReferenceScope {
-  /** The pointers in this worktree's files (default when nothing else is asked). */
+  /** The pointers in this worktree's files (default: yes, unless `revs` are given). */
   workspace?: boolean;
   revs?: string[];
   allTags?: boolean;
@@ -39,7 +39,8 @@ export async function collectPointers(repo: Repo, scope: ReferenceScope): Promis
   const revs = [...(scope.revs ?? [])];
   if (scope.allTags) revs.push(...(await refNames(repo.root, ['refs/tags'])));
   if (scope.allBranches) revs.push(...(await refNames(repo.root, ['refs/heads'])));
-  const workspace = scope.workspace ?? revs.length === 0;
+  // The workspace is always in scope, except when revisions alone were named (--rev), as with DVC.
+  const workspace = scope.workspace ?? (scope.revs ?? []).length === 0;
   if (workspace) {
     for (const a of await loadArtifacts(repo)) out.push({ pointer: a.pointer, where: `workspace:${a.pointerPath}` });
   }

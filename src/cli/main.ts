@@ -62,7 +62,6 @@ export async function buildProgram(ctx: CliContext, version: string, args: strin
     .option('-C <dir>', 'run as if cairn was started in <dir> (before the command, as with git)')
     .enablePositionalOptions()
     .showSuggestionAfterError(true)
-    .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', PROGRAM_EXAMPLES)
     .exitOverride()
     .configureOutput({
@@ -86,6 +85,24 @@ function report(ctx: CliContext, err: CairnError): void {
   process.stderr.write(`cairn: error: ${err.message}\nhint: ${err.hint}\n`);
 }
 
+/**
+ * A usage error (commander printed its own line when `printed`): add the
+ * hint every cairn error carries, and the JSON error with --json.
+ */
+function usageFailure(args: string[], message: string, printed: boolean): number {
+  const name = commandName(args);
+  const misplaced = args.indexOf('-C') > args.indexOf(name ?? '') && name !== undefined && args.includes('-C');
+  const hint = misplaced
+    ? `global options go before the command, as with git: cairn -C <dir> ${name} ...`
+    : `run cairn ${name && COMMAND_GROUPS.some((g) => g.commands.includes(name)) ? `${name} ` : ''}--help for usage`;
+  if (!printed) process.stderr.write(`cairn: error: ${message}\n`);
+  process.stderr.write(`hint: ${hint}\n`);
+  if (args.includes('--json')) {
+    process.stdout.write(JSON.stringify({ error: { code: 'E_USAGE', exitCode: ExitCode.usage, message, hint } }, null, 2) + '\n');
+  }
+  return ExitCode.usage;
+}
+
 /** Run the CLI with `argv` (as process.argv); resolves to the exit code. */
 export async function main(argv: string[], version: string): Promise<number> {
   const ctx = new CliContext();
@@ -104,11 +121,11 @@ export async function main(argv: string[], version: string): Promise<number> {
     const commander = typeof code === 'string' && code.startsWith('commander.') ? await import('commander') : null;
     if (commander && err instanceof commander.CommanderError) {
       if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(err.code)) return ExitCode.ok;
-      return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+      if (err.exitCode === 0) return ExitCode.ok;
+      return usageFailure(argv.slice(2), err.message.replace(/^error: /, ''), true);
     }
     if (err instanceof Error && (err as { code?: string }).code === 'commander.invalidArgument') {
-      process.stderr.write(`cairn: error: ${err.message}\n`);
-      return ExitCode.usage;
+      return usageFailure(argv.slice(2), err.message, false);
     }
     const cairnError = toCairnError(err);
     report(ctx, cairnError);

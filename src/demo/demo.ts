@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { CairnError } from '../errors.js';
+import { CairnError, UsageError } from '../errors.js';
 import { writeDemoProject, writeParquet } from './project.js';
 
 /** Options of {@link runDemo}: where to build the project, whether to keep it, and where the transcript goes. */
@@ -85,7 +85,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   if (options.dir) {
     fs.mkdirSync(dir, { recursive: true });
     if (fs.readdirSync(dir).length > 0) {
-      throw new CairnError(`demo folder ${dir} is not empty`, { hint: 'give an empty or new folder, or none for a temp folder' });
+      throw new UsageError(`demo folder ${dir} is not empty`, { hint: 'give an empty or new folder, or none for a temp folder' });
     }
   }
   const env: NodeJS.ProcessEnv = {

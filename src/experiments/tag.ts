@@ -5,6 +5,7 @@
  * Planning is pure (chooseTagName, dirtyRefusal, summarizeResults and the
  * message renderer); tagExperiment gathers what they need, then creates the tag.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { AlreadyExistsError, NotFoundError, UnsafeError, UsageError } from '../errors.js';
 import { createAnnotatedTag, currentBranch, forEachRef, resolveCommit, trackedChanges, type TrackedChange } from '../git/git.js';
@@ -213,6 +214,10 @@ export async function tagExperiment(repo: Repo, options: TagOptions): Promise<Ta
 
   const notes: string[] = [];
   if (branch === null) notes.push(`HEAD is detached at ${commit.slice(0, 12)}: tagging that commit`);
+  const sameCommit = (await forEachRef(root, ['refname:lstrip=2', '*objectname', 'objectname'], ['refs/tags']))
+    .filter((r) => (r[1] || r[2]) === commit && parseExperimentTag(r[0]!, prefix))
+    .map((r) => r[0]!);
+  if (sameCommit.length) notes.push(`this commit is already tagged as ${sameCommit.join(', ')}: the new tag names the same code and data`);
   const [changes, artifacts] = await Promise.all([
     trackedChanges(root),
     status(repo, { cwd: root, ...(options.progress ? { progress: options.progress } : {}) }),
@@ -226,6 +231,8 @@ export async function tagExperiment(repo: Repo, options: TagOptions): Promise<Ta
 
   const data = dataFingerprint((await pointersAt(root, commit)).map((p) => ({ path: p.path, hash: p.pointer.hash })));
 
+  // The results file: --db, else results.db from config, else a results.db at the root if there is one.
+  const rootDb = path.join(root, 'results.db');
   const dbFile =
     options.db === false
       ? undefined
@@ -233,7 +240,18 @@ export async function tagExperiment(repo: Repo, options: TagOptions): Promise<Ta
         ? path.resolve(options.cwd, options.db)
         : config.results.db !== undefined
           ? path.resolve(root, config.results.db)
-          : undefined;
+          : fs.existsSync(rootDb)
+            ? rootDb
+            : undefined;
+  if (dbFile === undefined && options.db !== false && (options.metric !== undefined || options.table !== undefined)) {
+    throw new UsageError('--metric and --table need a results database, and none was found', {
+      hint: 'pass --db FILE, set results.db in .cairn/config.json, or use --no-db to tag without results',
+    });
+  }
+  const metricName = options.metric ?? config.metrics.primary;
+  if (dbFile !== undefined && metricName && !(options.minimize ?? config.metrics.minimize) && /(^|_)(loss|error|err|mse|rmse|mae|mape|perplexity|ppl|wer|cer|latency)($|_)/i.test(metricName)) {
+    notes.push(`the best row is the one with the HIGHEST ${metricName}; pass --minimize if lower is better`);
+  }
   let summary: RowSummary = { metrics: {}, params: {} };
   let results: TagResultsSource | undefined;
   let float32 = new Set<string>();

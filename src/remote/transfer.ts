@@ -15,7 +15,7 @@ import { mapLimit } from '../concurrency.js';
 import { parseManifest } from '../store/manifest.js';
 import { SMALL_FILE } from '../store/cache.js';
 import type { Progress } from '../progress.js';
-import { collectPointers, expandObjects, type ReferenceScope } from '../artifacts/references.js';
+import { collectPointers, expandObjects, type PointerRef, type ReferenceScope } from '../artifacts/references.js';
 import { checkout, type CheckoutResult } from '../artifacts/checkout.js';
 import { openRemote, type RemoteObject, type RemoteStore } from './remote.js';
 
@@ -147,6 +147,17 @@ async function download(
   }
 }
 
+/** Which pointers (by where they were found) need any of these objects. */
+function neededBy(refs: PointerRef[], hashes: string[], repo: Repo): string[] {
+  const wanted = new Set(hashes);
+  const out = new Set<string>();
+  for (const ref of refs) {
+    const objects = expandObjects(repo.cache, [ref]).objects;
+    if ([...objects.keys()].some((h) => wanted.has(h))) out.add(ref.where.replace(/^workspace:/, ''));
+  }
+  return [...out];
+}
+
 /** Download the objects the pointers in scope need and the cache lacks. */
 export async function fetch(repo: Repo, options: TransferOptions = {}): Promise<FetchResult> {
   return withRemote(repo, options.remote, (remote) =>
@@ -181,10 +192,14 @@ export async function fetch(repo: Repo, options: TransferOptions = {}): Promise<
         });
       }
       if (result.missingOnRemote.length) {
-        throw new NotFoundError(`${result.missingOnRemote.length} object(s) are not on remote ${remote.name}`, {
-          hint: 'push them from the machine that has them (cairn push), or try another remote with -r',
-          data: { ...result },
-        });
+        const needers = neededBy(refs, result.missingOnRemote, repo);
+        throw new NotFoundError(
+          `${result.missingOnRemote.length} object(s) are not on remote ${remote.name}, needed by: ${needers.slice(0, 8).join(', ')}${needers.length > 8 ? ', ...' : ''}`,
+          {
+            hint: 'push them from the machine that has them (cairn push), or try another remote with -r',
+            data: { ...result, neededBy: needers },
+          },
+        );
       }
       return result;
     }),
@@ -197,9 +212,19 @@ export interface PullOptions extends TransferOptions {
   force?: boolean;
 }
 
-/** fetch, then checkout the workspace. */
+/**
+ * fetch, then checkout the workspace. When some objects could not be
+ * fetched, what did arrive is still checked out before the error is thrown.
+ */
 export async function pull(repo: Repo, options: PullOptions): Promise<FetchResult & { checkout: CheckoutResult }> {
-  const fetched = await fetch(repo, options);
+  let fetched: FetchResult;
+  try {
+    fetched = await fetch(repo, options);
+  } catch (err) {
+    if (!(err instanceof NotFoundError) || !('missingOnRemote' in err.data)) throw err;
+    await checkout(repo, { cwd: options.cwd, force: options.force, progress: options.progress }).catch(() => undefined);
+    throw err;
+  }
   const result = await checkout(repo, { cwd: options.cwd, force: options.force, progress: options.progress });
   return { ...fetched, checkout: result };
 }

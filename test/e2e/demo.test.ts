@@ -38,7 +38,7 @@ describe('cairn demo', () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'precious.txt'), 'keep');
     const r = await cairn(['demo', dir], { cwd: tempDir() });
-    expect(r.exitCode).toBe(1);
+    expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('is not empty');
     expect(fs.readFileSync(path.join(dir, 'precious.txt'), 'utf8')).toBe('keep');
   });

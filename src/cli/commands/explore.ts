@@ -21,7 +21,7 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
   const explore = program.command('explore').description('explore past experiments: list, show, diff, get, lineage, disposable worktrees');
 
   explore
-    .command('list')
+    .command('list', { isDefault: true })
     .description('experiments from their tags, joined with their results rows when a database is given (or recorded in Cairn-Results)')
     .option('--db <file>', 'results database to join')
     .option('--table <name>', 'table in it')

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { gc } from '../../gc/gc.js';
 import { installHooks, runHook, uninstallHooks } from '../../hooks/hooks.js';
 import type { CliContext } from '../context.js';
+import { UsageError } from '../../errors.js';
 import { formatBytes } from '../output.js';
 
 async function readStdin(): Promise<string> {
@@ -26,8 +27,9 @@ export function registerMaintenanceCommands(program: Command, ctx: CliContext): 
     .addHelpText('after', '\nExamples:\n  $ cairn gc            # what would go\n  $ cairn gc --yes      # delete it')
     .action(async (opts: { dryRun?: boolean; yes?: boolean; allCommits?: boolean; force?: boolean; json?: boolean }) => {
       ctx.useJson(opts);
+      if (opts.yes && opts.dryRun) throw new UsageError('--dry-run and --yes contradict each other', { hint: 'pass --yes to delete, or nothing (or --dry-run) to see what would go' });
       const repo = await ctx.repo();
-      const r = await gc(repo, { yes: Boolean(opts.yes) && !opts.dryRun, allCommits: opts.allCommits, force: opts.force, progress: ctx.progress() });
+      const r = await gc(repo, { yes: Boolean(opts.yes), allCommits: opts.allCommits, force: opts.force, progress: ctx.progress() });
       const { hashes: _hashes, ...unreferenced } = r.unreferenced;
       ctx.out.result({ ...r, unreferenced }, () => {
         const what = `${r.unreferenced.count} unreferenced object(s), ${formatBytes(r.unreferenced.bytes)}`;

@@ -74,7 +74,7 @@ export function registerRemoteCommands(program: Command, ctx: CliContext): void 
     });
 
   remote
-    .command('list')
+    .command('list', { isDefault: true })
     .description('list remotes')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExamples:\n  $ cairn remote list --json')

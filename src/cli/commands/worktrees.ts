@@ -26,7 +26,7 @@ export function registerWorktreeCommands(program: Command, ctx: CliContext): voi
       });
     });
 
-  wt.command('list')
+  wt.command('list', { isDefault: true })
     .description('every worktree with its branch, dirty state, last tag, unpushed objects and results state')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExamples:\n  $ cairn worktree list --json')
