@@ -42,6 +42,7 @@ export { init, type InitResult } from './artifacts/init.js';
 export { addArtifacts, type AddOptions, type AddedArtifact } from './artifacts/add.js';
 export { status, type StatusOptions } from './artifacts/status.js';
 export type { ArtifactStatus } from './artifacts/inspect.js';
+export type { InvalidPointer } from './artifacts/workspace.js';
 export type { ArtifactState } from './artifacts/state.js';
 export { checkout, type CheckoutOptions, type CheckoutResult } from './artifacts/checkout.js';
 export { untrack, type UntrackOptions, type UntrackResult } from './artifacts/untrack.js';

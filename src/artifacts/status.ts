@@ -4,7 +4,7 @@
 import { repoRelative, type Repo } from '../repo/repo.js';
 import type { Progress } from '../progress.js';
 import { inspectArtifact, type ArtifactStatus } from './inspect.js';
-import { loadArtifacts, WorkspaceObserver } from './workspace.js';
+import { loadArtifacts, WorkspaceObserver, type InvalidPointer } from './workspace.js';
 import { expandObjects } from './references.js';
 import { openRemote } from '../remote/remote.js';
 
@@ -16,6 +16,11 @@ export interface StatusOptions {
   /** Also count objects not on this remote (true: the default remote). */
   remote?: string | boolean;
   progress?: Progress;
+  /**
+   * Report an invalid pointer here and go on with the others (without it,
+   * the first invalid pointer throws).
+   */
+  onInvalidPointer?: (invalid: InvalidPointer, error: Error) => void;
 }
 
 /** An artifact's status as {@link status} returns it, with the count of objects not yet pushed when a remote was asked for. */
@@ -27,7 +32,7 @@ export interface ArtifactStatusWithRemote extends ArtifactStatus {
 /** The state of every selected artifact, in path order. */
 export async function status(repo: Repo, options: StatusOptions): Promise<ArtifactStatusWithRemote[]> {
   const selectors = (options.paths ?? []).map((p) => repoRelative(repo, options.cwd, p));
-  const artifacts = await loadArtifacts(repo, selectors);
+  const artifacts = await loadArtifacts(repo, selectors, options.onInvalidPointer);
   // Nothing tracked: no stat cache to open (a plain git repo stays untouched).
   if (artifacts.length === 0) return [];
   const observer = new WorkspaceObserver(repo, options.progress);

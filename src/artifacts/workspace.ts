@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { NotFoundError } from '../errors.js';
+import { CairnError, NotFoundError } from '../errors.js';
 import { lsFiles } from '../git/git.js';
 import type { Repo } from '../repo/repo.js';
 import { isTempName } from '../durable/atomicWrite.js';
@@ -46,9 +46,14 @@ export function isWithin(p: string, dir: string): boolean {
 /**
  * The artifacts selected by repo-relative paths (all of them when none are
  * given). A path selects the artifact it names, its pointer, every artifact
- * below a folder, or the directory artifact it lies in.
+ * below a folder, or the directory artifact it lies in. An invalid pointer
+ * throws, unless `onInvalid` is given: then it is reported there and skipped.
  */
-export async function loadArtifacts(repo: Pick<Repo, 'root'>, selectors: string[] = []): Promise<Artifact[]> {
+export async function loadArtifacts(
+  repo: Pick<Repo, 'root'>,
+  selectors: string[] = [],
+  onInvalid?: (invalid: InvalidPointer, error: CairnError | Error) => void,
+): Promise<Artifact[]> {
   const pointerFiles = await findPointerFiles(repo);
   const all = pointerFiles.map((pointerPath) => ({ pointerPath, path: artifactPathOf(pointerPath) }));
   let chosen = all;
@@ -68,7 +73,24 @@ export async function loadArtifacts(repo: Pick<Repo, 'root'>, selectors: string[
     }
     chosen = all.filter((a) => keep.has(a.pointerPath));
   }
-  return chosen.map((a) => ({ ...a, pointer: readPointerFile(repo, a.pointerPath) }));
+  if (!onInvalid) return chosen.map((a) => ({ ...a, pointer: readPointerFile(repo, a.pointerPath) }));
+  const out: Artifact[] = [];
+  for (const a of chosen) {
+    try {
+      out.push({ ...a, pointer: readPointerFile(repo, a.pointerPath) });
+    } catch (err) {
+      // A pointer that does not parse, or cannot be read at all (a folder, no permission).
+      if (!(err instanceof CairnError) && (err as NodeJS.ErrnoException).code === undefined) throw err;
+      onInvalid({ pointer: a.pointerPath, message: (err as Error).message }, err as Error);
+    }
+  }
+  return out;
+}
+
+/** A pointer file that could not be read, as reported by {@link loadArtifacts} when asked to go on. */
+export interface InvalidPointer {
+  pointer: string;
+  message: string;
 }
 
 export type FileObservation =

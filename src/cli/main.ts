@@ -81,7 +81,7 @@ export async function buildProgram(ctx: CliContext, version: string, args: strin
 }
 
 function report(ctx: CliContext, err: CairnError): void {
-  if (ctx.out.json) ctx.out.data({ error: { code: err.code, exitCode: err.exitCode, message: err.message, hint: err.hint } });
+  if (ctx.out.json && !ctx.out.wroteData) ctx.out.data({ error: { code: err.code, exitCode: err.exitCode, message: err.message, hint: err.hint } });
   process.stderr.write(`cairn: error: ${err.message}\nhint: ${err.hint}\n`);
 }
 

@@ -4,6 +4,8 @@
  */
 export class Output {
   json = false;
+  /** A JSON document went to stdout already (a later error then adds none: stdout stays one document). */
+  wroteData = false;
 
   constructor(
     private readonly stdout: NodeJS.WritableStream = process.stdout,
@@ -17,7 +19,9 @@ export class Output {
 
   /** The machine-readable result (only in --json mode). */
   data(value: unknown): void {
-    if (this.json) this.stdout.write(JSON.stringify(value, null, 2) + '\n');
+    if (!this.json) return;
+    this.stdout.write(JSON.stringify(value, null, 2) + '\n');
+    this.wroteData = true;
   }
 
   /** Print `value` as JSON in --json mode, else run `human`. */

@@ -105,8 +105,9 @@ export function readConfigFile(file: string): Json {
     if (!isObject(value)) throw new Error('not an object');
     return value;
   } catch {
+    const shown = path.join(CONFIG_DIR, path.basename(file));
     throw new CairnError(`cannot read ${file}: it is not a JSON object`, {
-      hint: `fix the JSON by hand, or restore it with git checkout -- ${path.basename(file)}`,
+      hint: `fix the JSON in ${shown} by hand, or restore it with git checkout -- ${shown}`,
     });
   }
 }
@@ -120,17 +121,32 @@ function fromEnvironment(env: NodeJS.ProcessEnv): Json {
     node[keys[keys.length - 1]!] = value;
   };
   if (env.CAIRN_CACHE_DIR) set(['cache', 'dir'], env.CAIRN_CACHE_DIR);
-  if (env.CAIRN_CACHE_LINK) set(['cache', 'link'], env.CAIRN_CACHE_LINK);
+  if (env.CAIRN_CACHE_LINK) {
+    if (!LINK_TYPES.includes(env.CAIRN_CACHE_LINK as LinkType)) {
+      throw new UsageError(`CAIRN_CACHE_LINK=${env.CAIRN_CACHE_LINK} is not a link type`, {
+        hint: `set CAIRN_CACHE_LINK to one of ${LINK_TYPES.join(', ')}, or unset it`,
+      });
+    }
+    set(['cache', 'link'], env.CAIRN_CACHE_LINK);
+  }
   if (env.CAIRN_REMOTE) set(['remote'], env.CAIRN_REMOTE);
   if (env.CAIRN_VERSIONS_PREFIX !== undefined) set(['versions', 'prefix'], env.CAIRN_VERSIONS_PREFIX);
   if (env.CAIRN_METRICS_PRIMARY) set(['metrics', 'primary'], env.CAIRN_METRICS_PRIMARY);
-  if (env.CAIRN_TRANSFER_JOBS) set(['transfer', 'jobs'], Number(env.CAIRN_TRANSFER_JOBS));
+  if (env.CAIRN_TRANSFER_JOBS) {
+    const jobs = Number(env.CAIRN_TRANSFER_JOBS);
+    if (!Number.isInteger(jobs) || jobs < 1 || jobs > 256) {
+      throw new UsageError(`CAIRN_TRANSFER_JOBS=${env.CAIRN_TRANSFER_JOBS} is not a number of jobs`, {
+        hint: 'set CAIRN_TRANSFER_JOBS to an integer from 1 to 256, or unset it',
+      });
+    }
+    set(['transfer', 'jobs'], jobs);
+  }
   return out;
 }
 
 function checkConfig(cfg: CairnConfig, where: string): CairnConfig {
   const bad = (what: string): UsageError =>
-    new UsageError(`invalid configuration (${where}): ${what}`, { hint: 'fix .cairn/config.json or the CAIRN_* variable' });
+    new UsageError(`invalid configuration (${where}): ${what}`, { hint: 'fix .cairn/config.json or .cairn/config.local.json' });
   if (!LINK_TYPES.includes(cfg.cache.link)) throw bad(`cache.link must be one of ${LINK_TYPES.join(', ')}`);
   if (typeof cfg.versions.prefix !== 'string' || !/^[A-Za-z0-9._-]*$/.test(cfg.versions.prefix)) {
     throw bad('versions.prefix may only hold letters, digits, ".", "_" and "-"');
@@ -150,6 +166,39 @@ function checkConfig(cfg: CairnConfig, where: string): CairnConfig {
   }
   if (!isObject(cfg.remotes)) throw bad('remotes must be an object');
   return cfg;
+}
+
+/** Every key a config file may hold, by section (`remotes.<name>` entries take REMOTE_KEYS). */
+const KNOWN_KEYS: Record<string, readonly string[]> = {
+  cache: ['dir', 'link'],
+  remotes: [],
+  remote: [],
+  versions: ['prefix'],
+  metrics: ['primary', 'minimize', 'names'],
+  results: ['versionColumns', 'runColumns', 'bookkeepingColumns', 'db', 'table'],
+  merge: ['strategy', 'id', 'key', 'tables'],
+  models: ['production'],
+  transfer: ['jobs'],
+};
+const REMOTE_KEYS = ['url', 'endpoint', 'region', 'forcePathStyle', 'profile', 'accessKeyId', 'secretAccessKey'];
+
+/** A typo in a config key would silently fall back to the default: refuse it, naming the keys that exist. */
+function refuseUnknownKeys(cfg: Json, file: string): void {
+  const unknown = (key: string, valid: readonly string[]): UsageError =>
+    new UsageError(`${file}: unknown key ${key}`, { hint: `valid keys here: ${valid.join(', ')}`, data: { key, valid } });
+  for (const [section, value] of Object.entries(cfg)) {
+    const keys = KNOWN_KEYS[section];
+    if (!keys) throw unknown(section, Object.keys(KNOWN_KEYS));
+    if (section === 'remotes' && isObject(value)) {
+      for (const [name, remote] of Object.entries(value)) {
+        for (const k of Object.keys(isObject(remote) ? remote : {})) {
+          if (!REMOTE_KEYS.includes(k)) throw unknown(`remotes.${name}.${k}`, REMOTE_KEYS);
+        }
+      }
+    } else if (keys.length > 0 && isObject(value)) {
+      for (const k of Object.keys(value)) if (!keys.includes(k)) throw unknown(`${section}.${k}`, keys);
+    }
+  }
 }
 
 /** Credentials must never sit in the committed config. */
@@ -176,16 +225,20 @@ export function configPaths(root: string): { repo: string; local: string } {
 export function loadConfig(root: string, mainRoot: string | null, env: NodeJS.ProcessEnv = process.env): CairnConfig {
   const paths = configPaths(root);
   const committed = readConfigFile(paths.repo);
+  refuseUnknownKeys(committed, paths.repo);
   refuseCommittedSecrets(committed, paths.repo);
   let local = readConfigFile(paths.local);
+  let localFile = paths.local;
   if (Object.keys(local).length === 0 && mainRoot && mainRoot !== root) {
-    local = readConfigFile(configPaths(mainRoot).local);
+    localFile = configPaths(mainRoot).local;
+    local = readConfigFile(localFile);
   }
+  refuseUnknownKeys(local, localFile);
   const merged = [committed, local, fromEnvironment(env)].reduce(
     (acc, layer) => mergeInto(acc, layer),
     defaultConfig() as unknown as Json,
   );
-  return checkConfig(merged as unknown as CairnConfig, paths.repo);
+  return checkConfig(merged as unknown as CairnConfig, `${paths.repo} or ${LOCAL_CONFIG_FILE}`);
 }
 
 /** Change one config file (committed or local) through a function, atomically. */

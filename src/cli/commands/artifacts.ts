@@ -5,7 +5,10 @@ import type { Command } from 'commander';
 import { addArtifacts } from '../../artifacts/add.js';
 import { checkout } from '../../artifacts/checkout.js';
 import { init } from '../../artifacts/init.js';
+import type { ArtifactStatus } from '../../artifacts/inspect.js';
 import { status } from '../../artifacts/status.js';
+import type { InvalidPointer } from '../../artifacts/workspace.js';
+import { IntegrityError, UnsafeError } from '../../errors.js';
 import { untrack } from '../../artifacts/untrack.js';
 import { verify, verifyFailure } from '../../artifacts/verify.js';
 import type { CliContext } from '../context.js';
@@ -17,6 +20,12 @@ const STATE_LABEL: Record<string, string> = {
   missingWorkspace: 'missing from workspace',
   missingCache: 'missing from cache',
 };
+
+/** What status adds after an artifact's path: why it differs, and what the cache lacks. */
+function statusNotes(a: ArtifactStatus): string {
+  const notes = [a.note, a.state !== 'missingCache' && a.missingObjects > 0 ? `${a.missingObjects} object(s) missing from cache` : undefined].filter(Boolean);
+  return notes.length ? `  (${notes.join('; ')})` : '';
+}
 
 export function registerArtifactCommands(program: Command, ctx: CliContext): void {
   program
@@ -57,11 +66,23 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
     .action(async (paths: string[], opts: { json?: boolean; remote?: string | boolean }) => {
       ctx.useJson(opts);
       const repo = await ctx.repo();
-      const artifacts = await status(repo, { cwd: ctx.cwd(), paths, remote: opts.remote, progress: ctx.progress() });
-      ctx.out.result({ artifacts }, () => {
-        if (artifacts.length === 0) return ctx.out.line('no artifacts tracked yet (cairn add <path>)');
+      const invalidPointers: InvalidPointer[] = [];
+      const errors: Error[] = [];
+      const artifacts = await status(repo, {
+        cwd: ctx.cwd(),
+        paths,
+        remote: opts.remote,
+        progress: ctx.progress(),
+        onInvalidPointer: (p, err) => {
+          invalidPointers.push(p);
+          errors.push(err);
+        },
+      });
+      ctx.out.result({ artifacts, ...(invalidPointers.length ? { invalidPointers } : {}) }, () => {
+        for (const p of invalidPointers) ctx.out.line(`invalid pointer: ${p.message}`);
+        if (artifacts.length === 0 && invalidPointers.length === 0) return ctx.out.line('no artifacts tracked yet (cairn add <path>)');
         const changed = artifacts.filter((a) => a.state !== 'unchanged');
-        const rows = changed.map((a) => [`${STATE_LABEL[a.state]}:`, a.path + (a.note ? `  (${a.note})` : '')]);
+        const rows = changed.map((a) => [`${STATE_LABEL[a.state]}:`, a.path + statusNotes(a)]);
         for (const a of artifacts) if (a.notPushed) rows.push(['not pushed:', `${a.path}  (${a.notPushed} object(s))`]);
         if (rows.length) ctx.out.line(table(rows, '  '));
         ctx.out.line(
@@ -69,6 +90,15 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
         );
         if (opts.remote && artifacts.every((a) => !a.notPushed)) ctx.out.line('everything is pushed');
       });
+      if (errors.length === 1) throw errors[0];
+      if (errors.length > 1) {
+        // The exit code of the gravest: an unsafe path (7) before a malformed pointer (8).
+        const Failure = errors.some((e) => e instanceof UnsafeError) ? UnsafeError : IntegrityError;
+        throw new Failure(`${invalidPointers.length} invalid pointer file(s): ${invalidPointers.map((p) => p.pointer).join(', ')}`, {
+          hint: 'restore them from git (git checkout -- <pointer>), or cairn untrack the artifact',
+          data: { invalidPointers },
+        });
+      }
     });
 
   program
