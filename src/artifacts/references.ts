@@ -25,6 +25,8 @@ export interface ReferenceScope {
   revs?: string[];
   allTags?: boolean;
   allBranches?: boolean;
+  /** Every commit reachable from any ref (as DVC's --all-commits). */
+  allCommits?: boolean;
 }
 
 /** Names of refs under a namespace (`refs/tags`, `refs/heads`...). */
@@ -47,6 +49,7 @@ export async function collectPointers(repo: Repo, scope: ReferenceScope): Promis
   for (const rev of [...new Set(revs)]) {
     for (const p of await pointersAt(repo.root, rev)) out.push({ pointer: p.pointer, where: `${rev}:${p.pointerPath}` });
   }
+  if (scope.allCommits) out.push(...(await pointersInCommits(repo.root, ['--all'])));
   return out;
 }
 

@@ -208,18 +208,23 @@ async function inspectWorktree(
     if (modified.length) problems.push(`artifacts modified and not added: ${modified.map((a) => a.path).join(', ')}`);
     if (hasRemote) {
       // The worktree's files, and every commit of its history that no git remote has yet.
-      const refs = await collectPointers(wtRepo, { workspace: true });
-      if (wt.head) refs.push(...(await pointersInCommits(repo.root, [wt.head, '--not', '--remotes'])));
-      const needed = expandObjects(wtRepo.cache, refs);
+      const workspace = expandObjects(wtRepo.cache, await collectPointers(wtRepo, { workspace: true })).objects;
+      const history = wt.head ? expandObjects(wtRepo.cache, await pointersInCommits(repo.root, [wt.head, '--not', '--remotes'])).objects : new Map<string, number>();
       const remote = await openRemote(repo);
+      let missing: Set<string>;
       try {
-        const objects = [...needed.objects].map(([hash, size]) => ({ hash, size }));
+        const objects = [...new Map([...history, ...workspace])].map(([hash, size]) => ({ hash, size }));
         const there = await remote.present(objects);
-        notPushed = objects.filter((o) => !there.has(o.hash)).length;
+        missing = new Set(objects.filter((o) => !there.has(o.hash)).map((o) => o.hash));
       } finally {
         remote.close();
       }
-      if (notPushed) problems.push(`${notPushed} artifact object(s) are not on the remote (cairn push)`);
+      notPushed = missing.size;
+      if (notPushed) {
+        // A plain push covers the worktree's files; objects only older commits hold need --all-commits.
+        const onlyInHistory = [...missing].some((h) => !workspace.has(h));
+        problems.push(`${notPushed} artifact object(s) are not on the remote (${onlyInHistory ? 'cairn push --all-commits' : 'cairn push'} in that worktree)`);
+      }
     }
   } catch (err) {
     if (!(err instanceof CairnError) || err.exitCode !== 3) throw err; // a worktree without cairn: git state only

@@ -142,7 +142,7 @@ describe('experiment worktrees', () => {
       wt.git('tag', '-a', 'exp-p-v1', '-m', 'tagged');
       const r = await cairn(['worktree', 'rm', 'p'], { cwd: repo.dir });
       expect(r.exitCode).toBe(7);
-      expect(r.stderr).toContain('1 artifact object(s) are not on the remote (cairn push)');
+      expect(r.stderr).toContain('1 artifact object(s) are not on the remote (cairn push in that worktree)');
       const listed = JSON.parse((await cairnOk(['worktree', 'list', '--json'], { cwd: repo.dir })).stdout).worktrees;
       expect(listed[1].notPushed).toBe(1);
       await cairnOk(['push'], { cwd: dir });
@@ -166,8 +166,9 @@ describe('experiment worktrees', () => {
       await cairnOk(['push'], { cwd: dir }); // the tip's objects only
       const r = await cairn(['worktree', 'rm', 'old'], { cwd: repo.dir });
       expect(r.exitCode).toBe(7);
-      expect(r.stderr).toContain('1 artifact object(s) are not on the remote');
-      await cairnOk(['push', '--rev', 'HEAD~1'], { cwd: dir });
+      expect(r.stderr).toContain('1 artifact object(s) are not on the remote (cairn push --all-commits in that worktree)');
+      const pushed = JSON.parse((await cairnOk(['push', '--all-commits', '--json'], { cwd: dir })).stdout);
+      expect(pushed.uploaded).toBe(1); // the first weights, which only HEAD~1 holds
       await cairnOk(['worktree', 'rm', 'old'], { cwd: repo.dir });
     });
 

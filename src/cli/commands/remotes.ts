@@ -12,6 +12,7 @@ interface TransferFlags {
   rev?: string[];
   allTags?: boolean;
   allBranches?: boolean;
+  allCommits?: boolean;
   jobs?: number;
   json?: boolean;
   force?: boolean;
@@ -25,13 +26,14 @@ function transferCommand(program: Command, name: string, description: string, ex
     .option('--rev <rev>', 'objects of this branch, tag or commit (repeatable; read from git, no checkout)', collect)
     .option('--all-tags', 'objects of every tag')
     .option('--all-branches', 'objects of every local branch')
+    .option('--all-commits', 'objects of every commit any branch or tag reaches')
     .option('-j, --jobs <n>', 'transfers at once (default 8, or transfer.jobs)', positiveInt('--jobs'))
     .option('--json', 'print the result as JSON')
     .addHelpText('after', `\nExamples:\n${example}`);
 }
 
 function scope(opts: TransferFlags): TransferOptions {
-  return { remote: opts.remote, revs: opts.rev, allTags: opts.allTags, allBranches: opts.allBranches, jobs: opts.jobs };
+  return { remote: opts.remote, revs: opts.rev, allTags: opts.allTags, allBranches: opts.allBranches, allCommits: opts.allCommits, jobs: opts.jobs };
 }
 
 export function registerRemoteCommands(program: Command, ctx: CliContext): void {
