@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { addArtifacts, checkout, init, openRepo, status, untrack, verify, type LinkType } from '../../src/index.js';
 import { gitRepo, type TestRepo } from '../helpers/repo.js';
 
@@ -78,5 +78,30 @@ describe.each(['copy', 'reflink'] as const)('a results database under the defaul
     db.close();
     expect((await verify(r)).ok).toBe(true);
     expect((await status(r, { cwd: repo.dir }))[0]!.state).toBe('modified');
+  });
+});
+
+describe('links read nothing', () => {
+  it.each(['hardlink', 'symlink', 'copy'] as const)('%s checkout of small files: objects read only for a copy (cairn verify rehashes in place)', async (link) => {
+    const repo = await repoWithLink(link);
+    for (let i = 0; i < 20; i++) repo.write(`data/f${i}.txt`, `file ${i}\n`);
+    const r = await openRepo(repo.dir);
+    await addArtifacts(r, { cwd: repo.dir, paths: ['data'] });
+    fs.rmSync(path.join(repo.dir, 'data'), { recursive: true });
+    const objects = path.join(r.cache.dir, 'objects');
+    const manifest = r.cache.objectPath(JSON.parse(repo.read('data.cairn')).hash);
+    const read: string[] = [];
+    const readFileSync = fs.readFileSync.bind(fs) as (p: unknown, o?: unknown) => unknown;
+    const spy = vi.spyOn(fs, 'readFileSync').mockImplementation(((p: fs.PathOrFileDescriptor, o?: unknown) => {
+      if (String(p).startsWith(objects) && String(p) !== manifest) read.push(String(p));
+      return readFileSync(p, o);
+    }) as typeof fs.readFileSync);
+    try {
+      await checkout(r, { cwd: repo.dir });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(repo.read('data/f7.txt')).toBe('file 7\n');
+    expect(read.length).toBe(link === 'copy' ? 20 : 0);
   });
 });
