@@ -239,8 +239,11 @@ export class Cache {
     } else {
       this.publish(tmp, hash, size);
     }
-    // Point the workspace at the (possibly pre-existing) object.
+    // Point the workspace at the (possibly pre-existing) object; a large object
+    // vouched for before the link keeps its record (the link moved its ctime).
+    const vouched = size > SMALL_FILE && this.verified.has(hash, objectStat(final, hash));
     await linkInto(final, src, link);
+    if (vouched) this.verified.record(hash, final);
     return { hash, size };
   }
 
@@ -311,16 +314,20 @@ export class Cache {
         throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? missingObject(hash) : err;
       }
     };
+    let renewRecord = false;
     try {
       if (link === 'hardlink' || link === 'symlink') {
         // A link is the cache object itself, not a copy of its bytes. A small
         // one is linked without reading it (as cp -al; cairn verify rehashes
         // objects in place); a large one once its stat still matches the one
         // it was hashed with, else after hashing it again.
-        if (objectSize() > SMALL_FILE && !this.verified.has(hash, objectStat(obj, hash))) {
-          const { hash: actual } = await hashFile(obj);
-          if (actual !== hash) throw corruptObject(hash, actual, obj);
-          this.verified.record(hash, obj);
+        if (objectSize() > SMALL_FILE) {
+          if (!this.verified.has(hash, objectStat(obj, hash), { ctime: false })) {
+            const { hash: actual } = await hashFile(obj);
+            if (actual !== hash) throw corruptObject(hash, actual, obj);
+          }
+          // A new link changes the object's ctime: its record is renewed once the link is in place.
+          renewRecord = true;
         }
         if (link === 'symlink' && !fs.existsSync(obj)) throw missingObject(hash);
         try {
@@ -350,6 +357,7 @@ export class Cache {
         this.verified.record(hash, obj);
       }
       if (!direct) fs.renameSync(tmp, dest);
+      if (renewRecord) this.verified.record(hash, obj);
     } catch (err) {
       if (!direct || (err as NodeJS.ErrnoException).code !== 'EEXIST') fs.rmSync(tmp, { force: true });
       throw err;

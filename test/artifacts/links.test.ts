@@ -104,4 +104,28 @@ describe('links read nothing', () => {
     expect(repo.read('data/f7.txt')).toBe('file 7\n');
     expect(read.length).toBe(link === 'copy' ? 20 : 0);
   });
+
+  it.each(['hardlink', 'symlink'] as const)('%s: a large object hashed once is linked again and again without being read', async (link) => {
+    const repo = await repoWithLink(link);
+    repo.write('model.bin', Buffer.alloc(3 * 1024 * 1024, 5));
+    const r = await openRepo(repo.dir);
+    await addArtifacts(r, { cwd: repo.dir, paths: ['model.bin'] });
+    const obj = r.cache.objectPath(JSON.parse(repo.read('model.bin.cairn')).hash);
+    const opened: string[] = [];
+    const createReadStream = fs.createReadStream.bind(fs) as (p: unknown, o?: unknown) => fs.ReadStream;
+    const spy = vi.spyOn(fs, 'createReadStream').mockImplementation(((p: fs.PathLike, o?: unknown) => {
+      if (String(p) === obj) opened.push(String(p));
+      return createReadStream(p, o);
+    }) as typeof fs.createReadStream);
+    try {
+      for (let round = 0; round < 3; round++) {
+        fs.rmSync(path.join(repo.dir, 'model.bin'));
+        await checkout(r, { cwd: repo.dir });
+      }
+    } finally {
+      spy.mockRestore();
+    }
+    expect(opened).toEqual([]);
+    expect((await status(r, { cwd: repo.dir }))[0]!.state).toBe('unchanged');
+  });
 });
