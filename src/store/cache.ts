@@ -322,7 +322,7 @@ export class Cache {
         // objects in place); a large one once its stat still matches the one
         // it was hashed with, else after hashing it again.
         if (objectSize() > SMALL_FILE) {
-          if (!this.verified.has(hash, objectStat(obj, hash), { ctime: false })) {
+          if (!this.verified.has(hash, objectStat(obj, hash))) {
             const { hash: actual } = await hashFile(obj);
             if (actual !== hash) throw corruptObject(hash, actual, obj);
           }

@@ -2,7 +2,8 @@
  * The stat cache: (path, size, mtime ns, ctime ns, inode) → hash, in a
  * better-sqlite3 database under each worktree's git dir. A file whose stat
  * signature matches is not hashed again; any change to its content moves
- * mtime or ctime at nanosecond resolution, or its inode.
+ * mtime or ctime at nanosecond resolution, or its inode (see statSignature
+ * for hard-linked files).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,9 +23,15 @@ function openDatabase(file: string): Db {
 /** Files modified this recently are not trusted to the cache ("racy" entries). */
 const RACY_WINDOW_NS = 200_000_000n;
 
-/** The signature of a file's stat: what must stay equal for its hash to be reused. */
+/**
+ * The signature of a file's stat: what must stay equal for its hash to be
+ * reused. The ctime is left out for a file with several hard links (a
+ * `hardlink`-mode checkout shares its inode with the cache object): each link
+ * made or removed elsewhere (worktree new, rm) moves it, while a write to the
+ * bytes still moves the mtime. git's `core.trustctime = false`, for those files only.
+ */
 export function statSignature(st: fs.BigIntStats): string {
-  return `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}`;
+  return `${st.size}:${st.mtimeNs}:${st.nlink > 1n ? 'linked' : st.ctimeNs}:${st.ino}`;
 }
 
 export interface StatRecord {

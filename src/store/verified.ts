@@ -3,7 +3,8 @@
  * (`<cache>/verified.db`). Objects are read-only and never rewritten in place,
  * so an object whose size, mtime, ctime and inode are unchanged still holds
  * the bytes that were hashed: checkout can copy or link it without reading it
- * again (links ignore the ctime, which every new or removed link moves). Damage that leaves the stat alone (bit rot) is found by `cairn
+ * again (for a hard-linked object the ctime, which every new or removed link
+ * moves, is not compared). Damage that leaves the stat alone (bit rot) is found by `cairn
  * verify`, which always rehashes.
  */
 import fs from 'node:fs';
@@ -42,19 +43,10 @@ export class VerifiedObjects {
     return this.db;
   }
 
-  /**
-   * Was this object hashed while it had exactly this stat? With `ctime:
-   * false`, its ctime may have moved: hard links to the object are made and
-   * removed (checkout, rm in a worktree) and each one moves it, while a write
-   * to the bytes moves the mtime.
-   */
-  has(hash: string, stat: fs.BigIntStats, options: { ctime?: boolean } = {}): boolean {
+  /** Was this object hashed while it had this stat (see statSignature: a hard-linked object's ctime is not compared)? */
+  has(hash: string, stat: fs.BigIntStats): boolean {
     const row = this.open().prepare('SELECT sig FROM verified WHERE hash = ?').get(hash) as { sig: string } | undefined;
-    if (!row) return false;
-    const now = statSignature(stat);
-    if (options.ctime ?? true) return row.sig === now;
-    const withoutCtime = (sig: string): string => sig.split(':').filter((_, i) => i !== 2).join(':');
-    return withoutCtime(row.sig) === withoutCtime(now);
+    return row?.sig === statSignature(stat);
   }
 
   record(hash: string, file: string): void {

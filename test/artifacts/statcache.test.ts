@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { addArtifacts, init, openRepo, status } from '../../src/index.js';
-import { gitRepo } from '../helpers/repo.js';
+import { gitRepo, tempDir } from '../helpers/repo.js';
 
 /** Files under `dir` that cairn read the bytes of while `fn` ran. */
 async function readsDuring(dir: string, fn: () => Promise<unknown>): Promise<string[]> {
@@ -59,6 +59,27 @@ describe('the stat cache', () => {
     });
     expect(addReads).toEqual([]);
     expect(again.map((a) => a.changed)).toEqual([false, false]);
+  });
+
+  it('in hardlink mode, links made and removed elsewhere (worktree new, rm) make status hash nothing', async () => {
+    const repo = gitRepo();
+    await init(repo.dir);
+    repo.write('.cairn/config.json', JSON.stringify({ cache: { link: 'hardlink' } }));
+    repo.write('data/a.txt', 'aaaa');
+    repo.write('model.bin', Buffer.alloc(2 * 1024 * 1024, 1));
+    const r = await openRepo(repo.dir);
+    await addArtifacts(r, { cwd: repo.dir, paths: ['data', 'model.bin'] });
+    await sleep(300);
+    await status(r, { cwd: repo.dir }); // settles the racy entries
+    const elsewhere = tempDir();
+    for (const f of ['data/a.txt', 'model.bin']) fs.linkSync(path.join(repo.dir, f), path.join(elsewhere, path.basename(f)));
+    fs.rmSync(path.join(elsewhere, 'a.txt')); // each link and unlink moved the shared inode's ctime
+    expect(await readsDuring(repo.dir, () => status(r, { cwd: repo.dir }))).toEqual([]);
+    // A write to a linked file still shows (the mtime moves).
+    fs.chmodSync(path.join(repo.dir, 'data/a.txt'), 0o644);
+    fs.writeFileSync(path.join(repo.dir, 'data/a.txt'), 'AAAA');
+    const [data] = await status(r, { cwd: repo.dir, paths: ['data'] });
+    expect(data!.state).toBe('modified');
   });
 
   it('notices a change that keeps the size and the mtime seconds', async () => {
