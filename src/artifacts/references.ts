@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { CairnError } from '../errors.js';
 import { git, splitNul } from '../git/git.js';
 import { pointersAt, readBlobs } from '../git/revision.js';
 import type { Repo } from '../repo/repo.js';
@@ -72,7 +73,8 @@ export async function stagedPointers(worktreeRoot: string): Promise<PointerRef[]
 /**
  * Every pointer blob in the commits that `git rev-list <revs>` walks (e.g.
  * `--all --reflog`, or `HEAD --not --remotes`), read with one rev-list and
- * one cat-file, however long the history.
+ * one cat-file, however long the history. Pointer blobs that do not parse
+ * are skipped.
  */
 export async function pointersInCommits(cwd: string, revs: string[]): Promise<PointerRef[]> {
   const { stdout } = await git(['rev-list', '--objects', '--filter=object:type=blob', ...revs], { cwd });
@@ -85,10 +87,18 @@ export async function pointersInCommits(cwd: string, revs: string[]): Promise<Po
   }
   const ids = [...blobs.keys()];
   const data = await readBlobs(cwd, ids);
-  return ids.map((id, i) => {
+  const out: PointerRef[] = [];
+  ids.forEach((id, i) => {
     const file = blobs.get(id)!;
-    return { pointer: parsePointer(data[i]!.toString('utf8'), `history:${file}`, path.posix.basename(artifactPathOf(file))), where: `history:${file}` };
+    try {
+      out.push({ pointer: parsePointer(data[i]!.toString('utf8'), `history:${file}`, path.posix.basename(artifactPathOf(file))), where: `history:${file}` });
+    } catch (err) {
+      // History cannot be mended: a pointer that was committed broken (a merge
+      // conflict, a hand edit) names no object, so it is passed over.
+      if (!(err instanceof CairnError)) throw err;
+    }
   });
+  return out;
 }
 
 export interface ObjectSet {

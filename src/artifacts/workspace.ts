@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { CairnError, NotFoundError } from '../errors.js';
+import { CairnError, IntegrityError, NotFoundError } from '../errors.js';
 import { lsFiles } from '../git/git.js';
 import type { Repo } from '../repo/repo.js';
 import { isTempName } from '../durable/atomicWrite.js';
@@ -34,7 +34,17 @@ export async function findPointerFiles(repo: Pick<Repo, 'root'>): Promise<string
 
 /** Read and validate one pointer file. */
 export function readPointerFile(repo: Pick<Repo, 'root'>, pointerPath: string): Pointer {
-  const text = fs.readFileSync(path.join(repo.root, pointerPath), 'utf8');
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(repo.root, pointerPath), 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === undefined) throw err;
+    throw new IntegrityError(`invalid pointer ${pointerPath}: it cannot be read (${code === 'EISDIR' ? 'it is a folder' : code})`, {
+      hint: `restore it from git (git checkout -- ${pointerPath}), or remove it`,
+      cause: err,
+    });
+  }
   return parsePointer(text, pointerPath, path.posix.basename(artifactPathOf(pointerPath)));
 }
 
@@ -52,7 +62,7 @@ export function isWithin(p: string, dir: string): boolean {
 export async function loadArtifacts(
   repo: Pick<Repo, 'root'>,
   selectors: string[] = [],
-  onInvalid?: (invalid: InvalidPointer, error: CairnError | Error) => void,
+  onInvalid?: (invalid: InvalidPointer, error: CairnError) => void,
 ): Promise<Artifact[]> {
   const pointerFiles = await findPointerFiles(repo);
   const all = pointerFiles.map((pointerPath) => ({ pointerPath, path: artifactPathOf(pointerPath) }));
@@ -79,9 +89,8 @@ export async function loadArtifacts(
     try {
       out.push({ ...a, pointer: readPointerFile(repo, a.pointerPath) });
     } catch (err) {
-      // A pointer that does not parse, or cannot be read at all (a folder, no permission).
-      if (!(err instanceof CairnError) && (err as NodeJS.ErrnoException).code === undefined) throw err;
-      onInvalid({ pointer: a.pointerPath, message: (err as Error).message }, err as Error);
+      if (!(err instanceof CairnError)) throw err;
+      onInvalid({ pointer: a.pointerPath, message: err.message }, err);
     }
   }
   return out;

@@ -51,6 +51,24 @@ Examples:
 Exit codes: 0 ok, 1 failed, 2 usage, 3 not a repo, 4 not found, 5 already exists,
             6 conflict, 7 unsafe operation refused, 8 integrity error`;
 
+/**
+ * `list` is the default subcommand of its group (`cairn remote` lists), so a
+ * mistyped subcommand (`cairn remote ad ...`) would reach it as arguments:
+ * report it as the unknown command it is, with commander's suggestion.
+ */
+function keepTyposOutOfList(group: Command, list: Command, args: string[]): void {
+  const explicit = args[args.indexOf(group.name()) + 1] === 'list';
+  list.allowExcessArguments(true).hook('preAction', (_cmd, action) => {
+    if (action.args.length === 0) return;
+    if (explicit) action.error(`error: too many arguments for 'list': ${action.args.join(' ')}`, { code: 'commander.excessArguments' });
+    group.args = action.args;
+    // unknownCommand() is commander's own report, with "Did you mean ...?" (not in its typings).
+    const unknown = (group as unknown as { unknownCommand?: () => never }).unknownCommand;
+    if (unknown) unknown.call(group);
+    group.error(`error: unknown command '${action.args[0]}'`, { code: 'commander.unknownCommand' });
+  });
+}
+
 /** The program with the command groups `args` needs (all of them when `args` names none). */
 export async function buildProgram(ctx: CliContext, version: string, args: string[] = []): Promise<Command> {
   const { Command } = await import('commander');
@@ -77,6 +95,10 @@ export async function buildProgram(ctx: CliContext, version: string, args: strin
     cmd.commands.forEach(override);
   };
   program.commands.forEach(override);
+  for (const group of program.commands) {
+    const list = group.commands.find((c) => c.name() === 'list');
+    if (list) keepTyposOutOfList(group, list, args);
+  }
   return program;
 }
 

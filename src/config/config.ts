@@ -146,7 +146,7 @@ function fromEnvironment(env: NodeJS.ProcessEnv): Json {
 
 function checkConfig(cfg: CairnConfig, where: string): CairnConfig {
   const bad = (what: string): UsageError =>
-    new UsageError(`invalid configuration (${where}): ${what}`, { hint: 'fix .cairn/config.json or .cairn/config.local.json' });
+    new UsageError(`invalid configuration (${where}): ${what}`, { hint: 'fix .cairn/config.json or .cairn/config.local.json (or the CAIRN_* variable that sets it)' });
   if (!LINK_TYPES.includes(cfg.cache.link)) throw bad(`cache.link must be one of ${LINK_TYPES.join(', ')}`);
   if (typeof cfg.versions.prefix !== 'string' || !/^[A-Za-z0-9._-]*$/.test(cfg.versions.prefix)) {
     throw bad('versions.prefix may only hold letters, digits, ".", "_" and "-"');

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { AlreadyExistsError, NotFoundError, UnsafeError, UsageError } from '../errors.js';
+import { AlreadyExistsError, CairnError, NotFoundError, UnsafeError, UsageError, type CairnErrorOptions } from '../errors.js';
 import { createAnnotatedTag, currentBranch, forEachRef, resolveCommit, trackedChanges, type TrackedChange } from '../git/git.js';
 import { pointersAt } from '../git/revision.js';
 import { escapes, toPosix, type Repo } from '../repo/repo.js';
@@ -262,6 +262,14 @@ export async function tagExperiment(repo: Repo, options: TagOptions): Promise<Ta
       ...(parsed.kind === 'semver' ? { aliases: [parsed.version] } : {}),
       ...(table !== undefined ? { table } : {}),
       versionColumns: config.results.versionColumns,
+    }).catch((err: unknown) => {
+      // A results.db found at the root was not asked for: say so, and how to do without it.
+      if (dbFile !== rootDb || options.db !== undefined || config.results.db !== undefined || !(err instanceof CairnError)) throw err;
+      throw new (err.constructor as new (m: string, o: CairnErrorOptions) => CairnError)(`${err.message} (read because it is results.db at the root)`, {
+        hint: `${err.hint}; pass --db FILE for another database, or --no-db to tag without results`,
+        data: err.data,
+        cause: err,
+      });
     });
     const metric = options.metric ?? config.metrics.primary;
     const minimize = options.minimize ?? config.metrics.minimize;

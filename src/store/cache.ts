@@ -234,16 +234,19 @@ export class Cache {
     const { hash, size } = await hashFile(tmp, onBytes);
     fsyncFile(tmp);
     const final = this.objectPath(hash);
-    if (fs.existsSync(final)) {
-      fs.rmSync(tmp, { force: true });
-    } else {
-      this.publish(tmp, hash, size);
-    }
-    // Point the workspace at the (possibly pre-existing) object; a large object
-    // vouched for before the link keeps its record (the link moved its ctime).
-    const vouched = size > SMALL_FILE && this.verified.has(hash, objectStat(final, hash));
+    // An object already there is linked to only when intact: else the bytes
+    // just hashed (the user's file) replace it, and nothing good is lost.
+    const intact =
+      fs.existsSync(final) &&
+      (sameInode(final, tmp) || // the file was already a link of the object, and was just hashed
+        (size > SMALL_FILE && this.verified.has(hash, objectStat(final, hash))) ||
+        (await this.checkObject(hash)) === 'ok');
+    if (intact) fs.rmSync(tmp, { force: true });
+    else this.publish(tmp, hash, size);
+    // Point the workspace at the object; a large object's record is renewed
+    // (the link moved its ctime, and its bytes are known good).
     await linkInto(final, src, link);
-    if (vouched) this.verified.record(hash, final);
+    if (size > SMALL_FILE) this.verified.record(hash, final);
     return { hash, size };
   }
 
@@ -294,51 +297,34 @@ export class Cache {
   }
 
   /**
-   * Put a verified copy (or a link) of an object at `dest`, through a temp
-   * file beside it, so `dest` is never half-written. A copy refuses bytes that
-   * do not match the object's name; a hard or symbolic link to a small object
-   * reads nothing (cairn verify rehashes objects in place).
+   * Put a verified copy (or link) of an object at `dest`, through a temp file
+   * beside it, so `dest` is never half-written. Refuses an object whose bytes
+   * do not match its name: small objects are read and hashed; a large one is
+   * trusted when its stat is the one it was hashed with (verified.ts), for a
+   * link even if only its ctime moved (each link made or removed moves it).
    */
   async materialize(hash: string, dest: string, options: MaterializeOptions): Promise<void> {
     const obj = this.objectPath(hash);
     const mode = options.executable ? 0o755 : 0o644;
     const link = options.executable && options.link === 'hardlink' ? 'copy' : options.link;
+    const linking = link === 'hardlink' || link === 'symlink';
     // A new link appears whole, so where nothing is in the way links go straight to `dest`.
-    const direct = options.fresh && (link === 'hardlink' || link === 'symlink');
+    const direct = options.fresh && linking;
     const tmp = direct ? dest : tempPathBeside(dest);
-    const objectSize = (): number => {
-      if (options.size !== undefined) return options.size;
+    let size = options.size;
+    if (size === undefined) {
       try {
-        return fs.statSync(obj).size;
+        size = fs.statSync(obj).size;
       } catch (err) {
         throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? missingObject(hash) : err;
       }
-    };
+    }
+    // The verified record of a large object is renewed after a link (which moves
+    // its ctime) only when its full stat matched or it was hashed just now.
     let renewRecord = false;
     try {
-      if (link === 'hardlink' || link === 'symlink') {
-        // A link is the cache object itself, not a copy of its bytes. A small
-        // one is linked without reading it (as cp -al; cairn verify rehashes
-        // objects in place); a large one once its stat still matches the one
-        // it was hashed with, else after hashing it again.
-        if (objectSize() > SMALL_FILE) {
-          if (!this.verified.has(hash, objectStat(obj, hash))) {
-            const { hash: actual } = await hashFile(obj);
-            if (actual !== hash) throw corruptObject(hash, actual, obj);
-          }
-          // A new link changes the object's ctime: its record is renewed once the link is in place.
-          renewRecord = true;
-        }
-        if (link === 'symlink' && !fs.existsSync(obj)) throw missingObject(hash);
-        try {
-          if (link === 'hardlink') fs.linkSync(obj, tmp);
-          else fs.symlinkSync(obj, tmp);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !fs.existsSync(obj)) throw missingObject(hash);
-          throw err;
-        }
-      } else if (objectSize() <= SMALL_FILE) {
-        // Small objects: one read, verified in memory, then written.
+      if (size <= SMALL_FILE) {
+        // Small objects: one read, verified in memory, then written or linked.
         let data: Buffer;
         try {
           data = fs.readFileSync(obj);
@@ -347,14 +333,28 @@ export class Cache {
         }
         const actual = hashBytes(data);
         if (actual !== hash) throw corruptObject(hash, actual, obj);
-        fs.writeFileSync(tmp, data, { mode, flag: 'wx' });
-      } else if (this.verified.has(hash, objectStat(obj, hash))) {
-        // Hashed before and unchanged since: let the kernel copy (or reflink) it.
-        await fs.promises.copyFile(obj, tmp, fs.constants.COPYFILE_FICLONE);
-        fs.chmodSync(tmp, mode);
+        if (linking) linkObject(obj, tmp, link);
+        else fs.writeFileSync(tmp, data, { mode, flag: 'wx' });
       } else {
-        await copyVerified(obj, tmp, hash, mode);
-        this.verified.record(hash, obj);
+        const stat = objectStat(obj, hash);
+        const exact = this.verified.has(hash, stat);
+        if (exact || (linking && this.verified.has(hash, stat, { ctime: false }))) {
+          // Hashed before and unchanged since: link it, or let the kernel copy (or reflink) it.
+          renewRecord = exact && linking;
+          if (linking) linkObject(obj, tmp, link);
+          else {
+            await fs.promises.copyFile(obj, tmp, fs.constants.COPYFILE_FICLONE);
+            fs.chmodSync(tmp, mode);
+          }
+        } else if (linking) {
+          const { hash: actual } = await hashFile(obj);
+          if (actual !== hash) throw corruptObject(hash, actual, obj);
+          renewRecord = true;
+          linkObject(obj, tmp, link);
+        } else {
+          await copyVerified(obj, tmp, hash, mode);
+          this.verified.record(hash, obj);
+        }
       }
       if (!direct) fs.renameSync(tmp, dest);
       if (renewRecord) this.verified.record(hash, obj);
@@ -363,6 +363,12 @@ export class Cache {
       throw err;
     }
   }
+}
+
+/** Link the object `obj` at `at` (a hard link, or a symbolic link to its absolute path). */
+function linkObject(obj: string, at: string, link: 'hardlink' | 'symlink'): void {
+  if (link === 'hardlink') fs.linkSync(obj, at);
+  else fs.symlinkSync(obj, at);
 }
 
 export interface MaterializeOptions {
@@ -472,10 +478,23 @@ async function copyVerified(src: string, dest: string, hash: string, mode: numbe
 
 /** Replace `dest` with a link to the object `obj`, atomically. */
 async function linkInto(obj: string, dest: string, link: 'hardlink' | 'symlink'): Promise<void> {
+  // Already a hard link of the object (adopted in place): a rename of one link
+  // over another of the same inode does nothing and would leave the temp behind.
+  if (link === 'hardlink' && sameInode(obj, dest)) return;
   const tmp = tempPathBeside(dest);
   if (link === 'hardlink') fs.linkSync(obj, tmp);
   else fs.symlinkSync(obj, tmp);
   fs.renameSync(tmp, dest);
+}
+
+function sameInode(a: string, b: string): boolean {
+  try {
+    const sa = fs.statSync(a, { bigint: true });
+    const sb = fs.lstatSync(b, { bigint: true });
+    return sa.ino === sb.ino && sa.dev === sb.dev;
+  } catch {
+    return false;
+  }
 }
 
 export function listObjectHashes(objectsDir: string): string[] {

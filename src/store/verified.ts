@@ -3,15 +3,14 @@
  * (`<cache>/verified.db`). Objects are read-only and never rewritten in place,
  * so an object whose size, mtime, ctime and inode are unchanged still holds
  * the bytes that were hashed: checkout can copy or link it without reading it
- * again (for a hard-linked object the ctime, which every new or removed link
- * moves, is not compared). Damage that leaves the stat alone (bit rot) is found by `cairn
- * verify`, which always rehashes.
+ * again (a link may be made when only the ctime moved: see `has`). Damage
+ * that leaves the stat alone (bit rot) is found by `cairn verify`, which
+ * always rehashes.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type Database from 'better-sqlite3';
-import { statSignature } from './statCache.js';
 
 // Loaded on first use, like the stat cache: most commands never need it.
 let DatabaseClass: typeof Database | null = null;
@@ -43,16 +42,22 @@ export class VerifiedObjects {
     return this.db;
   }
 
-  /** Was this object hashed while it had this stat (see statSignature: a hard-linked object's ctime is not compared)? */
-  has(hash: string, stat: fs.BigIntStats): boolean {
+  /**
+   * Was this object hashed while it had exactly this stat? With `ctime:
+   * false` the ctime may have moved (every hard link made or removed moves
+   * it): only for linking an object, never for copying its bytes.
+   */
+  has(hash: string, stat: fs.BigIntStats, options: { ctime?: boolean } = {}): boolean {
     const row = this.open().prepare('SELECT sig FROM verified WHERE hash = ?').get(hash) as { sig: string } | undefined;
-    return row?.sig === statSignature(stat);
+    if (!row) return false;
+    if (options.ctime ?? true) return row.sig === signature(stat);
+    return withoutCtime(row.sig) === withoutCtime(signature(stat));
   }
 
   record(hash: string, file: string): void {
     try {
       const st = fs.statSync(file, { bigint: true });
-      this.open().prepare('INSERT OR REPLACE INTO verified (hash, sig) VALUES (?, ?)').run(hash, statSignature(st));
+      this.open().prepare('INSERT OR REPLACE INTO verified (hash, sig) VALUES (?, ?)').run(hash, signature(st));
     } catch {
       /* not recorded: it will be hashed next time */
     }
@@ -62,4 +67,13 @@ export class VerifiedObjects {
     this.db?.close();
     this.db = null;
   }
+}
+
+/** size:mtime:ctime:inode, ctime always included (unlike the stat cache's signature of a hard-linked file). */
+function signature(st: fs.BigIntStats): string {
+  return `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}`;
+}
+
+function withoutCtime(sig: string): string {
+  return sig.split(':').filter((_, i) => i !== 2).join(':');
 }

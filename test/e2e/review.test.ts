@@ -82,6 +82,17 @@ describe('cairn status', () => {
     expect(both.stderr).toContain('hint: restore them from git');
   });
 
+  it('a pointer that is a folder: exit 8, named, like any other invalid pointer', async () => {
+    const repo = await initialised();
+    repo.write('a.txt', 'a\n');
+    await cairnOk(['add', 'a.txt'], { cwd: repo.dir });
+    fs.rmSync(path.join(repo.dir, 'a.txt.cairn'));
+    fs.mkdirSync(path.join(repo.dir, 'a.txt.cairn'));
+    const r = await cairn(['status'], { cwd: repo.dir });
+    expect(r.exitCode).toBe(8);
+    expect(r.stderr).toContain('invalid pointer a.txt.cairn: it cannot be read (it is a folder)');
+  });
+
   it('says how many objects a modified folder lacks in the cache', async () => {
     const repo = await initialised();
     repo.write('d/x.txt', 'x\n');
@@ -97,6 +108,22 @@ describe('cairn status', () => {
     repo.write('d/z.txt', 'z\n');
     const r = await cairnOk(['status'], { cwd: repo.dir });
     expect(r.stdout).toMatch(/modified: +d +\(1 object\(s\) missing from cache\)/);
+  });
+});
+
+describe('group subcommands', () => {
+  it('a mistyped subcommand is an unknown command with a suggestion, not arguments to list', async () => {
+    const repo = await initialised();
+    const r = await cairn(['remote', 'ad', 'origin', '/x'], { cwd: repo.dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("unknown command 'ad'");
+    expect(r.stderr).toContain('Did you mean add?');
+    const w = await cairn(['worktree', 'nwe', 'x'], { cwd: repo.dir });
+    expect(w.stderr).toContain('Did you mean new?');
+    const extra = await cairn(['remote', 'list', 'extra'], { cwd: repo.dir });
+    expect(extra.exitCode).toBe(2);
+    expect(extra.stderr).toContain("too many arguments for 'list'");
+    expect((await cairnOk(['remote'], { cwd: repo.dir })).stdout).toContain('no remotes');
   });
 });
 
@@ -149,6 +176,16 @@ describe('cairn tag defaults', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ tag: 'e0.1.0', metrics: { f1: 0.89 } });
   });
 
+  it('a stray results.db at the root: the error says it was picked by default, and --no-db tags anyway', async () => {
+    const repo = gitRepo({ 'train.py': 'x\n', '.gitignore': '/results.db\n' });
+    repo.write('results.db', '');
+    const r = await cairn(['tag'], { cwd: repo.dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('(read because it is results.db at the root)');
+    expect(r.stderr).toContain('--no-db to tag without results');
+    await cairnOk(['tag', '--no-db'], { cwd: repo.dir });
+  });
+
   it('refuses --metric with no database to read it from, and tags nothing', async () => {
     const repo = gitRepo({ 'train.py': 'x\n' });
     const r = await cairn(['tag', '--metric', 'f1'], { cwd: repo.dir });
@@ -186,6 +223,24 @@ describe('remotes', () => {
     expect(pushed.uploaded).toBe(2);
     const ws = JSON.parse(repo.read('uncommitted.bin.cairn')).hash;
     expect(fs.existsSync(objectFile(store, ws))).toBe(true);
+  });
+
+  it('--all-commits passes over a pointer committed broken in history', async () => {
+    const repo = await initialised();
+    const store = path.join(tempDir(), 'store');
+    await cairnOk(['remote', 'add', 'origin', store, '--default'], { cwd: repo.dir });
+    repo.write('a.txt', 'first');
+    await cairnOk(['add', 'a.txt'], { cwd: repo.dir });
+    repo.git('add', '-A');
+    repo.git('commit', '-qm', 'first');
+    const good = repo.read('a.txt.cairn');
+    repo.write('a.txt.cairn', '<<<<<<< HEAD\n');
+    repo.git('commit', '-qam', 'a conflict committed by mistake');
+    repo.write('a.txt.cairn', good);
+    repo.git('commit', '-qam', 'mended');
+    const pushed = JSON.parse((await cairnOk(['push', '--all-commits', '--json'], { cwd: repo.dir })).stdout);
+    expect(pushed.uploaded).toBe(1);
+    expect((await cairn(['gc', '--all-commits'], { cwd: repo.dir })).exitCode).toBe(0);
   });
 
   it('pull checks out what arrived, then names the pointers whose objects the remote lacks', async () => {
