@@ -5,8 +5,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CairnError, NotARepoError, NotFoundError } from '../errors.js';
 
@@ -248,13 +247,14 @@ export async function createAnnotatedTag(cwd: string, name: string, commit: stri
   // The message goes through a file written in full before git starts: over
   // stdin, a kill of cairn mid-write would hand git a truncated message at EOF,
   // and git would tag with it.
-  const dir = await mkdtemp(path.join(tmpdir(), 'cairn-tag-'));
+  // Beside git's own TAG_EDITMSG, so that it does not depend on TMPDIR.
+  const gitDir = (await git(['rev-parse', '--absolute-git-dir'], { cwd })).stdout.trim();
+  const file = path.join(gitDir, `CAIRN_TAGMSG-${process.pid}-${Date.now()}`);
   try {
-    const file = path.join(dir, 'message');
     await writeFile(file, message);
     await git(['tag', '--annotate', '--cleanup=verbatim', `--file=${file}`, '--', name, commit], { cwd });
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await rm(file, { force: true });
   }
 }
 

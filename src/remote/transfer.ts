@@ -8,7 +8,7 @@
  * means its files are there too.
  */
 import fs from 'node:fs';
-import { IntegrityError, NotFoundError, type CairnError } from '../errors.js';
+import { CairnError, IntegrityError, NotFoundError } from '../errors.js';
 import type { Repo } from '../repo/repo.js';
 import { lockShared, withLock } from '../durable/lock.js';
 import { mapLimit } from '../concurrency.js';
@@ -222,7 +222,23 @@ export async function pull(repo: Repo, options: PullOptions): Promise<FetchResul
     fetched = await fetch(repo, options);
   } catch (err) {
     if (!(err instanceof NotFoundError) || !('missingOnRemote' in err.data)) throw err;
-    await checkout(repo, { cwd: options.cwd, force: options.force, progress: options.progress }).catch(() => undefined);
+    let done: string;
+    try {
+      const partial = await checkout(repo, { cwd: options.cwd, force: options.force, progress: options.progress });
+      done = `checked out the ${partial.written.length} file(s) that did arrive`;
+      err.data.checkout = partial;
+    } catch (checkoutErr) {
+      // Checkout reports what it could not do after doing the rest: files still
+      // missing are the ones named above; anything else (refused, corrupt) is news.
+      const data = checkoutErr instanceof CairnError ? checkoutErr.data : {};
+      const result = data.result as CheckoutResult | undefined;
+      const onlyMissing = checkoutErr instanceof NotFoundError && result !== undefined;
+      done = onlyMissing
+        ? `checked out the ${result.written.length} file(s) that did arrive`
+        : `the checkout of what did arrive failed too: ${(checkoutErr as Error).message}`;
+      if (result) err.data.checkout = result;
+    }
+    err.message = `${err.message}; ${done}`;
     throw err;
   }
   const result = await checkout(repo, { cwd: options.cwd, force: options.force, progress: options.progress });

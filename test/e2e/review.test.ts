@@ -186,6 +186,13 @@ describe('cairn tag defaults', () => {
     await cairnOk(['tag', '--no-db'], { cwd: repo.dir });
   });
 
+  it('does not depend on TMPDIR', async () => {
+    const repo = gitRepo({ 'train.py': 'x\n' });
+    await cairnOk(['tag', '--no-db', '-m', 'no temp dir'], { cwd: repo.dir, env: { TMPDIR: path.join(tempDir(), 'missing') } });
+    expect(repo.git('tag', '--list')).toBe('e0.1.0\n');
+    expect(fs.readdirSync(path.join(repo.dir, '.git')).filter((f) => f.startsWith('CAIRN_'))).toEqual([]);
+  });
+
   it('refuses --metric with no database to read it from, and tags nothing', async () => {
     const repo = gitRepo({ 'train.py': 'x\n' });
     const r = await cairn(['tag', '--metric', 'f1'], { cwd: repo.dir });
@@ -262,6 +269,7 @@ describe('remotes', () => {
     const r = await cairn(['pull'], { cwd: clone.dir });
     expect(r.exitCode).toBe(4);
     expect(r.stderr).toContain('1 object(s) are not on remote origin, needed by: gone.bin.cairn');
+    expect(r.stderr).toContain('checked out the 1 file(s) that did arrive');
     expect(clone.read('here.bin')).toBe('pushed');
     expect(clone.exists('gone.bin')).toBe(false);
   });
