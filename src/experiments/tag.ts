@@ -243,10 +243,14 @@ export async function tagExperiment(repo: Repo, options: TagOptions): Promise<Ta
           : fs.existsSync(rootDb)
             ? rootDb
             : undefined;
-  if (dbFile === undefined && options.db !== false && (options.metric !== undefined || options.table !== undefined)) {
-    throw new UsageError('--metric and --table need a results database, and none was found', {
-      hint: 'pass --db FILE, set results.db in .cairn/config.json, or use --no-db to tag without results',
-    });
+  if (dbFile === undefined && (options.metric !== undefined || options.table !== undefined)) {
+    throw options.db === false
+      ? new UsageError('--metric and --table choose rows of the results database, and --no-db says to read none', {
+          hint: 'drop --no-db (and pass --db FILE if needed), or drop --metric/--table',
+        })
+      : new UsageError('--metric and --table need a results database, and none was found', {
+          hint: 'pass --db FILE, set results.db in .cairn/config.json, or use --no-db to tag without results',
+        });
   }
   const metricName = options.metric ?? config.metrics.primary;
   if (dbFile !== undefined && metricName && !(options.minimize ?? config.metrics.minimize) && /(^|_)(loss|error|err|mse|rmse|mae|mape|perplexity|ppl|wer|cer|latency)($|_)/i.test(metricName)) {

@@ -199,6 +199,10 @@ describe('cairn tag defaults', () => {
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('--metric and --table need a results database');
     expect(repo.git('tag', '--list')).toBe('');
+    const both = await cairn(['tag', '--metric', 'f1', '--no-db'], { cwd: repo.dir });
+    expect(both.exitCode).toBe(2);
+    expect(both.stderr).toContain('--no-db says to read none');
+    expect(repo.git('tag', '--list')).toBe('');
   });
 
   it('notes a second tag on the same commit, and a loss taken as higher-is-better', async () => {
