@@ -40,7 +40,7 @@ export { parseManifest, renderManifest, type ManifestEntry } from './store/manif
  */
 export { init, type InitResult } from './artifacts/init.js';
 export { addArtifacts, type AddOptions, type AddedArtifact } from './artifacts/add.js';
-export { status, type StatusOptions } from './artifacts/status.js';
+export { invalidPointersFailure, status, type StatusOptions } from './artifacts/status.js';
 export type { ArtifactStatus } from './artifacts/inspect.js';
 export type { InvalidPointer } from './artifacts/workspace.js';
 export type { ArtifactState } from './artifacts/state.js';

@@ -7,6 +7,7 @@ import { inspectArtifact, type ArtifactStatus } from './inspect.js';
 import { loadArtifacts, WorkspaceObserver, type InvalidPointer } from './workspace.js';
 import { expandObjects } from './references.js';
 import { openRemote } from '../remote/remote.js';
+import { IntegrityError, UnsafeError, type CairnError } from '../errors.js';
 
 /** Options of {@link status}: which artifacts (paths relative to `cwd`), and whether to compare against a remote. */
 export interface StatusOptions {
@@ -20,7 +21,7 @@ export interface StatusOptions {
    * Report an invalid pointer here and go on with the others (without it,
    * the first invalid pointer throws).
    */
-  onInvalidPointer?: (invalid: InvalidPointer, error: Error) => void;
+  onInvalidPointer?: (invalid: InvalidPointer, error: CairnError) => void;
 }
 
 /** An artifact's status as {@link status} returns it, with the count of objects not yet pushed when a remote was asked for. */
@@ -57,4 +58,18 @@ export async function status(repo: Repo, options: StatusOptions): Promise<Artifa
     }
   }
   return out;
+}
+
+/**
+ * The error that ends a status which met invalid pointers: the pointer's own
+ * error when there is one, else one naming them all, with the exit code of
+ * the gravest (an unsafe path, 7, before a malformed pointer, 8).
+ */
+export function invalidPointersFailure(found: { invalid: InvalidPointer; error: CairnError }[]): CairnError {
+  if (found.length === 1) return found[0]!.error;
+  const Failure = found.some((f) => f.error instanceof UnsafeError) ? UnsafeError : IntegrityError;
+  return new Failure(`${found.length} invalid pointer file(s): ${found.map((f) => f.invalid.pointer).join(', ')}`, {
+    hint: 'restore them from git (git checkout -- <pointer>), or cairn untrack the artifact',
+    data: { invalidPointers: found.map((f) => f.invalid) },
+  });
 }

@@ -10,7 +10,7 @@ import { openRemote } from '../remote/remote.js';
 import type { Repo } from '../repo/repo.js';
 import type { Progress } from '../progress.js';
 import { readManifest } from './inspect.js';
-import { findPointerFiles, readPointerFile } from './workspace.js';
+import { loadArtifacts } from './workspace.js';
 
 /** What {@link verify} found; `ok` is false when anything is corrupt, missing or invalid (turn it into an error with {@link verifyFailure}). */
 export interface VerifyResult {
@@ -48,15 +48,14 @@ export async function verify(repo: Repo, options: VerifyOptions = {}): Promise<V
   options.progress?.stop();
   const corrupt = new Set(result.corrupt.map((c) => c.hash));
   const needed = new Map<string, string>();
-  for (const pointerPath of await findPointerFiles(repo)) {
-    try {
-      const pointer = readPointerFile(repo, pointerPath);
-      needed.set(pointer.hash, pointerPath);
-      if (pointer.kind === 'dir' && repo.cache.has(pointer.hash) && !corrupt.has(pointer.hash)) {
+  for (const { pointer, pointerPath } of await loadArtifacts(repo, [], (invalid) => result.invalidPointers.push(invalid))) {
+    needed.set(pointer.hash, pointerPath);
+    if (pointer.kind === 'dir' && repo.cache.has(pointer.hash) && !corrupt.has(pointer.hash)) {
+      try {
         for (const e of readManifest(repo.cache, pointer) ?? []) needed.set(e.hash, `${pointerPath} (${e.path})`);
+      } catch (err) {
+        result.invalidPointers.push({ pointer: pointerPath, message: (err as CairnError).message });
       }
-    } catch (err) {
-      result.invalidPointers.push({ pointer: pointerPath, message: (err as CairnError).message });
     }
   }
   for (const [hash, usedBy] of needed) if (!repo.cache.has(hash)) result.missing.push({ hash, usedBy });

@@ -31,7 +31,12 @@ const RACY_WINDOW_NS = 200_000_000n;
  * bytes still moves the mtime. git's `core.trustctime = false`, for those files only.
  */
 export function statSignature(st: fs.BigIntStats): string {
-  return `${st.size}:${st.mtimeNs}:${st.nlink > 1n ? 'linked' : st.ctimeNs}:${st.ino}`;
+  return exactStatSignature(st, st.nlink > 1n ? 'linked' : st.ctimeNs);
+}
+
+/** size:mtime:ctime:inode, the ctime always in (or `ctime` in its place). */
+export function exactStatSignature(st: fs.BigIntStats, ctime: bigint | string = st.ctimeNs): string {
+  return `${st.size}:${st.mtimeNs}:${ctime}:${st.ino}`;
 }
 
 export interface StatRecord {

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type Database from 'better-sqlite3';
+import { exactStatSignature } from './statCache.js';
 
 // Loaded on first use, like the stat cache: most commands never need it.
 let DatabaseClass: typeof Database | null = null;
@@ -50,14 +51,15 @@ export class VerifiedObjects {
   has(hash: string, stat: fs.BigIntStats, options: { ctime?: boolean } = {}): boolean {
     const row = this.open().prepare('SELECT sig FROM verified WHERE hash = ?').get(hash) as { sig: string } | undefined;
     if (!row) return false;
-    if (options.ctime ?? true) return row.sig === signature(stat);
-    return withoutCtime(row.sig) === withoutCtime(signature(stat));
+    if (options.ctime ?? true) return row.sig === exactStatSignature(stat);
+    // The recorded ctime, whatever it was, in place of the current one.
+    return row.sig === exactStatSignature(stat, row.sig.split(':')[2]);
   }
 
   record(hash: string, file: string): void {
     try {
       const st = fs.statSync(file, { bigint: true });
-      this.open().prepare('INSERT OR REPLACE INTO verified (hash, sig) VALUES (?, ?)').run(hash, signature(st));
+      this.open().prepare('INSERT OR REPLACE INTO verified (hash, sig) VALUES (?, ?)').run(hash, exactStatSignature(st));
     } catch {
       /* not recorded: it will be hashed next time */
     }
@@ -69,11 +71,3 @@ export class VerifiedObjects {
   }
 }
 
-/** size:mtime:ctime:inode, ctime always included (unlike the stat cache's signature of a hard-linked file). */
-function signature(st: fs.BigIntStats): string {
-  return `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}`;
-}
-
-function withoutCtime(sig: string): string {
-  return sig.split(':').filter((_, i) => i !== 2).join(':');
-}

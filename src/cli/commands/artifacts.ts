@@ -6,9 +6,9 @@ import { addArtifacts } from '../../artifacts/add.js';
 import { checkout } from '../../artifacts/checkout.js';
 import { init } from '../../artifacts/init.js';
 import type { ArtifactStatus } from '../../artifacts/inspect.js';
-import { status } from '../../artifacts/status.js';
+import { invalidPointersFailure, status } from '../../artifacts/status.js';
 import type { InvalidPointer } from '../../artifacts/workspace.js';
-import { IntegrityError, UnsafeError } from '../../errors.js';
+import type { CairnError } from '../../errors.js';
 import { untrack } from '../../artifacts/untrack.js';
 import { verify, verifyFailure } from '../../artifacts/verify.js';
 import type { CliContext } from '../context.js';
@@ -66,18 +66,15 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
     .action(async (paths: string[], opts: { json?: boolean; remote?: string | boolean }) => {
       ctx.useJson(opts);
       const repo = await ctx.repo();
-      const invalidPointers: InvalidPointer[] = [];
-      const errors: Error[] = [];
+      const invalid: { invalid: InvalidPointer; error: CairnError }[] = [];
       const artifacts = await status(repo, {
         cwd: ctx.cwd(),
         paths,
         remote: opts.remote,
         progress: ctx.progress(),
-        onInvalidPointer: (p, err) => {
-          invalidPointers.push(p);
-          errors.push(err);
-        },
+        onInvalidPointer: (p, error) => invalid.push({ invalid: p, error }),
       });
+      const invalidPointers = invalid.map((i) => i.invalid);
       ctx.out.result({ artifacts, ...(invalidPointers.length ? { invalidPointers } : {}) }, () => {
         for (const p of invalidPointers) ctx.out.line(`invalid pointer: ${p.message}`);
         if (artifacts.length === 0 && invalidPointers.length === 0) return ctx.out.line('no artifacts tracked yet (cairn add <path>)');
@@ -90,15 +87,7 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
         );
         if (opts.remote && artifacts.every((a) => !a.notPushed)) ctx.out.line('everything is pushed');
       });
-      if (errors.length === 1) throw errors[0];
-      if (errors.length > 1) {
-        // The exit code of the gravest: an unsafe path (7) before a malformed pointer (8).
-        const Failure = errors.some((e) => e instanceof UnsafeError) ? UnsafeError : IntegrityError;
-        throw new Failure(`${invalidPointers.length} invalid pointer file(s): ${invalidPointers.map((p) => p.pointer).join(', ')}`, {
-          hint: 'restore them from git (git checkout -- <pointer>), or cairn untrack the artifact',
-          data: { invalidPointers },
-        });
-      }
+      if (invalid.length) throw invalidPointersFailure(invalid);
     });
 
   program
