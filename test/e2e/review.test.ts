@@ -91,6 +91,7 @@ describe('cairn status', () => {
     const r = await cairn(['status'], { cwd: repo.dir });
     expect(r.exitCode).toBe(8);
     expect(r.stderr).toContain('invalid pointer a.txt.cairn: it cannot be read (it is a folder)');
+    expect(r.stdout).not.toContain('up to date'); // nothing valid was checked
   });
 
   it('says how many objects a modified folder lacks in the cache', async () => {

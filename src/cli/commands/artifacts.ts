@@ -77,7 +77,10 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
       const invalidPointers = invalid.map((i) => i.invalid);
       ctx.out.result({ artifacts, ...(invalidPointers.length ? { invalidPointers } : {}) }, () => {
         for (const p of invalidPointers) ctx.out.line(`invalid pointer: ${p.message}`);
-        if (artifacts.length === 0 && invalidPointers.length === 0) return ctx.out.line('no artifacts tracked yet (cairn add <path>)');
+        if (artifacts.length === 0) {
+          if (invalidPointers.length === 0) ctx.out.line('no artifacts tracked yet (cairn add <path>)');
+          return;
+        }
         const changed = artifacts.filter((a) => a.state !== 'unchanged');
         const rows = changed.map((a) => [`${STATE_LABEL[a.state]}:`, a.path + statusNotes(a)]);
         for (const a of artifacts) if (a.notPushed) rows.push(['not pushed:', `${a.path}  (${a.notPushed} object(s))`]);
