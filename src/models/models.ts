@@ -11,6 +11,7 @@ import path from 'node:path';
 import { AlreadyExistsError, NotFoundError, UnsafeError, UsageError } from '../errors.js';
 import { gitAdd } from '../git/git.js';
 import type { Repo } from '../repo/repo.js';
+import { copyFileBytes } from '../store/copy.js';
 import { replaceFileAtomic, writeFileAtomic } from '../durable/atomicWrite.js';
 import { lockShared, withLock } from '../durable/lock.js';
 import { addArtifacts } from '../artifacts/add.js';
@@ -74,11 +75,10 @@ async function candidatesReady(repo: Repo): Promise<void> {
   }
 }
 
-/** Copy a file to `dest` atomically (kernel copy, flushed, renamed), writable. */
+/** Copy a file to `dest` atomically (reflink or streamed copy, flushed, renamed), writable. */
 function copyAtomic(src: string, dest: string): Promise<void> {
-  return replaceFileAtomic(dest, (tmp) => {
-    fs.copyFileSync(src, tmp, fs.constants.COPYFILE_FICLONE);
-    fs.chmodSync(tmp, 0o644);
+  return replaceFileAtomic(dest, async (tmp) => {
+    await copyFileBytes(src, tmp, 0o644);
   });
 }
 
