@@ -46,12 +46,15 @@ export function sh(cmd, args, options = {}) {
 
 /**
  * Time a command `runs` times. `prepare()` runs before each timed run (not
- * timed) and returns the options (cwd, env) for it. Returns the median seconds.
+ * timed) and returns the options (cwd, env) for it; then `sync` writes out
+ * the dirty pages that earlier runs (and the preparation) left, so that no
+ * run pays for another's writes. Returns the median seconds.
  */
 export function timeIt(label, runs, prepare, cmd, args) {
   const times = [];
   for (let i = 0; i < runs; i++) {
     const opts = prepare ? prepare(i) : {};
+    spawnSync('sync');
     const t0 = process.hrtime.bigint();
     const r = spawnSync(cmd, typeof args === 'function' ? args(i) : args, { stdio: ['ignore', 'ignore', 'pipe'], ...opts });
     const t = Number(process.hrtime.bigint() - t0) / 1e9;

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AlreadyExistsError, NotFoundError, UnsafeError, UsageError } from '../errors.js';
 import { resolveCommit } from '../git/git.js';
-import { pointersAt, readFileAt } from '../git/revision.js';
+import { listTree, pointersIn, readBlobs } from '../git/revision.js';
 import type { Repo } from '../repo/repo.js';
 import { replaceFileAtomic } from '../durable/atomicWrite.js';
 import { lockShared, withLock } from '../durable/lock.js';
@@ -74,7 +74,8 @@ export function normaliseRepoPath(p: string): string {
 
 /** Find PATH at a commit: artifact, file in a tracked folder, or git file. */
 export async function locateAt(repo: Repo, commit: string, version: string, rel: string): Promise<LocatedContent> {
-  const pointers = await pointersAt(repo.root, commit);
+  const tree = await listTree(repo.root, commit);
+  const pointers = await pointersIn(repo.root, tree, version);
   const exact = pointers.find((p) => p.path === rel);
   if (exact) {
     if (exact.pointer.kind === 'dir') {
@@ -92,8 +93,8 @@ export async function locateAt(repo: Repo, commit: string, version: string, rel:
     const source = await ensureObject(repo, entry.hash, `${rel} at ${version}`);
     return { kind: 'artifact', hash: entry.hash, pointer: folder.pointer, source: source === 'remote' || mSource === 'remote' ? 'remote' : 'cache' };
   }
-  const data = await readFileAt(repo.root, commit, rel);
-  if (data) return { kind: 'git', data, source: 'git' };
+  const file = tree.find((e) => e.path === rel && e.type === 'blob');
+  if (file) return { kind: 'git', data: (await readBlobs(repo.root, [file.object]))[0]!, source: 'git' };
   throw new NotFoundError(`${rel} is not present at ${version}`, { hint: `cairn explore show ${version} lists its artifacts` });
 }
 

@@ -149,12 +149,23 @@ export async function lsFiles(cwd: string, pathspecs: string[], options: { other
 
 /** Resolve a revision to a commit id, or null when it does not exist. */
 export async function resolveCommit(cwd: string, rev: string): Promise<string | null> {
+  if (resolvedCommits.has(`${cwd}\0${rev}`)) return rev;
   const { stdout, exitCode } = await git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`], {
     cwd,
     okCodes: [1, 128],
   });
-  return exitCode === 0 ? stdout.trim() : null;
+  if (exitCode !== 0) return null;
+  const commit = stdout.trim();
+  resolvedCommits.add(`${cwd}\0${commit}`);
+  return commit;
 }
+
+/**
+ * Full commit ids resolveCommit has returned, by folder: an id names the
+ * same commit for good (unlike a ref), so resolving it again — as a caller
+ * handed the id often does — needs no second `git rev-parse`.
+ */
+const resolvedCommits = new Set<string>();
 
 /** True when a git failure says the folder is not in a repository. */
 function isNotARepo(err: unknown): boolean {

@@ -86,9 +86,12 @@ export interface PointerAt {
 
 /** Every pointer file committed at `rev`, parsed and validated. */
 export async function pointersAt(cwd: string, rev: string): Promise<PointerAt[]> {
-  const entries = (await listTree(cwd, rev)).filter(
-    (e) => e.type === 'blob' && isPointerPath(e.path),
-  );
+  return pointersIn(cwd, await listTree(cwd, rev), rev);
+}
+
+/** The pointer files among a tree listing of `rev` (see listTree), parsed and validated. */
+export async function pointersIn(cwd: string, tree: TreeEntry[], rev: string): Promise<PointerAt[]> {
+  const entries = tree.filter((e) => e.type === 'blob' && isPointerPath(e.path));
   const blobs = await readBlobs(cwd, entries.map((e) => e.object));
   return entries.map((e, i) => ({
     pointerPath: e.path,

@@ -2,13 +2,17 @@
  * explore: look at past experiments without disturbing the workspace.
  */
 import type { Command } from 'commander';
-import { exploreCheckout, exploreCleanup, exploreWorktrees } from '../../worktrees/exploration.js';
-import { exploreDiff, exploreList, exploreShow } from '../../explore/history.js';
-import { exploreGet } from '../../explore/get.js';
-import { lineage } from '../../explore/lineage.js';
 import type { TagValue, TagValues } from '../../experiments/message.js';
 import type { CliContext } from '../context.js';
 import { formatBytes, table } from '../output.js';
+
+// Each subcommand loads only its own part of the library when it runs, as
+// main.ts loads only the group of the command given: `explore get` does not
+// pay for the worktree code, nor `explore list` for lineage.
+const history = () => import('../../explore/history.js');
+const exploration = () => import('../../worktrees/exploration.js');
+const getter = () => import('../../explore/get.js');
+const lineages = () => import('../../explore/lineage.js');
 
 const show = (v: TagValue | null): string => (v === null ? '-' : String(v));
 const values = (v: TagValues): string =>
@@ -32,7 +36,7 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
     .addHelpText('after', '\nExamples:\n  $ cairn explore list --sort f1 --limit 5\n  $ cairn explore list --db results/experiments.db --json')
     .action(async (opts: { db?: string; table?: string; sort?: string; minimize?: boolean; limit?: number; json?: boolean }) => {
       ctx.useJson(opts);
-      const list = await exploreList(await ctx.repo(), { cwd: ctx.cwd(), ...opts });
+      const list = await (await history()).exploreList(await ctx.repo(), { cwd: ctx.cwd(), ...opts });
       ctx.out.result({ experiments: list }, () => {
         if (list.length === 0) return ctx.out.line('no experiments yet (cairn tag)');
         ctx.out.line(
@@ -52,7 +56,7 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
     .addHelpText('after', '\nExamples:\n  $ cairn explore show e0.3.0')
     .action(async (version: string, opts: { json?: boolean }) => {
       ctx.useJson(opts);
-      const e = await exploreShow(await ctx.repo(), version);
+      const e = await (await history()).exploreShow(await ctx.repo(), version);
       ctx.out.result(e, () => {
         ctx.out.line(`${e.tag}  ${e.commit}  ${e.date}`);
         ctx.out.line(`  ${e.subject}`);
@@ -79,7 +83,7 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
     .addHelpText('after', '\nExamples:\n  $ cairn explore diff e0.2.0 e0.3.0')
     .action(async (v1: string, v2: string, opts: { json?: boolean }) => {
       ctx.useJson(opts);
-      const d = await exploreDiff(await ctx.repo(), v1, v2);
+      const d = await (await history()).exploreDiff(await ctx.repo(), v1, v2);
       ctx.out.result(d, () => {
         ctx.out.line(`${d.from.tag} -> ${d.to.tag}`);
         ctx.out.line('metrics:');
@@ -112,7 +116,7 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
     .addHelpText('after', '\nExamples:\n  $ cairn explore checkout e0.3.0')
     .action(async (version: string, opts: { json?: boolean }) => {
       ctx.useJson(opts);
-      const r = await exploreCheckout(await ctx.repo(), version, ctx.progress());
+      const r = await (await exploration()).exploreCheckout(await ctx.repo(), version, ctx.progress());
       ctx.out.result(r, () =>
         ctx.out.line(r.created ? `created ${r.path} at ${version} (${r.commit.slice(0, 12)})` : `${version} is already open at ${r.path}`),
       );
@@ -125,7 +129,7 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
     .addHelpText('after', '\nExamples:\n  $ cairn explore worktrees')
     .action(async (opts: { json?: boolean }) => {
       ctx.useJson(opts);
-      const list = await exploreWorktrees(await ctx.repo());
+      const list = await (await exploration()).exploreWorktrees(await ctx.repo());
       ctx.out.result({ worktrees: list }, () => {
         if (list.length === 0) return ctx.out.line('no exploration worktrees (cairn explore checkout VERSION)');
         ctx.out.line(table(list.map((e) => [e.version, e.path, e.present ? '' : '(missing)'])));
@@ -141,7 +145,7 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
     .addHelpText('after', '\nExamples:\n  $ cairn explore cleanup e0.1.0\n  $ cairn explore cleanup          # all of them')
     .action(async (version: string | undefined, opts: { json?: boolean; force?: boolean }) => {
       ctx.useJson(opts);
-      const r = await exploreCleanup(await ctx.repo(), version, { force: opts.force });
+      const r = await (await exploration()).exploreCleanup(await ctx.repo(), version, { force: opts.force });
       ctx.out.result(r, () => {
         ctx.out.line(r.removed.length ? `removed ${r.removed.join(', ')}` : 'nothing to clean up');
         for (const d of r.discarded) ctx.out.line(`  discarded: ${d}`);
@@ -158,7 +162,7 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
     .addHelpText('after', '\nExamples:\n  $ cairn explore get e0.3.0 models/production/model.bin -o model-e0.3.0.bin\n  $ cairn explore get e0.3.0 train.py -o - | head')
     .action(async (version: string, file: string, opts: { out?: string; force?: boolean; json?: boolean }) => {
       ctx.useJson(opts);
-      const r = await exploreGet(await ctx.repo(), { cwd: ctx.cwd(), version, path: file, out: opts.out, force: opts.force });
+      const r = await (await getter()).exploreGet(await ctx.repo(), { cwd: ctx.cwd(), version, path: file, out: opts.out, force: opts.force });
       if (r.out !== '-') ctx.out.result(r, () => ctx.out.line(`wrote ${r.out} (${formatBytes(r.size)}, ${r.path} at ${version}, from ${r.source})`));
     });
 
@@ -170,7 +174,7 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
     .addHelpText('after', '\nExamples:\n  $ cairn explore lineage data/train.parquet')
     .action(async (target: string, opts: { json?: boolean }) => {
       ctx.useJson(opts);
-      const r = await lineage(await ctx.repo(), { cwd: ctx.cwd(), target });
+      const r = await (await lineages()).lineage(await ctx.repo(), { cwd: ctx.cwd(), target });
       ctx.out.result(r, () => {
         if (r.experiments.length === 0) return ctx.out.line(`no experiment holds ${r.hash}`);
         ctx.out.line(table(r.experiments.map((e) => [e.tag, e.date.slice(0, 19), e.commit.slice(0, 12), e.paths.join(', ')])));
