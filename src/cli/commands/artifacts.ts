@@ -2,17 +2,20 @@
  * init, add, status, checkout, untrack, verify.
  */
 import type { Command } from 'commander';
-import { addArtifacts } from '../../artifacts/add.js';
-import { checkout } from '../../artifacts/checkout.js';
-import { init } from '../../artifacts/init.js';
 import type { ArtifactStatus } from '../../artifacts/inspect.js';
-import { invalidPointersFailure, status } from '../../artifacts/status.js';
 import type { InvalidPointer } from '../../artifacts/workspace.js';
 import type { CairnError } from '../../errors.js';
-import { untrack } from '../../artifacts/untrack.js';
-import { verify, verifyFailure } from '../../artifacts/verify.js';
 import type { CliContext } from '../context.js';
 import { formatBytes, shortHash, table } from '../output.js';
+
+// Each command loads only its own module when it runs (see main.ts): `status`,
+// the one run most often, does not pay for add, checkout or verify.
+const adding = () => import('../../artifacts/add.js');
+const checking = () => import('../../artifacts/checkout.js');
+const initing = () => import('../../artifacts/init.js');
+const statuses = () => import('../../artifacts/status.js');
+const untracking = () => import('../../artifacts/untrack.js');
+const verifying = () => import('../../artifacts/verify.js');
 
 const STATE_LABEL: Record<string, string> = {
   unchanged: 'unchanged',
@@ -33,7 +36,7 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
     .description('set up cairn in the current git repository (idempotent)')
     .addHelpText('after', '\nExamples:\n  $ git init && cairn init\n  $ cairn -C path/to/repo init')
     .action(async () => {
-      const result = await init(ctx.cwd());
+      const result = await (await initing()).init(ctx.cwd());
       ctx.out.line(result.created ? `initialised cairn in ${result.root}` : `cairn is already initialised in ${result.root}`);
       ctx.out.line(`cache: ${result.cacheDir}`);
     });
@@ -47,7 +50,7 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
     .action(async (paths: string[], opts: { json?: boolean }) => {
       ctx.useJson(opts);
       const repo = await ctx.repo();
-      const added = await addArtifacts(repo, { cwd: ctx.cwd(), paths, progress: ctx.progress() });
+      const added = await (await adding()).addArtifacts(repo, { cwd: ctx.cwd(), paths, progress: ctx.progress() });
       ctx.out.result({ added }, () => {
         for (const a of added) {
           const what = a.kind === 'dir' ? `${a.files} files, ${formatBytes(a.size)}` : formatBytes(a.size);
@@ -67,7 +70,7 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
       ctx.useJson(opts);
       const repo = await ctx.repo();
       const invalid: { invalid: InvalidPointer; error: CairnError }[] = [];
-      const artifacts = await status(repo, {
+      const artifacts = await (await statuses()).status(repo, {
         cwd: ctx.cwd(),
         paths,
         remote: opts.remote,
@@ -90,7 +93,7 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
         );
         if (opts.remote && artifacts.every((a) => !a.notPushed)) ctx.out.line('everything is pushed');
       });
-      if (invalid.length) throw invalidPointersFailure(invalid);
+      if (invalid.length) throw (await statuses()).invalidPointersFailure(invalid);
     });
 
   program
@@ -103,7 +106,7 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
     .action(async (paths: string[], opts: { force?: boolean; json?: boolean }) => {
       ctx.useJson(opts);
       const repo = await ctx.repo();
-      const result = await checkout(repo, { cwd: ctx.cwd(), paths, force: opts.force, progress: ctx.progress() });
+      const result = await (await checking()).checkout(repo, { cwd: ctx.cwd(), paths, force: opts.force, progress: ctx.progress() });
       ctx.out.result(result, () => {
         ctx.out.line(
           `checked out ${result.written.length} file(s), removed ${result.removed.length}, ${result.unchanged.length} artifact(s) already up to date`,
@@ -120,7 +123,7 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
     .action(async (p: string, opts: { json?: boolean }) => {
       ctx.useJson(opts);
       const repo = await ctx.repo();
-      const result = await untrack(repo, { cwd: ctx.cwd(), path: p });
+      const result = await (await untracking()).untrack(repo, { cwd: ctx.cwd(), path: p });
       ctx.out.result(result, () => ctx.out.line(`untracked ${result.path} (removed ${result.pointer}; the file stays)`));
     });
 
@@ -133,7 +136,7 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
     .action(async (opts: { json?: boolean; remote?: string | boolean }) => {
       ctx.useJson(opts);
       const repo = await ctx.repo();
-      const result = await verify(repo, { remote: opts.remote, progress: ctx.progress() });
+      const result = await (await verifying()).verify(repo, { remote: opts.remote, progress: ctx.progress() });
       ctx.out.result(result, () => {
         ctx.out.line(`checked ${result.checked} object(s)`);
         for (const c of result.corrupt) ctx.out.line(`  corrupt: ${c.hash} (${c.file})`);
@@ -146,6 +149,6 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
         }
         if (result.ok) ctx.out.line('no problems found');
       });
-      if (!result.ok) throw verifyFailure(result);
+      if (!result.ok) throw (await verifying()).verifyFailure(result);
     });
 }
