@@ -129,6 +129,7 @@ export async function addArtifacts(repo: Repo, options: AddOptions): Promise<Add
       }
     } finally {
       observer.close();
+      repo.cache.verified.flush();
     }
     if (options.stage ?? true) await gitAdd(repo.root, toStage.map((p) => `:(literal)${p}`));
     return added;

@@ -200,6 +200,7 @@ export async function checkout(repo: Repo, options: CheckoutOptions): Promise<Ch
     } finally {
       options.progress?.stop();
       observer.close();
+      repo.cache.verified.flush();
     }
     throwProblems(result, refused, missing, corrupt);
     return result;

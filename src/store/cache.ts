@@ -251,6 +251,7 @@ export class Cache {
     // (the link moved its ctime, and its bytes are known good).
     await linkInto(final, src, link);
     if (size > SMALL_FILE) this.verified.record(hash, final);
+    else this.verified.recordLater(hash, final);
     return { hash, size };
   }
 
@@ -303,9 +304,10 @@ export class Cache {
   /**
    * Put a verified copy (or link) of an object at `dest`, through a temp file
    * beside it, so `dest` is never half-written. Refuses an object whose bytes
-   * do not match its name: small objects are read and hashed; a large one is
-   * trusted when its stat is the one it was hashed with (verified.ts), for a
-   * link even if only its ctime moved (each link made or removed moves it).
+   * do not match its name: an object is trusted when its stat is the one it
+   * was hashed with (verified.ts), for a link even if only its ctime moved
+   * (each link made or removed moves it); a small object to be copied is
+   * always read and hashed, as its bytes are read anyway.
    */
   async materialize(hash: string, dest: string, options: MaterializeOptions): Promise<void> {
     const obj = this.objectPath(hash);
@@ -326,8 +328,14 @@ export class Cache {
     // The verified record of a large object is renewed after a link (which moves
     // its ctime) only when its full stat matched or it was hashed just now.
     let renewRecord = false;
+    // A small object just hashed and linked is recorded too, with the next ones (one write).
+    let noteSmall = false;
     try {
-      if (size <= SMALL_FILE) {
+      if (size <= SMALL_FILE && linking && this.verified.has(hash, objectStat(obj, hash), { ctime: false })) {
+        // A small object hashed before, unchanged since but for links made to
+        // it: linked without being read (a checkout of 10,000 files reads none).
+        linkObject(obj, tmp, link);
+      } else if (size <= SMALL_FILE) {
         // Small objects: one read, verified in memory, then written or linked.
         let data: Buffer;
         try {
@@ -337,8 +345,10 @@ export class Cache {
         }
         const actual = hashBytes(data);
         if (actual !== hash) throw corruptObject(hash, actual, obj);
-        if (linking) linkObject(obj, tmp, link);
-        else fs.writeFileSync(tmp, data, { mode, flag: 'wx' });
+        if (linking) {
+          linkObject(obj, tmp, link);
+          noteSmall = true;
+        } else fs.writeFileSync(tmp, data, { mode, flag: 'wx' });
       } else {
         const stat = objectStat(obj, hash);
         const exact = this.verified.has(hash, stat);
@@ -359,6 +369,7 @@ export class Cache {
       }
       if (!direct) fs.renameSync(tmp, dest);
       if (renewRecord) this.verified.record(hash, obj);
+      if (noteSmall) this.verified.recordLater(hash, obj);
     } catch (err) {
       if (!direct || (err as NodeJS.ErrnoException).code !== 'EEXIST') fs.rmSync(tmp, { force: true });
       throw err;

@@ -1,5 +1,5 @@
 /**
- * Large objects cairn has hashed, with the stat they had then
+ * Objects cairn has hashed, with the stat they had then
  * (`<cache>/verified.db`). Objects are read-only and never rewritten in place,
  * so an object whose size, mtime, ctime and inode are unchanged still holds
  * the bytes that were hashed: checkout can copy or link it without reading it
@@ -18,6 +18,13 @@ let DatabaseClass: typeof Database | null = null;
 
 export class VerifiedObjects {
   private db: Database.Database | null = null;
+  private select: Database.Statement | null = null;
+  private lookups = 0;
+  /** Every record, once many lookups were asked for (kept up to date by flush). */
+  private all: Map<string, string> | null = null;
+  /** Records not yet written: hash → stat signature. */
+  private readonly pending = new Map<string, string>();
+  private exitHook: (() => void) | null = null;
 
   constructor(private readonly file: string) {}
 
@@ -49,23 +56,80 @@ export class VerifiedObjects {
    * it): only for linking an object, never for copying its bytes.
    */
   has(hash: string, stat: fs.BigIntStats, options: { ctime?: boolean } = {}): boolean {
-    const row = this.open().prepare('SELECT sig FROM verified WHERE hash = ?').get(hash) as { sig: string } | undefined;
-    if (!row) return false;
-    if (options.ctime ?? true) return row.sig === exactStatSignature(stat);
+    const sig = this.pending.get(hash) ?? this.lookup(hash);
+    if (sig === undefined) return false;
+    if (options.ctime ?? true) return sig === exactStatSignature(stat);
     // The recorded ctime, whatever it was, in place of the current one.
-    return row.sig === exactStatSignature(stat, row.sig.split(':')[2]);
+    return sig === exactStatSignature(stat, sig.split(':')[2]);
   }
 
+  /**
+   * The recorded signature. A few are looked up one by one; past that (a
+   * checkout of many files), every record is read at once, which is ten
+   * times faster than 10,000 single lookups.
+   */
+  private lookup(hash: string): string | undefined {
+    if (this.all) return this.all.get(hash);
+    if (++this.lookups > 64) {
+      const rows = this.open().prepare('SELECT hash, sig FROM verified').raw().all() as [string, string][];
+      this.all = new Map(rows);
+      return this.all.get(hash);
+    }
+    this.select ??= this.open().prepare('SELECT sig FROM verified WHERE hash = ?');
+    return (this.select.get(hash) as { sig: string } | undefined)?.sig;
+  }
+
+  /** Record that `file` holds the object `hash` as it is now (written at once). */
   record(hash: string, file: string): void {
+    this.recordLater(hash, file);
+    this.flush();
+  }
+
+  /**
+   * Record it with others, in one write: at the next flush(), after 1,000
+   * records, or when the process exits. A record not written costs only a
+   * rehash later.
+   */
+  recordLater(hash: string, file: string): void {
+    let st: fs.BigIntStats | undefined;
     try {
-      const st = fs.statSync(file, { bigint: true });
-      this.open().prepare('INSERT OR REPLACE INTO verified (hash, sig) VALUES (?, ?)').run(hash, exactStatSignature(st));
+      st = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
     } catch {
-      /* not recorded: it will be hashed next time */
+      return; /* not recorded: it will be hashed next time */
+    }
+    if (!st) return;
+    this.pending.set(hash, exactStatSignature(st));
+    if (this.pending.size >= 1000) this.flush();
+    else if (!this.exitHook) {
+      this.exitHook = () => this.flush();
+      process.once('exit', this.exitHook);
+    }
+  }
+
+  /** Write the pending records. */
+  flush(): void {
+    if (this.pending.size === 0) return;
+    const records = [...this.pending];
+    this.pending.clear();
+    for (const [hash, sig] of records) this.all?.set(hash, sig);
+    try {
+      const db = this.open();
+      const insert = db.prepare('INSERT OR REPLACE INTO verified (hash, sig) VALUES (?, ?)');
+      db.transaction(() => {
+        for (const [hash, sig] of records) insert.run(hash, sig);
+      })();
+    } catch {
+      /* not recorded: those objects will be hashed next time */
     }
   }
 
   close(): void {
+    this.flush();
+    if (this.exitHook) process.removeListener('exit', this.exitHook);
+    this.exitHook = null;
+    this.select = null;
+    this.all = null;
+    this.lookups = 0;
     this.db?.close();
     this.db = null;
   }

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it, vi } from 'vitest';
-import { addArtifacts, checkout, init, openRepo, status, untrack, verify, type LinkType } from '../../src/index.js';
+import { addArtifacts, checkout, hashBytes, init, openRepo, status, untrack, verify, type LinkType } from '../../src/index.js';
 import { gitRepo, type TestRepo } from '../helpers/repo.js';
 
 async function repoWithLink(link: LinkType): Promise<TestRepo> {
@@ -167,5 +167,45 @@ describe('links and verification', () => {
     }
     expect(opened).toEqual([]);
     expect((await status(r, { cwd: repo.dir }))[0]!.state).toBe('unchanged');
+  });
+
+  it.each(['hardlink', 'symlink'] as const)('%s: small objects hashed once are linked again without being read, by a later process too', async (link) => {
+    const repo = await repoWithLink(link);
+    // More files than verified.db answers one by one, so the bulk read is used too.
+    for (let i = 0; i < 100; i++) repo.write(`data/f${i}.txt`, `file ${i}\n`);
+    await addArtifacts(await openRepo(repo.dir), { cwd: repo.dir, paths: ['data'] });
+    fs.rmSync(path.join(repo.dir, 'data'), { recursive: true });
+    const r = await openRepo(repo.dir); // a fresh cache handle: the records must have been written
+    const objects = r.cache.objectsDir;
+    const read: string[] = [];
+    const readFileSync = fs.readFileSync.bind(fs) as (p: unknown, o?: unknown) => unknown;
+    const spy = vi.spyOn(fs, 'readFileSync').mockImplementation(((p: fs.PathOrFileDescriptor, o?: unknown) => {
+      if (String(p).startsWith(objects)) read.push(String(p));
+      return readFileSync(p, o);
+    }) as typeof fs.readFileSync);
+    try {
+      await checkout(r, { cwd: repo.dir });
+    } finally {
+      spy.mockRestore();
+    }
+    // The folder's manifest is read (and hashed); none of the 100 files' objects is.
+    expect(read.length).toBeLessThanOrEqual(1);
+    expect(repo.read('data/f42.txt')).toBe('file 42\n');
+    expect((await status(r, { cwd: repo.dir }))[0]!.state).toBe('unchanged');
+    expect((await verify(r)).corrupt).toEqual([]);
+  });
+
+  it('a small object damaged after it was recorded is still refused by a hardlink checkout', async () => {
+    const repo = await repoWithLink('hardlink');
+    for (let i = 0; i < 100; i++) repo.write(`data/f${i}.txt`, `file ${i}\n`);
+    const r = await openRepo(repo.dir);
+    await addArtifacts(r, { cwd: repo.dir, paths: ['data'] });
+    fs.rmSync(path.join(repo.dir, 'data'), { recursive: true });
+    const obj = r.cache.objectPath(hashBytes('file 7\n'));
+    fs.chmodSync(obj, 0o644);
+    fs.writeFileSync(obj, 'FILE 7\n'); // same size; the mtime moves
+    fs.chmodSync(obj, 0o444);
+    await expect(checkout(await openRepo(repo.dir), { cwd: repo.dir })).rejects.toThrow(/is corrupt/);
+    expect(fs.existsSync(path.join(repo.dir, 'data', 'f7.txt'))).toBe(false);
   });
 });
