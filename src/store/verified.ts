@@ -24,7 +24,6 @@ export class VerifiedObjects {
   private all: Map<string, string> | null = null;
   /** Records not yet written: hash → stat signature. */
   private readonly pending = new Map<string, string>();
-  private exitHook: (() => void) | null = null;
 
   constructor(private readonly file: string) {}
 
@@ -100,10 +99,7 @@ export class VerifiedObjects {
     if (!st) return;
     this.pending.set(hash, exactStatSignature(st));
     if (this.pending.size >= 1000) this.flush();
-    else if (!this.exitHook) {
-      this.exitHook = () => this.flush();
-      process.once('exit', this.exitHook);
-    }
+    else flushOnExit(this);
   }
 
   /** Write the pending records. */
@@ -111,6 +107,7 @@ export class VerifiedObjects {
     if (this.pending.size === 0) return;
     const records = [...this.pending];
     this.pending.clear();
+    unpending.delete(this);
     for (const [hash, sig] of records) this.all?.set(hash, sig);
     try {
       const db = this.open();
@@ -125,8 +122,6 @@ export class VerifiedObjects {
 
   close(): void {
     this.flush();
-    if (this.exitHook) process.removeListener('exit', this.exitHook);
-    this.exitHook = null;
     this.select = null;
     this.all = null;
     this.lookups = 0;
@@ -135,3 +130,15 @@ export class VerifiedObjects {
   }
 }
 
+/** Record sets with records not yet written, written when the process exits. */
+const unpending = new Set<VerifiedObjects>();
+let exitHooked = false;
+
+function flushOnExit(records: VerifiedObjects): void {
+  unpending.add(records);
+  if (exitHooked) return;
+  exitHooked = true;
+  process.once('exit', () => {
+    for (const r of [...unpending]) r.flush();
+  });
+}
