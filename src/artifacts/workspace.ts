@@ -242,11 +242,17 @@ export class WorkspaceObserver {
         else oddities.push(entry.path);
         continue;
       }
-      const fst = fs.lstatSync(path.join(abs, entry.path), { bigint: true, throwIfNoEntry: false });
+      // Looked at again: a file may have gone, or become something else, since the first pass.
+      let fst: fs.BigIntStats | undefined;
+      try {
+        fst = fs.lstatSync(path.join(abs, entry.path), { bigint: true, throwIfNoEntry: false });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOTDIR') throw err;
+      }
       if (!fst || !fst.isFile()) {
-        racy = true; // changed since the first pass: the next look decides
-        oddities.push(entry.path);
-        continue;
+        racy = true; // the folder is changing: nothing is cached, the next look decides
+        if (fst) oddities.push(entry.path); // now a folder or a symlink
+        continue; // gone: left out, as if the walk had not seen it
       }
       racy ||= StatCache.isRacy(fst);
       const fileRel = `${rel}/${entry.path}`;

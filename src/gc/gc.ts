@@ -148,6 +148,7 @@ export async function gc(repo: Repo, options: GcOptions = {}): Promise<GcResult>
       options.progress?.tick(1);
     }
     options.progress?.stop();
+    repo.cache.verified.forget(garbage);
     for (const file of temps) fs.rmSync(file, { force: true });
     return result;
   };

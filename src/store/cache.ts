@@ -128,12 +128,13 @@ export class Cache {
   }
 
   /** Move a flushed, verified temp file to its final object name. */
-  private publish(tmp: string, hash: string, size = 0): void {
+  /** Rename a flushed temp file to its object name; `before`: see VerifiedObjects.record. */
+  private publish(tmp: string, hash: string, size = 0, before?: fs.BigIntStats): void {
     const final = this.objectPath(hash);
     fs.mkdirSync(path.dirname(final), { recursive: true });
     fs.renameSync(tmp, final);
     fsyncDir(path.dirname(final));
-    if (size > SMALL_FILE) this.verified.record(hash, final);
+    if (size > SMALL_FILE) this.verified.record(hash, final, before);
   }
 
   /**
@@ -235,23 +236,24 @@ export class Cache {
       throw err;
     }
     fs.chmodSync(tmp, 0o444);
+    // The user's file may still be written to while it is hashed: its stat
+    // from before is what the record must match (see VerifiedObjects.record).
+    const before = fs.statSync(tmp, { bigint: true });
     const { hash, size } = await hashFile(tmp, onBytes);
     fsyncFile(tmp);
     const final = this.objectPath(hash);
     // An object already there is linked to only when intact: else the bytes
     // just hashed (the user's file) replace it, and nothing good is lost.
-    const intact =
-      fs.existsSync(final) &&
-      (sameInode(final, tmp) || // the file was already a link of the object, and was just hashed
-        (size > SMALL_FILE && this.verified.has(hash, objectStat(final, hash))) ||
-        (await this.checkObject(hash)) === 'ok');
-    if (intact) fs.rmSync(tmp, { force: true });
-    else this.publish(tmp, hash, size);
-    // Point the workspace at the object; a large object's record is renewed
-    // (the link moved its ctime, and its bytes are known good).
+    let kept: fs.BigIntStats | null = null;
+    if (fs.existsSync(final) && !sameInode(final, tmp)) {
+      const st = objectStat(final, hash);
+      if ((size > SMALL_FILE && this.verified.has(hash, st)) || (await this.checkObject(hash)) === 'ok') kept = st;
+    }
+    if (kept || sameInode(final, tmp)) fs.rmSync(tmp, { force: true });
+    else this.publish(tmp, hash, size, before);
+    // Point the workspace at the object, and record it (again: the link moved its ctime).
     await linkInto(final, src, link);
-    if (size > SMALL_FILE) this.verified.record(hash, final);
-    else this.verified.recordLater(hash, final);
+    this.verified.recordLater(hash, final, kept ?? before);
     return { hash, size };
   }
 
@@ -279,17 +281,25 @@ export class Cache {
       throw err;
     }
     const actual = hashBytes(data);
-    if (actual !== hash) throw corruptObject(hash, actual, this.objectPath(hash));
+    if (actual !== hash) throw this.corrupt(hash, actual, this.objectPath(hash));
     return data;
   }
 
-  /** Rehash one object. */
+  /** The error for a damaged object, whose record (if any) is dropped so that nothing trusts it by stat. */
+  private corrupt(hash: string, actual: string, file: string): IntegrityError {
+    this.verified.forget([hash]);
+    return corruptObject(hash, actual, file);
+  }
+
+  /** Rehash one object (a damaged one loses its verified record). */
   async checkObject(hash: string): Promise<ObjectCheck> {
     const file = this.objectPath(hash);
     try {
       const st = fs.statSync(file);
       const actual = st.size <= SMALL_FILE ? hashBytes(fs.readFileSync(file)) : (await hashFile(file)).hash;
-      return actual === hash ? 'ok' : 'corrupt';
+      if (actual === hash) return 'ok';
+      this.verified.forget([hash]);
+      return 'corrupt';
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
       throw err;
@@ -331,7 +341,9 @@ export class Cache {
     // A small object just hashed and linked is recorded too, with the next ones (one write).
     let noteSmall = false;
     try {
-      if (size <= SMALL_FILE && linking && this.verified.has(hash, objectStat(obj, hash), { ctime: false })) {
+      // Linking needs the object's stat (to trust it unread, or to record it after hashing).
+      const stat = linking || size > SMALL_FILE ? objectStat(obj, hash) : null;
+      if (size <= SMALL_FILE && linking && this.verified.has(hash, stat!, { ctime: false })) {
         // A small object hashed before, unchanged since but for links made to
         // it: linked without being read (a checkout of 10,000 files reads none).
         linkObject(obj, tmp, link);
@@ -344,32 +356,34 @@ export class Cache {
           throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? missingObject(hash) : err;
         }
         const actual = hashBytes(data);
-        if (actual !== hash) throw corruptObject(hash, actual, obj);
+        if (actual !== hash) throw this.corrupt(hash, actual, obj);
         if (linking) {
           linkObject(obj, tmp, link);
           noteSmall = true;
         } else fs.writeFileSync(tmp, data, { mode, flag: 'wx' });
       } else {
-        const stat = objectStat(obj, hash);
-        const exact = this.verified.has(hash, stat);
-        if (exact || (linking && this.verified.has(hash, stat, { ctime: false }))) {
+        const exact = this.verified.has(hash, stat!);
+        if (exact || (linking && this.verified.has(hash, stat!, { ctime: false }))) {
           // Hashed before and unchanged since: link it, or let the kernel copy (or reflink) it.
           renewRecord = exact && linking;
           if (linking) linkObject(obj, tmp, link);
           else await copyFileBytes(obj, tmp, mode);
         } else if (linking) {
           const { hash: actual } = await hashFile(obj);
-          if (actual !== hash) throw corruptObject(hash, actual, obj);
+          if (actual !== hash) throw this.corrupt(hash, actual, obj);
           renewRecord = true;
           linkObject(obj, tmp, link);
         } else {
-          await copyVerified(obj, tmp, hash, mode);
-          this.verified.record(hash, obj);
+          await copyVerified(obj, tmp, hash, mode).catch((err: unknown) => {
+            if (err instanceof IntegrityError) this.verified.forget([hash]);
+            throw err;
+          });
+          this.verified.record(hash, obj, stat!);
         }
       }
       if (!direct) fs.renameSync(tmp, dest);
-      if (renewRecord) this.verified.record(hash, obj);
-      if (noteSmall) this.verified.recordLater(hash, obj);
+      if (renewRecord) this.verified.record(hash, obj, stat!);
+      if (noteSmall) this.verified.recordLater(hash, obj, stat!);
     } catch (err) {
       if (!direct || (err as NodeJS.ErrnoException).code !== 'EEXIST') fs.rmSync(tmp, { force: true });
       throw err;

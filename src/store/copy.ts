@@ -15,20 +15,23 @@ import { pipeline } from 'node:stream/promises';
 /** Read and write size of a streamed copy: larger chunks measured faster than 1 MiB ones. */
 export const COPY_CHUNK = 4 * 1024 * 1024;
 
-/** Errors that mean "this filesystem (pair) cannot reflink", not that the copy is impossible. */
-const NO_REFLINK = new Set(['ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EINVAL', 'ENOSYS', 'ENOTTY', 'EPERM']);
+/** Errors a reflink attempt passes on: the copy would fail the same way. */
+const COPY_FAILS = new Set(['ENOENT', 'EEXIST', 'EACCES', 'ENOSPC', 'EROFS', 'EISDIR', 'ENOTDIR']);
 
 /**
  * Create `dest` (which must not exist) as a reflink of `src`: true when done,
- * false when the filesystem cannot share blocks (nothing is left at `dest`).
+ * false when the filesystem cannot share blocks here (ENOTSUP, EXDEV, and
+ * whatever else a filesystem answers: EAGAIN, an NFS error), with nothing
+ * left at `dest`.
  */
 export async function reflink(src: string, dest: string): Promise<boolean> {
   try {
     await fs.promises.copyFile(src, dest, fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE_FORCE);
     return true;
   } catch (err) {
-    if (NO_REFLINK.has((err as NodeJS.ErrnoException).code ?? '')) return false;
-    throw err;
+    if (COPY_FAILS.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+    fs.rmSync(dest, { force: true }); // libuv removes it; a filesystem's odd error must not leave it either
+    return false;
   }
 }
 
@@ -45,5 +48,6 @@ export async function copyFileBytes(src: string, dest: string, mode: number): Pr
     fs.createReadStream(src, { highWaterMark: COPY_CHUNK }),
     fs.createWriteStream(dest, { flags: 'wx', mode, highWaterMark: COPY_CHUNK }),
   );
+  fs.chmodSync(dest, mode); // exactly `mode`, as a reflink gets: not narrowed by the umask
   return 'copy';
 }

@@ -11,10 +11,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type Database from 'better-sqlite3';
-import { exactStatSignature } from './statCache.js';
+import { exactStatSignature, StatCache } from './statCache.js';
 
 // Loaded on first use, like the stat cache: most commands never need it.
 let DatabaseClass: typeof Database | null = null;
+
+/** After this many single lookups, every record is read at once ... */
+const BULK_AFTER = 64;
+/** ... unless there are more records than this (1M rows took 2.4 s to read). */
+const BULK_MAX_ROWS = 200_000;
 
 export class VerifiedObjects {
   private db: Database.Database | null = null;
@@ -65,50 +70,88 @@ export class VerifiedObjects {
   /**
    * The recorded signature. A few are looked up one by one; past that (a
    * checkout of many files), every record is read at once, which is ten
-   * times faster than 10,000 single lookups.
+   * times faster than 10,000 single lookups, unless the table is so large
+   * that reading it all would cost more.
    */
   private lookup(hash: string): string | undefined {
     if (this.all) return this.all.get(hash);
-    if (++this.lookups > 64) {
-      const rows = this.open().prepare('SELECT hash, sig FROM verified').raw().all() as [string, string][];
-      this.all = new Map(rows);
-      return this.all.get(hash);
+    if (++this.lookups === BULK_AFTER) {
+      const db = this.open();
+      const { n } = db.prepare('SELECT count(*) AS n FROM verified').get() as { n: number };
+      if (n <= BULK_MAX_ROWS) {
+        this.all = new Map(db.prepare('SELECT hash, sig FROM verified').raw().all() as [string, string][]);
+        return this.all.get(hash);
+      }
     }
     this.select ??= this.open().prepare('SELECT sig FROM verified WHERE hash = ?');
     return (this.select.get(hash) as { sig: string } | undefined)?.sig;
   }
 
-  /** Record that `file` holds the object `hash` as it is now (written at once). */
-  record(hash: string, file: string): void {
-    this.recordLater(hash, file);
-    this.flush();
+  /**
+   * Record that `file` holds the object `hash`, written at once. `before` is
+   * the file's stat taken before its bytes were read and hashed; without it
+   * the file is one cairn wrote itself from bytes it hashed. See recordLater.
+   */
+  record(hash: string, file: string, before?: fs.BigIntStats): void {
+    if (this.note(hash, file, before)) this.flush();
   }
 
   /**
    * Record it with others, in one write: at the next flush(), after 1,000
-   * records, or when the process exits. A record not written costs only a
-   * rehash later.
+   * records, or when the process exits. Nothing is recorded when the file
+   * changed after `before` was taken (its size, mtime or inode moved: a write
+   * landed while it was hashed), or when it was modified so recently that a
+   * write could still land without moving its mtime. A record not written
+   * costs only a rehash later.
    */
-  recordLater(hash: string, file: string): void {
-    let st: fs.BigIntStats | undefined;
-    try {
-      st = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
-    } catch {
-      return; /* not recorded: it will be hashed next time */
-    }
-    if (!st) return;
-    this.pending.set(hash, exactStatSignature(st));
+  recordLater(hash: string, file: string, before?: fs.BigIntStats): void {
+    if (!this.note(hash, file, before)) return;
     if (this.pending.size >= 1000) this.flush();
     else flushOnExit(this);
   }
 
-  /** Write the pending records. */
+  private note(hash: string, file: string, before?: fs.BigIntStats): boolean {
+    let st: fs.BigIntStats | undefined;
+    try {
+      st = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
+    } catch {
+      return false;
+    }
+    if (!st) return false;
+    if (before && (st.size !== before.size || st.mtimeNs !== before.mtimeNs || st.ino !== before.ino || StatCache.isRacy(st))) {
+      return false;
+    }
+    this.pending.set(hash, exactStatSignature(st));
+    return true;
+  }
+
+  /** Drop the records of objects that are gone or were found damaged. */
+  forget(hashes: Iterable<string>): void {
+    const list = [...hashes];
+    for (const hash of list) {
+      this.pending.delete(hash);
+      this.all?.delete(hash);
+    }
+    if (list.length === 0 || !fs.existsSync(this.file)) return;
+    try {
+      const db = this.open();
+      const del = db.prepare('DELETE FROM verified WHERE hash = ?');
+      db.transaction(() => {
+        for (const hash of list) del.run(hash);
+      })();
+    } catch {
+      /* a record left behind no longer matches a rewritten object's stat */
+    }
+  }
+
+  /** Write the pending records (dropped if the cache folder has gone meanwhile). */
   flush(): void {
     if (this.pending.size === 0) return;
     const records = [...this.pending];
     this.pending.clear();
     unpending.delete(this);
     for (const [hash, sig] of records) this.all?.set(hash, sig);
+    if (!fs.existsSync(path.dirname(this.file))) return;
     try {
       const db = this.open();
       const insert = db.prepare('INSERT OR REPLACE INTO verified (hash, sig) VALUES (?, ?)');

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it, vi } from 'vitest';
-import { addArtifacts, checkout, hashBytes, init, openRepo, status, untrack, verify, type LinkType } from '../../src/index.js';
+import { addArtifacts, checkout, gc, hashBytes, init, openRepo, status, untrack, verify, type LinkType } from '../../src/index.js';
 import { gitRepo, type TestRepo } from '../helpers/repo.js';
 
 async function repoWithLink(link: LinkType): Promise<TestRepo> {
@@ -12,6 +12,17 @@ async function repoWithLink(link: LinkType): Promise<TestRepo> {
   repo.write('.cairn/config.json', JSON.stringify({ cache: { link } }, null, 2));
   return repo;
 }
+
+/** Files written a while ago: a file modified within the last instant is not trusted by its stat (it may still be written to). */
+function written(repo: TestRepo, files: Record<string, string | Uint8Array>): void {
+  const past = new Date(Date.now() - 60_000);
+  for (const [rel, content] of Object.entries(files)) {
+    repo.write(rel, content);
+    fs.utimesSync(path.join(repo.dir, rel), past, past);
+  }
+}
+
+const hundredFiles = (): Record<string, string> => Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`data/f${i}.txt`, `file ${i}\n`]));
 
 function makeDb(file: string): void {
   const db = new Database(file);
@@ -147,7 +158,7 @@ describe('links and verification', () => {
 
   it.each(['hardlink', 'symlink'] as const)('%s: a large object hashed once is linked again and again without being read', async (link) => {
     const repo = await repoWithLink(link);
-    repo.write('model.bin', Buffer.alloc(3 * 1024 * 1024, 5));
+    written(repo, { 'model.bin': Buffer.alloc(3 * 1024 * 1024, 5) });
     const r = await openRepo(repo.dir);
     await addArtifacts(r, { cwd: repo.dir, paths: ['model.bin'] });
     const obj = r.cache.objectPath(JSON.parse(repo.read('model.bin.cairn')).hash);
@@ -172,7 +183,7 @@ describe('links and verification', () => {
   it.each(['hardlink', 'symlink'] as const)('%s: small objects hashed once are linked again without being read, by a later process too', async (link) => {
     const repo = await repoWithLink(link);
     // More files than verified.db answers one by one, so the bulk read is used too.
-    for (let i = 0; i < 100; i++) repo.write(`data/f${i}.txt`, `file ${i}\n`);
+    written(repo, hundredFiles());
     await addArtifacts(await openRepo(repo.dir), { cwd: repo.dir, paths: ['data'] });
     fs.rmSync(path.join(repo.dir, 'data'), { recursive: true });
     const r = await openRepo(repo.dir); // a fresh cache handle: the records must have been written
@@ -197,7 +208,7 @@ describe('links and verification', () => {
 
   it('a small object damaged after it was recorded is still refused by a hardlink checkout', async () => {
     const repo = await repoWithLink('hardlink');
-    for (let i = 0; i < 100; i++) repo.write(`data/f${i}.txt`, `file ${i}\n`);
+    written(repo, hundredFiles());
     const r = await openRepo(repo.dir);
     await addArtifacts(r, { cwd: repo.dir, paths: ['data'] });
     fs.rmSync(path.join(repo.dir, 'data'), { recursive: true });
@@ -207,5 +218,70 @@ describe('links and verification', () => {
     fs.chmodSync(obj, 0o444);
     await expect(checkout(await openRepo(repo.dir), { cwd: repo.dir })).rejects.toThrow(/is corrupt/);
     expect(fs.existsSync(path.join(repo.dir, 'data', 'f7.txt'))).toBe(false);
+  });
+
+  it('an object verify finds damaged (its stat put back) is no longer trusted by its stat', async () => {
+    const repo = await repoWithLink('hardlink');
+    written(repo, hundredFiles());
+    const r = await openRepo(repo.dir);
+    await addArtifacts(r, { cwd: repo.dir, paths: ['data'] });
+    fs.rmSync(path.join(repo.dir, 'data'), { recursive: true });
+    const obj = r.cache.objectPath(hashBytes('file 7\n'));
+    const ns = fs.statSync(obj, { bigint: true }).mtimeNs;
+    fs.chmodSync(obj, 0o644);
+    fs.writeFileSync(obj, 'FILE 7\n');
+    fs.chmodSync(obj, 0o444);
+    execFileSync('touch', ['-m', '-d', `@${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}`, obj]);
+    expect((await verify(await openRepo(repo.dir))).corrupt.map((c) => c.hash)).toEqual([hashBytes('file 7\n')]);
+    await expect(checkout(await openRepo(repo.dir), { cwd: repo.dir })).rejects.toThrow(/is corrupt/);
+  });
+
+  it('a file written to while hardlink add hashes it is not recorded as the object it was', async () => {
+    const repo = await repoWithLink('hardlink');
+    written(repo, { 'metrics.json': '{"step": 100}\n' });
+    const file = path.join(repo.dir, 'metrics.json');
+    const r = await openRepo(repo.dir);
+    // The write lands between the hash and the record (same length, new mtime).
+    const record = r.cache.verified.recordLater.bind(r.cache.verified);
+    const spy = vi.spyOn(r.cache.verified, 'recordLater').mockImplementation((hash, target, before) => {
+      fs.writeFileSync(file, '{"step": 200}\n');
+      record(hash, target, before);
+    });
+    try {
+      await addArtifacts(r, { cwd: repo.dir, paths: ['metrics.json'] });
+    } finally {
+      spy.mockRestore();
+    }
+    fs.rmSync(file);
+    // The object (the same inode) now holds other bytes: checkout must hash it and refuse.
+    await expect(checkout(await openRepo(repo.dir), { cwd: repo.dir })).rejects.toThrow(/is corrupt/);
+  });
+
+  it('a file modified an instant ago is not trusted by its stat: the next hardlink checkout reads it', async () => {
+    const repo = await repoWithLink('hardlink');
+    repo.write('fresh.txt', 'just written\n');
+    const r = await openRepo(repo.dir);
+    await addArtifacts(r, { cwd: repo.dir, paths: ['fresh.txt'] });
+    const obj = r.cache.objectPath(hashBytes('just written\n'));
+    expect(r.cache.verified.has(hashBytes('just written\n'), fs.statSync(obj, { bigint: true }), { ctime: false })).toBe(false);
+  });
+
+  it('gc drops the records of the objects it deletes', async () => {
+    const repo = await repoWithLink('hardlink');
+    written(repo, hundredFiles());
+    const r = await openRepo(repo.dir);
+    await addArtifacts(r, { cwd: repo.dir, paths: ['data'] });
+    const rows = (): number => {
+      const db = new Database(path.join(r.cache.dir, 'verified.db'), { readonly: true });
+      try {
+        return (db.prepare('SELECT count(*) AS n FROM verified').get() as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    };
+    expect(rows()).toBeGreaterThanOrEqual(100);
+    await untrack(r, { cwd: repo.dir, path: 'data' });
+    await gc(await openRepo(repo.dir), { yes: true });
+    expect(rows()).toBe(0);
   });
 });

@@ -119,3 +119,41 @@ describe('the stat cache', () => {
     expect(model!.state).toBe('modified');
   });
 });
+
+describe('a tracked folder changing while status looks at it', () => {
+  /** Run status with `change` done the moment its second look at `trigger` begins. */
+  async function statusWhile(trigger: string, change: (dir: string) => void): Promise<string> {
+    const repo = gitRepo();
+    await init(repo.dir);
+    repo.write('d/top.txt', 'top\n');
+    for (let i = 0; i < 3; i++) repo.write(`d/sub/f${i}.txt`, `f${i}\n`);
+    await addArtifacts(await openRepo(repo.dir), { cwd: repo.dir, paths: ['d'] });
+    repo.write('d/top.txt', 'changed\n'); // so that status takes its slow path (a second look at every file)
+    const target = path.join(repo.dir, trigger);
+    const lstatSync = fs.lstatSync.bind(fs) as (p: fs.PathLike, o?: unknown) => unknown;
+    let looks = 0;
+    const spy = vi.spyOn(fs, 'lstatSync').mockImplementation(((p: fs.PathLike, o?: unknown) => {
+      if (String(p) === target && ++looks === 2) change(repo.dir);
+      return lstatSync(p, o);
+    }) as typeof fs.lstatSync);
+    try {
+      const [st] = await status(await openRepo(repo.dir), { cwd: repo.dir });
+      return `${st!.state}${st!.note ? ` (${st!.note})` : ''}`;
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  it('a subfolder replaced by a file: reported modified, no crash', async () => {
+    const state = await statusWhile('d/sub/f0.txt', (dir) => {
+      fs.rmSync(path.join(dir, 'd', 'sub'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'd', 'sub'), 'now a file\n');
+    });
+    expect(state).toMatch(/^modified/);
+  });
+
+  it('a file deleted: reported modified, not as "not a regular file"', async () => {
+    const state = await statusWhile('d/sub/f1.txt', (dir) => fs.rmSync(path.join(dir, 'd', 'sub', 'f1.txt')));
+    expect(state).toBe('modified');
+  });
+});
