@@ -122,9 +122,9 @@ async function download(
       try {
         const local = remote.localFile?.(hash);
         if (size >= 0 && size <= SMALL_FILE) {
-          const chunks: Buffer[] = [];
-          for await (const chunk of (await remote.read(hash)) as AsyncIterable<Buffer>) chunks.push(chunk);
-          const data = Buffer.concat(chunks);
+          // A folder remote's small object is read in one call: a stream would
+          // allocate a 1 MiB buffer for each 4 KiB file (seconds of GC for 10,000).
+          const data = local ? readLocal(local, hash, remote.name) : await readAll(await remote.read(hash));
           batch.add(data, hash);
           progress?.tick(data.length);
           result.bytes += data.length;
@@ -145,6 +145,22 @@ async function download(
     batch.abort();
     throw err;
   }
+}
+
+/** The bytes of a folder remote's object file (gone meanwhile: not on the remote). */
+function readLocal(file: string, hash: string, remoteName: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`object ${hash} is not on remote ${remoteName}`);
+    throw err;
+  }
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks);
 }
 
 /** Which pointers (by where they were found) need any of these objects. */
