@@ -14,7 +14,7 @@ import { IntegrityError, NotFoundError } from '../errors.js';
 import { fsyncDir, fsyncFile, tempPathBeside, TEMP_MARKER, uniqueSuffix, writeFileAtomic } from '../durable/atomicWrite.js';
 import { CHUNK_SIZE, HASH_PREFIX, hashBytes, hashFile, hashHex } from './hash.js';
 import { VerifiedObjects } from './verified.js';
-import { COPY_CHUNK, copyFileBytes, reflink } from './copy.js';
+import { copyFileBytes } from './copy.js';
 import type { LinkType } from './linkType.js';
 
 export { LINK_TYPES, type LinkType } from './linkType.js';
@@ -180,17 +180,14 @@ export class Cache {
 
   /**
    * Store a copy of a local file that should hold `expected` (another
-   * object store's object): a reflink where the filesystem shares blocks
-   * (then the bytes that landed are hashed), else streamed in and hashed on
-   * the way, as storeStream does. Checked before it is published.
+   * object store's object): copied by the kernel (reflink where possible),
+   * then the bytes that landed are hashed before they are published.
    */
   async storeCopy(src: string, expected: string, onBytes?: (n: number) => void): Promise<StoredObject> {
     if (this.has(expected)) return { hash: expected, size: fs.statSync(this.objectPath(expected)).size };
     const tmp = this.tempPath();
-    if (!(await reflink(src, tmp))) {
-      return this.storeStream(fs.createReadStream(src, { highWaterMark: COPY_CHUNK }), { expected, onBytes });
-    }
     try {
+      await fs.promises.copyFile(src, tmp, fs.constants.COPYFILE_FICLONE);
       const { hash, size } = await hashFile(tmp, onBytes);
       fsyncFile(tmp);
       fs.chmodSync(tmp, 0o444);
@@ -494,9 +491,9 @@ async function copyVerified(src: string, dest: string, hash: string, mode: numbe
     },
   });
   await pipeline(
-    fs.createReadStream(src, { highWaterMark: COPY_CHUNK }),
+    fs.createReadStream(src, { highWaterMark: CHUNK_SIZE }),
     hasher,
-    fs.createWriteStream(dest, { flags: 'wx', mode, highWaterMark: COPY_CHUNK }),
+    fs.createWriteStream(dest, { flags: 'wx', mode, highWaterMark: CHUNK_SIZE }),
   );
   const actual = HASH_PREFIX + h.digest('hex');
   if (actual !== hash) throw corruptObject(hash, actual, src);
