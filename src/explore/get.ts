@@ -131,7 +131,9 @@ export interface ExploreGetResult {
  */
 export async function exploreGet(repo: Repo, options: ExploreGetOptions): Promise<ExploreGetResult> {
   const rel = normaliseRepoPath(options.path);
-  const commit = await resolveVersion(repo.root, options.version);
+  const resolving = resolveVersion(repo.root, options.version);
+  repo.cache.verified.warm(); // while git resolves the version: needed to copy an object without rehashing it
+  const commit = await resolving;
   const outName = options.out ?? path.posix.basename(rel);
   const out = outName === '-' ? '-' : path.resolve(options.cwd, outName);
   const found = await locateAt(repo, commit, options.version, rel);

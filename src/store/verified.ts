@@ -32,6 +32,11 @@ export class VerifiedObjects {
 
   constructor(private readonly file: string) {}
 
+  /** Open verified.db now if it exists (first use opens it anyway): to do it while waiting on something else. */
+  warm(): void {
+    if (!this.db && fs.existsSync(this.file)) this.open();
+  }
+
   private open(): Database.Database {
     if (this.db) return this.db;
     fs.mkdirSync(path.dirname(this.file), { recursive: true });

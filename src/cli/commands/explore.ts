@@ -162,7 +162,9 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
     .addHelpText('after', '\nExamples:\n  $ cairn explore get e0.3.0 models/production/model.bin -o model-e0.3.0.bin\n  $ cairn explore get e0.3.0 train.py -o - | head')
     .action(async (version: string, file: string, opts: { out?: string; force?: boolean; json?: boolean }) => {
       ctx.useJson(opts);
-      const r = await (await getter()).exploreGet(await ctx.repo(), { cwd: ctx.cwd(), version, path: file, out: opts.out, force: opts.force });
+      // git finds the repository while the module loads.
+      const [repo, { exploreGet }] = await Promise.all([ctx.repo(), getter()]);
+      const r = await exploreGet(repo, { cwd: ctx.cwd(), version, path: file, out: opts.out, force: opts.force });
       if (r.out !== '-') ctx.out.result(r, () => ctx.out.line(`wrote ${r.out} (${formatBytes(r.size)}, ${r.path} at ${version}, from ${r.source})`));
     });
 
