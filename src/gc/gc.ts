@@ -118,7 +118,8 @@ export async function gc(repo: Repo, options: GcOptions = {}): Promise<GcResult>
     const unknownManifests = [...set.unknownManifests].map(([hash, where]) => ({ hash, where }));
     const garbage: string[] = [];
     let bytes = 0;
-    for (const hash of repo.cache.listObjects()) {
+    const present = repo.cache.listObjects();
+    for (const hash of present) {
       if (set.objects.has(hash)) continue;
       garbage.push(hash);
       bytes += fs.statSync(repo.cache.objectPath(hash)).size;
@@ -148,7 +149,9 @@ export async function gc(repo: Repo, options: GcOptions = {}): Promise<GcResult>
       options.progress?.tick(1);
     }
     options.progress?.stop();
-    repo.cache.verified.forget(garbage);
+    // Records of objects gone, now or earlier, are dropped: verified.db holds only what the cache does.
+    const gone = new Set(garbage);
+    repo.cache.verified.retainOnly(new Set(present.filter((hash) => !gone.has(hash))));
     for (const file of temps) fs.rmSync(file, { force: true });
     return result;
   };

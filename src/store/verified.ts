@@ -149,6 +149,18 @@ export class VerifiedObjects {
     }
   }
 
+  /** Drop every record but those of `objects` (for gc: what the cache still holds). */
+  retainOnly(objects: ReadonlySet<string>): void {
+    if (!fs.existsSync(this.file)) return;
+    let recorded: string[];
+    try {
+      recorded = (this.open().prepare('SELECT hash FROM verified').raw().all() as [string][]).map(([hash]) => hash);
+    } catch {
+      return;
+    }
+    this.forget(recorded.filter((hash) => !objects.has(hash)));
+  }
+
   /** Write the pending records (dropped if the cache folder has gone meanwhile). */
   flush(): void {
     if (this.pending.size === 0) return;

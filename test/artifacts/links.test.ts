@@ -266,7 +266,7 @@ describe('links and verification', () => {
     expect(r.cache.verified.has(hashBytes('just written\n'), fs.statSync(obj, { bigint: true }), { ctime: false })).toBe(false);
   });
 
-  it('gc drops the records of the objects it deletes', async () => {
+  it('gc drops the records of the objects it deletes, and of any object no longer in the cache', async () => {
     const repo = await repoWithLink('hardlink');
     written(repo, hundredFiles());
     const r = await openRepo(repo.dir);
@@ -280,8 +280,19 @@ describe('links and verification', () => {
       }
     };
     expect(rows()).toBeGreaterThanOrEqual(100);
+    // An object deleted some other way (by hand, or by a gc from before records were dropped) loses its record too.
+    written(repo, { 'kept.txt': 'kept\n' });
+    await addArtifacts(r, { cwd: repo.dir, paths: ['kept.txt'] });
+    const kept = hashBytes('kept\n');
+    const byHand = hashBytes('file 3\n');
+    fs.rmSync(r.cache.objectPath(byHand), { force: true });
     await untrack(r, { cwd: repo.dir, path: 'data' });
     await gc(await openRepo(repo.dir), { yes: true });
-    expect(rows()).toBe(0);
+    const db = new Database(path.join(r.cache.dir, 'verified.db'), { readonly: true });
+    try {
+      expect((db.prepare('SELECT hash FROM verified').raw().all() as [string][]).map(([h]) => h)).toEqual([kept]);
+    } finally {
+      db.close();
+    }
   });
 });
