@@ -180,14 +180,22 @@ export class Cache {
 
   /**
    * Store a copy of a local file that should hold `expected` (another
-   * object store's object): copied by the kernel (reflink where possible),
-   * then the bytes that landed are hashed before they are published.
+   * object store's object): a reflink where the filesystem shares blocks,
+   * then the bytes that landed are hashed; elsewhere the bytes are hashed on
+   * their way in, in one pass (a kernel copy then a second read to hash was
+   * 0.4-0.5 s slower per GiB pulled from a folder remote here).
    */
   async storeCopy(src: string, expected: string, onBytes?: (n: number) => void): Promise<StoredObject> {
     if (this.has(expected)) return { hash: expected, size: fs.statSync(this.objectPath(expected)).size };
     const tmp = this.tempPath();
     try {
-      await fs.promises.copyFile(src, tmp, fs.constants.COPYFILE_FICLONE);
+      await fs.promises.copyFile(src, tmp, fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE_FORCE);
+    } catch {
+      // No reflink here (or the source is unreadable, which the copy then reports).
+      fs.rmSync(tmp, { force: true });
+      return this.storeStream(fs.createReadStream(src, { highWaterMark: CHUNK_SIZE }), { expected, onBytes });
+    }
+    try {
       const { hash, size } = await hashFile(tmp, onBytes);
       fsyncFile(tmp);
       fs.chmodSync(tmp, 0o444);
