@@ -8,6 +8,7 @@
  * means its files are there too.
  */
 import fs from 'node:fs';
+import { buffer } from 'node:stream/consumers';
 import { CairnError, IntegrityError, NotFoundError } from '../errors.js';
 import type { Repo } from '../repo/repo.js';
 import { lockShared, withLock } from '../durable/lock.js';
@@ -124,7 +125,7 @@ async function download(
         if (size >= 0 && size <= SMALL_FILE) {
           // A folder remote's small object is read in one call: a stream would
           // allocate a 1 MiB buffer for each 4 KiB file (seconds of GC for 10,000).
-          const data = local ? readLocal(local, hash, remote.name) : await readAll(await remote.read(hash));
+          const data = local ? readLocal(local, hash, remote.name) : await buffer(await remote.read(hash));
           batch.add(data, hash);
           progress?.tick(data.length);
           result.bytes += data.length;
@@ -155,12 +156,6 @@ function readLocal(file: string, hash: string, remoteName: string): Buffer {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`object ${hash} is not on remote ${remoteName}`);
     throw err;
   }
-}
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
-  return Buffer.concat(chunks);
 }
 
 /** Which pointers (by where they were found) need any of these objects. */

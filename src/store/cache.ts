@@ -127,7 +127,6 @@ export class Cache {
     writeFileAtomic(path.join(this.dir, 'generation'), `${Date.now()}-${uniqueSuffix()}\n`);
   }
 
-  /** Move a flushed, verified temp file to its final object name. */
   /** Rename a flushed temp file to its object name; `before`: see VerifiedObjects.record. */
   private publish(tmp: string, hash: string, size = 0, before?: fs.BigIntStats): void {
     const final = this.objectPath(hash);
@@ -193,7 +192,7 @@ export class Cache {
     } catch {
       // No reflink here (or the source is unreadable, which the copy then reports).
       fs.rmSync(tmp, { force: true });
-      return this.storeStream(fs.createReadStream(src, { highWaterMark: CHUNK_SIZE }), { expected, onBytes });
+      return this.storeFile(src, { expected, onBytes });
     }
     try {
       const { hash, size } = await hashFile(tmp, onBytes);
@@ -340,11 +339,9 @@ export class Cache {
         throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? missingObject(hash) : err;
       }
     }
-    // The verified record of a large object is renewed after a link (which moves
-    // its ctime) only when its full stat matched or it was hashed just now.
-    let renewRecord = false;
-    // A small object just hashed and linked is recorded too, with the next ones (one write).
-    let noteSmall = false;
+    // Recorded afterwards (with the next ones, in one write): an object just
+    // hashed, or a large one linked when its full stat matched (the link moves its ctime).
+    let record = false;
     try {
       // Linking needs the object's stat (to trust it unread, or to record it after hashing).
       const stat = linking || size > SMALL_FILE ? objectStat(obj, hash) : null;
@@ -364,31 +361,28 @@ export class Cache {
         if (actual !== hash) throw this.corrupt(hash, actual, obj);
         if (linking) {
           linkObject(obj, tmp, link);
-          noteSmall = true;
+          record = true;
         } else fs.writeFileSync(tmp, data, { mode, flag: 'wx' });
       } else {
         const exact = this.verified.has(hash, stat!);
         if (exact || (linking && this.verified.has(hash, stat!, { ctime: false }))) {
           // Hashed before and unchanged since: link it, or let the kernel copy (or reflink) it.
-          renewRecord = exact && linking;
+          record = exact && linking;
           if (linking) linkObject(obj, tmp, link);
           else await copyFileBytes(obj, tmp, mode);
         } else if (linking) {
           const { hash: actual } = await hashFile(obj);
           if (actual !== hash) throw this.corrupt(hash, actual, obj);
-          renewRecord = true;
+          record = true;
           linkObject(obj, tmp, link);
         } else {
-          await copyVerified(obj, tmp, hash, mode).catch((err: unknown) => {
-            if (err instanceof IntegrityError) this.verified.forget([hash]);
-            throw err;
-          });
-          this.verified.record(hash, obj, stat!);
+          const actual = await copyHashing(obj, tmp, mode);
+          if (actual !== hash) throw this.corrupt(hash, actual, obj);
+          record = true;
         }
       }
       if (!direct) fs.renameSync(tmp, dest);
-      if (renewRecord) this.verified.record(hash, obj, stat!);
-      if (noteSmall) this.verified.recordLater(hash, obj, stat!);
+      if (record) this.verified.recordLater(hash, obj, stat!);
     } catch (err) {
       if (!direct || (err as NodeJS.ErrnoException).code !== 'EEXIST') fs.rmSync(tmp, { force: true });
       throw err;
@@ -489,8 +483,8 @@ function objectStat(file: string, hash: string): fs.BigIntStats {
   return st;
 }
 
-/** Copy `src` to a new file `dest`, hashing on the way; refuse a mismatch. */
-async function copyVerified(src: string, dest: string, hash: string, mode: number): Promise<void> {
+/** Copy `src` to a new file `dest`, hashing on the way; returns the hash of the bytes copied. */
+async function copyHashing(src: string, dest: string, mode: number): Promise<string> {
   const h = createHash('sha256');
   const hasher = new Transform({
     transform(chunk: Buffer, _enc, done) {
@@ -503,8 +497,7 @@ async function copyVerified(src: string, dest: string, hash: string, mode: numbe
     hasher,
     fs.createWriteStream(dest, { flags: 'wx', mode, highWaterMark: CHUNK_SIZE }),
   );
-  const actual = HASH_PREFIX + h.digest('hex');
-  if (actual !== hash) throw corruptObject(hash, actual, src);
+  return HASH_PREFIX + h.digest('hex');
 }
 
 /** Replace `dest` with a link to the object `obj`, atomically. */

@@ -17,6 +17,22 @@ async function initialised(): Promise<TestRepo> {
   return repo;
 }
 
+/** An initialised repo with a folder remote `origin` (the default) at `store`. */
+async function withFolderRemote(): Promise<{ repo: TestRepo; store: string }> {
+  const repo = await initialised();
+  const store = path.join(tempDir(), 'store');
+  await cairnOk(['remote', 'add', 'origin', store, '--default'], { cwd: repo.dir });
+  return { repo, store };
+}
+
+/** `cairn add` the files, then commit them and their pointers. */
+async function addAndCommit(repo: TestRepo, files: Record<string, string>, message: string): Promise<void> {
+  for (const [rel, content] of Object.entries(files)) repo.write(rel, content);
+  await cairnOk(['add', ...Object.keys(files)], { cwd: repo.dir });
+  repo.git('add', '-A');
+  repo.git('commit', '-qm', message);
+}
+
 function objectFile(root: string, hash: string): string {
   const hex = hash.replace(/^sha256:/, '');
   return path.join(root, 'objects', hex.slice(0, 2), hex.slice(2));
@@ -221,13 +237,8 @@ describe('cairn tag defaults', () => {
 
 describe('remotes', () => {
   it('push --all-tags also pushes what the workspace references', async () => {
-    const repo = await initialised();
-    const store = path.join(tempDir(), 'store');
-    await cairnOk(['remote', 'add', 'origin', store, '--default'], { cwd: repo.dir });
-    repo.write('tagged.bin', 'in a tag');
-    await cairnOk(['add', 'tagged.bin'], { cwd: repo.dir });
-    repo.git('add', '-A');
-    repo.git('commit', '-qm', 'tagged');
+    const { repo, store } = await withFolderRemote();
+    await addAndCommit(repo, { 'tagged.bin': 'in a tag' }, 'tagged');
     repo.git('tag', '-a', '-m', 't', 'e0.1.0');
     repo.write('uncommitted.bin', 'only in the workspace');
     await cairnOk(['add', 'uncommitted.bin'], { cwd: repo.dir });
@@ -238,13 +249,8 @@ describe('remotes', () => {
   });
 
   it('--all-commits passes over a pointer committed broken in history', async () => {
-    const repo = await initialised();
-    const store = path.join(tempDir(), 'store');
-    await cairnOk(['remote', 'add', 'origin', store, '--default'], { cwd: repo.dir });
-    repo.write('a.txt', 'first');
-    await cairnOk(['add', 'a.txt'], { cwd: repo.dir });
-    repo.git('add', '-A');
-    repo.git('commit', '-qm', 'first');
+    const { repo } = await withFolderRemote();
+    await addAndCommit(repo, { 'a.txt': 'first' }, 'first');
     const good = repo.read('a.txt.cairn');
     repo.write('a.txt.cairn', '<<<<<<< HEAD\n');
     repo.git('commit', '-qam', 'a conflict committed by mistake');
@@ -256,14 +262,8 @@ describe('remotes', () => {
   });
 
   it('pull checks out what arrived, then names the pointers whose objects the remote lacks', async () => {
-    const repo = await initialised();
-    const store = path.join(tempDir(), 'store');
-    await cairnOk(['remote', 'add', 'origin', store, '--default'], { cwd: repo.dir });
-    repo.write('here.bin', 'pushed');
-    repo.write('gone.bin', 'never pushed');
-    await cairnOk(['add', 'here.bin', 'gone.bin'], { cwd: repo.dir });
-    repo.git('add', '-A');
-    repo.git('commit', '-qm', 'both');
+    const { repo, store } = await withFolderRemote();
+    await addAndCommit(repo, { 'here.bin': 'pushed', 'gone.bin': 'never pushed' }, 'both');
     await cairnOk(['push'], { cwd: repo.dir });
     const gone = JSON.parse(repo.read('gone.bin.cairn')).hash;
     fs.rmSync(objectFile(store, gone), { force: true });
