@@ -6,7 +6,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { processAlive } from './lock.js';
 
 // node:crypto takes ~5 ms to load: only processes that write pay for it.
 const require = createRequire(import.meta.url);
@@ -19,6 +18,18 @@ export const TEMP_MARKER = '.cairn-tmp-';
 
 let processToken: string | undefined;
 let counter = 0;
+
+/** Is a process of this machine still running? */
+export function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /** A suffix unique to this process and call: `<pid>-<random>-<n>` (gc reads the pid back). */
 export function uniqueSuffix(): string {

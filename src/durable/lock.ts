@@ -14,6 +14,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConflictError } from '../errors.js';
+import { processAlive } from './atomicWrite.js';
 
 interface LockInfo {
   pid: number;
@@ -35,18 +36,6 @@ export interface Lock {
 }
 
 const EXCLUSIVE = 'exclusive';
-
-/** Is a process of this machine still running? */
-export function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function isAlive(info: LockInfo | null): boolean {
   if (!info) return false;

@@ -2,8 +2,7 @@
  * `cairn tags` and `cairn next`: experiments read from tags alone, with one
  * `git for-each-ref` and no database.
  */
-import { mainRootOf, repoPaths, streamRefs } from '../git/git.js';
-import { loadConfig } from '../config/config.js';
+import { forEachRef, mainRootOf, repoPaths, streamRefs, type RepoPaths } from '../git/git.js';
 import {
   checkPrefix,
   compareExperimentTags,
@@ -23,6 +22,7 @@ import {
   type TagValues,
   type Trailer,
 } from './message.js';
+import type { TagSummary } from './summaries.js';
 
 /** One experiment tag and what its message's Cairn-* trailers record; a lightweight tag has empty metrics and params. */
 export interface Experiment {
@@ -52,7 +52,7 @@ const FIELDS = [
   'refname:lstrip=2',
   'objecttype',
   'objectname',
-  '*objectname',
+  'object',
   'creatordate:iso-strict',
   'contents:subject',
   'trailers:only,unfold,separator=%x01,key_value_separator=%x02',
@@ -101,6 +101,16 @@ export interface ListExperimentsOptions {
 }
 
 /**
+ * The version prefix the repository's config sets. The config module (and
+ * what it imports) is loaded here, while git lists the tags, instead of
+ * before git starts.
+ */
+async function configuredPrefix(paths: RepoPaths, options: ListExperimentsOptions): Promise<string> {
+  const { loadConfig } = await import('../config/config.js');
+  return checkPrefix(loadConfig(paths.root, mainRootOf(paths.commonDir), options.env ?? process.env).versions.prefix);
+}
+
+/**
  * Read the tags that may be experiments, handing each experiment tag to
  * `onTag` as git prints it; resolves to the prefix in force. Without a
  * prefix, git lists every tag while the config is read (the two waits
@@ -124,8 +134,7 @@ async function readExperimentRefs(
   });
   if (prefix === undefined) {
     listing.catch(() => {}); // outside a repository, repoPaths says so first
-    const paths = await repoPaths(cwd);
-    const known = checkPrefix(loadConfig(paths.root, mainRootOf(paths.commonDir), options.env ?? process.env).versions.prefix);
+    const known = await configuredPrefix(await repoPaths(cwd), options);
     prefix = known;
     for (const ref of waiting.splice(0)) take(ref, known);
   }
@@ -133,33 +142,75 @@ async function readExperimentRefs(
   return prefix;
 }
 
+/** An experiment from what git printed of its tag (FIELDS). */
+function experimentOf(ref: string[], version: ExperimentTag): Experiment {
+  const annotated = ref[1] === 'tag';
+  const said = emptyCairnTrailers();
+  const other = annotated ? readTrailerText(ref[6]!, said) : undefined;
+  const experiment: Experiment = {
+    tag: ref[0]!,
+    kind: version.kind,
+    commit: annotated ? ref[3]! : ref[2]!,
+    annotated,
+    date: ref[4]!,
+    subject: ref[5]!,
+    metrics: said.metrics,
+    params: said.params,
+  };
+  if (said.run !== undefined) experiment.run = said.run;
+  if (said.data !== undefined) experiment.data = said.data;
+  if (said.results !== undefined) experiment.results = said.results;
+  if (other) experiment.otherTrailers = other;
+  return experiment;
+}
+
+function inVersionOrder(found: { version: ExperimentTag; experiment: Experiment }[]): Experiment[] {
+  return found.sort((a, b) => compareExperimentTags(a.version, b.version)).map((f) => f.experiment);
+}
+
 /**
  * Experiments (version tags of the prefix, then worktree tags), in version
- * order, with what their messages say. One `git for-each-ref`; no database.
+ * order, with what their messages say. No database.
+ *
+ * Git lists only the tags' names and object ids; what each object's message
+ * says is read from the summaries file (summaries.ts). Only when a tag is
+ * new to that file does git parse every message again (one
+ * `git for-each-ref`), and the file is rewritten.
  */
 export async function listExperiments(cwd: string, options: ListExperimentsOptions = {}): Promise<Experiment[]> {
+  const given = options.prefix === undefined ? undefined : checkPrefix(options.prefix);
+  const listing = Promise.all([
+    forEachRef(cwd, ['refname:lstrip=2', 'objectname'], given === undefined ? ['refs/tags'] : tagPatterns(given), [SORT]),
+    repoPaths(cwd),
+  ]);
+  // Loaded while git works rather than before it starts.
+  const [[ids, paths], { Summaries, summariesPath }] = await Promise.all([listing, import('./summaries.js')]);
+  const prefix = given ?? (await configuredPrefix(paths, options));
+  const file = summariesPath(paths.commonDir);
+  const known = Summaries.read(file);
   const found: { version: ExperimentTag; experiment: Experiment }[] = [];
-  await readExperimentRefs(cwd, FIELDS, options, (ref, version) => {
-    const annotated = ref[1] === 'tag';
-    const said = emptyCairnTrailers();
-    const other = annotated ? readTrailerText(ref[6]!, said) : undefined;
-    const experiment: Experiment = {
-      tag: ref[0]!,
-      kind: version.kind,
-      commit: annotated ? ref[3]! : ref[2]!,
-      annotated,
-      date: ref[4]!,
-      subject: ref[5]!,
-      metrics: said.metrics,
-      params: said.params,
-    };
-    if (said.run !== undefined) experiment.run = said.run;
-    if (said.data !== undefined) experiment.data = said.data;
-    if (said.results !== undefined) experiment.results = said.results;
-    if (other) experiment.otherTrailers = other;
+  for (const [tag, id] of ids) {
+    const version = parseExperimentTag(tag!, prefix);
+    if (!version) continue;
+    const summary = known.get(id!);
+    if (!summary) return listAndRemember(cwd, prefix, file);
+    const experiment = summary.tag === tag && summary.kind === version.kind ? summary : { ...summary, tag: tag!, kind: version.kind };
     found.push({ version, experiment });
+  }
+  return inVersionOrder(found);
+}
+
+/** Every experiment as git parses its message, remembered in the summaries `file` for the next listing. */
+async function listAndRemember(cwd: string, prefix: string, file: string): Promise<Experiment[]> {
+  const found: { version: ExperimentTag; experiment: Experiment }[] = [];
+  const summaries = new Map<string, TagSummary>();
+  await readExperimentRefs(cwd, FIELDS, { prefix }, (ref, version) => {
+    const experiment = experimentOf(ref, version);
+    found.push({ version, experiment });
+    summaries.set(ref[2]!, experiment);
   });
-  return found.sort((a, b) => compareExperimentTags(a.version, b.version)).map((f) => f.experiment);
+  (await import('./summaries.js')).writeSummaries(file, summaries);
+  return inVersionOrder(found);
 }
 
 /** Options of {@link nextExperimentVersion}: the prefix, and which part to bump (default {@link DEFAULT_BUMP}). */

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { AlreadyExistsError, CairnError, NotARepoError, NotFoundError, toCairnError, UsageError } from '../errors.js';
 import { fsyncDir, publishFile, sweepStaleTemps, tempPathBeside } from '../durable/atomicWrite.js';
-import { processAlive } from '../durable/lock.js';
+import { processAlive } from '../durable/atomicWrite.js';
 import { defaultConfig } from '../config/config.js';
 import { openRepo, type Repo } from '../repo/repo.js';
 import { silentProgress, type Progress } from '../progress.js';

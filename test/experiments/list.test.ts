@@ -1,6 +1,8 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NotARepoError, UsageError, listExperiments, nextExperimentVersion, openRepo, tagExperiment } from '../../src/index.js';
-import { gitRepo, tempDir, type TestRepo } from '../helpers/repo.js';
+import { gitRepo, linkedWorktree, tempDir, type TestRepo } from '../helpers/repo.js';
 
 async function tagAs(repo: TestRepo, version: string, message: string): Promise<void> {
   await tagExperiment(await openRepo(repo.dir, { requireInit: false }), {
@@ -73,6 +75,85 @@ describe('listing experiments from tags', () => {
     await expect(listExperiments(tempDir())).rejects.toThrow(NotARepoError);
     await expect(listExperiments(tempDir(), { prefix: 'e' })).rejects.toThrow(NotARepoError);
     await expect(nextExperimentVersion(tempDir())).rejects.toThrow(NotARepoError);
+  });
+});
+
+describe('what tag messages say, remembered by object id', () => {
+  const summariesOf = (repo: TestRepo): string => path.join(repo.dir, '.git', 'cairn', 'tag-summaries.json');
+
+  /** The listing with nothing remembered: every message parsed by git. */
+  async function fromGit(repo: TestRepo): Promise<unknown> {
+    fs.rmSync(summariesOf(repo), { recursive: true, force: true });
+    return listExperiments(repo.dir);
+  }
+
+  it('a second listing reads the summaries file the first wrote, and lists the same', async () => {
+    const repo = await tagged();
+    const first = await listExperiments(repo.dir);
+    const file = JSON.parse(fs.readFileSync(summariesOf(repo), 'utf8'));
+    const id = repo.git('rev-parse', 'refs/tags/e0.9.0').trim();
+    expect(file.tags[id]).toMatchObject({ annotated: true, subject: first.find((e) => e.tag === 'e0.9.0')!.subject });
+    expect(await listExperiments(repo.dir)).toEqual(first);
+    // Proof that the second listing came from the file, not from git:
+    file.tags[id].subject = 'read from the summaries file';
+    fs.writeFileSync(summariesOf(repo), JSON.stringify(file));
+    expect((await listExperiments(repo.dir)).find((e) => e.tag === 'e0.9.0')!.subject).toBe('read from the summaries file');
+  });
+
+  it('a tag added, moved or deleted since is listed as git has it now', async () => {
+    const repo = await tagged();
+    await listExperiments(repo.dir);
+    repo.commit('more');
+    await tagAs(repo, 'e0.11.0', 'a new one');
+    repo.git('tag', '-f', '-a', '-m', 'moved here\n\nCairn-Metric: f1=0.75', 'e0.9.0', 'HEAD');
+    repo.git('tag', '-d', 'e0.2.0');
+    const listed = await listExperiments(repo.dir);
+    expect(listed.map((e) => e.tag)).toEqual(['e0.3.0', 'e0.4.0', 'e0.9.0', 'e0.10.0', 'e0.11.0', 'exp-cnn-v2', 'exp-cnn-v10']);
+    expect(listed.find((e) => e.tag === 'e0.9.0')).toMatchObject({ subject: 'moved here', metrics: { f1: 0.75 }, commit: repo.git('rev-parse', 'HEAD').trim() });
+    expect(listed).toEqual(await fromGit(repo));
+  });
+
+  it.each([
+    ['not JSON', 'garbage'],
+    ['another format', JSON.stringify({ format: 99, tags: {} })],
+    ['entries of the wrong shape', JSON.stringify({ format: 1, tags: { x: { commit: 5 } } })],
+    ['null', 'null'],
+  ])('a summaries file that is %s is read as empty and written again', async (_what, content) => {
+    const repo = await tagged();
+    const expected = await fromGit(repo);
+    fs.writeFileSync(summariesOf(repo), content);
+    expect(await listExperiments(repo.dir)).toEqual(expected);
+    expect(JSON.parse(fs.readFileSync(summariesOf(repo), 'utf8')).format).toBe(1);
+    expect(await listExperiments(repo.dir)).toEqual(expected);
+  });
+
+  it('an entry of the wrong shape is asked of git again, the others are kept', async () => {
+    const repo = await tagged();
+    const expected = await fromGit(repo);
+    const file = JSON.parse(fs.readFileSync(summariesOf(repo), 'utf8'));
+    const id = repo.git('rev-parse', 'refs/tags/e0.4.0').trim();
+    file.tags[id] = { commit: 'x', annotated: 'yes' };
+    fs.writeFileSync(summariesOf(repo), JSON.stringify(file));
+    expect(await listExperiments(repo.dir)).toEqual(expected);
+  });
+
+  it('a summaries file that cannot be written does not stop the listing', async () => {
+    const repo = await tagged();
+    const expected = await fromGit(repo);
+    fs.rmSync(summariesOf(repo));
+    fs.mkdirSync(summariesOf(repo)); // a folder in its place: neither read nor replaced
+    expect(await listExperiments(repo.dir)).toEqual(expected);
+    expect(fs.statSync(summariesOf(repo)).isDirectory()).toBe(true);
+    expect(fs.readdirSync(path.dirname(summariesOf(repo)))).toEqual(['tag-summaries.json']);
+  });
+
+  it('is one file for all worktrees, in the git common dir', async () => {
+    const repo = await tagged();
+    const linked = linkedWorktree(repo);
+    const fromLinked = await listExperiments(linked.dir);
+    expect(fs.existsSync(summariesOf(repo))).toBe(true);
+    expect(fs.readdirSync(path.join(repo.dir, '.git', 'worktrees', 'linked'))).not.toContain('cairn');
+    expect(await listExperiments(repo.dir)).toEqual(fromLinked);
   });
 });
 
