@@ -2,7 +2,7 @@
  * `cairn tags` and `cairn next`: experiments read from tags alone, with one
  * `git for-each-ref` and no database.
  */
-import { forEachRef, mainRootOf, repoPaths, streamRefs, type RepoPaths } from '../git/git.js';
+import { findRepoPaths, forEachRef, mainRootOf, repoPaths, streamRefs, type RepoPaths } from '../git/git.js';
 import {
   checkPrefix,
   compareExperimentTags,
@@ -22,7 +22,6 @@ import {
   type TagValues,
   type Trailer,
 } from './message.js';
-import type { TagSummary } from './summaries.js';
 
 /** One experiment tag and what its message's Cairn-* trailers record; a lightweight tag has empty metrics and params. */
 export interface Experiment {
@@ -134,7 +133,7 @@ async function readExperimentRefs(
   });
   if (prefix === undefined) {
     listing.catch(() => {}); // outside a repository, repoPaths says so first
-    const known = await configuredPrefix(await repoPaths(cwd), options);
+    const known = await configuredPrefix(findRepoPaths(cwd) ?? (await repoPaths(cwd)), options);
     prefix = known;
     for (const ref of waiting.splice(0)) take(ref, known);
   }
@@ -168,49 +167,67 @@ function inVersionOrder(found: { version: ExperimentTag; experiment: Experiment 
   return found.sort((a, b) => compareExperimentTags(a.version, b.version)).map((f) => f.experiment);
 }
 
+/** Tags whose messages git parses one ref at a time; past this many, git parses every tag of the prefix. */
+const FEW_TAGS = 64;
+
 /**
  * Experiments (version tags of the prefix, then worktree tags), in version
  * order, with what their messages say. No database.
  *
  * Git lists only the tags' names and object ids; what each object's message
- * says is read from the summaries file (summaries.ts). Only when a tag is
- * new to that file does git parse every message again (one
- * `git for-each-ref`), and the file is rewritten.
+ * says is read from the summaries file (summaries.ts). Git parses the
+ * messages of tags new to that file (one more `git for-each-ref`), and the
+ * file is rewritten.
  */
 export async function listExperiments(cwd: string, options: ListExperimentsOptions = {}): Promise<Experiment[]> {
   const given = options.prefix === undefined ? undefined : checkPrefix(options.prefix);
-  const listing = Promise.all([
-    forEachRef(cwd, ['refname:lstrip=2', 'objectname'], given === undefined ? ['refs/tags'] : tagPatterns(given), [SORT]),
-    repoPaths(cwd),
-  ]);
-  // Loaded while git works rather than before it starts.
-  const [[ids, paths], { Summaries, summariesPath }] = await Promise.all([listing, import('./summaries.js')]);
+  const listing = forEachRef(cwd, ['refname:lstrip=2', 'objectname'], given === undefined ? ['refs/tags'] : tagPatterns(given), [SORT]);
+  listing.catch(() => {}); // outside a repository, repoPaths says so first
+  // While git lists the tags: the prefix, and what is remembered of each tag object.
+  const paths = findRepoPaths(cwd) ?? (await repoPaths(cwd));
+  const { Summaries, summariesPath, writeSummaries } = await import('./summaries.js');
   const prefix = given ?? (await configuredPrefix(paths, options));
   const file = summariesPath(paths.commonDir);
   const known = Summaries.read(file);
   const found: { version: ExperimentTag; experiment: Experiment }[] = [];
-  for (const [tag, id] of ids) {
+  const unknown: string[] = [];
+  const listed = new Set<string>();
+  for (const [tag, id] of await listing) {
+    listed.add(id!);
     const version = parseExperimentTag(tag!, prefix);
     if (!version) continue;
     const summary = known.get(id!);
-    if (!summary) return listAndRemember(cwd, prefix, file);
-    const experiment = summary.tag === tag && summary.kind === version.kind ? summary : { ...summary, tag: tag!, kind: version.kind };
-    found.push({ version, experiment });
+    if (!summary) unknown.push(tag!);
+    else found.push({ version, experiment: summary.tag === tag && summary.kind === version.kind ? summary : { ...summary, tag: tag!, kind: version.kind } });
   }
+  if (unknown.length === 0) return inVersionOrder(found);
+
+  const parsed = await parseTags(cwd, prefix, unknown);
+  found.push(...parsed);
+  // Keep what is remembered of tags still there (of every tag, when this listing saw only one prefix).
+  const summaries = known.entries((id) => given !== undefined || listed.has(id));
+  for (const { id, experiment } of parsed) summaries.set(id, experiment);
+  writeSummaries(file, summaries);
   return inVersionOrder(found);
 }
 
-/** Every experiment as git parses its message, remembered in the summaries `file` for the next listing. */
-async function listAndRemember(cwd: string, prefix: string, file: string): Promise<Experiment[]> {
-  const found: { version: ExperimentTag; experiment: Experiment }[] = [];
-  const summaries = new Map<string, TagSummary>();
-  await readExperimentRefs(cwd, FIELDS, { prefix }, (ref, version) => {
-    const experiment = experimentOf(ref, version);
-    found.push({ version, experiment });
-    summaries.set(ref[2]!, experiment);
+/**
+ * The experiments of `tags` as git parses their messages, with the id of the
+ * object each tag names (several lightweight tags may name one commit).
+ */
+async function parseTags(
+  cwd: string,
+  prefix: string,
+  tags: string[],
+): Promise<{ id: string; version: ExperimentTag; experiment: Experiment }[]> {
+  const wanted = new Set(tags);
+  const parsed: { id: string; version: ExperimentTag; experiment: Experiment }[] = [];
+  const patterns = tags.length <= FEW_TAGS ? tags.map((tag) => `refs/tags/${tag}`) : tagPatterns(prefix);
+  await streamRefs(cwd, FIELDS, patterns, [SORT], (ref) => {
+    const version = wanted.has(ref[0]!) ? parseExperimentTag(ref[0]!, prefix) : null;
+    if (version) parsed.push({ id: ref[2]!, version, experiment: experimentOf(ref, version) });
   });
-  (await import('./summaries.js')).writeSummaries(file, summaries);
-  return inVersionOrder(found);
+  return parsed;
 }
 
 /** Options of {@link nextExperimentVersion}: the prefix, and which part to bump (default {@link DEFAULT_BUMP}). */

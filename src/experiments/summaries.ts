@@ -61,6 +61,16 @@ export class Summaries {
     return new Summaries({});
   }
 
+  /** The entries on file whose object ids pass `keep`, damaged ones left out. */
+  entries(keep: (id: string) => boolean): Map<string, TagSummary> {
+    const out = new Map<string, TagSummary>();
+    for (const id of Object.keys(this.tags)) {
+      const summary = this.get(id);
+      if (summary && keep(id)) out.set(id, summary);
+    }
+    return out;
+  }
+
   /** What the object `id` says, or undefined when it is not on file (or its entry is damaged). */
   get(id: string): TagSummary | undefined {
     const summary = Object.hasOwn(this.tags, id) ? this.tags[id] : undefined;

@@ -4,7 +4,7 @@
  * node:child_process is used directly: it is what the hot paths can afford.
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CairnError, NotARepoError, NotFoundError } from '../errors.js';
@@ -104,6 +104,53 @@ export interface RepoPaths {
 /** The main worktree of a repo whose common dir is `<main>/.git`. */
 export function mainRootOf(commonDir: string): string | null {
   return path.basename(commonDir) === '.git' ? path.dirname(commonDir) : null;
+}
+
+/** Variables that change where git looks for a repository. */
+const DISCOVERY_VARIABLES = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_COMMON_DIR', 'GIT_CEILING_DIRECTORIES', 'GIT_DISCOVERY_ACROSS_FILESYSTEM'];
+
+function readText(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * {@link repoPaths} without starting git, for the commands whose whole
+ * budget is one git call (`cairn tags`, `cairn next`): looks upward for
+ * `.git` as git does, and follows a linked worktree's `gitdir:` file and
+ * `commondir`. Null whenever the layout is not that plain one (a GIT_*
+ * variable set, core.worktree or core.bare in the config, no HEAD, nothing
+ * found): the caller then asks git. The top level is not resolved through
+ * symbolic links, unlike git's.
+ */
+export function findRepoPaths(cwd: string, env: NodeJS.ProcessEnv = process.env): RepoPaths | null {
+  if (DISCOVERY_VARIABLES.some((name) => env[name] !== undefined)) return null;
+  for (let dir = path.resolve(cwd); ; ) {
+    const dotGit = path.join(dir, '.git');
+    const st = statSync(dotGit, { throwIfNoEntry: false });
+    if (st) return st.isDirectory() || st.isFile() ? plainLayout(dir, dotGit, st.isFile()) : null;
+    const parent = path.dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+  }
+}
+
+function plainLayout(root: string, dotGit: string, isFile: boolean): RepoPaths | null {
+  let gitDir = dotGit;
+  if (isFile) {
+    const m = /^gitdir: (.+)$/m.exec(readText(dotGit) ?? '');
+    if (!m) return null;
+    gitDir = path.resolve(root, m[1]!.trim());
+  }
+  if (!existsSync(path.join(gitDir, 'HEAD'))) return null;
+  const common = readText(path.join(gitDir, 'commondir'));
+  const commonDir = common === null ? gitDir : path.resolve(gitDir, common.trim());
+  const config = readText(path.join(commonDir, 'config'));
+  if (config === null || /^\s*(worktree\s*=|bare\s*=\s*true)/im.test(config)) return null;
+  return { root, gitDir, commonDir };
 }
 
 /** Locate the repository containing `cwd`; throws NotARepoError outside one. */

@@ -113,6 +113,49 @@ describe('what tag messages say, remembered by object id', () => {
     expect(listed).toEqual(await fromGit(repo));
   });
 
+  it('after a new tag, git parses only its message; the others are read from the file', async () => {
+    const repo = await tagged();
+    await listExperiments(repo.dir);
+    const file = JSON.parse(fs.readFileSync(summariesOf(repo), 'utf8'));
+    file.tags[repo.git('rev-parse', 'refs/tags/e0.9.0').trim()].subject = 'read from the summaries file';
+    fs.writeFileSync(summariesOf(repo), JSON.stringify(file));
+    repo.commit('more');
+    await tagAs(repo, 'e0.11.0', 'a new one');
+    const listed = await listExperiments(repo.dir);
+    expect(listed.find((e) => e.tag === 'e0.9.0')!.subject).toBe('read from the summaries file');
+    expect(listed.find((e) => e.tag === 'e0.11.0')).toMatchObject({ annotated: true, commit: repo.git('rev-parse', 'HEAD').trim() });
+    expect(listed.find((e) => e.tag === 'e0.11.0')!.subject).toMatch(/\| a new one$/);
+  });
+
+  it('many new tags at once (more than are asked for one by one) are listed right', async () => {
+    const repo = gitRepo();
+    const head = repo.git('rev-parse', 'HEAD').trim();
+    for (let i = 0; i < 70; i++) repo.git('tag', `e1.${i}.0`);
+    repo.git('tag', '-a', '-m', 'annotated\n\nCairn-Metric: f1=0.5', 'e2.0.0');
+    const listed = await listExperiments(repo.dir);
+    expect(listed).toHaveLength(71);
+    expect(listed.map((e) => e.tag).slice(0, 3)).toEqual(['e1.0.0', 'e1.1.0', 'e1.2.0']);
+    expect(listed.every((e) => e.commit === head)).toBe(true);
+    expect(listed[70]).toMatchObject({ tag: 'e2.0.0', annotated: true, metrics: { f1: 0.5 } });
+    expect(await listExperiments(repo.dir)).toEqual(listed);
+  });
+
+  it('forgets deleted tags when it rewrites the file, but not the tags of a prefix it did not list', async () => {
+    const repo = await tagged();
+    await listExperiments(repo.dir);
+    const idOf = (tag: string): string => repo.git('rev-parse', `refs/tags/${tag}`).trim();
+    const gone = idOf('e0.2.0');
+    const other = idOf('v3.0.0');
+    repo.git('tag', '-d', 'e0.2.0');
+    await listExperiments(repo.dir, { prefix: 'v' });
+    const remembered = (): string[] => Object.keys(JSON.parse(fs.readFileSync(summariesOf(repo), 'utf8')).tags);
+    expect(remembered()).toContain(other);
+    repo.git('tag', '-a', '-m', 'new', 'e0.12.0');
+    await listExperiments(repo.dir);
+    expect(remembered()).not.toContain(gone);
+    expect(remembered()).toContain(idOf('e0.12.0'));
+  });
+
   it.each([
     ['not JSON', 'garbage'],
     ['another format', JSON.stringify({ format: 99, tags: {} })],
