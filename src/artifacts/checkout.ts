@@ -136,8 +136,14 @@ async function applyStep(
       if (step.replace && fs.lstatSync(abs, { throwIfNoEntry: false })?.isDirectory()) {
         fs.rmSync(abs, { recursive: true, force: true });
       }
-      await repo.cache.materialize(step.hash, abs, { link: repo.config.cache.link, executable: step.executable, fresh: !step.replace, size: step.size });
-      observer.remember(step.path, step.hash, undefined, { trusted: true });
+      const linkedTo = await repo.cache.materialize(step.hash, abs, {
+        link: repo.config.cache.link,
+        executable: step.executable,
+        fresh: !step.replace,
+        size: step.size,
+      });
+      // A hard link has the object's stat: no need to stat it again.
+      observer.remember(step.path, step.hash, linkedTo ?? undefined, { trusted: true, hardLinked: linkedTo !== null });
       result.written.push(step.path);
     }
   }

@@ -152,12 +152,13 @@ export class WorkspaceObserver {
    * Remember a hash cairn computed itself. `stat` must have been taken before
    * the bytes were read; without it the file is stat'ed now. `trusted` is for
    * files cairn has just written from a verified object: they are cached even
-   * inside the racy window.
+   * inside the racy window. `hardLinked`: `rel` is a hard link to a cache
+   * object, and `stat` that object's.
    */
-  remember(rel: string, hash: string, stat?: fs.BigIntStats, options: { trusted?: boolean } = {}): void {
+  remember(rel: string, hash: string, stat?: fs.BigIntStats, options: { trusted?: boolean; hardLinked?: boolean } = {}): void {
     try {
       const st = stat ?? fs.lstatSync(path.join(this.repo.root, rel), { bigint: true });
-      this.records.push({ path: rel, stat: st, hash, trusted: options.trusted ?? false });
+      this.records.push({ path: rel, stat: st, hash, trusted: options.trusted ?? false, hardLinked: options.hardLinked ?? false });
     } catch {
       /* gone again: nothing to remember */
     }

@@ -322,8 +322,12 @@ export class Cache {
    * was hashed with (verified.ts), for a link even if only its ctime moved
    * (each link made or removed moves it); a small object to be copied is
    * always read and hashed, as its bytes are read anyway.
+   *
+   * Resolves to the object's stat (taken before linking) when `dest` is a
+   * hard link to it: the same inode, so the same size, mtime and inode as
+   * `dest` has now (only the ctime and link count moved). Else null.
    */
-  async materialize(hash: string, dest: string, options: MaterializeOptions): Promise<void> {
+  async materialize(hash: string, dest: string, options: MaterializeOptions): Promise<fs.BigIntStats | null> {
     const obj = this.objectPath(hash);
     const mode = options.executable ? 0o755 : 0o644;
     const link = options.executable && options.link === 'hardlink' ? 'copy' : options.link;
@@ -383,6 +387,7 @@ export class Cache {
       }
       if (!direct) fs.renameSync(tmp, dest);
       if (record) this.verified.recordLater(hash, obj, stat!);
+      return link === 'hardlink' ? stat : null;
     } catch (err) {
       if (!direct || (err as NodeJS.ErrnoException).code !== 'EEXIST') fs.rmSync(tmp, { force: true });
       throw err;

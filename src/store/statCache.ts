@@ -46,6 +46,11 @@ export interface StatRecord {
   hash: string;
   /** Written by cairn itself from verified bytes: cache it even if just modified. */
   trusted?: boolean;
+  /**
+   * A hard link to a cache object, `stat` being the object's: its signature
+   * leaves the ctime out even if the stat was taken before the link was made.
+   */
+  hardLinked?: boolean;
 }
 
 export class StatCache {
@@ -135,7 +140,8 @@ export class StatCache {
     const drop = this.db.prepare('DELETE FROM stat WHERE path = ?');
     this.db.transaction(() => {
       for (const r of records) {
-        if (r.trusted || !StatCache.isRacy(r.stat)) put.run(r.path, statSignature(r.stat), r.hash);
+        const sig = r.hardLinked ? exactStatSignature(r.stat, 'linked') : statSignature(r.stat);
+        if (r.trusted || !StatCache.isRacy(r.stat)) put.run(r.path, sig, r.hash);
         else drop.run(r.path);
       }
     })();

@@ -206,6 +206,44 @@ describe('links and verification', () => {
     expect((await verify(r)).corrupt).toEqual([]);
   });
 
+  it('hardlink checkout remembers each new link by the object stat it took already; status trusts it until the bytes change', async () => {
+    const repo = await repoWithLink('hardlink');
+    written(repo, hundredFiles());
+    await addArtifacts(await openRepo(repo.dir), { cwd: repo.dir, paths: ['data'] });
+    fs.rmSync(path.join(repo.dir, 'data'), { recursive: true });
+    const r = await openRepo(repo.dir);
+    const data = path.join(repo.dir, 'data') + path.sep;
+    const looked: string[] = [];
+    const lstatSync = fs.lstatSync.bind(fs) as (p: unknown, o?: unknown) => unknown;
+    const readFileSync = fs.readFileSync.bind(fs) as (p: unknown, o?: unknown) => unknown;
+    const lstat = vi.spyOn(fs, 'lstatSync').mockImplementation(((p: fs.PathLike, o?: unknown) => {
+      if (String(p).startsWith(data)) looked.push(String(p));
+      return lstatSync(p, o);
+    }) as typeof fs.lstatSync);
+    try {
+      await checkout(r, { cwd: repo.dir });
+    } finally {
+      lstat.mockRestore();
+    }
+    expect(looked).toEqual([]);
+    const read: string[] = [];
+    const reads = vi.spyOn(fs, 'readFileSync').mockImplementation(((p: fs.PathOrFileDescriptor, o?: unknown) => {
+      if (String(p).startsWith(data)) read.push(String(p));
+      return readFileSync(p, o);
+    }) as typeof fs.readFileSync);
+    try {
+      expect((await status(r, { cwd: repo.dir }))[0]!.state).toBe('unchanged');
+    } finally {
+      reads.mockRestore();
+    }
+    expect(read).toEqual([]); // every file's hash came from the stat cache
+    // A write through a link (the cache object with it, as hardlink mode warns) is seen.
+    const f7 = path.join(repo.dir, 'data/f7.txt');
+    fs.chmodSync(f7, 0o644);
+    fs.writeFileSync(f7, 'FILE 7\n');
+    expect((await status(r, { cwd: repo.dir }))[0]!.state).toBe('modified');
+  });
+
   /** 100 small files added in hardlink mode (their stats recorded), the folder removed, then the object of data/f7.txt overwritten with bytes of the same size. */
   async function damagedAfterRecord(options: { mtimePutBack: boolean }): Promise<TestRepo> {
     const repo = await repoWithLink('hardlink');
