@@ -24,6 +24,26 @@ function written(repo: TestRepo, files: Record<string, string | Uint8Array>): vo
 
 const hundredFiles = (): Record<string, string> => Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`data/f${i}.txt`, `file ${i}\n`]));
 
+/** The paths starting with `prefix` that `fn` passed to fs[method] while it ran. */
+async function pathsGiven(
+  method: 'readFileSync' | 'lstatSync' | 'createReadStream',
+  prefix: string,
+  fn: () => Promise<unknown>,
+): Promise<string[]> {
+  const seen: string[] = [];
+  const original = (fs[method] as (p: unknown, o?: unknown) => unknown).bind(fs);
+  const spy = vi.spyOn(fs, method).mockImplementation(((p: unknown, o?: unknown) => {
+    if (String(p).startsWith(prefix)) seen.push(String(p));
+    return original(p, o);
+  }) as never);
+  try {
+    await fn();
+  } finally {
+    spy.mockRestore();
+  }
+  return seen;
+}
+
 function makeDb(file: string): void {
   const db = new Database(file);
   db.exec('CREATE TABLE predictions (track_id TEXT, f1 REAL); INSERT INTO predictions VALUES (\'a\', 0.5)');
@@ -162,20 +182,12 @@ describe('links and verification', () => {
     const r = await openRepo(repo.dir);
     await addArtifacts(r, { cwd: repo.dir, paths: ['model.bin'] });
     const obj = r.cache.objectPath(JSON.parse(repo.read('model.bin.cairn')).hash);
-    const opened: string[] = [];
-    const createReadStream = fs.createReadStream.bind(fs) as (p: unknown, o?: unknown) => fs.ReadStream;
-    const spy = vi.spyOn(fs, 'createReadStream').mockImplementation(((p: fs.PathLike, o?: unknown) => {
-      if (String(p) === obj) opened.push(String(p));
-      return createReadStream(p, o);
-    }) as typeof fs.createReadStream);
-    try {
+    const opened = await pathsGiven('createReadStream', obj, async () => {
       for (let round = 0; round < 3; round++) {
         fs.rmSync(path.join(repo.dir, 'model.bin'));
         await checkout(r, { cwd: repo.dir });
       }
-    } finally {
-      spy.mockRestore();
-    }
+    });
     expect(opened).toEqual([]);
     expect((await status(r, { cwd: repo.dir }))[0]!.state).toBe('unchanged');
   });
@@ -187,18 +199,7 @@ describe('links and verification', () => {
     await addArtifacts(await openRepo(repo.dir), { cwd: repo.dir, paths: ['data'] });
     fs.rmSync(path.join(repo.dir, 'data'), { recursive: true });
     const r = await openRepo(repo.dir); // a fresh cache handle: the records must have been written
-    const objects = r.cache.objectsDir;
-    const read: string[] = [];
-    const readFileSync = fs.readFileSync.bind(fs) as (p: unknown, o?: unknown) => unknown;
-    const spy = vi.spyOn(fs, 'readFileSync').mockImplementation(((p: fs.PathOrFileDescriptor, o?: unknown) => {
-      if (String(p).startsWith(objects)) read.push(String(p));
-      return readFileSync(p, o);
-    }) as typeof fs.readFileSync);
-    try {
-      await checkout(r, { cwd: repo.dir });
-    } finally {
-      spy.mockRestore();
-    }
+    const read = await pathsGiven('readFileSync', r.cache.objectsDir, () => checkout(r, { cwd: repo.dir }));
     // The folder's manifest is read (and hashed); none of the 100 files' objects is.
     expect(read.length).toBeLessThanOrEqual(1);
     expect(repo.read('data/f42.txt')).toBe('file 42\n');
@@ -213,29 +214,12 @@ describe('links and verification', () => {
     fs.rmSync(path.join(repo.dir, 'data'), { recursive: true });
     const r = await openRepo(repo.dir);
     const data = path.join(repo.dir, 'data') + path.sep;
-    const looked: string[] = [];
-    const lstatSync = fs.lstatSync.bind(fs) as (p: unknown, o?: unknown) => unknown;
-    const readFileSync = fs.readFileSync.bind(fs) as (p: unknown, o?: unknown) => unknown;
-    const lstat = vi.spyOn(fs, 'lstatSync').mockImplementation(((p: fs.PathLike, o?: unknown) => {
-      if (String(p).startsWith(data)) looked.push(String(p));
-      return lstatSync(p, o);
-    }) as typeof fs.lstatSync);
-    try {
-      await checkout(r, { cwd: repo.dir });
-    } finally {
-      lstat.mockRestore();
-    }
-    expect(looked).toEqual([]);
-    const read: string[] = [];
-    const reads = vi.spyOn(fs, 'readFileSync').mockImplementation(((p: fs.PathOrFileDescriptor, o?: unknown) => {
-      if (String(p).startsWith(data)) read.push(String(p));
-      return readFileSync(p, o);
-    }) as typeof fs.readFileSync);
-    try {
-      expect((await status(r, { cwd: repo.dir }))[0]!.state).toBe('unchanged');
-    } finally {
-      reads.mockRestore();
-    }
+    expect(await pathsGiven('lstatSync', data, () => checkout(r, { cwd: repo.dir }))).toEqual([]);
+    let state = '';
+    const read = await pathsGiven('readFileSync', data, async () => {
+      state = (await status(r, { cwd: repo.dir }))[0]!.state;
+    });
+    expect(state).toBe('unchanged');
     expect(read).toEqual([]); // every file's hash came from the stat cache
     // A write through a link (the cache object with it, as hardlink mode warns) is seen.
     const f7 = path.join(repo.dir, 'data/f7.txt');
