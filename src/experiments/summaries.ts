@@ -11,7 +11,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../durable/atomicWrite.js';
+import { sweepStaleTemps, writeFileAtomic } from '../durable/atomicWrite.js';
 import type { Experiment } from './list.js';
 
 /**
@@ -86,6 +86,7 @@ export class Summaries {
 export function writeSummaries(file: string, summaries: Map<string, TagSummary>): void {
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
+    sweepStaleTemps(path.dirname(file)); // what a killed listing left
     writeFileAtomic(file, JSON.stringify({ format: FORMAT, tags: Object.fromEntries(summaries) }), { durable: false });
   } catch {
     /* the next listing asks git again */
