@@ -1,6 +1,7 @@
 /**
  * `cairn tags` and `cairn next`: experiments read from tags alone, with one
- * `git for-each-ref` and no database.
+ * `git for-each-ref` (one more for tags new to the summaries file) and no
+ * database.
  */
 import { findRepoPaths, forEachRef, mainRootOf, repoPaths, streamRefs, type RepoPaths } from '../git/git.js';
 import {
@@ -163,7 +164,13 @@ function experimentOf(ref: string[], version: ExperimentTag): Experiment {
   return experiment;
 }
 
-function inVersionOrder(found: { version: ExperimentTag; experiment: Experiment }[]): Experiment[] {
+/** An experiment with its parsed version, for sorting. */
+interface Found {
+  version: ExperimentTag;
+  experiment: Experiment;
+}
+
+function inVersionOrder(found: Found[]): Experiment[] {
   return found.sort((a, b) => compareExperimentTags(a.version, b.version)).map((f) => f.experiment);
 }
 
@@ -189,7 +196,7 @@ export async function listExperiments(cwd: string, options: ListExperimentsOptio
   const prefix = given ?? (await configuredPrefix(paths, options));
   const file = summariesPath(paths.commonDir);
   const known = Summaries.read(file);
-  const found: { version: ExperimentTag; experiment: Experiment }[] = [];
+  const found: Found[] = [];
   const unknown: string[] = [];
   const listed = new Set<string>();
   for (const [tag, id] of await listing) {
@@ -219,9 +226,9 @@ async function parseTags(
   cwd: string,
   prefix: string,
   tags: string[],
-): Promise<{ id: string; version: ExperimentTag; experiment: Experiment }[]> {
+): Promise<(Found & { id: string })[]> {
   const wanted = new Set(tags);
-  const parsed: { id: string; version: ExperimentTag; experiment: Experiment }[] = [];
+  const parsed: (Found & { id: string })[] = [];
   const patterns = tags.length <= FEW_TAGS ? tags.map((tag) => `refs/tags/${tag}`) : tagPatterns(prefix);
   await streamRefs(cwd, FIELDS, patterns, [SORT], (ref) => {
     const version = wanted.has(ref[0]!) ? parseExperimentTag(ref[0]!, prefix) : null;
