@@ -3,7 +3,7 @@
  * `git for-each-ref` (one more for tags new to the summaries file) and no
  * database.
  */
-import { findRepoPaths, forEachRef, mainRootOf, repoPaths, streamRefs, type RepoPaths } from '../git/git.js';
+import { findRepoPaths, forEachRef, mainRootOf, mayConfigureTrailers, repoPaths, streamRefs, type RepoPaths } from '../git/git.js';
 import {
   checkPrefix,
   compareExperimentTags,
@@ -52,7 +52,7 @@ const FIELDS = [
   'refname:lstrip=2',
   'objecttype',
   'objectname',
-  'object',
+  '*objectname',
   'creatordate:iso-strict',
   'contents:subject',
   'trailers:only,unfold,separator=%x01,key_value_separator=%x02',
@@ -188,34 +188,51 @@ const FEW_TAGS = 64;
  */
 export async function listExperiments(cwd: string, options: ListExperimentsOptions = {}): Promise<Experiment[]> {
   const given = options.prefix === undefined ? undefined : checkPrefix(options.prefix);
-  const listing = forEachRef(cwd, ['refname:lstrip=2', 'objectname'], given === undefined ? ['refs/tags'] : tagPatterns(given), [SORT]);
+  // Replace refs are listed too: git shows a replaced object's replacement, which the file cannot know of.
+  const patterns = [...(given === undefined ? ['refs/tags'] : tagPatterns(given)), 'refs/replace'];
+  const listing = forEachRef(cwd, ['refname', 'objectname'], patterns, [SORT]);
   listing.catch(() => {}); // outside a repository, repoPaths says so first
   // While git lists the tags: the prefix, and what is remembered of each tag object.
   const paths = findRepoPaths(cwd) ?? (await repoPaths(cwd));
   const { Summaries, summariesPath, writeSummaries } = await import('./summaries.js');
   const prefix = given ?? (await configuredPrefix(paths, options));
   const file = summariesPath(paths.commonDir);
-  const known = Summaries.read(file);
+  // trailer.* config changes what git parses out of a message: then git parses them all, every time.
+  const remembering = !mayConfigureTrailers(paths);
+  const known = remembering ? Summaries.read(file) : Summaries.none();
+  const refs = await listing;
+  if (remembering && refs.some(([ref]) => ref!.startsWith('refs/replace/')) && process.env.GIT_NO_REPLACE_OBJECTS === undefined) {
+    return inVersionOrder(await parseTags(cwd, prefix, experimentTagNames(refs, prefix)));
+  }
   const found: Found[] = [];
   const unknown: string[] = [];
   const listed = new Set<string>();
-  for (const [tag, id] of await listing) {
+  for (const [ref, id] of refs) {
+    if (!ref!.startsWith('refs/tags/')) continue;
+    const tag = ref!.slice('refs/tags/'.length);
     listed.add(id!);
-    const version = parseExperimentTag(tag!, prefix);
+    const version = parseExperimentTag(tag, prefix);
     if (!version) continue;
     const summary = known.get(id!);
-    if (!summary) unknown.push(tag!);
-    else found.push({ version, experiment: summary.tag === tag && summary.kind === version.kind ? summary : { ...summary, tag: tag!, kind: version.kind } });
+    if (!summary) unknown.push(tag);
+    else found.push({ version, experiment: summary.tag === tag && summary.kind === version.kind ? summary : { ...summary, tag, kind: version.kind } });
   }
   if (unknown.length === 0) return inVersionOrder(found);
 
   const parsed = await parseTags(cwd, prefix, unknown);
   found.push(...parsed);
+  if (!remembering) return inVersionOrder(found);
   // Keep what is remembered of tags still there (of every tag, when this listing saw only one prefix).
   const summaries = known.entries((id) => given !== undefined || listed.has(id));
   for (const { id, experiment } of parsed) summaries.set(id, experiment);
   writeSummaries(file, summaries);
   return inVersionOrder(found);
+}
+
+/** The experiment tags among `refs` (full ref names, each with its object id). */
+function experimentTagNames(refs: string[][], prefix: string): string[] {
+  const names = refs.filter(([ref]) => ref!.startsWith('refs/tags/')).map(([ref]) => ref!.slice('refs/tags/'.length));
+  return names.filter((tag) => parseExperimentTag(tag, prefix) !== null);
 }
 
 /**

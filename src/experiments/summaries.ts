@@ -11,7 +11,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { sweepStaleTemps, writeFileAtomic } from '../durable/atomicWrite.js';
+import { TEMP_MARKER, staleTempsIn, writeFileAtomic } from '../durable/atomicWrite.js';
 import type { Experiment } from './list.js';
 
 /**
@@ -29,26 +29,102 @@ export function summariesPath(commonDir: string): string {
   return path.join(commonDir, 'cairn', 'tag-summaries.json');
 }
 
+function isValues(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  for (const name in value) {
+    const type = typeof (value as Record<string, unknown>)[name];
+    if (type !== 'number' && type !== 'string' && type !== 'boolean') return false;
+  }
+  return true;
+}
+
+function isTrailers(value: unknown): boolean {
+  return Array.isArray(value) && value.every((t) => typeof t?.key === 'string' && typeof t?.value === 'string' && Object.keys(t).length === 2);
+}
+
+/**
+ * Exactly the fields of an experiment, each of its type: anything else on
+ * file is damage. (A loop over the keys rather than a schema: it runs on
+ * every tag of every listing.)
+ */
 function isSummary(value: unknown): value is TagSummary {
-  if (typeof value !== 'object' || value === null) return false;
-  const s = value as Record<string, unknown>;
-  return (
-    typeof s.tag === 'string' &&
-    typeof s.kind === 'string' &&
-    typeof s.commit === 'string' &&
-    typeof s.annotated === 'boolean' &&
-    typeof s.date === 'string' &&
-    typeof s.subject === 'string' &&
-    typeof s.metrics === 'object' &&
-    s.metrics !== null &&
-    typeof s.params === 'object' &&
-    s.params !== null
-  );
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  let required = 0;
+  for (const key in value) {
+    const v = (value as Record<string, unknown>)[key];
+    switch (key) {
+      case 'tag':
+      case 'commit':
+      case 'date':
+      case 'subject':
+        required++;
+        if (typeof v !== 'string') return false;
+        break;
+      case 'run':
+      case 'data':
+      case 'results':
+        if (typeof v !== 'string') return false;
+        break;
+      case 'kind':
+        required++;
+        if (v !== 'semver' && v !== 'worktree') return false;
+        break;
+      case 'annotated':
+        required++;
+        if (typeof v !== 'boolean') return false;
+        break;
+      case 'metrics':
+      case 'params':
+        required++;
+        if (!isValues(v)) return false;
+        break;
+      case 'otherTrailers':
+        if (!isTrailers(v)) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return required === 8;
+}
+
+// JSON has no NaN, Infinity or -0, which a metric may be: such values are
+// kept as text under `numbers` and put back on reading.
+type Numbers = [field: 'metrics' | 'params', name: string, text: string][];
+
+function unlikeJson(v: unknown): v is number {
+  return typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0));
+}
+
+function withNumbersAsText(summary: TagSummary): TagSummary | (TagSummary & { numbers: Numbers }) {
+  const numbers: Numbers = [];
+  for (const field of ['metrics', 'params'] as const) {
+    for (const [name, v] of Object.entries(summary[field])) if (unlikeJson(v)) numbers.push([field, name, String(Object.is(v, -0) ? '-0' : v)]);
+  }
+  return numbers.length ? { ...summary, numbers } : summary;
+}
+
+function withNumbersBack(entry: Record<string, unknown>): unknown {
+  const { numbers, ...summary } = entry as { numbers: unknown } & Record<string, unknown>;
+  if (!Array.isArray(numbers)) return undefined;
+  const out: Record<string, unknown> = { ...summary, metrics: { ...(summary.metrics as object) }, params: { ...(summary.params as object) } };
+  for (const item of numbers) {
+    if (!Array.isArray(item) || item.length !== 3 || (item[0] !== 'metrics' && item[0] !== 'params')) return undefined;
+    const value = Number(item[2]);
+    if (typeof item[1] !== 'string' || !unlikeJson(value) || !Object.hasOwn(out[item[0]] as object, item[1])) return undefined;
+    (out[item[0]] as Record<string, unknown>)[item[1]] = value;
+  }
+  return out;
 }
 
 /** The summaries on file, by object id. */
 export class Summaries {
   private constructor(private readonly tags: Record<string, unknown>) {}
+
+  /** Nothing remembered. */
+  static none(): Summaries {
+    return new Summaries({});
+  }
 
   /** Read `file`; empty when there is none or it cannot be read. */
   static read(file: string): Summaries {
@@ -73,7 +149,8 @@ export class Summaries {
 
   /** What the object `id` says, or undefined when it is not on file (or its entry is damaged). */
   get(id: string): TagSummary | undefined {
-    const summary = Object.hasOwn(this.tags, id) ? this.tags[id] : undefined;
+    let summary = Object.hasOwn(this.tags, id) ? this.tags[id] : undefined;
+    if (typeof summary === 'object' && summary !== null && 'numbers' in summary) summary = withNumbersBack(summary as Record<string, unknown>);
     return isSummary(summary) ? summary : undefined;
   }
 }
@@ -86,8 +163,11 @@ export class Summaries {
 export function writeSummaries(file: string, summaries: Map<string, TagSummary>): void {
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    sweepStaleTemps(path.dirname(file)); // what a killed listing left
-    writeFileAtomic(file, JSON.stringify({ format: FORMAT, tags: Object.fromEntries(summaries) }), { durable: false });
+    // What a killed listing left (only its own temp files: other files of that folder are not its business).
+    const ownTemp = `.${path.basename(file)}${TEMP_MARKER}`;
+    for (const stale of staleTempsIn(path.dirname(file))) if (path.basename(stale).startsWith(ownTemp)) fs.rmSync(stale, { force: true });
+    const tags = Object.fromEntries([...summaries].map(([id, summary]) => [id, withNumbersAsText(summary)]));
+    writeFileAtomic(file, JSON.stringify({ format: FORMAT, tags }), { durable: false });
   } catch {
     /* the next listing asks git again */
   }

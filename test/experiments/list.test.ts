@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NotARepoError, UsageError, listExperiments, nextExperimentVersion, openRepo, tagExperiment } from '../../src/index.js';
+import { NotARepoError, UsageError, listExperiments, nextExperimentVersion, openRepo, tagExperiment, type Experiment } from '../../src/index.js';
 import { gitRepo, linkedWorktree, tempDir, type TestRepo } from '../helpers/repo.js';
 
 async function tagAs(repo: TestRepo, version: string, message: string): Promise<void> {
@@ -82,7 +82,7 @@ describe('what tag messages say, remembered by object id', () => {
   const summariesOf = (repo: TestRepo): string => path.join(repo.dir, '.git', 'cairn', 'tag-summaries.json');
 
   /** The listing with nothing remembered: every message parsed by git. */
-  async function fromGit(repo: TestRepo): Promise<unknown> {
+  async function fromGit(repo: TestRepo): Promise<Experiment[]> {
     fs.rmSync(summariesOf(repo), { recursive: true, force: true });
     return listExperiments(repo.dir);
   }
@@ -170,6 +170,35 @@ describe('what tag messages say, remembered by object id', () => {
     expect(await listExperiments(repo.dir)).toEqual(expected);
   });
 
+  it('metrics JSON cannot hold (NaN, Infinity, -0) read back the same from the file', async () => {
+    const repo = gitRepo();
+    repo.git('tag', '-a', '-m', 'odd\n\nCairn-Metric: loss=NaN\nCairn-Metric: big=1e999\nCairn-Metric: small=-1e999\nCairn-Metric: z=-0\nCairn-Param: lr=0.1', 'e0.3.0');
+    const fresh = await listExperiments(repo.dir);
+    expect(fresh[0]!.metrics).toEqual({ loss: NaN, big: Infinity, small: -Infinity, z: -0 });
+    const again = await listExperiments(repo.dir);
+    expect(again).toEqual(fresh);
+    expect(Object.is(again[0]!.metrics.z, -0)).toBe(true);
+    expect(Object.keys(again[0]!)).toEqual(Object.keys(fresh[0]!));
+  });
+
+  it.each([
+    ['a metric that is an object', { metrics: { a: { b: 1 } } }],
+    ['a field of the wrong type', { results: 5 }],
+    ['a field no experiment has', { extra: 'injected' }],
+    ['trailers of the wrong shape', { otherTrailers: [{ key: 'K' }] }],
+    ['an unknown kind', { kind: 'other' }],
+    ['numbers that name no metric', { numbers: [['metrics', 'nope', 'NaN']] }],
+  ])('an entry with %s is asked of git again, the others are kept', async (_what, damage) => {
+    const repo = await tagged();
+    const expected = await fromGit(repo);
+    const file = JSON.parse(fs.readFileSync(summariesOf(repo), 'utf8'));
+    const id = repo.git('rev-parse', 'refs/tags/e0.9.0').trim();
+    Object.assign(file.tags[id], damage);
+    fs.writeFileSync(summariesOf(repo), JSON.stringify(file));
+    expect(await listExperiments(repo.dir)).toEqual(expected);
+    expect(JSON.parse(fs.readFileSync(summariesOf(repo), 'utf8')).tags[id]).toEqual(expected.find((e) => e.tag === 'e0.9.0'));
+  });
+
   it('an entry of the wrong shape is asked of git again, the others are kept', async () => {
     const repo = await tagged();
     const expected = await fromGit(repo);
@@ -198,6 +227,30 @@ describe('what tag messages say, remembered by object id', () => {
     repo.git('tag', '-a', '-m', 'new', 'e0.12.0'); // a tag new to the file, so it is written again
     expect((await listExperiments(repo.dir)).map((e) => e.tag)).toContain('e0.12.0');
     expect(fs.existsSync(left)).toBe(false);
+  });
+
+  it('a replaced tag or commit is listed as git shows it (replace refs: nothing is read from the file)', async () => {
+    const repo = gitRepo();
+    repo.git('tag', 'e1.0.0');
+    const before = await listExperiments(repo.dir);
+    repo.commit('other subject');
+    repo.git('replace', 'e1.0.0', 'HEAD');
+    const after = await listExperiments(repo.dir);
+    expect(after[0]!.subject).toBe('other subject');
+    expect(after[0]!.subject).not.toBe(before[0]!.subject);
+    expect(after).toEqual(await fromGit(repo));
+  });
+
+  it('with trailer.* config (it changes what git parses) every listing asks git, and writes no file', async () => {
+    const repo = gitRepo();
+    repo.git('tag', '-a', '-m', 'x\n\nCairn-Metric: a=1\nFoo# bar', 'e1.0.0');
+    fs.rmSync(summariesOf(repo), { force: true });
+    repo.git('config', 'trailer.separators', ':#');
+    const listed = await listExperiments(repo.dir);
+    expect(listed[0]).toMatchObject({ metrics: { a: 1 }, otherTrailers: [{ key: 'Foo', value: 'bar' }] });
+    expect(fs.existsSync(summariesOf(repo))).toBe(false);
+    repo.git('config', '--unset', 'trailer.separators');
+    expect((await listExperiments(repo.dir))[0]!.otherTrailers).toBeUndefined();
   });
 
   it('is one file for all worktrees, in the git common dir', async () => {

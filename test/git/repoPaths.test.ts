@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findRepoPaths, repoPaths } from '../../src/git/git.js';
@@ -60,6 +61,46 @@ describe('finding the repository without starting git', () => {
     const gone = tempDir();
     fs.writeFileSync(path.join(gone, '.git'), 'gitdir: ../nowhere\n');
     expect(findRepoPaths(gone, {})).toBeNull();
+  });
+
+  it('walks up the physical path, as git does: through a symbolic link it finds the repository the link points into', async () => {
+    const a = gitRepo();
+    const b = gitRepo({ 'sub/x.txt': 'x\n' });
+    fs.symlinkSync(path.join(b.dir, 'sub'), path.join(a.dir, 'link'));
+    for (const cwd of [path.join(a.dir, 'link'), `${a.dir}/link/..`]) {
+      expect(findRepoPaths(cwd, {})).toEqual(await repoPaths(cwd));
+      expect(findRepoPaths(cwd, {})!.root).toBe(b.dir);
+    }
+  });
+
+  it('leaves it to git inside .git, in a bare repository nested in a work tree, and for a .git without objects', async () => {
+    const repo = gitRepo();
+    expect(findRepoPaths(path.join(repo.dir, '.git'), {})).toBeNull();
+    expect(findRepoPaths(path.join(repo.dir, '.git', 'refs'), {})).toBeNull();
+    const bare = path.join(repo.dir, 'nested.git');
+    execFileSync('git', ['init', '-q', '--bare', bare]);
+    expect(findRepoPaths(bare, {})).toBeNull();
+    const hollow = path.join(repo.dir, 'hollow');
+    fs.mkdirSync(path.join(hollow, '.git'), { recursive: true });
+    fs.writeFileSync(path.join(hollow, '.git', 'HEAD'), 'ref: refs/heads/main\n');
+    expect(findRepoPaths(hollow, {})).toBeNull();
+  });
+
+  it.each([
+    ['core.bare = yes', ['config', 'core.bare', 'yes']],
+    ['core.bare = 1', ['config', 'core.bare', '1']],
+    ['extensions.worktreeConfig', ['config', 'extensions.worktreeConfig', 'true']],
+  ])('leaves it to git when the config sets %s', (_what, args) => {
+    const repo = gitRepo();
+    repo.git(...args);
+    expect(findRepoPaths(repo.dir, {})).toBeNull();
+  });
+
+  it('reads only a first-line gitdir: in a .git file, as git does', () => {
+    const repo = gitRepo();
+    const other = tempDir();
+    fs.writeFileSync(path.join(other, '.git'), `# note\ngitdir: ${path.join(repo.dir, '.git')}\n`);
+    expect(findRepoPaths(other, {})).toBeNull();
   });
 
   it('outside any repository: null, and git says so', async () => {
