@@ -3,7 +3,7 @@
  * `git for-each-ref` (one more for tags new to the summaries file) and no
  * database.
  */
-import { findRepoPaths, forEachRef, mainRootOf, mayConfigureTrailers, repoPaths, streamRefs, type RepoPaths } from '../git/git.js';
+import { forEachRef, mainRootOf, mayConfigureTrailers, quickRepoPaths, streamRefs, type RepoPaths } from '../git/git.js';
 import {
   checkPrefix,
   compareExperimentTags,
@@ -134,7 +134,7 @@ async function readExperimentRefs(
   });
   if (prefix === undefined) {
     listing.catch(() => {}); // outside a repository, repoPaths says so first
-    const known = await configuredPrefix(findRepoPaths(cwd) ?? (await repoPaths(cwd)), options);
+    const known = await configuredPrefix(await quickRepoPaths(cwd), options);
     prefix = known;
     for (const ref of waiting.splice(0)) take(ref, known);
   }
@@ -193,7 +193,7 @@ export async function listExperiments(cwd: string, options: ListExperimentsOptio
   const listing = forEachRef(cwd, ['refname', 'objectname'], patterns, [SORT]);
   listing.catch(() => {}); // outside a repository, repoPaths says so first
   // While git lists the tags: the prefix, and what is remembered of each tag object.
-  const paths = findRepoPaths(cwd) ?? (await repoPaths(cwd));
+  const paths = await quickRepoPaths(cwd);
   const { Summaries, summariesPath, writeSummaries } = await import('./summaries.js');
   const prefix = given ?? (await configuredPrefix(paths, options));
   const file = summariesPath(paths.commonDir);

@@ -201,6 +201,11 @@ export function mayConfigureTrailers(paths: RepoPaths, env: NodeJS.ProcessEnv = 
   return files.some((file) => suspect.test(readText(file) ?? ''));
 }
 
+/** {@link findRepoPaths} when the layout is plain, else {@link repoPaths} (git). */
+export async function quickRepoPaths(cwd: string): Promise<RepoPaths> {
+  return findRepoPaths(cwd) ?? repoPaths(cwd);
+}
+
 /** Locate the repository containing `cwd`; throws NotARepoError outside one. */
 export async function repoPaths(cwd: string): Promise<RepoPaths> {
   let result: GitResult;
