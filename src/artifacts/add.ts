@@ -16,10 +16,10 @@ import {
   pointerPathOf,
   POINTER_SUFFIX,
   renderPointer,
-  unsafePathReason,
   type Pointer,
 } from '../store/pointer.js';
 import { statSignature } from '../store/statCache.js';
+import { unsafePathReason } from '../trust/pathNames.js';
 import type { Progress } from '../progress.js';
 import { IO_CONCURRENCY, mapLimit } from '../concurrency.js';
 import { ignoreArtifact } from './gitignore.js';

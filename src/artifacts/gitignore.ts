@@ -2,9 +2,11 @@
  * Keeping artifacts out of git: each artifact gets a `/<name>` line in the
  * `.gitignore` beside it.
  */
-import fs from 'node:fs';
 import path from 'node:path';
+import { UnsafeError } from '../errors.js';
 import { writeFileAtomic } from '../durable/atomicWrite.js';
+import { checkConfined } from '../trust/confine.js';
+import { MAX_CONFIG_BYTES, readUntrustedFile } from '../trust/untrustedFile.js';
 
 /** The gitignore line that ignores exactly `name` in its own folder. */
 export function ignoreLine(name: string): string {
@@ -20,19 +22,32 @@ function paths(root: string, artifactRel: string): { file: string; rel: string; 
   return { file: path.join(root, rel), rel, line: ignoreLine(path.posix.basename(artifactRel)) };
 }
 
-function readLines(file: string): string[] {
-  try {
-    return fs.readFileSync(file, 'utf8').split('\n');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
+/**
+ * Refuse, before anything is written, a `.gitignore` cairn could not edit
+ * safely: one reached through a symlinked folder, or that is itself a
+ * symlink, FIFO or device (its bytes would be copied into a staged file).
+ */
+export function checkIgnoreFile(root: string, artifactRel: string): void {
+  const { file, rel } = paths(root, artifactRel);
+  checkConfined(root, rel, `edit ${rel}`, { leaf: true });
+  readLines(file, rel);
+}
+
+function readLines(file: string, rel: string): string[] {
+  const read = readUntrustedFile(file, MAX_CONFIG_BYTES);
+  if (read.kind === 'missing') return [];
+  if (read.kind === 'text') return read.text.split('\n');
+  throw new UnsafeError(`refusing to edit ${rel}: it ${read.why}`, {
+    hint: `replace ${rel} with a regular file (or remove it) and retry`,
+    data: { path: rel },
+  });
 }
 
 /** Add the artifact's line; returns the `.gitignore` path (repo-relative) if it changed. */
 export function ignoreArtifact(root: string, artifactRel: string): string | null {
   const { file, rel, line } = paths(root, artifactRel);
-  const lines = readLines(file);
+  checkConfined(root, rel, `edit ${rel}`, { leaf: true });
+  const lines = readLines(file, rel);
   if (lines.includes(line)) return null;
   if (lines.length && lines[lines.length - 1] === '') lines.pop();
   lines.push(line, '');
@@ -43,7 +58,8 @@ export function ignoreArtifact(root: string, artifactRel: string): string | null
 /** Remove the artifact's line; returns the `.gitignore` path if it changed. */
 export function unignoreArtifact(root: string, artifactRel: string): string | null {
   const { file, rel, line } = paths(root, artifactRel);
-  const lines = readLines(file);
+  checkConfined(root, rel, `edit ${rel}`, { leaf: true });
+  const lines = readLines(file, rel);
   if (!lines.includes(line)) return null;
   writeFileAtomic(file, lines.filter((l) => l !== line).join('\n'));
   return rel;

@@ -7,6 +7,7 @@ import { gitAdd, repoPaths } from '../git/git.js';
 import { writeFileAtomic } from '../durable/atomicWrite.js';
 import { CONFIG_DIR, CONFIG_FILE, LOCAL_CONFIG_FILE } from '../config/config.js';
 import { defaultCacheDir } from '../repo/repo.js';
+import { Confinement } from '../trust/confine.js';
 
 /** What {@link init} did: the worktree root, the cache folder, and whether `.cairn/` was new. */
 export interface InitResult {
@@ -27,6 +28,10 @@ export async function init(cwd: string): Promise<InitResult> {
   const dir = path.join(paths.root, CONFIG_DIR);
   const config = path.join(dir, CONFIG_FILE);
   const ignore = path.join(dir, '.gitignore');
+  // A cloned repository may commit .cairn (or a file in it) as a symlink: refuse before writing.
+  const confinement = new Confinement(paths.root);
+  confinement.check(`${CONFIG_DIR}/${CONFIG_FILE}`, `set up ${CONFIG_DIR}/${CONFIG_FILE}`, { leaf: true });
+  confinement.check(`${CONFIG_DIR}/.gitignore`, `set up ${CONFIG_DIR}/.gitignore`, { leaf: true });
   const created = !fs.existsSync(config);
   fs.mkdirSync(dir, { recursive: true });
   if (created) writeFileAtomic(config, JSON.stringify({ remotes: {} }, null, 2) + '\n');

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { git, gitAdd } from '../git/git.js';
 import { repoRelative, type Repo } from '../repo/repo.js';
-import { unignoreArtifact } from './gitignore.js';
+import { checkConfined } from '../trust/confine.js';
+import { checkIgnoreFile, unignoreArtifact } from './gitignore.js';
 import { readManifest } from './inspect.js';
 import { loadArtifacts, walkDir, type Artifact } from './workspace.js';
 
@@ -66,6 +67,9 @@ export async function untrack(repo: Repo, options: UntrackOptions): Promise<Untr
   if (!artifact) {
     throw new UsageError(`${options.path} is not an artifact`, { hint: 'name the artifact itself (the file or folder beside its .cairn pointer)' });
   }
+  // Every write below goes inside the artifact and to its .gitignore: check both before the first.
+  checkConfined(repo.root, artifact.path, `untrack ${artifact.path}`);
+  checkIgnoreFile(repo.root, artifact.path);
   const unlinked = await detachFromCache(repo, artifact);
   await git(['rm', '--cached', '--quiet', '--ignore-unmatch', '--', `:(literal)${artifact.pointerPath}`], { cwd: repo.root });
   fs.rmSync(path.join(repo.root, artifact.pointerPath), { force: true });

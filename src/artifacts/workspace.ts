@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { CairnError, IntegrityError, NotFoundError } from '../errors.js';
+import { CairnError, IntegrityError, NotFoundError, UnsafeError } from '../errors.js';
 import { lsFiles } from '../git/git.js';
 import type { Repo } from '../repo/repo.js';
 import { isTempName } from '../durable/atomicWrite.js';
@@ -16,6 +16,10 @@ import { compareUtf8, MODE_EXEC, MODE_FILE, renderManifest, type ManifestEntry }
 import { artifactPathOf, isPointerPath, parsePointer, POINTER_SUFFIX, type Pointer } from '../store/pointer.js';
 import { StatCache, statSignature, type StatRecord } from '../store/statCache.js';
 import type { Progress } from '../progress.js';
+import { CONFIG_DIR } from '../config/config.js';
+import { Confinement, escapeError } from '../trust/confine.js';
+import { unsafePathReason } from '../trust/pathNames.js';
+import { MAX_POINTER_BYTES, readUntrustedFile } from '../trust/untrustedFile.js';
 
 /** A pointer file and the artifact it names; paths relative to the worktree root. */
 export interface Artifact {
@@ -28,24 +32,40 @@ export interface Artifact {
 export async function findPointerFiles(repo: Pick<Repo, 'root'>): Promise<string[]> {
   const files = await lsFiles(repo.root, [`*${POINTER_SUFFIX}`], { others: true });
   return files
-    .filter((f) => isPointerPath(f) && fs.existsSync(path.join(repo.root, f)))
+    .filter((f) => isPointerPath(f) && fs.lstatSync(path.join(repo.root, f), { throwIfNoEntry: false }) !== undefined)
     .sort();
 }
 
-/** Read and validate one pointer file. */
-export function readPointerFile(repo: Pick<Repo, 'root'>, pointerPath: string): Pointer {
-  let text: string;
-  try {
-    text = fs.readFileSync(path.join(repo.root, pointerPath), 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === undefined) throw err;
-    throw new IntegrityError(`invalid pointer ${pointerPath}: it cannot be read (${code === 'EISDIR' ? 'it is a folder' : code})`, {
-      hint: `restore it from git (git checkout -- ${pointerPath}), or remove it`,
-      cause: err,
+/**
+ * Read and validate one pointer file. The pointer is committed input: it must
+ * be a small regular file (not a symlink, FIFO or device) at a path that is
+ * safe to act on, reached through real folders only.
+ */
+export function readPointerFile(
+  repo: Pick<Repo, 'root'>,
+  pointerPath: string,
+  confinement: Confinement = new Confinement(repo.root),
+): Pointer {
+  const artifactPath = artifactPathOf(pointerPath);
+  const reason = unsafePathReason(pointerPath) ?? (artifactPath === CONFIG_DIR ? `it would replace cairn's own ${CONFIG_DIR}/ folder` : null);
+  if (reason) {
+    throw new UnsafeError(`refusing pointer ${pointerPath}: ${reason}`, {
+      hint: `a repository may not name this path; remove the pointer (git rm --cached ${pointerPath}) and check where it came from`,
+      data: { pointer: pointerPath },
     });
   }
-  return parsePointer(text, pointerPath, path.posix.basename(artifactPathOf(pointerPath)));
+  const escape = confinement.escapeOf(pointerPath);
+  if (escape) throw escapeError(pointerPath, escape, `read pointer ${pointerPath}`);
+  const read = readUntrustedFile(path.join(repo.root, pointerPath), MAX_POINTER_BYTES);
+  if (read.kind !== 'text') {
+    const why = read.kind === 'missing' ? 'is missing' : read.why;
+    const error = read.kind === 'refused' && read.unsafe ? UnsafeError : IntegrityError;
+    throw new error(`invalid pointer ${pointerPath}: it ${why}`, {
+      hint: `replace it with the pointer from git (git checkout -- ${pointerPath}), or remove it`,
+      data: { pointer: pointerPath },
+    });
+  }
+  return parsePointer(read.text, pointerPath, path.posix.basename(artifactPath));
 }
 
 /** True when `p` equals `dir` or lies beneath it ('' is the whole worktree). */
@@ -83,11 +103,12 @@ export async function loadArtifacts(
     }
     chosen = all.filter((a) => keep.has(a.pointerPath));
   }
-  if (!onInvalid) return chosen.map((a) => ({ ...a, pointer: readPointerFile(repo, a.pointerPath) }));
+  const confinement = new Confinement(repo.root);
+  if (!onInvalid) return chosen.map((a) => ({ ...a, pointer: readPointerFile(repo, a.pointerPath, confinement) }));
   const out: Artifact[] = [];
   for (const a of chosen) {
     try {
-      out.push({ ...a, pointer: readPointerFile(repo, a.pointerPath) });
+      out.push({ ...a, pointer: readPointerFile(repo, a.pointerPath, confinement) });
     } catch (err) {
       if (!(err instanceof CairnError)) throw err;
       onInvalid({ pointer: a.pointerPath, message: err.message }, err);

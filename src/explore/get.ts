@@ -14,7 +14,8 @@ import type { Repo } from '../repo/repo.js';
 import { replaceFileAtomic } from '../durable/atomicWrite.js';
 import { lockShared, withLock } from '../durable/lock.js';
 import { parseManifest } from '../store/manifest.js';
-import { unsafePathReason, type Pointer } from '../store/pointer.js';
+import type { Pointer } from '../store/pointer.js';
+import { unsafePathReason } from '../trust/pathNames.js';
 import { openRemote } from '../remote/remote.js';
 
 /** The commit of an experiment version (a tag), or of any revision; NotFoundError otherwise. */

@@ -8,6 +8,8 @@ import { NotARepoError, UnsafeError } from '../errors.js';
 import { mainRootOf, repoPaths, type RepoPaths } from '../git/git.js';
 import { CONFIG_DIR, CONFIG_FILE, loadConfig, type CairnConfig } from '../config/config.js';
 import { Cache } from '../store/cache.js';
+import { Confinement } from '../trust/confine.js';
+import { isGitDirName, unsafePathReason } from '../trust/pathNames.js';
 
 /** An opened repository (from {@link openRepo}): its worktree and git dirs, the effective config, and the cache shared by all its worktrees. */
 export interface Repo extends RepoPaths {
@@ -89,25 +91,20 @@ export function repoRelative(repo: Pick<Repo, 'root'>, cwd: string, userPath: st
     });
   }
   const posix = toPosix(rel);
-  if (posix === '.git' || posix.startsWith('.git/') || posix === CONFIG_DIR || posix.startsWith(CONFIG_DIR + '/')) {
-    throw new UnsafeError(`path ${userPath} is inside ${posix.split('/')[0]}/, which cairn does not track`, {
+  const first = posix.split('/')[0]!;
+  if (isGitDirName(first) || first === CONFIG_DIR) {
+    throw new UnsafeError(`path ${userPath} is inside ${first}/, which cairn does not track`, {
       hint: 'choose a file or folder of your project',
     });
   }
-  // A symlinked parent folder could lead outside the worktree.
-  const parent = path.dirname(abs);
-  let real: string;
-  try {
-    real = fs.realpathSync(parent);
-  } catch {
-    return posix;
-  }
-  const realRoot = fs.realpathSync(repo.root);
-  const realRel = path.relative(realRoot, real);
-  if (escapes(realRel)) {
-    throw new UnsafeError(`path ${userPath} leads outside the repository through a symlink`, {
-      hint: 'cairn only tracks files inside the current git work tree',
-      data: { path: userPath },
+  const reason = unsafePathReason(posix);
+  if (reason) throw new UnsafeError(`path ${userPath} is unsafe (${reason})`, { hint: 'choose a file or folder of your project', data: { path: userPath } });
+  // As git does ("beyond a symbolic link"): no folder on the way may be a symlink.
+  const escape = new Confinement(repo.root).escapeOf(posix);
+  if (escape) {
+    throw new UnsafeError(`path ${userPath} goes through ${escape.at}, which is ${escape.what}`, {
+      hint: escape.what === 'a symlink' ? 'cairn never follows a symlinked folder; name the real path instead' : 'check the path',
+      data: { path: userPath, at: escape.at },
     });
   }
   return posix;

@@ -12,7 +12,8 @@
  */
 import { IntegrityError } from '../errors.js';
 import { isHash } from './hash.js';
-import { MAX_ARTIFACT_SIZE, unsafePathReason } from './pointer.js';
+import { MAX_ARTIFACT_SIZE } from './pointer.js';
+import { unsafePathReason } from '../trust/pathNames.js';
 
 export const MODE_FILE = 0o644;
 export const MODE_EXEC = 0o755;

@@ -5,6 +5,7 @@
  */
 import { IntegrityError, UnsafeError } from '../errors.js';
 import { isHash } from './hash.js';
+import { unsafePathReason } from '../trust/pathNames.js';
 
 export const POINTER_SUFFIX = '.cairn';
 export const POINTER_VERSION = 1;
@@ -47,24 +48,6 @@ export function renderPointer(pointer: Pointer): string {
           size: pointer.size,
         };
   return JSON.stringify(ordered, null, 2) + '\n';
-}
-
-/**
- * Check that a relative path stays where it is put: no absolute path, no
- * `..`, no empty or `.` segment, no backslash, no NUL or control character.
- * Returns a reason, or null when the path is safe.
- */
-export function unsafePathReason(p: string): string | null {
-  if (typeof p !== 'string' || p.length === 0) return 'it is empty';
-  if (p.startsWith('/') || /^[A-Za-z]:/.test(p)) return 'it is absolute';
-  if (p.includes('\\')) return 'it contains a backslash';
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f]/.test(p)) return 'it contains a control character';
-  for (const segment of p.split('/')) {
-    if (segment === '..') return 'it climbs out with ..';
-    if (segment === '' || segment === '.') return 'it has an empty or "." segment';
-  }
-  return null;
 }
 
 /**
