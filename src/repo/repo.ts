@@ -8,7 +8,7 @@ import { NotARepoError, UnsafeError } from '../errors.js';
 import { mainRootOf, repoPaths, type RepoPaths } from '../git/git.js';
 import { CONFIG_DIR, CONFIG_FILE, loadConfig, type CairnConfig } from '../config/config.js';
 import { Cache } from '../store/cache.js';
-import { Confinement } from '../trust/confine.js';
+import { checkConfined, Confinement } from '../trust/confine.js';
 import { isGitDirName, unsafePathReason } from '../trust/pathNames.js';
 
 /** An opened repository (from {@link openRepo}): its worktree and git dirs, the effective config, and the cache shared by all its worktrees. */
@@ -48,6 +48,8 @@ export function isInitialized(root: string): boolean {
  */
 export async function openRepo(cwd: string, options: OpenRepoOptions = {}): Promise<Repo> {
   const paths = await repoPaths(cwd);
+  // .cairn is committed: a symlink there (or at its config file) would send config reads and writes elsewhere.
+  checkConfined(paths.root, `${CONFIG_DIR}/${CONFIG_FILE}`, `read ${CONFIG_DIR}/${CONFIG_FILE}`, { leaf: true });
   if ((options.requireInit ?? true) && !isInitialized(paths.root)) {
     throw new NotARepoError(`cairn is not initialised in ${paths.root}`, {
       hint: 'run cairn init (and commit .cairn/) first',
