@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { cairn, cairnOk } from '../helpers/cli.js';
 import { gitRepo, repoAt, tempDir, type TestRepo } from '../helpers/repo.js';
 import { sqliteResults } from '../helpers/results.js';
@@ -73,7 +73,7 @@ const attacks: Record<string, (place: Place, repo: TestRepo) => void> = {
     fs.symlinkSync(place.victim, path.join(repo.dir, 'models/production'));
   },
   'a config whose paths climb out': (place, repo) => {
-    repo.write('.cairn/config.json', JSON.stringify({ remotes: { origin: { url: place.remote } }, remote: 'origin', models: { production: `../../../${path.basename(place.victim)}/victim.txt` }, results: { db: '../victim/private.db' } }));
+    repo.write('.cairn/config.json', JSON.stringify({ remotes: { origin: { url: place.remote } }, remote: 'origin', models: { production: `../../../${path.basename(place.victim)}/planted.bin` }, results: { db: '../victim/private.db' } }));
   },
   'results.db is a symlink to a private database': (place, repo) => {
     fs.symlinkSync(path.join(place.victim, 'private.db'), path.join(repo.dir, 'results.db'));
@@ -103,13 +103,18 @@ function victimState(dir: string): Record<string, string> {
 }
 
 describe('a victim clones a hostile repository', () => {
-  it.each(Object.keys(attacks))('%s', async (attack) => {
+  // Each attack is its own repositories and processes: they run side by side.
+  it.concurrent.each(Object.keys(attacks))('%s', async (attack, { expect }) => {
     const base = tempDir('cairn-hostile-clone-');
     const place: Place = { victim: path.join(base, 'victim'), remote: path.join(base, 'attacker-remote'), sentinel: path.join(base, 'SENTINEL') };
     fs.mkdirSync(place.victim);
     fs.writeFileSync(path.join(place.victim, 'victim.txt'), 'victim: must never change\n');
     fs.writeFileSync(path.join(place.victim, 'id_rsa'), '-----BEGIN PRIVATE KEY----- secret\n');
-    sqliteResults(path.join(place.victim, 'private.db'), 'default', [{ run_id: 'secret-run', version: 'e0.1.0', f1: 0.123456 }]);
+    // Rows for the version the victim's tag will take (e0.2.0): a tag that read this file would carry them.
+    sqliteResults(path.join(place.victim, 'private.db'), 'default', [
+      { run_id: 'secret-run', version: 'e0.1.0', f1: 0.123456 },
+      { run_id: 'secret-run', version: 'e0.2.0', f1: 0.123456 },
+    ]);
     execFileSync('mkfifo', [path.join(place.victim, 'fifo')]);
 
     // The attacker's repository: initialised, its remote committed, the attack committed and tagged.
@@ -126,6 +131,9 @@ describe('a victim clones a hostile repository', () => {
     const clone = repoAt(path.join(base, 'clone'));
     clone.git('config', 'user.email', 'victim@example.com');
     clone.git('config', 'user.name', 'victim');
+    // The victim's own new data, which they will add.
+    fs.mkdirSync(path.join(clone.dir, 'data'), { recursive: true });
+    fs.writeFileSync(path.join(clone.dir, 'data', 'mine.bin'), 'my data\n');
     const before = victimState(place.victim);
 
     const outputs: string[] = [];
@@ -142,9 +150,10 @@ describe('a victim clones a hostile repository', () => {
       ['checkout', '--force'],
       ['pull', '--force'],
       ['status'],
-      ['add', 'data/keep.txt'],
+      ['add', 'data/mine.bin'],
       ['model', 'add', 'r.db', '--run', 'a'],
       ['model', 'promote', '--run', 'a', '--db', 'r.db', '--metric', 'f1'],
+      ['model', 'promote', '--run', 'a', '--db', 'r.db', '--metric', 'f1', '--force'],
       ['model', 'prune', '--keep', '0', '--db', 'r.db', '--metric', 'f1'],
       ['tag', '--allow-dirty', '-m', 'victim tag'],
       ['explore', 'checkout', 'e0.1.0'],
@@ -170,6 +179,13 @@ describe('a victim clones a hostile repository', () => {
     expect(fs.existsSync(place.sentinel), log).toBe(false);
     expect(fs.existsSync(path.join(clone.dir, '.git', 'HEAD')), log).toBe(true);
     for (const nested of ['vendor/lib/.git', 'vendor/lib/.GIT', 'sub/.git']) expect(fs.existsSync(path.join(clone.dir, nested)), `${nested}\n${log}`).toBe(false);
+    // No private byte was copied into the clone: not into a work-tree file, not into what is staged.
+    for (const e of fs.readdirSync(clone.dir, { withFileTypes: true, recursive: true })) {
+      const p = path.join(e.parentPath, e.name);
+      if (p.includes(`${path.sep}.git${path.sep}`) || !e.isFile()) continue;
+      expect(fs.readFileSync(p, 'latin1'), p).not.toContain('PRIVATE KEY');
+    }
+    expect(clone.git('diff', '--cached')).not.toContain('PRIVATE KEY');
     // The tag the victim made carries nothing from the private database.
     const tags = clone.git('for-each-ref', '--format=%(contents)', 'refs/tags');
     expect(tags).not.toContain('secret');
