@@ -151,14 +151,16 @@ async function stashCommits(cwd: string): Promise<string[]> {
 export async function referencedPointers(at: GitLocation, allCommits: boolean): Promise<PointerRef[]> {
   const refs: PointerRef[] = [];
   const commits = new Set<string>();
+  const away = worktreesAway(at.commonDir);
+  const awayPaths = new Set(away.map((a) => a.path));
   for (const wt of await listWorktrees(at.cwd)) {
     if (wt.head && !/^0+$/.test(wt.head)) commits.add(wt.head);
-    if (wt.bare || !fs.existsSync(path.join(wt.path, '.git'))) continue;
+    if (wt.bare || !fs.existsSync(wt.path)) continue;
     const root = { root: wt.path };
     for (const a of await loadArtifacts(root)) refs.push({ pointer: a.pointer, where: `${wt.path}:${a.pointerPath}` });
-    refs.push(...(await stagedPointers(wt.path)));
+    if (!awayPaths.has(wt.path)) refs.push(...(await stagedPointers(wt.path)));
   }
-  for (const away of worktreesAway(at.commonDir)) refs.push(...(await stagedAway(away)));
+  for (const a of away) refs.push(...(await stagedAway(a)));
   const { stdout } = await git(['for-each-ref', '--format=%(objecttype) %(objectname) %(*objecttype) %(*objectname) %(refname)'], { cwd: at.cwd });
   let stash = false;
   for (const line of stdout.split('\n').filter(Boolean)) {
