@@ -212,16 +212,6 @@ function staleTemps(cacheDir: string): string[] {
 export async function gc(repo: Repo, options: GcOptions = {}): Promise<GcResult> {
   const run = async (): Promise<GcResult> => {
     const { present: others, missing } = otherUsers(repo);
-    if (options.yes && missing.length && !options.forgetMissingRepos) {
-      const names = missing.map((u) => u.gitDir);
-      throw new UnsafeError(
-        `the cache ${repo.cache.dir} is also used by ${names.length} repositor${names.length === 1 ? 'y' : 'ies'} that cannot be found: ${names.join(', ')}; the objects only ${names.length === 1 ? 'it needs' : 'they need'} cannot be told apart from garbage`,
-        {
-          hint: 'put it back where it was (or mount its disk) and run gc again; if it is gone for good, pass --forget-missing-repos to forget it and delete what only it needed',
-          data: { missingRepos: names, cache: repo.cache.dir },
-        },
-      );
-    }
     const refs = await referencedPointers({ cwd: repo.root, commonDir: repo.commonDir }, options.allCommits ?? false);
     for (const user of others) refs.push(...(await referencedPointers({ cwd: user.gitDir, commonDir: user.gitDir }, options.allCommits ?? false)));
     const set = expandObjects(repo.cache, refs);
@@ -248,6 +238,16 @@ export async function gc(repo: Repo, options: GcOptions = {}): Promise<GcResult>
       pinned,
     };
     if (!options.yes) return result;
+    if (missing.length && !options.forgetMissingRepos && garbage.length) {
+      const names = missing.map((u) => u.gitDir);
+      throw new UnsafeError(
+        `the cache ${repo.cache.dir} is also used by ${names.length} repositor${names.length === 1 ? 'y' : 'ies'} that cannot be found: ${names.join(', ')}; the objects only ${names.length === 1 ? 'it needs' : 'they need'} cannot be told apart from garbage`,
+        {
+          hint: 'put it back where it was (or mount its disk) and run gc again; if it is gone for good, pass --forget-missing-repos to forget it and delete what only it needed',
+          data: { ...result, missingRepos: names, cache: repo.cache.dir },
+        },
+      );
+    }
     if (unknownManifests.length && !options.force && garbage.length) {
       throw new UnsafeError(
         `${unknownManifests.length} referenced folder manifest(s) are not in the cache, so the files they list cannot be told apart from garbage`,

@@ -23,7 +23,7 @@ function describePin(pin: Pin): string {
 export function registerMaintenanceCommands(program: Command, ctx: CliContext): void {
   program
     .command('gc')
-    .description('delete cache objects no worktree, branch, tag (or, with --all-commits, commit) references; dry run unless --yes')
+    .description('delete cache objects nothing references (worktrees, branches, tags, stash, pinned backups, other repositories sharing the cache; with --all-commits, any commit); dry run unless --yes')
     .option('--dry-run', 'only report what would be deleted (the default)')
     .option('-y, --yes', 'delete for real')
     .option('--all-commits', 'also keep everything any commit or reflog entry references')
@@ -50,7 +50,8 @@ export function registerMaintenanceCommands(program: Command, ctx: CliContext): 
         for (const m of r.unknownManifests.slice(0, 10)) ctx.out.line(`  manifest not in cache: ${m.hash} (${m.where})`);
         if (r.repos.length > 1) ctx.out.line(`the cache is shared: kept what any of ${r.repos.length} repositories needs`);
         for (const gone of r.missingRepos) {
-          ctx.out.line(`  missing repository: ${gone} (${r.dryRun ? 'gc --yes refuses while it is missing' : 'forgotten'}; --forget-missing-repos forgets it)`);
+          const state = opts.forgetMissingRepos && !r.dryRun ? 'forgotten' : 'gc --yes refuses to delete while it is missing; --forget-missing-repos forgets it';
+          ctx.out.line(`  missing repository: ${gone} (${state})`);
         }
         for (const pin of r.pinned) ctx.out.line(`  pinned backup ${describePin(pin)}`);
         if (r.pinned.length) ctx.out.line('  (cairn backup drop ID lets gc delete a backup)');
