@@ -306,6 +306,8 @@ export interface ModelList {
   metric: string | null;
   /** Where the values came from (null: no results database, or no table holds the candidates' runs). */
   results: ResultsUsed | null;
+  /** Why no values are shown, when a table could not be chosen (several hold the runs: --table chooses). */
+  notes: string[];
 }
 
 /**
@@ -329,8 +331,9 @@ export async function modelList(repo: Repo, options: Partial<RunRowsOptions> = {
     : null;
   const candidates = listCandidates(repo);
   let values = new Map<string, number | null>();
+  const notes: string[] = [];
   const read = candidates.length
-    ? await readRunRows(repo, { ...options, cwd: options.cwd ?? repo.root }, { runs: candidates.map((c) => c.run), metricRequired: false })
+    ? await readRunRows(repo, { ...options, cwd: options.cwd ?? repo.root }, { runs: candidates.map((c) => c.run), metricRequired: false, skipped: notes })
     : null;
   if (read?.metric) {
     values = new Map(rankRuns(read.rows, read.runColumn, read.metric, options.minimize ?? repo.config.metrics.minimize, repo.config.results.runColumns).map((r) => [r.run, r.value]));
@@ -340,6 +343,7 @@ export async function modelList(repo: Repo, options: Partial<RunRowsOptions> = {
     candidates: candidates.map((c) => ({ ...c, value: values.get(c.run) ?? null })),
     metric: read?.metric ?? null,
     results: read ? { location: read.location, why: read.why } : null,
+    notes,
   };
 }
 

@@ -36,6 +36,8 @@ export interface RunRowsNeeds {
   runs?: string[];
   /** Fail without a metric (ranking); otherwise a metric is used only when the table has it. */
   metricRequired: boolean;
+  /** When set, a table that cannot be chosen is not an error: the reason is added here and no rows are read (model list). */
+  skipped?: string[];
 }
 
 /** The rows read, the columns naming the run and the version, the metric (null when none is known), and where they came from. */
@@ -91,7 +93,12 @@ export async function readRunRows(repo: Repo, options: RunRowsOptions, needs: Ru
     });
     // No table holds the runs asked: nothing to record about them, unless ranking or a version needs rows.
     if (decision.kind === 'noRows' && !needs.metricRequired && !needs.version) return null;
-    if (decision.kind !== 'chosen') throw tableChoiceError(file, decision, tableNeeds, rules);
+    if (decision.kind !== 'chosen') {
+      const err = tableChoiceError(file, decision, tableNeeds, rules);
+      if (!needs.skipped) throw err;
+      needs.skipped.push(`${err.message}: no values shown (${err.hint})`);
+      return null;
+    }
     const { table, columns } = decision;
     const names = columns.map((c) => c.name);
     if (tableNeeds.metric !== undefined && !names.includes(tableNeeds.metric)) {
