@@ -37,7 +37,7 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
     .command('list', { isDefault: true })
     .description('experiments from their tags, joined with their results rows when a database is given (or recorded in Cairn-Results)')
     .option('--db <file>', 'results database to join')
-    .option('--table <name>', 'table in it')
+    .option('--table <name>', 'table in it (default: the one each tag records, else results.table, else the one with rows of the version)')
     .option('--sort <metric>', 'best first by this metric')
     .option('--minimize', 'with --sort: lower is better')
     .option('--limit <n>', 'at most this many (a whole number, at least 1)', parseLimit)
