@@ -108,6 +108,7 @@ export {
   type Provenance,
   type PruneResult,
   type ModelList,
+  type ResultsUsed,
   type Candidate,
 } from './models/models.js';
 export { rankRuns, type RankedRun } from './models/ranking.js';
@@ -127,6 +128,9 @@ export {
   diffExperiments,
   artifactsAt,
   type ListedExperiment,
+  type ExploreListing,
+  type JoinedRows,
+  type ShownRow,
   type ExploreListOptions,
   type ShownExperiment,
   type ArtifactAt,
@@ -193,6 +197,18 @@ export {
   type RowSummary,
 } from './experiments/row.js';
 export { readVersionRows, type VersionRows, type VersionRowsOptions } from './experiments/results.js';
+export {
+  resolveResultsFile,
+  chooseTable,
+  versionSpellings,
+  type ResultsFile,
+  type ResultsFileOrigin,
+  type TableDecision,
+  type TableChoiceReason,
+  type TableNeeds,
+  type TableInfo,
+  type ChooseTableOptions,
+} from './experiments/resultsTable.js';
 export {
   listExperiments,
   nextExperimentVersion,
