@@ -61,6 +61,7 @@ export function registerMaintenanceCommands(program: Command, ctx: CliContext): 
   const backup = program.command('backup').description('prior states of results files that merges kept, pinned in the cache until dropped');
   backup
     .command('list')
+    .alias('ls')
     .description('list the pinned backups (gc keeps them)')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExamples:\n  $ cairn backup list')
