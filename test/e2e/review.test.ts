@@ -80,7 +80,9 @@ describe('cairn status', () => {
     const r = await cairn(['status'], { cwd: repo.dir });
     expect(r.exitCode).toBe(8);
     expect(r.stdout).toContain('invalid pointer: invalid pointer a.txt.cairn');
-    expect(r.stdout).toContain('all 1 artifact(s) up to date');
+    // Never "all up to date" beside an error.
+    expect(r.stdout).toContain('1 of 2 artifacts up to date');
+    expect(r.stdout).not.toContain('all ');
     expect(r.stderr).toContain('error: invalid pointer a.txt.cairn: it is not JSON');
     expect(r.stderr).toContain('hint:');
     const j = await cairn(['status', '--json'], { cwd: repo.dir });

@@ -58,4 +58,32 @@ describe('command vocabulary', () => {
     expect(stderr).toContain('run npm install');
     expect(stderr).not.toContain('ERR_MODULE_NOT_FOUND');
   });
+
+  it('status --exit-code and -q exit 1 when anything is not up to date, and status names the next step', async () => {
+    const repo = gitRepo();
+    await cairnOk(['init'], { cwd: repo.dir });
+    repo.write('a.txt', 'a\n');
+    repo.write('b.txt', 'b\n');
+    await cairnOk(['add', 'a.txt', 'b.txt'], { cwd: repo.dir });
+    repo.commit('data');
+    const clean = await cairn(['status', '--exit-code'], { cwd: repo.dir });
+    expect(clean.exitCode).toBe(0);
+    expect(clean.stdout).toContain('all 2 artifacts up to date');
+    expect(await cairn(['status', '-q'], { cwd: repo.dir })).toMatchObject({ exitCode: 0, stdout: '' });
+
+    repo.write('a.txt', 'changed\n');
+    fs.rmSync(path.join(repo.dir, 'b.txt'));
+    const plain = await cairn(['status'], { cwd: repo.dir });
+    expect(plain.exitCode).toBe(0); // without --exit-code, a report is not a failure
+    expect(plain.stdout).toContain('cairn add a.txt records the changes');
+    expect(plain.stdout).toContain('cairn checkout restores the missing files');
+    expect((await cairn(['status', '--exit-code'], { cwd: repo.dir })).exitCode).toBe(1);
+    expect(await cairn(['status', '-q'], { cwd: repo.dir })).toMatchObject({ exitCode: 1, stdout: '' });
+
+    // After a clone, the objects are elsewhere: the hint is pull.
+    const clone = path.join(tempDir(), 'clone');
+    execFileSync('git', ['clone', '-q', repo.dir, clone]);
+    const cloned = await cairn(['status'], { cwd: clone });
+    expect(cloned.stdout).toContain('cairn pull fetches what the cache lacks');
+  });
 });
