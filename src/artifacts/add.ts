@@ -22,7 +22,9 @@ import { statSignature } from '../store/statCache.js';
 import { unsafePathReason } from '../trust/pathNames.js';
 import type { Progress } from '../progress.js';
 import { IO_CONCURRENCY, mapLimit } from '../concurrency.js';
-import { ignoreArtifact } from './gitignore.js';
+import { checkConfined } from '../trust/confine.js';
+import { MAX_POINTER_BYTES, readUntrustedFile } from '../trust/untrustedFile.js';
+import { checkIgnoreFile, ignoreArtifact } from './gitignore.js';
 import { findPointerFiles, isWithin, modeOf, walkDir, WorkspaceObserver } from './workspace.js';
 
 /** Options of {@link addArtifacts}: the files and folders to add, relative to `cwd`. */
@@ -83,6 +85,9 @@ async function resolveTargets(repo: Repo, options: AddOptions): Promise<{ rel: s
         hint: 'untrack them first (cairn untrack <path>), then add the folder',
       });
     }
+    // Before the first write: the pointer and the .gitignore beside it are files cairn will replace.
+    checkConfined(repo.root, pointerPathOf(rel), `write the pointer of ${rel}`, { leaf: true });
+    checkIgnoreFile(repo.root, rel);
     targets.push({ rel, kind: st.isDirectory() ? 'dir' : 'file' });
   }
   const inGit = await lsFiles(repo.root, targets.map((t) => `:(literal)${t.rel}`));
@@ -112,7 +117,8 @@ export async function addArtifacts(repo: Repo, options: AddOptions): Promise<Add
         const pointerRel = pointerPathOf(target.rel);
         const text = renderPointer(pointer);
         const pointerAbs = path.join(repo.root, pointerRel);
-        const previous = fs.existsSync(pointerAbs) ? fs.readFileSync(pointerAbs, 'utf8') : null;
+        const read = readUntrustedFile(pointerAbs, MAX_POINTER_BYTES);
+        const previous = read.kind === 'text' ? read.text : null;
         if (previous !== text) writeFileAtomic(pointerAbs, text);
         const ignore = ignoreArtifact(repo.root, target.rel);
         toStage.push(pointerRel, ...(ignore ? [ignore] : []));

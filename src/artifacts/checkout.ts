@@ -12,6 +12,7 @@ import { sweepStaleTemps } from '../durable/atomicWrite.js';
 import { MODE_EXEC, type ManifestEntry } from '../store/manifest.js';
 import type { Progress } from '../progress.js';
 import { IO_CONCURRENCY, mapLimit } from '../concurrency.js';
+import { Confinement, escapeError } from '../trust/confine.js';
 import { inspectArtifact, type Inspection } from './inspect.js';
 import { loadArtifacts, WorkspaceObserver, type FileObservation } from './workspace.js';
 
@@ -178,6 +179,7 @@ export async function checkout(repo: Repo, options: CheckoutOptions): Promise<Ch
         plans.push(planArtifact(inspection, (h) => !missing.has(h), options.force ?? false));
       }
       observer.flush();
+      checkPlansConfined(repo, plans);
       const bytes = plans.flatMap((p) => p.steps).reduce((n, s) => n + (s.op === 'write' ? s.size : 0), 0);
       options.progress?.start('checking out', bytes, 'B');
       for (const plan of plans) {
@@ -211,6 +213,24 @@ export async function checkout(repo: Repo, options: CheckoutOptions): Promise<Ch
     throwProblems(result, refused, missing, corrupt);
     return result;
   });
+}
+
+/**
+ * Before the first write or delete: every path the plans touch must lie under
+ * real folders of the work tree. A symlinked folder on the way (committed, or
+ * made since) refuses the whole checkout, unless the plan itself removes that
+ * symlink first (`--force` over a symlink where a recorded folder goes).
+ */
+function checkPlansConfined(repo: Repo, plans: ArtifactPlan[]): void {
+  const confinement = new Confinement(repo.root);
+  for (const plan of plans) {
+    if (plan.refused.length || plan.missing.length) continue;
+    const removed = new Set(plan.steps.filter((s) => s.op === 'remove').map((s) => s.path));
+    for (const step of plan.steps) {
+      const escape = confinement.escapeOf(step.path);
+      if (escape && !removed.has(escape.at)) throw escapeError(step.path, escape, `check out ${plan.artifact}`);
+    }
+  }
 }
 
 /**

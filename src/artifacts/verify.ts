@@ -3,7 +3,7 @@
  * object the worktree's pointers need is there.
  */
 import { createHash } from 'node:crypto';
-import { IntegrityError, NotFoundError, type CairnError } from '../errors.js';
+import { IntegrityError, NotFoundError, UnsafeError, type CairnError } from '../errors.js';
 import { mapLimit } from '../concurrency.js';
 import { HASH_PREFIX } from '../store/hash.js';
 import { openRemote } from '../remote/remote.js';
@@ -20,7 +20,8 @@ export interface VerifyResult {
   remote?: { name: string; checked: number; corrupt: string[]; missing: string[] };
   corrupt: { hash: string; file: string }[];
   missing: { hash: string; usedBy: string }[];
-  invalidPointers: { pointer: string; message: string }[];
+  /** `unsafe`: the pointer was refused as a hostile path or file (exit 7), not merely malformed. */
+  invalidPointers: { pointer: string; message: string; unsafe?: boolean }[];
   ok: boolean;
 }
 
@@ -48,7 +49,9 @@ export async function verify(repo: Repo, options: VerifyOptions = {}): Promise<V
   options.progress?.stop();
   const corrupt = new Set(result.corrupt.map((c) => c.hash));
   const needed = new Map<string, string>();
-  for (const { pointer, pointerPath } of await loadArtifacts(repo, [], (invalid) => result.invalidPointers.push(invalid))) {
+  for (const { pointer, pointerPath } of await loadArtifacts(repo, [], (invalid, error) =>
+    result.invalidPointers.push(error instanceof UnsafeError ? { ...invalid, unsafe: true } : invalid),
+  )) {
     needed.set(pointer.hash, pointerPath);
     if (pointer.kind === 'dir' && repo.cache.has(pointer.hash) && !corrupt.has(pointer.hash)) {
       try {
@@ -94,7 +97,7 @@ async function verifyRemote(repo: Repo, name: string | undefined, hashes: string
 }
 
 /** The error that a failed verification exits with. */
-export function verifyFailure(result: VerifyResult): IntegrityError {
+export function verifyFailure(result: VerifyResult): IntegrityError | UnsafeError {
   const parts = [
     result.corrupt.length ? `${result.corrupt.length} corrupt object(s)` : '',
     result.missing.length ? `${result.missing.length} missing object(s)` : '',
@@ -102,7 +105,8 @@ export function verifyFailure(result: VerifyResult): IntegrityError {
     result.remote?.missing.length ? `${result.remote.missing.length} object(s) missing on ${result.remote.name}` : '',
     result.remote?.corrupt.length ? `${result.remote.corrupt.length} corrupt object(s) on ${result.remote.name}` : '',
   ].filter(Boolean);
-  return new IntegrityError(`verify found ${parts.join(', ')}`, {
+  const Failure = result.invalidPointers.some((p) => p.unsafe) ? UnsafeError : IntegrityError;
+  return new Failure(`verify found ${parts.join(', ')}`, {
     hint: 'delete corrupt object files and fetch them again (cairn pull), or re-add the originals; restore invalid pointers from git',
     data: { ...result },
   });

@@ -31,8 +31,11 @@ export interface Artifact {
 /** Every pointer file in the worktree that git tracks or would track (not ignored). */
 export async function findPointerFiles(repo: Pick<Repo, 'root'>): Promise<string[]> {
   const files = await lsFiles(repo.root, [`*${POINTER_SUFFIX}`], { others: true });
+  // A pointer git knows that cannot be seen is gone (deleted), unless a
+  // symlinked folder on the way hides it: kept, so reading it refuses loudly.
+  const confinement = new Confinement(repo.root);
   return files
-    .filter((f) => isPointerPath(f) && fs.lstatSync(path.join(repo.root, f), { throwIfNoEntry: false }) !== undefined)
+    .filter((f) => isPointerPath(f) && (fs.lstatSync(path.join(repo.root, f), { throwIfNoEntry: false }) !== undefined || confinement.escapeOf(f) !== null))
     .sort();
 }
 

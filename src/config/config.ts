@@ -104,8 +104,8 @@ function mergeInto(base: Json, over: Json): Json {
  */
 function readConfigText(root: string, fileName: ConfigFileName, shown: string): string | undefined {
   const rel = `${CONFIG_DIR}/${fileName}`;
-  // The leaf is opened with O_NOFOLLOW below; here the folders on the way.
-  new Confinement(root).check(rel, `read ${shown}`);
+  // The leaf is also opened with O_NOFOLLOW below, so a symlink put there after this check is refused too.
+  new Confinement(root).check(rel, `read ${shown}`, { leaf: true });
   const read = readUntrustedFile(path.join(root, rel), MAX_CONFIG_BYTES);
   if (read.kind === 'missing') return undefined;
   if (read.kind === 'text') return read.text;
@@ -203,9 +203,9 @@ export function configPaths(root: string): { repo: string; local: string } {
   return { repo: path.join(root, CONFIG_DIR, CONFIG_FILE), local: path.join(root, CONFIG_DIR, LOCAL_CONFIG_FILE) };
 }
 
-/** Refuse a `.cairn` that is a symlink or not a folder (before asking whether cairn is initialised there). */
+/** Refuse a `.cairn` or `.cairn/config.json` that is a symlink, or a `.cairn` that is not a folder (before asking whether cairn is initialised there). */
 export function checkConfigDir(root: string): void {
-  new Confinement(root).check(`${CONFIG_DIR}/${CONFIG_FILE}`, `read ${CONFIG_DIR}/${CONFIG_FILE}`);
+  new Confinement(root).check(`${CONFIG_DIR}/${CONFIG_FILE}`, `read ${CONFIG_DIR}/${CONFIG_FILE}`, { leaf: true });
 }
 
 /**

@@ -25,6 +25,7 @@ import { dataFingerprint } from './fingerprint.js';
 import { formatExact, formatFloat32, renderSubject, renderTagMessage, type TagValues } from './message.js';
 import { readVersionRows, type VersionRows } from './results.js';
 import { bestRowIndex, summarizeRow, type ColumnRules, type RowSummary } from './row.js';
+import { confinedFile } from '../trust/confine.js';
 
 /** Options of {@link tagExperiment}: which tag to create, where its metrics come from (config defaults when unset), and what to allow. */
 export interface TagOptions {
@@ -239,9 +240,9 @@ export async function tagExperiment(repo: Repo, options: TagOptions): Promise<Ta
       : options.db !== undefined
         ? path.resolve(options.cwd, options.db)
         : config.results.db !== undefined
-          ? path.resolve(root, config.results.db)
-          : fs.existsSync(rootDb)
-            ? rootDb
+          ? confinedFile(root, config.results.db, 'read the results database named by results.db in the config')
+          : fs.lstatSync(rootDb, { throwIfNoEntry: false })
+            ? confinedFile(root, 'results.db', 'read results.db at the root')
             : undefined;
   if (dbFile === undefined && (options.metric !== undefined || options.table !== undefined)) {
     throw options.db === false

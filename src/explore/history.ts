@@ -16,6 +16,7 @@ import { bestRowIndex, metricValue, summarizeRow, type ColumnRules } from '../ex
 import { openResults, quoteIdent } from '../results/database.js';
 import { expandObjects } from '../artifacts/references.js';
 import { openRemote } from '../remote/remote.js';
+import { confinedFile } from '../trust/confine.js';
 
 /** The experiment a tag names, or a NotFoundError that says how to find one. */
 export async function findExperiment(repo: Repo, version: string): Promise<Experiment> {
@@ -95,10 +96,12 @@ function sortValue(e: ListedExperiment, metric: string): number | null {
 export async function exploreList(repo: Repo, options: ExploreListOptions): Promise<ListedExperiment[]> {
   const experiments: ListedExperiment[] = await listExperiments(repo.root);
   const recorded = experiments.find((e) => e.results)?.results;
+  // The path a tag recorded (Cairn-Results) is untrusted: confined to the work tree, a regular file.
+  const recordedFile = recorded?.split('#')[0];
   const dbFile = options.db
     ? path.resolve(options.cwd, options.db)
-    : recorded && fs.existsSync(path.resolve(repo.root, recorded.split('#')[0]!))
-      ? path.resolve(repo.root, recorded.split('#')[0]!)
+    : recordedFile && fs.lstatSync(path.join(repo.root, recordedFile), { throwIfNoEntry: false })
+      ? confinedFile(repo.root, recordedFile, `read ${recordedFile}, the results database a tag names`)
       : null;
   if (dbFile) {
     const table = options.table ?? (options.db ? undefined : recorded?.split('#')[1]);

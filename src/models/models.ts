@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { AlreadyExistsError, NotFoundError, UnsafeError, UsageError } from '../errors.js';
+import { AlreadyExistsError, IntegrityError, NotFoundError, UnsafeError, UsageError } from '../errors.js';
 import { gitAdd } from '../git/git.js';
 import type { Repo } from '../repo/repo.js';
 import { copyFileBytes } from '../store/copy.js';
@@ -22,6 +22,9 @@ import { hashFile } from '../store/hash.js';
 import { loadArtifacts } from '../artifacts/workspace.js';
 import { rankRuns, type RankedRun } from './ranking.js';
 import { readRunRows, type RunRowsOptions } from './runs.js';
+import { Confinement } from '../trust/confine.js';
+import { unsafeFileNameReason } from '../trust/pathNames.js';
+import { MAX_CONFIG_BYTES, readUntrustedFile } from '../trust/untrustedFile.js';
 
 export const CANDIDATES_DIR = 'models/candidates';
 export const PRODUCTION_DIR = 'models/production';
@@ -41,6 +44,30 @@ export interface Candidate {
   run: string;
   file: string;
   size: number;
+}
+
+/**
+ * Every path the model commands read, write or delete, checked before the
+ * first of them: the candidates and production folders must be real folders
+ * of the work tree (a committed symlink there would send copies and deletes
+ * elsewhere), and the production name from the config a bare file name.
+ * Returns the production model's repo-relative path.
+ */
+function checkModelPaths(repo: Repo): string {
+  const name = repo.config.models.production;
+  const reason = unsafeFileNameReason(name);
+  if (reason) {
+    throw new IntegrityError(`invalid configuration: models.production ${JSON.stringify(name)} is not a file name (${reason})`, {
+      hint: 'set models.production in .cairn/config.json to a bare file name such as model.bin',
+      data: { key: 'models.production' },
+    });
+  }
+  const confinement = new Confinement(repo.root);
+  for (const rel of [CANDIDATES_DIR, PRODUCTION_DIR]) confinement.check(rel, `use ${rel}`, { leaf: true });
+  const productionRel = `${PRODUCTION_DIR}/${name}`;
+  confinement.check(productionRel, `write ${productionRel}`);
+  confinement.check(`${PRODUCTION_DIR}/${PROVENANCE_FILE}`, `write ${PRODUCTION_DIR}/${PROVENANCE_FILE}`, { leaf: true });
+  return productionRel;
 }
 
 /** The candidate files in the workspace (the folder must match its pointer). */
@@ -99,6 +126,7 @@ export interface ModelAddOptions {
  */
 export async function modelAdd(repo: Repo, options: ModelAddOptions): Promise<Candidate & { hash: string }> {
   checkRunId(options.run);
+  checkModelPaths(repo);
   const src = path.resolve(options.cwd, options.file);
   const st = fs.statSync(src, { throwIfNoEntry: false });
   if (!st?.isFile()) throw new NotFoundError(`no such model file: ${options.file}`, { hint: 'give the path of the trained model file' });
@@ -153,6 +181,7 @@ export async function modelPromote(repo: Repo, options: ModelPromoteOptions): Pr
     throw new UsageError('give exactly one of --run ID or --version V', { hint: 'cairn model promote --run brave-otter-0042 --db results.db' });
   }
   if (options.run) checkRunId(options.run);
+  const productionRel = checkModelPaths(repo);
   await candidatesReady(repo);
   const { rows, runColumn, metric } = await readRunRows(repo, options);
   let chosen: RankedRun | undefined;
@@ -175,12 +204,16 @@ export async function modelPromote(repo: Repo, options: ModelPromoteOptions): Pr
       hint: `add it first: cairn model add <file> --run ${run}`,
     });
   }
-  const productionRel = `${PRODUCTION_DIR}/${repo.config.models.production}`;
   const productionAbs = path.join(repo.root, productionRel);
   return withLock(lockShared(repo.cache.locksDir, { command: 'cairn model promote' }), async () => {
     // Overwriting loses nothing when the current bytes are in the cache (a candidate, an earlier production model).
-    if (fs.existsSync(productionAbs) && !options.force && !repo.cache.has((await hashFile(productionAbs)).hash)) {
-      throw new UnsafeError(`${productionRel} has changes that are not recorded`, { hint: 'cairn add it to keep them, or pass --force' });
+    const present = fs.lstatSync(productionAbs, { throwIfNoEntry: false });
+    if (present && !options.force) {
+      // A link into the cache (symlink mode) is recorded content; any other symlink or odd file is not read through.
+      const inCache = present.isSymbolicLink()
+        ? isWithin(path.relative(repo.cache.objectsDir, path.resolve(path.dirname(productionAbs), fs.readlinkSync(productionAbs))))
+        : present.isFile() && repo.cache.has((await hashFile(productionAbs)).hash);
+      if (!inCache) throw new UnsafeError(`${productionRel} has changes that are not recorded`, { hint: 'cairn add it to keep them, or pass --force' });
     }
     await copyAtomic(path.join(repo.root, candidate.file), productionAbs);
     const [added] = await addArtifacts(repo, { cwd: repo.root, paths: [productionRel] });
@@ -219,6 +252,7 @@ export interface PruneResult {
  */
 export async function modelPrune(repo: Repo, options: ModelPruneOptions): Promise<PruneResult> {
   if (!Number.isInteger(options.keep) || options.keep < 0) throw new UsageError('--keep must be a whole number', { hint: '--keep 3' });
+  checkModelPaths(repo);
   await candidatesReady(repo);
   const { rows, runColumn, metric } = await readRunRows(repo, options);
   const ranking = rankRuns(rows, runColumn, metric, options.minimize ?? repo.config.metrics.minimize);
@@ -247,11 +281,12 @@ export interface ModelList {
 
 /** The production model and the candidates in the workspace, with each run's best metric value when a results database is given or configured. Writes nothing. */
 export async function modelList(repo: Repo, options: Partial<RunRowsOptions> = {}): Promise<ModelList> {
-  const productionRel = `${PRODUCTION_DIR}/${repo.config.models.production}`;
+  const productionRel = checkModelPaths(repo);
   const prodAbs = path.join(repo.root, productionRel);
   let provenance: Provenance | null = null;
+  const read = readUntrustedFile(path.join(repo.root, PRODUCTION_DIR, PROVENANCE_FILE), MAX_CONFIG_BYTES);
   try {
-    provenance = JSON.parse(fs.readFileSync(path.join(repo.root, PRODUCTION_DIR, PROVENANCE_FILE), 'utf8')) as Provenance;
+    provenance = read.kind === 'text' ? (JSON.parse(read.text) as Provenance) : null;
   } catch {
     provenance = null;
   }
@@ -266,4 +301,9 @@ export async function modelList(repo: Repo, options: Partial<RunRowsOptions> = {
     values = new Map(rankRuns(read.rows, read.runColumn, read.metric, options.minimize ?? repo.config.metrics.minimize).map((r) => [r.run, r.value]));
   }
   return { production, candidates: listCandidates(repo).map((c) => ({ ...c, value: values.get(c.run) ?? null })), metric };
+}
+
+/** True when a path relative to the cache's objects folder stays inside it. */
+function isWithin(rel: string): boolean {
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 }

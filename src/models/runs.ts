@@ -6,6 +6,7 @@ import path from 'node:path';
 import { NotFoundError, UsageError } from '../errors.js';
 import type { Repo } from '../repo/repo.js';
 import { openResults } from '../results/database.js';
+import { confinedFile } from '../trust/confine.js';
 
 export interface RunRowsOptions {
   cwd: string;
@@ -24,7 +25,7 @@ export async function readRunRows(
   if (!metric) {
     throw new UsageError('which metric ranks the runs?', { hint: 'pass --metric f1 (or set metrics.primary in .cairn/config.json)' });
   }
-  const file = options.db !== undefined ? path.resolve(options.cwd, options.db) : repo.config.results.db !== undefined ? path.resolve(repo.root, repo.config.results.db) : null;
+  const file = options.db !== undefined ? path.resolve(options.cwd, options.db) : repo.config.results.db !== undefined ? confinedFile(repo.root, repo.config.results.db, 'read the results database named by results.db in the config') : null;
   if (!file) {
     throw new UsageError('which results database ranks the runs?', { hint: 'pass --db FILE (or set results.db in .cairn/config.json)' });
   }

@@ -51,7 +51,8 @@ export function isInitialized(root: string): boolean {
  */
 export async function openRepo(cwd: string, options: OpenRepoOptions = {}): Promise<Repo> {
   const paths = await repoPaths(cwd);
-  // A symlinked .cairn is refused as such, not reported as "not initialised".
+  // .cairn is committed: a symlink there (or at its config file) would send config reads and writes elsewhere.
+  // Refused as such, not reported as "not initialised".
   checkConfigDir(paths.root);
   if ((options.requireInit ?? true) && !isInitialized(paths.root)) {
     throw new NotARepoError(`cairn is not initialised in ${paths.root}`, {

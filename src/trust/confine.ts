@@ -86,3 +86,23 @@ export function escapeError(rel: string, escape: Escape, purpose: string): Unsaf
 export function checkConfined(root: string, rel: string, purpose: string, options: { leaf?: boolean } = {}): void {
   new Confinement(root).check(rel, purpose, options);
 }
+
+/**
+ * The absolute path of `rel` (repo-relative, named by committed input such as
+ * the config's `results.db` or a tag's `Cairn-Results`) after checking that
+ * it is a safe name reached through real folders, and that the file itself,
+ * when present, is a regular file: not a symlink (it could name a private
+ * file elsewhere), FIFO or device (a read would block or never end).
+ */
+export function confinedFile(root: string, rel: string, purpose: string): string {
+  checkConfined(root, rel, purpose, { leaf: true });
+  const abs = path.join(root, rel);
+  const st = fs.lstatSync(abs, { throwIfNoEntry: false });
+  if (st && !st.isFile()) {
+    throw new UnsafeError(`refusing to ${purpose}: ${rel} is not a regular file`, {
+      hint: `${rel} was named by a file in the repository; replace it with a regular file or name another with a flag`,
+      data: { path: rel },
+    });
+  }
+  return abs;
+}

@@ -18,6 +18,7 @@ import { listWorktrees, type WorktreeInfo } from '../gc/gc.js';
 import { readExplorations } from './registry.js';
 import { mergeResults } from '../results/merge.js';
 import type { Progress } from '../progress.js';
+import { confinedFile } from '../trust/confine.js';
 
 export const BRANCH_PREFIX = 'exp/';
 export const FOLDER_PREFIX = 'exp-';
@@ -179,9 +180,10 @@ export async function listExperimentWorktrees(repo: Repo): Promise<WorktreeEntry
  */
 async function resultsMerged(repo: Repo, mainPath: string, wtPath: string): Promise<WorktreeEntry['resultsMerged']> {
   const rel = repo.config.results.db ?? 'results.db';
-  const [target, source] = [path.join(mainPath, rel), path.join(wtPath, rel)];
-  if (!fs.existsSync(target) || !fs.existsSync(source)) return 'unknown';
   try {
+    const purpose = 'compare the results databases';
+    const [target, source] = [confinedFile(mainPath, rel, purpose), confinedFile(wtPath, rel, purpose)];
+    if (!fs.existsSync(target) || !fs.existsSync(source)) return 'unknown';
     const r = await mergeResults({ cwd: mainPath, target, sources: [source], repo, dryRun: true, onConflict: 'keep', strategy: 'merge', waitMs: 2000 });
     return r.totals.added === 0 && r.totals.conflicts === 0 ? 'yes' : 'no';
   } catch {

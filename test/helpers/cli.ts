@@ -10,12 +10,17 @@ export interface CliResult {
   exitCode: number;
   stdout: string;
   stderr: string;
+  /** True when `timeoutMs` passed and the process was killed. */
+  timedOut: boolean;
 }
 
-export async function cairn(args: string[], options: { cwd: string; env?: Record<string, string>; input?: string } = { cwd: process.cwd() }): Promise<CliResult> {
-  const opts: Options = { cwd: options.cwd, env: options.env, reject: false, input: options.input, stripFinalNewline: false };
+export async function cairn(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string>; input?: string; timeoutMs?: number } = { cwd: process.cwd() },
+): Promise<CliResult> {
+  const opts: Options = { cwd: options.cwd, env: options.env, reject: false, input: options.input, stripFinalNewline: false, timeout: options.timeoutMs };
   const r = await execa('node', [BIN, ...args], opts);
-  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr), timedOut: Boolean(r.timedOut) };
 }
 
 /** Run the CLI and fail the test with its output unless it exits 0. */
