@@ -8,9 +8,8 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { BIN, cairnOk } from '../helpers/cli.js';
+import { cairn, cairnOk } from '../helpers/cli.js';
 import { gitRepo, linkedWorktree, tempDir, type TestRepo } from '../helpers/repo.js';
 import { loadConfig } from '../../src/config/config.js';
 import { IntegrityError, UnsafeError } from '../../src/errors.js';
@@ -19,9 +18,9 @@ import { IntegrityError, UnsafeError } from '../../src/errors.js';
 const TIMEOUT_MS = 5000;
 
 async function run(args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ exitCode: number; output: string }> {
-  const r = await execa('node', [BIN, ...args], { cwd, env, reject: false, timeout: TIMEOUT_MS });
+  const r = await cairn(args, { cwd, env, timeoutMs: TIMEOUT_MS });
   expect(r.timedOut, `cairn ${args.join(' ')} hung`).toBe(false);
-  return { exitCode: r.exitCode ?? -1, output: `${r.stdout}${r.stderr}` };
+  return { exitCode: r.exitCode, output: `${r.stdout}${r.stderr}` };
 }
 
 async function initialised(): Promise<TestRepo> {
@@ -71,7 +70,7 @@ describe.each([
     replaceWith(repo, rel, (f) => fs.symlinkSync('/dev/zero', f));
     const r = await run(['status'], repo.dir);
     expect(r.exitCode, r.output).toBe(7);
-    expect(r.output).toContain(`refusing to read ${rel}: it is a symlink`);
+    expect(r.output).toContain(`refusing to read ${rel}: ${rel} is a symlink`);
   });
 
   it('a symlink to a FIFO outside the repository: refused without opening it (exit 7)', async () => {
@@ -91,7 +90,7 @@ describe.each([
     replaceWith(repo, rel, (f) => fs.symlinkSync(path.join(victim.dir, 'config.json'), f));
     const r = await run(['status'], repo.dir);
     expect(r.exitCode, r.output).toBe(7);
-    expect(r.output).toContain(`refusing to read ${rel}: it is a symlink`);
+    expect(r.output).toContain(`refusing to read ${rel}: ${rel} is a symlink`);
     victim.unchanged();
   });
 
