@@ -203,13 +203,12 @@ const SECTIONS: Record<string, Record<string, KeySpec>> = {
   transfer: { jobs: { check: integer(1, 256) } },
 };
 
-/** Every key a config file may hold, by section (`remotes.<name>` takes the remote keys); for messages and the README. */
-export const CONFIG_KEYS: Readonly<Record<string, readonly string[]>> = {
-  ...Object.fromEntries(Object.entries(SECTIONS).map(([s, keys]) => [s, Object.keys(keys)])),
-  remotes: Object.keys(REMOTE),
-  remote: [],
-};
 const TOP_LEVEL = ['cache', 'remotes', 'remote', 'versions', 'metrics', 'results', 'merge', 'models', 'transfer'];
+
+/** Every key a config file may hold, by section (`remotes.<name>` takes the remote keys; `remote` is a value, not a section). */
+export const CONFIG_KEYS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  TOP_LEVEL.map((s) => [s, s === 'remotes' ? Object.keys(REMOTE) : Object.keys(SECTIONS[s] ?? {})]),
+);
 
 /**
  * Check one parsed config file against the schema. `shown` is how the file
