@@ -22,7 +22,7 @@ export const COMMAND_GROUPS: { commands: string[]; load: () => Promise<RegisterC
     load: async () => (await import('./commands/artifacts.js')).registerArtifactCommands,
   },
   { commands: ['remote', 'push', 'fetch', 'pull'], load: async () => (await import('./commands/remotes.js')).registerRemoteCommands },
-  { commands: ['gc', 'hooks'], load: async () => (await import('./commands/maintenance.js')).registerMaintenanceCommands },
+  { commands: ['gc', 'backup', 'hooks'], load: async () => (await import('./commands/maintenance.js')).registerMaintenanceCommands },
   { commands: ['tag', 'next', 'tags'], load: async () => (await import('./commands/experiments.js')).registerExperimentCommands },
   { commands: ['worktree'], load: async () => (await import('./commands/worktrees.js')).registerWorktreeCommands },
   { commands: ['explore'], load: async () => (await import('./commands/explore.js')).registerExploreCommands },

@@ -10,6 +10,7 @@ import { checkConfigDir, CONFIG_DIR, CONFIG_FILE, loadConfig, type CairnConfig }
 import { Cache } from '../store/cache.js';
 import { Confinement } from '../trust/confine.js';
 import { isGitDirName, unsafePathReason } from '../trust/pathNames.js';
+import { recordCacheUser } from '../store/cacheUsers.js';
 
 /** An opened repository (from {@link openRepo}): its worktree and git dirs, the effective config, and the cache shared by all its worktrees. */
 export interface Repo extends RepoPaths {
@@ -63,6 +64,8 @@ export async function openRepo(cwd: string, options: OpenRepoOptions = {}): Prom
   const config = await loadConfig(paths.root, mainRoot, options.env ?? process.env);
   // A relative cache.dir is relative to the main worktree, so every worktree shares the same cache.
   const cacheDir = config.cache.dir ? path.resolve(mainRoot ?? paths.root, config.cache.dir) : defaultCacheDir(paths.commonDir);
+  // A cache elsewhere may be shared with other clones: gc in any of them must know this one.
+  if (cacheDir !== defaultCacheDir(paths.commonDir)) recordCacheUser(cacheDir, paths.commonDir);
   return {
     ...paths,
     mainRoot,

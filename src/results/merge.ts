@@ -12,6 +12,8 @@ import path from 'node:path';
 import { AlreadyExistsError, CairnError, NotARepoError, NotFoundError, toCairnError, UsageError } from '../errors.js';
 import { fsyncDir, publishFile, sweepStaleTemps, tempPathBeside } from '../durable/atomicWrite.js';
 import { processAlive } from '../durable/atomicWrite.js';
+import { lockShared, withLock } from '../durable/lock.js';
+import { pinId, pinObject } from '../store/pins.js';
 import { defaultConfig } from '../config/config.js';
 import { openRepo, type Repo } from '../repo/repo.js';
 import { silentProgress, type Progress } from '../progress.js';
@@ -154,13 +156,18 @@ function removeTemp(tmp: string): void {
 /**
  * Keep the target's bytes before a merge that deletes or overwrites rows:
  * in the cairn cache when there is a repository (one object, named by its
- * hash, shared with the committed artifact when it is one), else as a hard
- * link beside the target.
+ * hash, shared with the committed artifact when it is one, and pinned so
+ * that gc keeps it until `cairn backup drop`), else as a hard link beside
+ * the target. The shared lock keeps a gc in another worktree from deleting
+ * the object between its store and its pin.
  */
 async function keepPriorState(target: string, repo: Repo | null, strategy: MergeStrategy): Promise<MergeBackup> {
   if (repo) {
-    const { hash } = await repo.cache.storeFile(target);
-    return { path: repo.cache.objectPath(hash), hash };
+    return withLock(lockShared(repo.cache.locksDir, { command: 'cairn merge' }), async () => {
+      const { hash, size } = await repo.cache.storeFile(target);
+      pinObject(repo.cache.dir, { hash, kind: 'merge-backup', target, strategy, size });
+      return { path: repo.cache.objectPath(hash), hash, pinned: pinId(hash) };
+    });
   }
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const backup = path.join(path.dirname(target), `${path.basename(target)}.before-${strategy}-${stamp}`);
