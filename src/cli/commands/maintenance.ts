@@ -112,6 +112,7 @@ export function registerMaintenanceCommands(program: Command, ctx: CliContext): 
       const r = await uninstallHooks(ctx.cwd());
       ctx.out.line(r.removed.length ? `removed ${r.removed.join(', ')}` : 'no cairn hooks installed');
       if (r.chained.length) ctx.out.line(`restored ${r.chained.join(', ')}`);
+      if (r.kept.length) ctx.out.line(`left ${r.kept.join(', ')} in place: not exactly the hook cairn installs (your own, or edited)`);
     });
   hooks
     .command('run', { hidden: true })
