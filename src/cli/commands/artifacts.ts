@@ -12,7 +12,7 @@ import { formatBytes, shortHash, table } from '../output.js';
 // the one run most often, does not pay for add, checkout or verify.
 const adding = () => import('../../artifacts/add.js');
 const checking = () => import('../../artifacts/checkout.js');
-const initing = () => import('../../artifacts/init.js');
+const initing = () => import('../../commands/setup.js');
 const statuses = () => import('../../artifacts/status.js');
 const untracking = () => import('../../artifacts/untrack.js');
 const verifying = () => import('../../artifacts/verify.js');
@@ -52,9 +52,10 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
     .description('set up cairn in the current git repository (idempotent)')
     .addHelpText('after', '\nExamples:\n  $ git init && cairn init\n  $ cairn -C path/to/repo init')
     .action(async () => {
-      const result = await (await initing()).init(ctx.cwd());
+      const result = await (await initing()).initRepository(ctx.cwd());
       ctx.out.line(result.created ? `initialised cairn in ${result.root}` : `cairn is already initialised in ${result.root}`);
       ctx.out.line(`cache: ${result.cacheDir}`);
+      if (result.mergeDriver.attributes) ctx.out.line('git merges .cairn pointers with cairn merge-driver (.gitattributes staged)');
     });
 
   program
