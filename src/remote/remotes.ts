@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AlreadyExistsError, NotFoundError, UsageError } from '../errors.js';
-import { configPaths, updateConfigFile, type RemoteConfig } from '../config/config.js';
+import { checkConfigWritable, CONFIG_FILE, configPaths, LOCAL_CONFIG_FILE, updateConfigFile, type RemoteConfig } from '../config/config.js';
+import { isReservedName, REMOTE_NAME } from '../config/schema.js';
 import { gitAdd } from '../git/git.js';
 import type { Repo } from '../repo/repo.js';
 import { parseRemoteUrl, remoteBaseDir } from './remote.js';
@@ -38,10 +39,8 @@ export interface RemoteInfo {
   path?: string;
 }
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
 export function validateRemoteName(name: string): void {
-  if (!NAME.test(name)) {
+  if (!REMOTE_NAME.test(name) || isReservedName(name)) {
     throw new UsageError(`invalid remote name ${JSON.stringify(name)}`, {
       hint: 'use letters, digits, ".", "_" and "-" (at most 64), starting with a letter or digit',
     });
@@ -58,6 +57,8 @@ type Json = Record<string, unknown>;
  */
 export async function addRemote(repo: Repo, options: AddRemoteOptions): Promise<RemoteInfo & { created?: string }> {
   validateRemoteName(options.name);
+  // Before anything is created: a symlinked .cairn or config.json is refused.
+  checkConfigWritable(repo.root, CONFIG_FILE);
   const url = parseRemoteUrl(options.url, remoteBaseDir(repo));
   if (options.endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(options.endpoint)) {
     throw new UsageError(`invalid endpoint ${JSON.stringify(options.endpoint)}`, { hint: 'an endpoint is an http(s) URL, e.g. http://127.0.0.1:9000' });
@@ -83,7 +84,7 @@ export async function addRemote(repo: Repo, options: AddRemoteOptions): Promise<
   if (options.forcePathStyle) entry.forcePathStyle = true;
   if (options.profile) entry.profile = options.profile;
   const file = configPaths(repo.root).repo;
-  updateConfigFile(file, (cfg) => {
+  updateConfigFile(repo.root, CONFIG_FILE, (cfg) => {
     const remotes = { ...((cfg.remotes as Json) ?? {}), [options.name]: entry };
     return { ...cfg, remotes, ...(options.makeDefault ? { remote: options.name } : {}) };
   });
@@ -128,9 +129,11 @@ export async function removeRemote(repo: Repo, name: string): Promise<{ name: st
   }
   const paths = configPaths(repo.root);
   let wasDefault = false;
-  for (const file of [paths.repo, paths.local]) {
+  checkConfigWritable(repo.root, CONFIG_FILE);
+  checkConfigWritable(repo.root, LOCAL_CONFIG_FILE);
+  for (const [file, fileName] of [[paths.repo, CONFIG_FILE], [paths.local, LOCAL_CONFIG_FILE]] as const) {
     if (!fs.existsSync(file)) continue;
-    updateConfigFile(file, (cfg) => {
+    updateConfigFile(repo.root, fileName, (cfg) => {
       const remotes = { ...((cfg.remotes as Json) ?? {}) };
       delete remotes[name];
       const next: Json = { ...cfg, remotes };

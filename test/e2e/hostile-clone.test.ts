@@ -104,7 +104,7 @@ function victimState(dir: string): Record<string, string> {
 
 describe('a victim clones a hostile repository', () => {
   // Each attack is its own repositories and processes: they run side by side.
-  it.concurrent.each(Object.keys(attacks))('%s', async (attack, { expect }) => {
+  it.concurrent.for(Object.keys(attacks))('%s', async (attack, { expect }) => {
     const base = tempDir('cairn-hostile-clone-');
     const place: Place = { victim: path.join(base, 'victim'), remote: path.join(base, 'attacker-remote'), sentinel: path.join(base, 'SENTINEL') };
     fs.mkdirSync(place.victim);

@@ -77,6 +77,7 @@ export function registerRemoteCommands(program: Command, ctx: CliContext): void 
 
   remote
     .command('list', { isDefault: true })
+    .alias('ls')
     .description('list remotes')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExamples:\n  $ cairn remote list --json')
@@ -91,6 +92,7 @@ export function registerRemoteCommands(program: Command, ctx: CliContext): void 
 
   remote
     .command('remove')
+    .alias('rm')
     .description('remove a remote from the configuration (its objects are not touched)')
     .argument('<name>')
     .option('--json', 'print the result as JSON')

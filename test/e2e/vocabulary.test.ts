@@ -1,0 +1,89 @@
+/**
+ * The words a git or DVC user types: aliases, `cairn version`, `cairn` alone,
+ * and what an unbuilt checkout says.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { BIN, cairn, cairnOk } from '../helpers/cli.js';
+import { gitRepo, tempDir } from '../helpers/repo.js';
+
+describe('command vocabulary', () => {
+  it('cairn alone prints its usage on stderr and exits 1, as git does', async () => {
+    const r = await cairn([], { cwd: tempDir() });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('Usage: cairn');
+  });
+
+  it('cairn version prints the version, as cairn --version does', async () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(path.dirname(BIN), '..', 'package.json'), 'utf8')) as { version: string };
+    expect((await cairnOk(['version'], { cwd: tempDir() })).stdout).toBe(`${pkg.version}\n`);
+    expect((await cairnOk(['--version'], { cwd: tempDir() })).stdout).toBe(`${pkg.version}\n`);
+  });
+
+  it('takes remote rm, worktree add/remove and ls for every list', async () => {
+    const repo = gitRepo();
+    await cairnOk(['init'], { cwd: repo.dir });
+    repo.commit('init');
+    const remote = path.join(tempDir(), 'remote');
+    await cairnOk(['remote', 'add', 'r', remote], { cwd: repo.dir });
+    expect((await cairnOk(['remote', 'ls'], { cwd: repo.dir })).stdout).toContain('r  ');
+    await cairnOk(['remote', 'rm', 'r'], { cwd: repo.dir });
+    expect((await cairnOk(['remote', 'ls'], { cwd: repo.dir })).stdout).toContain('no remotes');
+    repo.commit('remote gone');
+    await cairnOk(['worktree', 'add', 'alias'], { cwd: repo.dir });
+    expect((await cairnOk(['worktree', 'ls'], { cwd: repo.dir })).stdout).toContain('exp/alias');
+    await cairnOk(['worktree', 'remove', 'alias'], { cwd: repo.dir });
+    expect((await cairnOk(['worktree', 'ls'], { cwd: repo.dir })).stdout).not.toContain('exp/alias');
+    for (const group of ['explore', 'model', 'backup']) expect((await cairn([group, 'ls'], { cwd: repo.dir })).exitCode).toBe(0);
+    const typo = await cairn(['remote', 'ls', 'extra'], { cwd: repo.dir });
+    expect(typo.exitCode).toBe(2);
+  });
+
+  it('an unbuilt checkout says to run npm install, not a module stack trace', async () => {
+    const dir = tempDir();
+    fs.mkdirSync(path.join(dir, 'bin'));
+    fs.copyFileSync(BIN, path.join(dir, 'bin', 'cairn.js'));
+    fs.copyFileSync(path.join(path.dirname(BIN), '..', 'package.json'), path.join(dir, 'package.json'));
+    let stderr = '';
+    let status = 0;
+    try {
+      execFileSync('node', [path.join(dir, 'bin', 'cairn.js'), 'status'], { cwd: dir, stdio: 'pipe' });
+    } catch (err) {
+      stderr = String((err as { stderr: Buffer }).stderr);
+      status = (err as { status: number }).status;
+    }
+    expect(status).toBe(1);
+    expect(stderr).toContain('run npm install');
+    expect(stderr).not.toContain('ERR_MODULE_NOT_FOUND');
+  });
+
+  it('status --exit-code and -q exit 1 when anything is not up to date, and status names the next step', async () => {
+    const repo = gitRepo();
+    await cairnOk(['init'], { cwd: repo.dir });
+    repo.write('a.txt', 'a\n');
+    repo.write('b.txt', 'b\n');
+    await cairnOk(['add', 'a.txt', 'b.txt'], { cwd: repo.dir });
+    repo.commit('data');
+    const clean = await cairn(['status', '--exit-code'], { cwd: repo.dir });
+    expect(clean.exitCode).toBe(0);
+    expect(clean.stdout).toContain('all 2 artifacts up to date');
+    expect(await cairn(['status', '-q'], { cwd: repo.dir })).toMatchObject({ exitCode: 0, stdout: '' });
+
+    repo.write('a.txt', 'changed\n');
+    fs.rmSync(path.join(repo.dir, 'b.txt'));
+    const plain = await cairn(['status'], { cwd: repo.dir });
+    expect(plain.exitCode).toBe(0); // without --exit-code, a report is not a failure
+    expect(plain.stdout).toContain('cairn add a.txt records the changes');
+    expect(plain.stdout).toContain('cairn checkout restores the missing files');
+    expect((await cairn(['status', '--exit-code'], { cwd: repo.dir })).exitCode).toBe(1);
+    expect(await cairn(['status', '-q'], { cwd: repo.dir })).toMatchObject({ exitCode: 1, stdout: '' });
+
+    // After a clone, the objects are elsewhere: the hint is pull.
+    const clone = path.join(tempDir(), 'clone');
+    execFileSync('git', ['clone', '-q', repo.dir, clone]);
+    const cloned = await cairn(['status'], { cwd: clone });
+    expect(cloned.stdout).toContain('cairn pull fetches what the cache lacks');
+  });
+});
