@@ -191,6 +191,11 @@ export async function exploreList(repo: Repo, options: ExploreListOptions): Prom
       } else {
         if (fallback === null) fallback = resolveResultsFile(repo, { cwd: options.cwd });
         file = fallback?.file;
+        // A default that names no file yet (results.db set before any run) is not an error for a listing.
+        if (file !== undefined && !fs.existsSync(file)) {
+          notes.add(`${resultsFileName(root, file)} (results.db in the config) does not exist: experiments are shown as their tags record them`);
+          continue;
+        }
       }
       if (file === undefined) continue;
       let f = files.get(file);

@@ -172,10 +172,14 @@ export interface Provenance {
 /**
  * Promote a candidate to `models/production/<models.production>`: copy it,
  * add it as an artifact, and write and stage its PROVENANCE.json, under the
- * cache's shared lock. Throws UsageError unless exactly one of `run` and
- * `version` is given (or when no metric or database is known), NotFoundError
- * when the rows or the candidate are missing, and UnsafeError when the production model has unrecorded changes
- * (unless `force`).
+ * cache's shared lock. `run` needs no metric and no database: the run's rows,
+ * when the results file (see experiments/resultsTable.ts) holds them, give
+ * its version, and its best value when a metric is known. `version` needs
+ * both. Throws UsageError unless exactly one of `run` and `version` is given,
+ * or when `version` has no metric or database, or several tables hold its
+ * rows; NotFoundError when the rows or the candidate are missing; and
+ * UnsafeError when the production model has unrecorded changes (unless
+ * `force`) or a results path from the repository is a symlink.
  */
 export async function modelPromote(repo: Repo, options: ModelPromoteOptions): Promise<Provenance & { production: string; results: ResultsUsed | null }> {
   if (Boolean(options.run) === Boolean(options.version)) {

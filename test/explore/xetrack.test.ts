@@ -95,6 +95,22 @@ describe('a database without a version column (no-version.db, the common xetrack
   });
 });
 
+describe('the default results file', () => {
+  it('a results.db in the config that does not exist yet leaves the listing as the tags record it, with a note', async () => {
+    const repo = gitRepo();
+    await cairnOk(['init'], { cwd: repo.dir });
+    repo.write('.cairn/config.json', JSON.stringify({ remotes: {}, results: { db: 'results/experiments.db' } }, null, 2) + '\n');
+    repo.commit('config');
+    await cairnOk(['tag', 'e0.1.0', '--no-db'], { cwd: repo.dir });
+    const r = await cairnOk(['explore', 'list'], { cwd: repo.dir });
+    expect(r.stdout).toMatch(/^e0\.1\.0 /m);
+    expect(r.stderr).toContain('results/experiments.db (results.db in the config) does not exist');
+    copyFixture('baseline.db', path.join(repo.dir, 'results/experiments.db'));
+    const joined = await listJson(repo, ['--sort', 'f1']);
+    expect(joined.experiments[0]!.resultsRows).toMatchObject({ results: 'results/experiments.db#default', rows: 10, best: { run: 'vivid-panda-3190', metrics: { f1: 0.7879369886976642 } } });
+  });
+});
+
 describe('rows reported as they were logged (baseline + the three sweep files)', () => {
   let repo: TestRepo;
   let db: string;
