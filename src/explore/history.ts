@@ -139,6 +139,31 @@ export function shownRow(e: ListedExperiment): ShownRow {
   return e.resultsRows?.best ?? { ...(e.run !== undefined ? { run: e.run } : {}), metrics: e.metrics, params: e.params };
 }
 
+/**
+ * The row of `rows` an experiment is shown with, split like a tag's
+ * trailers: the best by `metric` (ties: compareTiedRows), or the only row
+ * when no metric is given; null when several rows and no metric, or no row
+ * has a value for it. Pure.
+ */
+export function bestShownRow(
+  rows: readonly Record<string, unknown>[],
+  columns: readonly string[],
+  options: { metric?: string; minimize: boolean; rules: ColumnRules },
+): ShownRow | null {
+  const { metric, minimize, rules } = options;
+  const index = metric !== undefined ? bestRowIndex(rows, metric, minimize, rules.runColumns) : rows.length === 1 ? 0 : -1;
+  if (index === -1) return null;
+  const row = rows[index]!;
+  const summary = summarizeRow(row, columns, { ...(metric !== undefined ? { primary: metric } : {}), rules });
+  const timestamp = row[TIMESTAMP_COLUMN];
+  return {
+    ...(summary.run !== undefined ? { run: summary.run } : {}),
+    ...(timestamp !== null && timestamp !== undefined ? { timestamp: String(timestamp) } : {}),
+    metrics: summary.metrics,
+    params: summary.params,
+  };
+}
+
 function sortValue(e: ListedExperiment, metric: string): number | null {
   const row = shownRow(e);
   return metricValue(row.metrics[metric] ?? row.params[metric] ?? null);
@@ -239,15 +264,9 @@ export async function exploreList(repo: Repo, options: ExploreListOptions): Prom
       }
       const rows = rowsOf(await versionGroups(f, { name: decision.table, columns: decision.columns }, versionColumn), spellings);
       const names = decision.columns.map((c) => c.name);
-      let best: ShownRow | null = null;
       const picking = metric !== undefined && names.includes(metric) ? metric : undefined;
-      const index = picking !== undefined ? bestRowIndex(rows, picking, minimize, rules.runColumns) : rows.length === 1 ? 0 : -1;
-      if (index !== -1) {
-        const row = rows[index]!;
-        const summary = summarizeRow(row, names, { ...(picking !== undefined ? { primary: picking } : {}), rules });
-        const timestamp = row[TIMESTAMP_COLUMN];
-        best = { ...(summary.run !== undefined ? { run: summary.run } : {}), ...(timestamp !== null && timestamp !== undefined ? { timestamp: String(timestamp) } : {}), metrics: summary.metrics, params: summary.params };
-      } else if (rows.length > 1 && picking === undefined) {
+      const best = bestShownRow(rows, names, { ...(picking !== undefined ? { metric: picking } : {}), minimize, rules });
+      if (best === null && rows.length > 1 && picking === undefined) {
         notes.add(`no metric picks the best of several rows${metric !== undefined ? ` (${location} has no column ${JSON.stringify(metric)})` : ''}: pass --sort METRIC or set metrics.primary; those experiments are shown as their tags record them`);
       }
       e.resultsRows = { results: location, table: decision.table, chosenBy: decision.by, versionColumn, rows: rows.length, best };
