@@ -87,3 +87,42 @@ describe('command vocabulary', () => {
     expect(cloned.stdout).toContain('cairn pull fetches what the cache lacks');
   });
 });
+
+describe('remotes belong to the clone, as git remotes do', () => {
+  it('a remote added in a linked worktree is seen from main, and worktree rm has nothing to refuse over', async () => {
+    const repo = gitRepo();
+    await cairnOk(['init'], { cwd: repo.dir });
+    repo.commit('init');
+    await cairnOk(['worktree', 'new', 'cnn'], { cwd: repo.dir });
+    const wt = path.join(path.dirname(repo.dir), 'exp-cnn');
+    const store = path.join(tempDir(), 'store');
+    const added = await cairnOk(['remote', 'add', 'store', store, '--default'], { cwd: wt });
+    expect(added.stdout).toContain('for every worktree of this clone');
+    expect(execFileSync('git', ['status', '--porcelain'], { cwd: wt, encoding: 'utf8' })).toBe('');
+    const fromMain = await cairnOk(['remote', 'list', '--json'], { cwd: repo.dir });
+    expect(JSON.parse(fromMain.stdout).remotes).toEqual([expect.objectContaining({ name: 'store', default: true })]);
+    // Used from main: a push there goes to the remote the worktree added.
+    repo.write('data.bin', 'data\n');
+    await cairnOk(['add', 'data.bin'], { cwd: repo.dir });
+    repo.commit('data');
+    expect((await cairnOk(['push'], { cwd: repo.dir })).stdout).toContain('pushed 1 object');
+    expect((await cairn(['worktree', 'rm', 'cnn'], { cwd: repo.dir })).exitCode).toBe(0);
+    await cairnOk(['remote', 'rm', 'store'], { cwd: repo.dir });
+    expect((await cairnOk(['remote', 'list'], { cwd: repo.dir })).stdout).toContain('no remotes');
+  });
+
+  it('--shared writes the committed config (staged), for everyone who clones', async () => {
+    const repo = gitRepo();
+    await cairnOk(['init'], { cwd: repo.dir });
+    repo.commit('init');
+    const store = path.join(tempDir(), 'store');
+    const r = await cairnOk(['remote', 'add', 'team', store, '--default', '--shared'], { cwd: repo.dir });
+    expect(r.stdout).toContain('commit it to share the remote');
+    expect(JSON.parse(repo.read('.cairn/config.json'))).toMatchObject({ remote: 'team', remotes: { team: { url: store } } });
+    expect(repo.git('diff', '--cached', '--name-only')).toContain('.cairn/config.json');
+    repo.commit('share the remote');
+    const clone = path.join(tempDir(), 'clone');
+    execFileSync('git', ['clone', '-q', repo.dir, clone]);
+    expect(JSON.parse((await cairnOk(['remote', 'list', '--json'], { cwd: clone })).stdout).remotes).toEqual([expect.objectContaining({ name: 'team' })]);
+  });
+});
