@@ -126,3 +126,35 @@ describe('remotes belong to the clone, as git remotes do', () => {
     expect(JSON.parse((await cairnOk(['remote', 'list', '--json'], { cwd: clone })).stdout).remotes).toEqual([expect.objectContaining({ name: 'team' })]);
   });
 });
+
+describe('cairn config', () => {
+  it('sets, gets, lists and unsets keys through the schema, committed (staged) or --local', async () => {
+    const repo = gitRepo();
+    const init = await cairnOk(['init'], { cwd: repo.dir });
+    expect(init.stdout).toContain('cairn config set metrics.primary');
+    repo.commit('init');
+    await cairnOk(['config', 'set', 'metrics.primary', 'f1'], { cwd: repo.dir });
+    await cairnOk(['config', 'set', 'metrics.minimize', 'true'], { cwd: repo.dir });
+    await cairnOk(['config', 'set', 'merge.id', '["track_id","timestamp"]'], { cwd: repo.dir });
+    expect(JSON.parse(repo.read('.cairn/config.json'))).toMatchObject({ metrics: { primary: 'f1', minimize: true }, merge: { id: ['track_id', 'timestamp'] } });
+    expect(repo.git('diff', '--cached', '--name-only')).toContain('.cairn/config.json');
+    expect((await cairnOk(['config', 'get', 'metrics.primary'], { cwd: repo.dir })).stdout).toBe('f1\n');
+    await cairnOk(['config', 'set', 'cache.link', 'hardlink', '--local'], { cwd: repo.dir });
+    expect(JSON.parse(repo.read('.cairn/config.local.json'))).toEqual({ cache: { link: 'hardlink' } });
+    const list = await cairnOk(['config', 'list'], { cwd: repo.dir });
+    expect(list.stdout).toContain('cache.link=hardlink');
+    expect(list.stdout).toContain('metrics.primary=f1');
+    await cairnOk(['config', 'unset', 'metrics.minimize'], { cwd: repo.dir });
+    expect(JSON.parse(repo.read('.cairn/config.json')).metrics).toEqual({ primary: 'f1' });
+
+    // Bad input: a typo (exit 2, naming the keys), a wrong type (exit 8, nothing written), an unset key (exit 4), cache.dir committed (exit 7).
+    const before = repo.read('.cairn/config.json');
+    const typo = await cairn(['config', 'set', 'metrics.primry', 'f1'], { cwd: repo.dir });
+    expect(typo.exitCode).toBe(2);
+    expect(typo.stderr).toContain('metrics takes primary, minimize, names');
+    expect((await cairn(['config', 'set', 'metrics.primary', '[1]'], { cwd: repo.dir })).exitCode).toBe(8);
+    expect((await cairn(['config', 'set', 'cache.dir', '/elsewhere'], { cwd: repo.dir })).exitCode).toBe(7);
+    expect(repo.read('.cairn/config.json')).toBe(before);
+    expect((await cairn(['config', 'get', 'results.db'], { cwd: repo.dir })).exitCode).toBe(4);
+  });
+});
