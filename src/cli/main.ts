@@ -30,6 +30,7 @@ export const COMMAND_GROUPS: { commands: string[]; load: () => Promise<RegisterC
   { commands: ['merge'], load: async () => (await import('./commands/results.js')).registerResultsCommands },
   { commands: ['demo'], load: async () => (await import('./commands/demo.js')).registerDemoCommand },
   { commands: ['merge-driver'], load: async () => (await import('./commands/mergeDriver.js')).registerMergeDriverCommand },
+  { commands: ['config'], load: async () => (await import('./commands/config.js')).registerConfigCommands },
 ];
 
 /** The command named on the command line (global options come before it, as with git). */

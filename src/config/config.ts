@@ -198,6 +198,45 @@ function fromEnvironment(env: NodeJS.ProcessEnv): Json {
   return out;
 }
 
+/**
+ * The clone's own config: `<git common dir>/cairn/config.json`. Like git's
+ * own config it is shared by every worktree of the clone and never
+ * committed; `cairn remote add` keeps remotes there unless `--shared`. It
+ * sits between the committed and the local file.
+ */
+export function cloneConfigPath(commonDir: string): string {
+  return path.join(commonDir, 'cairn', CONFIG_FILE);
+}
+
+function cloneShown(commonDir: string): string {
+  return cloneConfigPath(commonDir);
+}
+
+/** Read and check the clone's config (`{}` when there is none). */
+export function readCloneConfig(commonDir: string): Json {
+  const file = cloneConfigPath(commonDir);
+  const shown = cloneShown(commonDir);
+  const read = readUntrustedFile(file, MAX_CONFIG_BYTES);
+  if (read.kind === 'missing') return {};
+  if (read.kind === 'refused') {
+    throw new (read.unsafe ? UnsafeError : IntegrityError)(`refusing to read ${shown}: it ${read.why}`, {
+      hint: `replace ${shown} with a regular file (or remove it) and retry`,
+      data: { file: shown },
+    });
+  }
+  return validateConfigFile(parseConfigText(read.text, LOCAL_CONFIG_FILE, shown), shown, 'local');
+}
+
+/** Change the clone's config through a function, atomically; both versions are checked against the schema. */
+export function updateCloneConfig(commonDir: string, change: (cfg: Json) => Json): Json {
+  const shown = cloneShown(commonDir);
+  const next = validateConfigFile(change(readCloneConfig(commonDir)), shown, 'local');
+  const file = cloneConfigPath(commonDir);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  writeFileAtomic(file, JSON.stringify(next, null, 2) + '\n');
+  return next;
+}
+
 /** Where the committed and the local config files of a worktree live. */
 export function configPaths(root: string): { repo: string; local: string } {
   return { repo: path.join(root, CONFIG_DIR, CONFIG_FILE), local: path.join(root, CONFIG_DIR, LOCAL_CONFIG_FILE) };
@@ -216,8 +255,14 @@ export function checkConfigDir(root: string): void {
  * config.local.json that git tracks is refused (exit 7). A bad `CAIRN_*`
  * variable is a UsageError (exit 2): the environment is the user's own.
  */
-export async function loadConfig(root: string, mainRoot: string | null, env: NodeJS.ProcessEnv = process.env): Promise<CairnConfig> {
+export async function loadConfig(
+  root: string,
+  mainRoot: string | null,
+  env: NodeJS.ProcessEnv = process.env,
+  commonDir?: string,
+): Promise<CairnConfig> {
   const committed = readConfigFile(root, CONFIG_FILE);
+  const clone = commonDir ? readCloneConfig(commonDir) : {};
   let localRoot = root;
   let localShown = `${CONFIG_DIR}/${LOCAL_CONFIG_FILE}`;
   let localText = readConfigText(root, LOCAL_CONFIG_FILE, localShown);
@@ -232,7 +277,7 @@ export async function loadConfig(root: string, mainRoot: string | null, env: Nod
     await refuseTrackedLocalConfig(localRoot, localShown);
     local = validateConfigFile(parseConfigText(localText, LOCAL_CONFIG_FILE, localShown), localShown, 'local');
   }
-  const merged = [committed, local, fromEnvironment(env)].reduce(
+  const merged = [committed, clone, local, fromEnvironment(env)].reduce(
     (acc, layer) => mergeInto(acc, layer),
     defaultConfig() as unknown as Json,
   ) as unknown as CairnConfig;

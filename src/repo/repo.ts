@@ -61,7 +61,7 @@ export async function openRepo(cwd: string, options: OpenRepoOptions = {}): Prom
     });
   }
   const mainRoot = mainRootOf(paths.commonDir);
-  const config = await loadConfig(paths.root, mainRoot, options.env ?? process.env);
+  const config = await loadConfig(paths.root, mainRoot, options.env ?? process.env, paths.commonDir);
   // A relative cache.dir is relative to the main worktree, so every worktree shares the same cache.
   const cacheDir = config.cache.dir ? path.resolve(mainRoot ?? paths.root, config.cache.dir) : defaultCacheDir(paths.commonDir);
   // A cache elsewhere may be shared with other clones: gc in any of them must know this one.

@@ -162,7 +162,7 @@ describe('writing a config file', () => {
   it('remote add into a valid config keeps it valid; the next command reads it', async () => {
     const repo = await initialised();
     repo.write('.cairn/config.json', JSON.stringify({ metrics: { primary: 'f1' } }));
-    await cairnOk(['remote', 'add', 'origin', path.join(tempDir(), 'store'), '--default'], { cwd: repo.dir });
+    await cairnOk(['remote', 'add', 'origin', path.join(tempDir(), 'store'), '--default', '--shared'], { cwd: repo.dir });
     expect(JSON.parse(repo.read('.cairn/config.json'))).toMatchObject({ metrics: { primary: 'f1' }, remote: 'origin' });
     await cairnOk(['status'], { cwd: repo.dir });
   });

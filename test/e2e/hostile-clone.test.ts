@@ -120,7 +120,7 @@ describe('a victim clones a hostile repository', () => {
     // The attacker's repository: initialised, its remote committed, the attack committed and tagged.
     const attacker = gitRepo();
     await cairnOk(['init'], { cwd: attacker.dir });
-    await cairnOk(['remote', 'add', 'origin', place.remote, '--default'], { cwd: attacker.dir });
+    await cairnOk(['remote', 'add', 'origin', place.remote, '--default', '--shared'], { cwd: attacker.dir });
     sqliteResults(path.join(attacker.dir, 'r.db'), 'default', [{ run_id: 'a', version: 'e0.1.0', f1: 0.5 }]);
     attacks[attack]!(place, attacker);
     attacker.git('add', '-A', '-f');

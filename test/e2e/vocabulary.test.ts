@@ -87,3 +87,74 @@ describe('command vocabulary', () => {
     expect(cloned.stdout).toContain('cairn pull fetches what the cache lacks');
   });
 });
+
+describe('remotes belong to the clone, as git remotes do', () => {
+  it('a remote added in a linked worktree is seen from main, and worktree rm has nothing to refuse over', async () => {
+    const repo = gitRepo();
+    await cairnOk(['init'], { cwd: repo.dir });
+    repo.commit('init');
+    await cairnOk(['worktree', 'new', 'cnn'], { cwd: repo.dir });
+    const wt = path.join(path.dirname(repo.dir), 'exp-cnn');
+    const store = path.join(tempDir(), 'store');
+    const added = await cairnOk(['remote', 'add', 'store', store, '--default'], { cwd: wt });
+    expect(added.stdout).toContain('for every worktree of this clone');
+    expect(execFileSync('git', ['status', '--porcelain'], { cwd: wt, encoding: 'utf8' })).toBe('');
+    const fromMain = await cairnOk(['remote', 'list', '--json'], { cwd: repo.dir });
+    expect(JSON.parse(fromMain.stdout).remotes).toEqual([expect.objectContaining({ name: 'store', default: true })]);
+    // Used from main: a push there goes to the remote the worktree added.
+    repo.write('data.bin', 'data\n');
+    await cairnOk(['add', 'data.bin'], { cwd: repo.dir });
+    repo.commit('data');
+    expect((await cairnOk(['push'], { cwd: repo.dir })).stdout).toContain('pushed 1 object');
+    expect((await cairn(['worktree', 'rm', 'cnn'], { cwd: repo.dir })).exitCode).toBe(0);
+    await cairnOk(['remote', 'rm', 'store'], { cwd: repo.dir });
+    expect((await cairnOk(['remote', 'list'], { cwd: repo.dir })).stdout).toContain('no remotes');
+  });
+
+  it('--shared writes the committed config (staged), for everyone who clones', async () => {
+    const repo = gitRepo();
+    await cairnOk(['init'], { cwd: repo.dir });
+    repo.commit('init');
+    const store = path.join(tempDir(), 'store');
+    const r = await cairnOk(['remote', 'add', 'team', store, '--default', '--shared'], { cwd: repo.dir });
+    expect(r.stdout).toContain('commit it to share the remote');
+    expect(JSON.parse(repo.read('.cairn/config.json'))).toMatchObject({ remote: 'team', remotes: { team: { url: store } } });
+    expect(repo.git('diff', '--cached', '--name-only')).toContain('.cairn/config.json');
+    repo.commit('share the remote');
+    const clone = path.join(tempDir(), 'clone');
+    execFileSync('git', ['clone', '-q', repo.dir, clone]);
+    expect(JSON.parse((await cairnOk(['remote', 'list', '--json'], { cwd: clone })).stdout).remotes).toEqual([expect.objectContaining({ name: 'team' })]);
+  });
+});
+
+describe('cairn config', () => {
+  it('sets, gets, lists and unsets keys through the schema, committed (staged) or --local', async () => {
+    const repo = gitRepo();
+    const init = await cairnOk(['init'], { cwd: repo.dir });
+    expect(init.stdout).toContain('cairn config set metrics.primary');
+    repo.commit('init');
+    await cairnOk(['config', 'set', 'metrics.primary', 'f1'], { cwd: repo.dir });
+    await cairnOk(['config', 'set', 'metrics.minimize', 'true'], { cwd: repo.dir });
+    await cairnOk(['config', 'set', 'merge.id', '["track_id","timestamp"]'], { cwd: repo.dir });
+    expect(JSON.parse(repo.read('.cairn/config.json'))).toMatchObject({ metrics: { primary: 'f1', minimize: true }, merge: { id: ['track_id', 'timestamp'] } });
+    expect(repo.git('diff', '--cached', '--name-only')).toContain('.cairn/config.json');
+    expect((await cairnOk(['config', 'get', 'metrics.primary'], { cwd: repo.dir })).stdout).toBe('f1\n');
+    await cairnOk(['config', 'set', 'cache.link', 'hardlink', '--local'], { cwd: repo.dir });
+    expect(JSON.parse(repo.read('.cairn/config.local.json'))).toEqual({ cache: { link: 'hardlink' } });
+    const list = await cairnOk(['config', 'list'], { cwd: repo.dir });
+    expect(list.stdout).toContain('cache.link=hardlink');
+    expect(list.stdout).toContain('metrics.primary=f1');
+    await cairnOk(['config', 'unset', 'metrics.minimize'], { cwd: repo.dir });
+    expect(JSON.parse(repo.read('.cairn/config.json')).metrics).toEqual({ primary: 'f1' });
+
+    // Bad input: a typo (exit 2, naming the keys), a wrong type (exit 8, nothing written), an unset key (exit 4), cache.dir committed (exit 7).
+    const before = repo.read('.cairn/config.json');
+    const typo = await cairn(['config', 'set', 'metrics.primry', 'f1'], { cwd: repo.dir });
+    expect(typo.exitCode).toBe(2);
+    expect(typo.stderr).toContain('metrics takes primary, minimize, names');
+    expect((await cairn(['config', 'set', 'metrics.primary', '[1]'], { cwd: repo.dir })).exitCode).toBe(8);
+    expect((await cairn(['config', 'set', 'cache.dir', '/elsewhere'], { cwd: repo.dir })).exitCode).toBe(7);
+    expect(repo.read('.cairn/config.json')).toBe(before);
+    expect((await cairn(['config', 'get', 'results.db'], { cwd: repo.dir })).exitCode).toBe(4);
+  });
+});

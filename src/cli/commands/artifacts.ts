@@ -56,6 +56,7 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
       ctx.out.line(result.created ? `initialised cairn in ${result.root}` : `cairn is already initialised in ${result.root}`);
       ctx.out.line(`cache: ${result.cacheDir}`);
       if (result.mergeDriver.attributes) ctx.out.line('git merges .cairn pointers with cairn merge-driver (.gitattributes staged)');
+      if (result.created) ctx.out.line('next: cairn config set metrics.primary <metric> (cairn config list shows the settings), then commit .cairn/');
     });
 
   program
