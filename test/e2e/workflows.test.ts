@@ -150,9 +150,7 @@ describe("the README's three workflows on xetrack's databases", () => {
     const repo = await project();
     await baseline(repo);
     const store = tempDir('cairn-store-');
-    await run(repo, ['remote', 'add', 'store', store, '--default']);
-    repo.git('add', '.cairn/config.json');
-    repo.git('commit', '-q', '-m', 'remote');
+    await run(repo, ['remote', 'add', 'store', store, '--default']); // every worktree of the clone sees it
     await run(repo, ['worktree', 'new', 'l2']);
     const wt = repoAt(path.join(path.dirname(repo.dir), 'exp-l2'));
     wt.write('train.py', 'model = "logreg"\nl2 = 0.01\n');
