@@ -5,7 +5,7 @@
 import { NotFoundError } from '../errors.js';
 import { openResults, quoteIdent, type Column, type ResultsKind } from '../results/database.js';
 import { DEFAULT_RUN_COLUMNS } from './row.js';
-import { chooseTable, columnOf, holdsRowsOf, tableChoiceError, tablesOf, type TableChoiceReason, type TableNeeds } from './resultsTable.js';
+import { chooseTable, columnOf, holdsRowsOf, resultsTables, tableChoiceError, tablesOf, type TableChoiceReason, type TableNeeds } from './resultsTable.js';
 
 /** Options of {@link readVersionRows}: the version to match (and its other spellings), the table, and the columns that may hold the version. */
 export interface VersionRowsOptions {
@@ -35,6 +35,8 @@ export interface VersionRows {
   versionColumn: string;
   columns: Column[];
   rows: Record<string, unknown>[];
+  /** When a table named by --table or results.table has no rows of the version: the other tables that do. */
+  elsewhere?: string[];
 }
 
 /** The rows of `options.version` in a results file, with the table's columns. */
@@ -68,7 +70,15 @@ export async function readVersionRows(file: string, options: VersionRowsOptions)
       sql: `CAST(${quoteIdent(versionColumn)} AS VARCHAR) IN (${values.map(() => '?').join(', ')})`,
       params: values,
     });
-    return { file, kind: reader.kind, table, chosenBy: decision.by, versionColumn, columns, rows };
+    const found: VersionRows = { file, kind: reader.kind, table, chosenBy: decision.by, versionColumn, columns, rows };
+    if (rows.length === 0) {
+      // Named, and empty: say where the version's rows are, if another table has them.
+      const others = resultsTables(await tablesOf(reader)).filter((t) => t.name !== table && columnOf(t.columns, options.versionColumns));
+      const elsewhere: string[] = [];
+      for (const t of others) if (await holdsRowsOf(reader, t, needs, rules)) elsewhere.push(t.name);
+      if (elsewhere.length) found.elsewhere = elsewhere;
+    }
+    return found;
   } finally {
     reader.close();
   }

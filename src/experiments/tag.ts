@@ -168,9 +168,12 @@ export function summarizeResults(
     });
   }
   if (found.rows.length === 0) {
+    const elsewhere = found.elsewhere ?? [];
     throw new NotFoundError(`no rows for ${tag} in ${where} (column ${found.versionColumn})`, {
-      hint: `record the run with ${found.versionColumn}='${tag}' first (e.g. VERSION=$(cairn next)), or tag without metrics with --no-db`,
-      data: { tag, file: found.file, table: found.table },
+      hint: elsewhere.length
+        ? `its rows are in ${elsewhere.join(', ')}: choose that table with --table ${elsewhere[0]} (or results.table)`
+        : `record the run with ${found.versionColumn}='${tag}' first (e.g. VERSION=$(cairn next)), or tag without metrics with --no-db`,
+      data: { tag, file: found.file, table: found.table, elsewhere },
     });
   }
   let index = 0;

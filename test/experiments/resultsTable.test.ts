@@ -64,6 +64,10 @@ describe('cairn tag on custom-table.db (default and predictions both have versio
     expect(r.exitCode).toBe(4);
     expect(r.stderr).toContain('no rows of e0.3.0');
     expect(r.stderr).toContain('looked in default, predictions');
+    const named = await cairn(['tag', 'e0.2.0', '--metric', 'f1', '--table', 'default'], { cwd: repo.dir });
+    expect(named.exitCode).toBe(4);
+    expect(named.stderr).toContain('no rows for e0.2.0 in');
+    expect(named.stderr).toContain('hint: its rows are in predictions: choose that table with --table predictions');
     const wrong = await withResults('custom-table.db', { results: { table: 'nosuch' } });
     const w = await cairn(['tag', 'e0.1.0', '--metric', 'f1'], { cwd: wrong.dir });
     expect(w.exitCode).toBe(4);
