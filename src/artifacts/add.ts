@@ -192,7 +192,7 @@ async function stage(repo: Repo, paths: string[]): Promise<void> {
   } catch (err) {
     if (!(err instanceof GitError) || !/index\.lock/.test(String(err.data.stderr))) throw err;
     throw new ConflictError('could not stage the pointers: another git process keeps the index locked', {
-      hint: `the data is stored and the pointers are written; stage them once the other git command is done: git add -- ${paths.join(' ')}`,
+      hint: `the data is stored and the pointers are written; stage them once the other git command is done: git add -- ${paths.join(' ')} (if no git command is running, a crashed one left ${path.join(repo.gitDir, 'index.lock')}: remove it)`,
       data: { paths },
       cause: err,
     });

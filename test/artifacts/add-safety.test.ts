@@ -112,6 +112,33 @@ describe('concurrent adds in one folder', () => {
   });
 });
 
+describe('git\'s index locked by another git process', () => {
+  it('add waits for the lock to go and stages; a lock that stays is a clear error after the data is safe', async () => {
+    const repo = gitRepo();
+    await cairnOk(['init'], { cwd: repo.dir });
+    repo.commit('init');
+    const lock = path.join(repo.dir, '.git/index.lock');
+    repo.write('a.bin', 'a\n');
+    fs.writeFileSync(lock, '');
+    const running = cairn(['add', 'a.bin'], { cwd: repo.dir });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    fs.rmSync(lock);
+    const r = await running;
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(repo.git('diff', '--cached', '--name-only').split('\n')).toContain('a.bin.cairn');
+
+    repo.write('b.bin', 'b\n');
+    fs.writeFileSync(lock, '');
+    const stuck = await cairn(['add', 'b.bin'], { cwd: repo.dir });
+    fs.rmSync(lock);
+    expect(stuck.exitCode).toBe(6);
+    expect(stuck.stderr).toMatch(/another git process keeps the index locked/);
+    expect(stuck.stderr).toMatch(/git add -- b\.bin\.cairn \.gitignore \(if no git command is running, a crashed one left .*index\.lock: remove it\)/);
+    expect(repo.read('.gitignore')).toContain('/b.bin');
+    expect(repo.exists('b.bin.cairn')).toBe(true);
+  });
+});
+
 describe('a file that grows while add reads it', () => {
   it('gets the size of the bytes stored in the manifest', async () => {
     const repo = gitRepo();
