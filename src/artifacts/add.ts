@@ -10,7 +10,7 @@ import { repoRelative, type Repo } from '../repo/repo.js';
 import { sweepStaleTemps, writeFileAtomic } from '../durable/atomicWrite.js';
 import { lockExclusive, lockShared, withLock, type Lock } from '../durable/lock.js';
 import { SMALL_FILE, type AdoptedFile, type LinkType, type StoredObject } from '../store/cache.js';
-import { renderManifest, type ManifestEntry } from '../store/manifest.js';
+import { MODE_FILE, renderManifest, type ManifestEntry } from '../store/manifest.js';
 import {
   artifactPathOf,
   pointerPathOf,
@@ -255,7 +255,14 @@ async function storeDirArtifact(
 ): Promise<Pointer> {
   const abs = path.join(repo.root, rel);
   const walked = walkDir(abs);
-  const bad = walked.filter((e) => e.kind !== 'file');
+  // Symlinks into the cache (a folder added in `symlink` mode, perhaps by an
+  // add that was interrupted half-way) stand for their objects.
+  const linkedObjects = new Map<number, string>();
+  walked.forEach((e, i) => {
+    const hash = e.kind === 'symlink' ? observer.symlinkedObject(path.join(abs, e.path)) : null;
+    if (hash && repo.cache.has(hash)) linkedObjects.set(i, hash);
+  });
+  const bad = walked.filter((e, i) => e.kind !== 'file' && !linkedObjects.has(i));
   if (bad.length) {
     throw new UsageError(`${rel} holds entries that are not regular files: ${bad.slice(0, 5).map((e) => e.path).join(', ')}`, {
       hint: 'cairn stores regular files only; replace symlinks by the files they point to',
@@ -281,6 +288,12 @@ async function storeDirArtifact(
       // The size recorded is that of the bytes stored, not the stat's: a file
       // that grew while it was read would otherwise look modified forever.
       let stored: StoredObject;
+      const linked = linkedObjects.get(i);
+      if (linked) {
+        stored = { hash: linked, size: fs.statSync(repo.cache.objectPath(linked)).size };
+        entries[i] = { path: e.path, ...stored, mode: MODE_FILE };
+        return;
+      }
       if (known && repo.cache.has(known)) {
         stored = { hash: known, size: Number(st.size) };
         progress?.tick(Number(st.size));

@@ -189,7 +189,7 @@ export class WorkspaceObserver {
   }
 
   /** The hash an in-cache symlink stands for (symlink link mode), or null. */
-  private symlinkedObject(abs: string): string | null {
+  symlinkedObject(abs: string): string | null {
     let target: string;
     try {
       target = fs.readlinkSync(abs);

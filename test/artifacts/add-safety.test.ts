@@ -139,6 +139,29 @@ describe('git\'s index locked by another git process', () => {
   });
 });
 
+describe('re-adding a folder added in symlink mode', () => {
+  it('takes its symlinks into the cache as the objects they name (a changed file, or an add interrupted half-way)', async () => {
+    const repo = gitRepo();
+    await cairnOk(['init'], { cwd: repo.dir });
+    const env = { CAIRN_CACHE_LINK: 'symlink' };
+    repo.write('data/a.txt', 'a\n');
+    repo.write('data/b.txt', 'b\n');
+    await cairnOk(['add', 'data'], { cwd: repo.dir, env });
+    expect(fs.lstatSync(path.join(repo.dir, 'data/a.txt')).isSymbolicLink()).toBe(true);
+    fs.rmSync(path.join(repo.dir, 'data/a.txt'));
+    repo.write('data/a.txt', 'a, changed\n');
+    const r = await cairn(['add', 'data'], { cwd: repo.dir, env });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const entries = await manifestOf(repo, 'data.cairn');
+    expect(entries.map((e) => [e.path, e.hash, e.size])).toEqual([
+      ['a.txt', hashBytes('a, changed\n'), 11],
+      ['b.txt', hashBytes('b\n'), 2],
+    ]);
+    const st = JSON.parse((await cairnOk(['status', '--json'], { cwd: repo.dir, env })).stdout);
+    expect(st.artifacts.map((a: { state: string }) => a.state)).toEqual(['unchanged']);
+  });
+});
+
 describe('a file that grows while add reads it', () => {
   it('gets the size of the bytes stored in the manifest', async () => {
     const repo = gitRepo();
