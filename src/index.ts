@@ -39,6 +39,9 @@ export { parseManifest, renderManifest, type ManifestEntry } from './store/manif
  * if (!report.ok) throw verifyFailure(report);
  */
 export { init, type InitResult } from './artifacts/init.js';
+export { initRepository, installRepositoryHooks, uninstallRepositoryHooks } from './commands/setup.js';
+export { runMergeDriver, planPointerMerge, type MergeDriverOptions, type MergeDriverResult } from './commands/mergeDriver.js';
+export { configGet, configSet, configEntries, parseKeyPath, parseValue } from './config/edit.js';
 export { addArtifacts, type AddOptions, type AddedArtifact } from './artifacts/add.js';
 export { invalidPointersFailure, status, type StatusOptions } from './artifacts/status.js';
 export type { ArtifactStatus } from './artifacts/inspect.js';

@@ -38,6 +38,7 @@ export interface MergeDriverOptions {
   path: string;
 }
 
+/** What {@link runMergeDriver} did: took one side, merged two databases into a new object, or left a conflict. */
 export interface MergeDriverResult {
   outcome: 'taken' | 'merged' | 'conflict';
   message: string;
@@ -53,6 +54,11 @@ export type PointerMergePlan =
   | { kind: 'mergeResults'; ours: FilePointer; theirs: FilePointer }
   | { kind: 'conflict'; reason: string };
 
+/**
+ * Decide what the merge driver does with the three texts of a pointer: take a
+ * side when only one changed (or both agree), merge when both point at a
+ * file (a results database, checked from its bytes later), else a conflict.
+ */
 export function planPointerMerge(ancestor: string, ours: string, theirs: string, where: string): PointerMergePlan {
   if (ours === theirs) return { kind: 'take', text: ours, side: 'ours' };
   if (ours === ancestor) return { kind: 'take', text: theirs, side: 'theirs' };

@@ -174,9 +174,8 @@ async function story(s: Session): Promise<void> {
   s.say('track the data with cairn: the bytes go to the cache, git gets a small pointer');
   s.run('cairn', ['init']);
   s.note('say where results go and which metric matters, once, in .cairn/config.json');
-  s.edit(path.join(s.dir, '.cairn', 'config.json'), (text) =>
-    JSON.stringify({ ...JSON.parse(text), results: { db }, metrics: { primary: 'f1' } }, null, 2) + '\n',
-  );
+  s.run('cairn', ['config', 'set', 'results.db', db]);
+  s.run('cairn', ['config', 'set', 'metrics.primary', 'f1']);
   s.run('cat', ['.cairn/config.json']);
   s.run('cairn', ['add', 'data']);
   s.run('cat', ['data.cairn']);
@@ -229,7 +228,7 @@ async function story(s: Session): Promise<void> {
   s.run('cairn', ['tag', '--no-db', '-m', 'production model from the sweep']);
 
   s.say('share everything: push to a remote (a folder here; s3:// works the same), pull into a fresh clone');
-  s.run('cairn', ['remote', 'add', 'store', '../store', '--default']);
+  s.run('cairn', ['remote', 'add', 'store', '../store', '--default', '--shared']);
   s.run('git', ['commit', '-q', '-m', 'cairn remote']);
   s.run('cairn', ['push', '--all-tags', '--all-branches']);
   s.run('git', ['clone', '-q', '.', '../clone']);

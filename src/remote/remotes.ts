@@ -139,8 +139,8 @@ export function listRemotes(repo: Repo): RemoteInfo[] {
 }
 
 /**
- * Remove a remote from `.cairn/config.json` and `.cairn/config.local.json`
- * (and as default), then stage the committed file. The remote's objects are
+ * Remove a remote from the clone's config, `.cairn/config.json` and
+ * `.cairn/config.local.json` (and as default), then stage the committed file. The remote's objects are
  * left alone. Throws NotFoundError when no remote has that name.
  */
 export async function removeRemote(repo: Repo, name: string): Promise<{ name: string; wasDefault: boolean }> {
@@ -163,17 +163,7 @@ export async function removeRemote(repo: Repo, name: string): Promise<{ name: st
   };
   if (fs.existsSync(cloneConfigPath(repo.commonDir))) updateCloneConfig(repo.commonDir, dropFrom);
   for (const [file, fileName] of [[paths.repo, CONFIG_FILE], [paths.local, LOCAL_CONFIG_FILE]] as const) {
-    if (!fs.existsSync(file)) continue;
-    updateConfigFile(repo.root, fileName, (cfg) => {
-      const remotes = { ...((cfg.remotes as Json) ?? {}) };
-      delete remotes[name];
-      const next: Json = { ...cfg, remotes };
-      if (cfg.remote === name) {
-        delete next.remote;
-        wasDefault = true;
-      }
-      return next;
-    });
+    if (fs.existsSync(file)) updateConfigFile(repo.root, fileName, dropFrom);
   }
   await gitAdd(repo.root, [path.relative(repo.root, paths.repo)]);
   delete repo.config.remotes[name];

@@ -157,6 +157,7 @@ describe('a victim clones a hostile repository', () => {
       ['model', 'prune', '--keep', '0', '--db', 'r.db', '--metric', 'f1'],
       ['tag', '--allow-dirty', '-m', 'victim tag'],
       ['explore', 'checkout', 'e0.1.0'],
+      ['worktree', 'new', 'variant'],
       ['explore', 'list'],
       ['hooks', 'install'],
     ]) {

@@ -21,7 +21,7 @@ async function initialised(): Promise<TestRepo> {
 async function withFolderRemote(): Promise<{ repo: TestRepo; store: string }> {
   const repo = await initialised();
   const store = path.join(tempDir(), 'store');
-  await cairnOk(['remote', 'add', 'origin', store, '--default'], { cwd: repo.dir });
+  await cairnOk(['remote', 'add', 'origin', store, '--default', '--shared'], { cwd: repo.dir });
   return { repo, store };
 }
 

@@ -17,7 +17,7 @@ describe('kill -9 during transfers', () => {
     const repo = gitRepo();
     await cairnOk(['init'], { cwd: repo.dir });
     const store = path.join(tempDir(), 'store');
-    await cairnOk(['remote', 'add', 'store', store, '--default'], { cwd: repo.dir });
+    await cairnOk(['remote', 'add', 'store', store, '--default', '--shared'], { cwd: repo.dir });
     const stats = await killLoop({
       op: 'push',
       async prepare(round) {
@@ -43,7 +43,7 @@ describe('kill -9 during transfers', () => {
     const src = gitRepo();
     await cairnOk(['init'], { cwd: src.dir });
     const store = path.join(tempDir(), 'store');
-    await cairnOk(['remote', 'add', 'store', store, '--default'], { cwd: src.dir });
+    await cairnOk(['remote', 'add', 'store', store, '--default', '--shared'], { cwd: src.dir });
     const versions: Map<string, Buffer>[] = [];
     for (const v of [1, 2]) {
       fill(src.dir, v);

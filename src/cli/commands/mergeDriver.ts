@@ -6,7 +6,7 @@ import type { CliContext } from '../context.js';
 
 export function registerMergeDriverCommand(program: Command, ctx: CliContext): void {
   program
-    .command('merge-driver')
+    .command('merge-driver', { hidden: true })
     .description('git merge driver for .cairn pointers (registered by cairn init / hooks install): merges results databases, conflicts otherwise')
     .argument('<ancestor>', "git's %O")
     .argument('<ours>', "git's %A (the result is written here)")
