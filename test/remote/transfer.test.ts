@@ -155,11 +155,62 @@ describe.each(kinds)('remote kind $name', (kind) => {
     const r = await cairn(['fetch'], { cwd: other.dir, env });
     expect(r.exitCode).toBe(8);
     expect(r.stderr).toContain('do not match their names');
+    expect(r.stderr).toContain('cairn push --verify -r origin replaces them');
     const hex = hash.slice(7);
     expect(fs.existsSync(path.join(other.dir, '.git/cairn/cache/objects', hex.slice(0, 2), hex.slice(2)))).toBe(false);
     const v = await cairn(['verify', '--remote'], { cwd: repo.dir, env });
     expect(v.exitCode).toBe(8);
     expect(v.stdout).toContain(`corrupt on origin: ${hash}`);
+  });
+
+  it('a truncated object on the remote is replaced by the next push (size check, always)', async () => {
+    const { repo, env } = await project(kind);
+    await cairnOk(['push'], { cwd: repo.dir, env });
+    const big = JSON.parse(repo.read('model.bin.cairn')).hash as string;
+    const small = hashBytes('a,b\n1,2\n');
+    kind.tamper(big, kind.objects().get(big)!.subarray(0, 1000)); // a large object cut short
+    kind.tamper(small, Buffer.from('a,b')); // and a small one (the batched path)
+    const r = JSON.parse((await cairnOk(['push', '--json'], { cwd: repo.dir, env })).stdout);
+    expect(r.repaired.sort()).toEqual([big, small].sort());
+    expect(r).toMatchObject({ uploaded: 2, present: 2 });
+    const all = kind.objects();
+    expect(all.size).toBe(4);
+    for (const [hash, bytes] of all) expect(hashBytes(bytes), hash).toBe(hash);
+    await cairnOk(['verify', '--remote'], { cwd: repo.dir, env });
+  });
+
+  it('a damaged object of the right size is found and replaced by push --verify; a plain push cannot see it', async () => {
+    const { repo, env } = await project(kind);
+    await cairnOk(['push'], { cwd: repo.dir, env });
+    const hash = JSON.parse(repo.read('model.bin.cairn')).hash as string;
+    const flipped = Buffer.from(kind.objects().get(hash)!);
+    flipped[12345] ^= 0xff;
+    kind.tamper(hash, flipped);
+    const v = await cairn(['verify', '--remote'], { cwd: repo.dir, env });
+    expect(v.exitCode).toBe(8);
+    expect(v.stderr).toContain('cairn push --verify -r origin re-uploads the damaged and missing objects from this cache');
+    expect(v.stderr).not.toContain('cairn pull');
+    expect(JSON.parse((await cairnOk(['push', '--json'], { cwd: repo.dir, env })).stdout)).toMatchObject({ uploaded: 0, repaired: [] });
+    const r = JSON.parse((await cairnOk(['push', '--verify', '--json'], { cwd: repo.dir, env })).stdout);
+    expect(r).toMatchObject({ uploaded: 1, present: 3, repaired: [hash] });
+    expect(hashBytes(kind.objects().get(hash)!)).toBe(hash);
+    await cairnOk(['verify', '--remote'], { cwd: repo.dir, env });
+  });
+
+  it('push --verify does not replace a damaged remote object with a damaged local one', async () => {
+    const { repo, env } = await project(kind);
+    await cairnOk(['push'], { cwd: repo.dir, env });
+    const hash = JSON.parse(repo.read('model.bin.cairn')).hash as string;
+    const remoteBytes = Buffer.from(kind.objects().get(hash)!);
+    remoteBytes[0] ^= 0xff;
+    kind.tamper(hash, remoteBytes);
+    const hex = hash.slice(7);
+    const localObject = path.join(repo.dir, '.git/cairn/cache/objects', hex.slice(0, 2), hex.slice(2));
+    fs.chmodSync(localObject, 0o644);
+    fs.writeFileSync(localObject, Buffer.alloc(fs.statSync(localObject).size, 0x55));
+    const r = await cairn(['push', '--verify'], { cwd: repo.dir, env });
+    expect(r.exitCode).toBe(8);
+    expect(kind.objects().get(hash)!.equals(remoteBytes)).toBe(true); // left as it was, not swapped for other damage
   });
 
   it('a push killed midway is completed by running it again, with nothing partial left', async () => {
