@@ -8,7 +8,7 @@ import { NotFoundError } from '../errors.js';
 import { mapLimit } from '../concurrency.js';
 import { processAlive, TEMP_MARKER } from '../durable/atomicWrite.js';
 import { Cache, ObjectBatch, SMALL_FILE } from '../store/cache.js';
-import { CHUNK_SIZE, hashHex } from '../store/hash.js';
+import { CHUNK_SIZE } from '../store/hash.js';
 import type { RemoteInventory, RemoteObject, RemoteStore } from './remote.js';
 
 /** Small uploads share one flush; this many at most wait for it. */
@@ -95,21 +95,26 @@ export class LocalRemote implements RemoteStore {
   }
 
   /**
-   * Temp files left by killed uploads: in `tmp/`, and in the object folders
-   * of `hashes` (where the batch of a killed push left its small objects,
-   * which the re-run of that push uploads again).
+   * Temp files left by killed uploads: in `tmp/` (large objects) and in the
+   * object folders (where a batch of small objects waits for its flush).
+   * One readdir per folder, as the presence check of a large push costs.
    */
-  async sweepStaleTemps(hashes: string[]): Promise<number> {
+  async sweepStaleTemps(): Promise<number> {
     this.checkReachable();
-    const dirs = new Set([this.store.tmpDir, ...hashes.map((h) => path.join(this.store.objectsDir, hashHex(h).slice(0, 2)))]);
+    let prefixes: string[] = [];
+    try {
+      prefixes = fs.readdirSync(this.store.objectsDir).filter((p) => /^[0-9a-f]{2}$/.test(p));
+    } catch {
+      /* no objects yet */
+    }
     const now = Date.now();
     let swept = 0;
-    for (const dir of dirs) {
+    for (const dir of [this.store.tmpDir, ...prefixes.map((p) => path.join(this.store.objectsDir, p))]) {
       let names: string[];
       try {
         names = fs.readdirSync(dir);
       } catch {
-        continue; // not there yet
+        continue; // not there (yet), or not a folder
       }
       for (const name of names) {
         if (!isStaleRemoteTemp(dir, name, now)) continue;

@@ -49,12 +49,8 @@ export interface RemoteStore {
   flush(): Promise<void>;
   /** For a folder remote: the object's file, so it can be copied by the kernel. */
   localFile?(hash: string): string | null;
-  /**
-   * Remove what killed uploads left on the remote (only names this code
-   * generates, only when stale); returns how many went. `hashes`: the
-   * objects about to be uploaded, whose folders are looked into.
-   */
-  sweepStaleTemps?(hashes: string[]): Promise<number>;
+  /** Remove what killed uploads left on the remote (only names this code generates, only when stale); returns how many went. */
+  sweepStaleTemps?(): Promise<number>;
   /** Release connections; uploads not flushed are dropped. */
   close(): void;
 }

@@ -101,7 +101,7 @@ export async function push(repo: Repo, options: PushOptions = {}): Promise<PushR
         }
       }
       const todo = local.filter((o) => !there.has(o.hash));
-      const sweptTemps = (await remote.sweepStaleTemps?.(todo.map((o) => o.hash))) ?? 0;
+      const sweptTemps = (await remote.sweepStaleTemps?.()) ?? 0;
       const result: PushResult = { remote: remote.name, uploaded: 0, bytes: 0, present: there.size, repaired: [...damaged], sweptTemps, missingLocally };
       const upload = async (o: RemoteObject): Promise<void> => {
         await remote.upload(o.hash, repo.cache.objectPath(o.hash), o.size, (n) => options.progress?.tick(n));
