@@ -54,16 +54,22 @@ export async function collectPointers(repo: Repo, scope: ReferenceScope): Promis
   return out;
 }
 
-/** The pointers staged in a worktree's index (what the next commit will hold). */
-export async function stagedPointers(worktreeRoot: string): Promise<PointerRef[]> {
-  const { stdout } = await git(['ls-files', '-z', '--stage', '--', `*${POINTER_SUFFIX}`], { cwd: worktreeRoot });
+/**
+ * The pointers staged in a worktree's index (what the next commit will hold).
+ * With `gitDir` (a linked worktree's folder under `<common dir>/worktrees/`,
+ * and `cwd` that folder) the index is read from there, so a worktree whose
+ * folder was moved away or unmounted still counts.
+ */
+export async function stagedPointers(cwd: string, options: { gitDir?: string } = {}): Promise<PointerRef[]> {
+  const gitDir = options.gitDir ? [`--git-dir=${options.gitDir}`] : [];
+  const { stdout } = await git([...gitDir, 'ls-files', '-z', '--stage', '--', `*${POINTER_SUFFIX}`], { cwd });
   const entries = splitNul(stdout)
     .map((line) => {
       const tab = line.indexOf('\t');
       return { object: line.slice(0, tab).split(' ')[1]!, path: line.slice(tab + 1) };
     })
     .filter((e) => isPointerPath(e.path));
-  const blobs = await readBlobs(worktreeRoot, entries.map((e) => e.object));
+  const blobs = await readBlobs(cwd, entries.map((e) => e.object));
   return entries.map((e, i) => ({
     pointer: parsePointer(blobs[i]!.toString('utf8'), `index:${e.path}`, path.posix.basename(artifactPathOf(e.path))),
     where: `index:${e.path}`,

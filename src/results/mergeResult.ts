@@ -82,6 +82,8 @@ export interface MergeBackup {
   path: string;
   /** Its cache object hash, when it was kept in the cairn cache. */
   hash?: string;
+  /** The id of the pin that keeps it from gc (`cairn backup drop <id>`), when kept in the cache. */
+  pinned?: string;
 }
 
 /** The result of mergeResults. Check `applied`: a refused merge writes nothing. */

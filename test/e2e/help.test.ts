@@ -9,7 +9,7 @@ import { tempDir } from '../helpers/repo.js';
 const COMMANDS = [
   'init', 'add', 'status', 'checkout', 'untrack', 'verify',
   'remote add', 'remote list', 'remote remove', 'push', 'fetch', 'pull',
-  'gc', 'hooks install', 'hooks uninstall',
+  'gc', 'backup list', 'backup drop', 'hooks install', 'hooks uninstall',
   'tag', 'next', 'tags',
   'worktree new', 'worktree list', 'worktree rm',
   'merge',

@@ -6,7 +6,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { hashBytes } from '../../src/store/hash.js';
 import { compareUtf8, parseManifest, renderManifest, type ManifestEntry } from '../../src/store/manifest.js';
-import { parsePointer, renderPointer, unsafePathReason, type Pointer } from '../../src/store/pointer.js';
+import { parsePointer, renderPointer, type Pointer } from '../../src/store/pointer.js';
+import { unsafePathReason } from '../../src/trust/pathNames.js';
 import { IntegrityError, UnsafeError } from '../../src/errors.js';
 
 const segment = fc

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hashBytes, isHash } from '../../src/store/hash.js';
-import { parsePointer, renderPointer, unsafePathReason } from '../../src/store/pointer.js';
+import { parsePointer, renderPointer } from '../../src/store/pointer.js';
+import { isGitDirName, unsafeFileNameReason, unsafePathReason } from '../../src/trust/pathNames.js';
 import { compareUtf8, parseManifest, renderManifest, type ManifestEntry } from '../../src/store/manifest.js';
 import { IntegrityError, UnsafeError } from '../../src/errors.js';
 
@@ -61,6 +62,27 @@ describe('pointer format', () => {
     expect(unsafePathReason('a\nb')).toMatch(/control/);
     expect(unsafePathReason('a//b')).toMatch(/empty/);
     expect(unsafePathReason('data/train.csv')).toBeNull();
+  });
+
+  it.each(['.git', '.GIT', '.gIt', '.git.', '.git..', '.git ', '.git . .', 'git~1', 'GIT~1', 'git~1.', '.g\u200cit', '\ufeff.git', '.git::$INDEX_ALLOCATION', '.git:stream'])(
+    'refuses %j as a path segment anywhere (git verify_path, NTFS and HFS+ spellings)',
+    (name) => {
+      expect(isGitDirName(name)).toBe(true);
+      expect(unsafePathReason(`vendor/${name}/config`)).toMatch(/git's own folder/);
+      expect(unsafePathReason(name)).toMatch(/git's own folder/);
+    },
+  );
+
+  it.each(['.gitignore', '.github', 'git', '.gitx', 'x.git', 'git~2', '.git-data', 'my.git'])('accepts %j, which git accepts too', (name) => {
+    expect(isGitDirName(name)).toBe(false);
+    expect(unsafePathReason(`a/${name}`)).toBeNull();
+  });
+
+  it('takes only bare file names where a file name is asked for', () => {
+    expect(unsafeFileNameReason('model.bin')).toBeNull();
+    expect(unsafeFileNameReason('../model.bin')).toMatch(/bare file name/);
+    expect(unsafeFileNameReason('.GIT')).toMatch(/git's own folder/);
+    expect(unsafeFileNameReason('')).toMatch(/empty/);
   });
 });
 

@@ -26,6 +26,7 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
 
   explore
     .command('list', { isDefault: true })
+    .alias('ls')
     .description('experiments from their tags, joined with their results rows when a database is given (or recorded in Cairn-Results)')
     .option('--db <file>', 'results database to join')
     .option('--table <name>', 'table in it')

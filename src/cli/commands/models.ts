@@ -78,7 +78,7 @@ export function registerModelCommands(program: Command, ctx: CliContext): void {
     });
   });
 
-  rankOptions(model.command('list', { isDefault: true }).description('the production model (with provenance) and the candidates').addHelpText('after', '\nExamples:\n  $ cairn model list\n  $ cairn model list --db results.db --metric f1 --json')).action(async (opts: RankFlags) => {
+  rankOptions(model.command('list', { isDefault: true }).alias('ls').description('the production model (with provenance) and the candidates').addHelpText('after', '\nExamples:\n  $ cairn model list\n  $ cairn model list --db results.db --metric f1 --json')).action(async (opts: RankFlags) => {
     ctx.useJson(opts);
     const r = await modelList(await ctx.repo(), { cwd: ctx.cwd(), db: opts.db, table: opts.table, metric: opts.metric, minimize: opts.minimize });
     ctx.out.result(r, () => {

@@ -73,6 +73,7 @@ function printHuman(ctx: CliContext, r: MergeResult): void {
   for (const c of r.conflicts) ctx.out.line(`  conflict: ${formatConflict(c)}`);
   if (r.conflictsOmitted) ctx.out.line(`  ... and ${r.conflictsOmitted} more conflict(s) (--json lists the first ${r.conflicts.length})`);
   if (r.backup) ctx.out.line(`prior state kept: ${r.backup.path}${r.backup.hash ? ` (${r.backup.hash})` : ''}`);
+  if (r.backup?.pinned) ctx.out.line(`  pinned: gc keeps it until you run cairn backup drop ${r.backup.pinned}`);
   if (r.refused === 'confirmation') ctx.out.line('nothing was written: a rebase deletes rows; rerun with --yes to apply it');
   if (r.refused === 'conflicts') ctx.out.line('nothing was written: resolve the conflicts with --on-conflict keep|replace');
 }
