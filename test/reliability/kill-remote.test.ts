@@ -35,7 +35,7 @@ describe.each(LINK_MODES)('kill -9 during transfers (%s mode)', (link) => {
     await cairnOk(['init'], { cwd: repo.dir });
     useLinkMode(repo.dir, link);
     const store = path.join(tempDir(), 'store');
-    await cairnOk(['remote', 'add', 'store', store, '--default'], { cwd: repo.dir });
+    await cairnOk(['remote', 'add', 'store', store, '--default', '--shared'], { cwd: repo.dir });
     const stats = await killLoop({
       op: `push (${link})`,
       async prepare(round) {
@@ -68,7 +68,7 @@ describe.each(LINK_MODES)('kill -9 during transfers (%s mode)', (link) => {
     await cairnOk(['init'], { cwd: src.dir });
     useLinkMode(src.dir, link);
     const store = path.join(tempDir(), 'store');
-    await cairnOk(['remote', 'add', 'store', store, '--default'], { cwd: src.dir });
+    await cairnOk(['remote', 'add', 'store', store, '--default', '--shared'], { cwd: src.dir });
     const versions: Map<string, Buffer>[] = [];
     for (const v of [1, 2]) {
       fill(src.dir, v);

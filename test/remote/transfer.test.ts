@@ -116,7 +116,7 @@ async function project(kind: Kind): Promise<{ repo: TestRepo; env: Record<string
   repo.write('data/sub/b.bin', Buffer.alloc(3000, 1));
   repo.write('model.bin', Buffer.alloc(2 * 1024 * 1024 + 3, 2));
   await cairnOk(['add', 'data', 'model.bin'], { cwd: repo.dir, env });
-  await cairnOk(['remote', 'add', 'origin', ...kind.addArgs(), '--default'], { cwd: repo.dir, env });
+  await cairnOk(['remote', 'add', 'origin', ...kind.addArgs(), '--default', '--shared'], { cwd: repo.dir, env }); // shared: clones get it too
   repo.commit('data');
   return { repo, env };
 }
