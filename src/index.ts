@@ -59,7 +59,7 @@ export { verify, verifyFailure, type VerifyResult } from './artifacts/verify.js'
  */
 export { addRemote, listRemotes, removeRemote, type AddRemoteOptions, type RemoteInfo } from './remote/remotes.js';
 export { openRemote, parseRemoteUrl, type RemoteStore, type RemoteUrl } from './remote/remote.js';
-export { push, fetch, pull, type TransferOptions, type PushResult, type FetchResult, type PullOptions } from './remote/transfer.js';
+export { push, fetch, pull, type TransferOptions, type PushOptions, type PushResult, type FetchResult, type PullOptions } from './remote/transfer.js';
 export type { ArtifactStatusWithRemote } from './artifacts/status.js';
 
 /**

@@ -197,9 +197,11 @@ export class Cache {
    * then the bytes that landed are hashed; elsewhere the bytes are hashed on
    * their way in, in one pass (a kernel copy then a second read to hash was
    * 0.4-0.5 s slower per GiB pulled from a folder remote here).
+   * With `replace`, an object already under that name (found damaged) is
+   * replaced by the verified copy instead of kept.
    */
-  async storeCopy(src: string, expected: string, onBytes?: (n: number) => void): Promise<StoredObject> {
-    if (this.has(expected)) return { hash: expected, size: fs.statSync(this.objectPath(expected)).size };
+  async storeCopy(src: string, expected: string, onBytes?: (n: number) => void, options: { replace?: boolean } = {}): Promise<StoredObject> {
+    if (!options.replace && this.has(expected)) return { hash: expected, size: fs.statSync(this.objectPath(expected)).size };
     const tmp = this.tempPath();
     try {
       await fs.promises.copyFile(src, tmp, fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE_FORCE);
@@ -464,11 +466,14 @@ export class ObjectBatch {
 
   constructor(private readonly cache: Cache) {}
 
-  /** Stage bytes; returns their hash. Objects already cached cost one stat. */
-  add(data: Uint8Array, expected?: string): StoredObject {
+  /**
+   * Stage bytes; returns their hash. Objects already cached cost one stat,
+   * and are kept unless `replace` (an object found damaged is replaced).
+   */
+  add(data: Uint8Array, expected?: string, options: { replace?: boolean } = {}): StoredObject {
     const hash = hashBytes(data);
     if (expected && expected !== hash) throw mismatch(expected, hash);
-    if (!this.seen.has(hash) && !this.cache.has(hash)) {
+    if (!this.seen.has(hash) && (options.replace || !this.cache.has(hash))) {
       const final = this.cache.objectPath(hash);
       const dir = path.dirname(final);
       if (!this.dirs.has(dir)) {

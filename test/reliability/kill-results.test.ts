@@ -53,6 +53,8 @@ function expectOldOrMerged(target: string, pristine: Buffer, merged: { n: number
   expect({ n: now.n, byVersion: now.byVersion }, 'the new file holds every merged row').toEqual(merged);
 }
 
+// The databases merged here are plain files, not artifacts: the link mode cannot
+// change what a kill leaves, so these run in the default (copy) mode only.
 describe('kill -9 during merges into a results database', () => {
   it('merge', async () => {
     const { repo, target, source, pristine } = await project();

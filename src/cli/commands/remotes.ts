@@ -108,14 +108,23 @@ export function registerRemoteCommands(program: Command, ctx: CliContext): void 
       ctx.out.result(result, () => ctx.out.line(`removed remote ${name}${result.wasDefault ? ' (it was the default)' : ''}`));
     });
 
-  transferCommand(program, 'push', 'upload the objects the workspace (or --rev, --all-*) needs and the remote lacks', '  $ cairn push\n  $ cairn push -r s3 --all-tags -j 16').action(
-    async (opts: TransferFlags) => {
+  transferCommand(
+    program,
+    'push',
+    'upload the objects the workspace (or --rev, --all-*) needs and the remote lacks or holds damaged (wrong size; wrong bytes with --verify)',
+    '  $ cairn push\n  $ cairn push -r s3 --all-tags -j 16\n  $ cairn push --verify    # rehash what the remote holds, replace damaged objects',
+  )
+    .option('--verify', 'download and rehash the objects the remote already holds, and replace the damaged ones')
+    .action(async (opts: TransferFlags & { verify?: boolean }) => {
       ctx.useJson(opts);
       const repo = await ctx.repo();
-      const r = await push(repo, { ...scope(opts), progress: ctx.progress() });
-      ctx.out.result(r, () => ctx.out.line(`pushed ${r.uploaded} object(s), ${formatBytes(r.bytes)} to ${r.remote}; ${r.present} already there`));
-    },
-  );
+      const r = await push(repo, { ...scope(opts), verify: opts.verify, progress: ctx.progress() });
+      ctx.out.result(r, () => {
+        ctx.out.line(`pushed ${r.uploaded} object(s), ${formatBytes(r.bytes)} to ${r.remote}; ${r.present} already there`);
+        if (r.repaired.length) ctx.out.line(`replaced ${r.repaired.length} damaged object(s) on ${r.remote}`);
+        if (r.sweptTemps) ctx.out.line(`removed ${r.sweptTemps} temp file(s) left on ${r.remote} by killed pushes`);
+      });
+    });
 
   transferCommand(program, 'fetch', 'download into the cache the objects the workspace (or --rev, --all-*) needs; verifies every hash', '  $ cairn fetch\n  $ cairn fetch --rev e0.3.0').action(
     async (opts: TransferFlags) => {
