@@ -324,7 +324,7 @@ export interface ModelList {
 export async function modelList(repo: Repo, options: Partial<RunRowsOptions> = {}): Promise<ModelList> {
   const productionRel = checkModelPaths(repo);
   const prodAbs = path.join(repo.root, productionRel);
-  let provenance: Provenance | null = null;
+  let provenance: Provenance | null;
   const text = readUntrustedFile(path.join(repo.root, PRODUCTION_DIR, PROVENANCE_FILE), MAX_CONFIG_BYTES);
   try {
     provenance = text.kind === 'text' ? (JSON.parse(text.text) as Provenance) : null;
