@@ -3,10 +3,10 @@
 // issue names against the least any program can do under cairn's two fixed
 // constraints, timed side by side in one run (interleaved, median of N).
 //
-//   - Node 20 is the runtime (DESIGN §5): the floor programs are the bare
+//   - Node 20 is the runtime (README): the floor programs are the bare
 //     Node loops, with nothing of cairn in them (no pointers, manifests,
 //     cache checks or records), so cairn itself can only be slower.
-//   - An object is flushed to disk before it is named (DESIGN §6): the floor
+//   - An object is flushed to disk before it is named (docs/DATA-SAFETY.md): the floor
 //     for writing into the cache is `cp` then one `sync` of what it wrote
 //     (the cheapest flush there is: one syncfs for 10,000 files, where cairn
 //     flushes per batch), without hashing anything.

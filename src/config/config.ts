@@ -1,5 +1,5 @@
 /**
- * Configuration (DESIGN §2): defaults < `.cairn/config.json` (committed) <
+ * Configuration (docs/CONFIG.md): defaults < `.cairn/config.json` (committed) <
  * `.cairn/config.local.json` (ignored; credentials, cache dir) < `CAIRN_*`
  * environment < flags (applied by each command).
  */

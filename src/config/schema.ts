@@ -1,5 +1,5 @@
 /**
- * The schema of a config file (DESIGN §7): every key cairn knows, its type and
+ * The schema of a config file (docs/CONFIG.md; SECURITY.md rule 3): every key cairn knows, its type and
  * shape, and what only the user's own, uncommitted file may set. Pure: one
  * parsed file goes in and comes back unchanged, or a typed error comes out
  * that names the file and the key path. Each file is checked on its own,

@@ -1,5 +1,5 @@
 /**
- * Durable file replacement (DESIGN §6): write to a temp name in the same
+ * Durable file replacement (docs/DATA-SAFETY.md): write to a temp name in the same
  * folder, flush, rename into place, flush the folder. A kill at any moment
  * leaves either the old file or the new one, never a mix.
  */

@@ -1,5 +1,5 @@
 /**
- * The experiment tag message (DESIGN §4), rendered and parsed. Pure: no I/O.
+ * The experiment tag message (docs/FORMATS.md, "Tag message"), rendered and parsed. Pure: no I/O.
  *
  *     lr=0.0001 | model=bert-base | f1=0.89 | data=3a2f1b | sweep winner
  *

@@ -1,5 +1,5 @@
 /**
- * `cairn tag`: an annotated tag on HEAD whose message (DESIGN §4) carries the
+ * `cairn tag`: an annotated tag on HEAD whose message (docs/FORMATS.md, "Tag message") carries the
  * best results row of that version and the data fingerprint of the commit.
  *
  * Planning is pure (chooseTagName, dirtyRefusal, summarizeResults and the

@@ -1,5 +1,5 @@
 /**
- * How workspace files relate to cache objects (DESIGN §6). Apart from the
+ * How workspace files relate to cache objects (docs/DATA-SAFETY.md). Apart from the
  * cache so that reading the config does not load the store (and node:crypto).
  */
 export type LinkType = 'copy' | 'reflink' | 'hardlink' | 'symlink';

@@ -1,5 +1,5 @@
 /**
- * Directory manifests (DESIGN §2): the object that a directory pointer's hash
+ * Directory manifests (docs/FORMATS.md): the object that a directory pointer's hash
  * names. A JSON array, one entry per line, sorted by path in UTF-8 byte order:
  *
  *   [

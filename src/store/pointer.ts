@@ -1,5 +1,5 @@
 /**
- * Pointer files (`<path>.cairn`, DESIGN §2): parse, validate and render.
+ * Pointer files (`<path>.cairn`, docs/FORMATS.md): parse, validate and render.
  * Pure: no I/O. A pointer is untrusted input; anything odd is refused here,
  * before any path it names is touched.
  */
@@ -34,7 +34,7 @@ export interface DirPointer {
 /** The parsed content of a pointer file (`<path>.cairn`), told apart by `kind`. */
 export type Pointer = FilePointer | DirPointer;
 
-/** Render a pointer exactly as DESIGN §2 shows: fixed key order, 2-space indent, newline. */
+/** Render a pointer exactly as docs/FORMATS.md shows: fixed key order, 2-space indent, newline. */
 export function renderPointer(pointer: Pointer): string {
   const ordered =
     pointer.kind === 'file'

@@ -1,5 +1,5 @@
 /**
- * Experiment versions (DESIGN §3 "Experiments"). Pure: no I/O.
+ * Experiment versions (docs/COMMANDS.md, "Experiments"). Pure: no I/O.
  *
  * Two kinds of tag name are experiments:
  * - `<prefix><major>.<minor>.<patch>` (prefix `e` by default, `versions.prefix`),

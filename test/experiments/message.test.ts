@@ -42,7 +42,7 @@ const example: TagMessageFields = {
 };
 
 describe('the tag message (golden)', () => {
-  it('renders DESIGN §4: subject with params, metrics, data and text; then the trailers', () => {
+  it('renders the tag message of docs/FORMATS.md: subject with params, metrics, data and text; then the trailers', () => {
     expect(renderTagMessage(example)).toBe(
       [
         'model=bert-base | lr=0.0001 | f1=0.89 | data=3a2f1b | sweep winner',

@@ -1,7 +1,7 @@
 /**
  * The kill -9 harness: run a cairn command in a child process, kill it at a
  * random moment (seeded, printed, replayable with CAIRN_TEST_SEED), check the
- * promises of DESIGN §6, finish the operation, check again.
+ * promises of docs/DATA-SAFETY.md, finish the operation, check again.
  */
 import fs from 'node:fs';
 import path from 'node:path';

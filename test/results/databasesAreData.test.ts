@@ -1,5 +1,5 @@
 /**
- * Results databases are data, not programs (DESIGN §7, issue 14 rule 6): a
+ * Results databases are data, not programs (SECURITY.md rule 5): a
  * DuckDB view over read_text()/read_csv() of a file outside the repository,
  * or an SQLite view calling load_extension(), must not reach that file, the
  * network or an extension, whichever command reads the database.
