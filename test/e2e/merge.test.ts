@@ -32,7 +32,7 @@ describe('cairn merge (CLI)', () => {
     expect(again.exitCode).toBe(0);
     const json = JSON.parse(again.stdout);
     expect(json.applied).toBe(true);
-    expect(json.totals).toEqual({ added: 0, duplicates: 23, conflicts: 0, replaced: 0, deleted: 0, updated: 0, columnsAdded: 0, tablesCreated: 0 });
+    expect(json.totals).toEqual({ added: 0, duplicates: 23, conflicts: 0, filled: 0, replaced: 0, deleted: 0, updated: 0, columnsAdded: 0, tablesCreated: 0 });
   });
 
   it('conflicts: exit 6, each conflict listed, one JSON document, target unchanged', async () => {
