@@ -103,7 +103,8 @@ export async function mergeIntoSqlite(job: EngineJob): Promise<EngineOutcome> {
       if ((err as { code?: string }).code?.startsWith('SQLITE_BUSY')) throw lockedBy(job.file, 'a SQLite connection is reading it', err);
       throw err;
     }
-    if (!inPlace && journal === 'wal') db.pragma('journal_mode = WAL');
+    // main only: without a schema the pragma would reach the read-only attached files too.
+    if (!inPlace && journal === 'wal') db.pragma('main.journal_mode = WAL');
     return outcome;
   } finally {
     if (db.inTransaction) db.exec('ROLLBACK');

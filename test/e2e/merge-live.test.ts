@@ -139,9 +139,14 @@ describe('cairn merge into a database another process is writing', () => {
 });
 
 describe('cairn merge on xetrack databases (CLI)', () => {
-  it('a WAL-mode target: merged, still in WAL mode', async () => {
+  it('a WAL-mode target: merged, still in WAL mode; with -o too', async () => {
     const dir = copies('wal.db', 'baseline.db');
     expect(journalMode(path.join(dir, 'wal.db'))).toBe('wal');
+    const out = await cairn(['merge', 'wal.db', 'baseline.db', '-o', 'out.db'], { cwd: dir });
+    expect(out.exitCode, out.stderr).toBe(0);
+    expect(count(path.join(dir, 'out.db'))).toBe(15);
+    expect(journalMode(path.join(dir, 'out.db'))).toBe('wal');
+    expect(count(path.join(dir, 'wal.db'))).toBe(5);
     const r = await cairn(['merge', 'wal.db', 'baseline.db'], { cwd: dir });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(count(path.join(dir, 'wal.db'))).toBe(15);
