@@ -40,6 +40,8 @@ export interface SqlSession {
    * are one pass over the source.
    */
   conflictCounter?: ConflictCounter;
+  /** SQLite only: the same for source rows that fill a target NULL. */
+  fillCounter?: ConflictCounter;
   /** Whether a target table has SQLite's rowid. */
   hasRowid?(table: string): boolean;
   /**
@@ -56,6 +58,10 @@ export interface ConflictCounter {
   call(rowidExpr: string): string;
   reset(): void;
   count(): number;
+  /** Rows counted here and not by `other` (rows without a rowid are all counted). */
+  countExcept(other: ConflictCounter): number;
+  /** The source rowids counted. */
+  ids(): ReadonlySet<unknown>;
 }
 
 /** Where the rows of one source's table can be read from, inside the session. */
@@ -285,11 +291,13 @@ class StepContext {
     summary.sourceRows = await this.count(S);
 
     // Fills and conflicts are both judged against the target as it was before this step.
-    const fills = differs ? await this.countFills(step, source, S, T, match, differs) : null;
+    const counter = this.session.conflictCounter;
+    const fillCounter = this.session.fillCounter;
+    const onePass = counter && fillCounter && this.session.hasRowid?.(step.table) && onConflict !== 'replace';
+    const fills = differs && !onePass ? await this.countFills(step, source, S, T, match, differs) : null;
     summary.filled = fills?.count ?? 0;
 
-    const counter = this.session.conflictCounter;
-    if (counter && this.session.hasRowid?.(step.table) && onConflict !== 'replace') {
+    if (onePass) {
       // One pass: insert the rows no target row matches, and count (without
       // inserting) the ones a differing target row matches.
       // Compare with the table as it was (a column it lacked is NULL there),
@@ -300,18 +308,25 @@ class StepContext {
       const differsBefore = this.differs(step, source, was);
       const [last] = await this.session.all(`SELECT max(rowid) AS r FROM ${T}`);
       counter.reset();
-      const flag = differsBefore ? ` OR (CASE WHEN ${differsBefore} THEN ${counter.call(sourceRowid)} ELSE 0 END)` : '';
+      fillCounter.reset();
+      // Each matching pair: a conflict, else a fill, else nothing to do.
+      const fillsBefore = this.fills(step, source, was);
+      const flag = differsBefore
+        ? ` OR (CASE WHEN ${differsBefore} THEN ${counter.call(sourceRowid)} WHEN ${fillsBefore} THEN ${fillCounter.call(sourceRowid)} ELSE 0 END)`
+        : '';
       const order = source.identityOrder?.(step);
       summary.added = await this.session.run(
         `INSERT INTO ${T} (${cols}) SELECT ${vals} FROM ${S} AS s LEFT JOIN ${M} AS m ON ${matchBefore} WHERE m.rowid IS NULL${flag}${order ? ` ORDER BY ${order}` : ''}`,
       );
       summary.conflicts = counter.count();
+      // A source row in conflict with any target row fills nothing.
+      summary.filled = fillCounter.countExcept(counter);
       if (differsBefore && summary.conflicts > 0) {
         const old = before ? matchBefore : `${matchBefore} AND m.rowid <= ${last?.r ?? 0}`;
         await this.describeConflicts(step, source, S, M, old, differsBefore, summary.conflicts, out, was);
       }
       // Only rows the target had before this step's inserts take fills.
-      if (fills?.count) await this.session.run(`${fills.update} AND m.rowid <= ${last?.r ?? 0}`);
+      if (differs && summary.filled > 0) await this.session.run(`${this.fillUpdate(step, source, S, T, match, differs)} AND m.rowid <= ${last?.r ?? 0}`);
     } else {
       if (differs) {
         summary.conflicts = await this.countConflicts(S, T, match, differs, sourceRowid);
@@ -345,12 +360,29 @@ class StepContext {
     match: string,
     differs: string,
   ): Promise<{ count: number; update: string }> {
+    const [row] = await this.session.all(`SELECT count(*) AS n FROM ${this.fillingRows(step, source, S, T, match, differs)} AS s`);
+    return { count: Number(row!.n), update: this.fillUpdate(step, source, S, T, match, differs) };
+  }
+
+  /** The source rows that fill (see countFills), as a relation. */
+  private fillingRows(step: TableStep, source: SourceTables, S: string, T: string, match: string, differs: string): string {
+    const fills = this.fills(step, source)!;
+    if (source.hasRowid(step)) {
+      // A join, not a correlated NOT EXISTS: SQLite then indexes the target on the fly (an unindexed target would be read once per source row).
+      const filling =
+        `SELECT s.rowid AS sid FROM ${S} AS s JOIN ${T} AS m ON ${match} GROUP BY s.rowid ` +
+        `HAVING max(CASE WHEN ${differs} THEN 1 ELSE 0 END) = 0 AND max(CASE WHEN ${fills} THEN 1 ELSE 0 END) = 1`;
+      return `(SELECT * FROM ${S} AS s WHERE s.rowid IN (${filling}))`;
+    }
     const other = (c: string): string => `o.${quoteIdent(c)}`;
     const noConflict = `NOT EXISTS (SELECT 1 FROM ${T} AS o WHERE ${this.identityMatch(step, source, other)} AND ${this.differs(step, source, other)})`;
-    const fillable = `${match} AND NOT ${differs} AND ${this.fills(step, source)!}`;
-    const [row] = await this.session.all(`SELECT count(*) AS n FROM ${S} AS s WHERE EXISTS (SELECT 1 FROM ${T} AS m WHERE ${fillable}) AND ${noConflict}`);
+    return `(SELECT * FROM ${S} AS s WHERE EXISTS (SELECT 1 FROM ${T} AS m WHERE ${match} AND NOT ${differs} AND ${fills}) AND ${noConflict})`;
+  }
+
+  /** The UPDATE that fills the target's NULLs from the filling source rows (a WHERE clause open for more conditions). */
+  private fillUpdate(step: TableStep, source: SourceTables, S: string, T: string, match: string, differs: string): string {
     const set = step.compare.map((c) => `${quoteIdent(c)} = COALESCE(m.${quoteIdent(c)}, ${this.sourceRef('s', step, c, source)})`).join(', ');
-    return { count: Number(row!.n), update: `UPDATE ${T} AS m SET ${set} FROM ${S} AS s WHERE ${fillable} AND ${noConflict}` };
+    return `UPDATE ${T} AS m SET ${set} FROM ${this.fillingRows(step, source, S, T, match, differs)} AS s WHERE ${match} AND NOT ${differs} AND ${this.fills(step, source)!}`;
   }
 
   /**

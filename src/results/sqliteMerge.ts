@@ -16,6 +16,7 @@ import {
   applyRows,
   applySchema,
   rowidVisible,
+  type ConflictCounter,
   type EngineJob,
   type EngineOutcome,
   type SourceTables,
@@ -114,26 +115,39 @@ export async function mergeIntoSqlite(job: EngineJob): Promise<EngineOutcome> {
 }
 
 function sqliteSession(db: SqliteDatabase): SqlSession {
-  const rows = new Set<unknown>();
-  let unnamed = 0;
-  db.function('cairn_conflict', { deterministic: false, directOnly: true }, (rowid: unknown) => {
-    if (rowid === null) unnamed++;
-    else rows.add(rowid);
-    return 0;
-  });
   return {
     dialect: 'sqlite',
     table: (name) => `main.${quoteIdent(name)}`,
     run: async (sql, params = []) => db.prepare(sql).run(...params).changes,
     all: async (sql, params = []) => db.prepare(sql).safeIntegers(true).all(...params) as Record<string, unknown>[],
-    conflictCounter: {
-      call: (rowid) => `cairn_conflict(${rowid})`,
-      reset() {
-        rows.clear();
-        unnamed = 0;
-      },
-      count: () => rows.size + unnamed,
+    conflictCounter: rowCounter(db, 'cairn_conflict'),
+    fillCounter: rowCounter(db, 'cairn_fill'),
+  };
+}
+
+/** A function callable from SQL that notes the source rows it is called for, and returns 0. */
+function rowCounter(db: SqliteDatabase, name: string): ConflictCounter {
+  const rows = new Set<unknown>();
+  let unnamed = 0;
+  db.function(name, { deterministic: false, directOnly: true }, (rowid: unknown) => {
+    if (rowid === null) unnamed++;
+    else rows.add(rowid);
+    return 0;
+  });
+  return {
+    call: (rowid) => `${name}(${rowid})`,
+    reset() {
+      rows.clear();
+      unnamed = 0;
     },
+    count: () => rows.size + unnamed,
+    countExcept: (other) => {
+      const theirs = other.ids();
+      let n = unnamed;
+      for (const r of rows) if (!theirs.has(r)) n++;
+      return n;
+    },
+    ids: () => rows,
   };
 }
 
