@@ -299,7 +299,7 @@ class StepContext {
 
     if (onePass) {
       // One pass: insert the rows no target row matches, and count (without
-      // inserting) the ones a differing target row matches.
+      // inserting) the ones a differing target row matches, and those that fill.
       // Compare with the table as it was (a column it lacked is NULL there),
       // so that rows this step inserts are never mistaken for target rows.
       const M = before?.relation ?? T;
