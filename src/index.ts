@@ -39,6 +39,9 @@ export { parseManifest, renderManifest, type ManifestEntry } from './store/manif
  * if (!report.ok) throw verifyFailure(report);
  */
 export { init, type InitResult } from './artifacts/init.js';
+export { initRepository, installRepositoryHooks, uninstallRepositoryHooks } from './commands/setup.js';
+export { runMergeDriver, planPointerMerge, type MergeDriverOptions, type MergeDriverResult } from './commands/mergeDriver.js';
+export { configGet, configSet, configEntries, parseKeyPath, parseValue } from './config/edit.js';
 export { addArtifacts, type AddOptions, type AddedArtifact } from './artifacts/add.js';
 export { invalidPointersFailure, status, type StatusOptions } from './artifacts/status.js';
 export type { ArtifactStatus } from './artifacts/inspect.js';
@@ -56,7 +59,7 @@ export { verify, verifyFailure, type VerifyResult } from './artifacts/verify.js'
  */
 export { addRemote, listRemotes, removeRemote, type AddRemoteOptions, type RemoteInfo } from './remote/remotes.js';
 export { openRemote, parseRemoteUrl, type RemoteStore, type RemoteUrl } from './remote/remote.js';
-export { push, fetch, pull, type TransferOptions, type PushResult, type FetchResult, type PullOptions } from './remote/transfer.js';
+export { push, fetch, pull, type TransferOptions, type PushOptions, type PushResult, type FetchResult, type PullOptions } from './remote/transfer.js';
 export type { ArtifactStatusWithRemote } from './artifacts/status.js';
 
 /**
@@ -108,6 +111,7 @@ export {
   type Provenance,
   type PruneResult,
   type ModelList,
+  type ResultsUsed,
   type Candidate,
 } from './models/models.js';
 export { rankRuns, type RankedRun } from './models/ranking.js';
@@ -127,6 +131,9 @@ export {
   diffExperiments,
   artifactsAt,
   type ListedExperiment,
+  type ExploreListing,
+  type JoinedRows,
+  type ShownRow,
   type ExploreListOptions,
   type ShownExperiment,
   type ArtifactAt,
@@ -193,6 +200,18 @@ export {
   type RowSummary,
 } from './experiments/row.js';
 export { readVersionRows, type VersionRows, type VersionRowsOptions } from './experiments/results.js';
+export {
+  resolveResultsFile,
+  chooseTable,
+  versionSpellings,
+  type ResultsFile,
+  type ResultsFileOrigin,
+  type TableDecision,
+  type TableChoiceReason,
+  type TableNeeds,
+  type TableInfo,
+  type ChooseTableOptions,
+} from './experiments/resultsTable.js';
 export {
   listExperiments,
   nextExperimentVersion,

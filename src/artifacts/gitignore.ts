@@ -16,9 +16,14 @@ export function ignoreLine(name: string): string {
   return '/' + escaped;
 }
 
-function paths(root: string, artifactRel: string): { file: string; rel: string; line: string } {
+/** The `.gitignore` (repo-relative) that holds an artifact's line: the one beside it. */
+export function ignoreFileOf(artifactRel: string): string {
   const dir = path.posix.dirname(artifactRel);
-  const rel = dir === '.' ? '.gitignore' : `${dir}/.gitignore`;
+  return dir === '.' ? '.gitignore' : `${dir}/.gitignore`;
+}
+
+function paths(root: string, artifactRel: string): { file: string; rel: string; line: string } {
+  const rel = ignoreFileOf(artifactRel);
   return { file: path.join(root, rel), rel, line: ignoreLine(path.posix.basename(artifactRel)) };
 }
 

@@ -2,11 +2,8 @@
  * `cairn verify`: rehash every object in the cache, and check that every
  * object the worktree's pointers need is there.
  */
-import { createHash } from 'node:crypto';
-import { IntegrityError, NotFoundError, UnsafeError, type CairnError } from '../errors.js';
-import { mapLimit } from '../concurrency.js';
-import { HASH_PREFIX } from '../store/hash.js';
-import { openRemote } from '../remote/remote.js';
+import { IntegrityError, UnsafeError, type CairnError } from '../errors.js';
+import { openRemote, rehashOnRemote } from '../remote/remote.js';
 import type { Repo } from '../repo/repo.js';
 import type { Progress } from '../progress.js';
 import { readManifest } from './inspect.js';
@@ -74,26 +71,14 @@ export async function verify(repo: Repo, options: VerifyOptions = {}): Promise<V
 /** Download and rehash every needed object on a remote. */
 async function verifyRemote(repo: Repo, name: string | undefined, hashes: string[], progress?: Progress): Promise<NonNullable<VerifyResult['remote']>> {
   const remote = await openRemote(repo, name);
-  const out = { name: remote.name, checked: 0, corrupt: [] as string[], missing: [] as string[] };
   try {
     progress?.start(`verifying on ${remote.name}`, hashes.length, 'objects');
-    await mapLimit(hashes, repo.config.transfer.jobs, async (hash) => {
-      try {
-        const h = createHash('sha256');
-        for await (const chunk of (await remote.read(hash)) as AsyncIterable<Buffer>) h.update(chunk);
-        if (HASH_PREFIX + h.digest('hex') !== hash) out.corrupt.push(hash);
-      } catch (err) {
-        if (err instanceof NotFoundError) out.missing.push(hash);
-        else throw err;
-      }
-      out.checked++;
-      progress?.tick(1);
-    });
+    const found = await rehashOnRemote(remote, hashes, repo.config.transfer.jobs, () => progress?.tick(1));
+    return { name: remote.name, checked: hashes.length, ...found };
   } finally {
     progress?.stop();
     remote.close();
   }
-  return out;
 }
 
 /** The error that a failed verification exits with. */
@@ -106,8 +91,15 @@ export function verifyFailure(result: VerifyResult): IntegrityError | UnsafeErro
     result.remote?.corrupt.length ? `${result.remote.corrupt.length} corrupt object(s) on ${result.remote.name}` : '',
   ].filter(Boolean);
   const Failure = result.invalidPointers.some((p) => p.unsafe) ? UnsafeError : IntegrityError;
+  const local = result.corrupt.length + result.missing.length + result.invalidPointers.length > 0;
+  const remote = result.remote && result.remote.corrupt.length + result.remote.missing.length > 0;
+  const hints = [
+    local ? 'delete corrupt object files and fetch them again (cairn pull), or re-add the originals; restore invalid pointers from git' : '',
+    // The remote's copies are the damaged ones: the way back is from this cache to the remote, never a pull.
+    remote ? `cairn push --verify -r ${result.remote!.name} re-uploads the damaged and missing objects from this cache${local ? ' once it is sound' : ''}` : '',
+  ].filter(Boolean);
   return new Failure(`verify found ${parts.join(', ')}`, {
-    hint: 'delete corrupt object files and fetch them again (cairn pull), or re-add the originals; restore invalid pointers from git',
+    hint: hints.join('; '),
     data: { ...result },
   });
 }

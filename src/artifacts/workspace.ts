@@ -189,7 +189,7 @@ export class WorkspaceObserver {
   }
 
   /** The hash an in-cache symlink stands for (symlink link mode), or null. */
-  private symlinkedObject(abs: string): string | null {
+  symlinkedObject(abs: string): string | null {
     let target: string;
     try {
       target = fs.readlinkSync(abs);
@@ -313,14 +313,15 @@ export interface WalkEntry {
 
 /**
  * Files below a folder (not following symlinks), skipping cairn's own temp
- * files, sorted in manifest order. A plain readdir walk: measured 2-4x faster
+ * files (exact names only: a user's `x.cairn-tmp-notes` is kept, and so is
+ * any folder), sorted in manifest order. A plain readdir walk: measured 2-4x faster
  * here than fast-glob's '**', and nothing here needs glob patterns.
  */
 export function walkDir(abs: string): WalkEntry[] {
   const out: WalkEntry[] = [];
   const visit = (dir: string, prefix: string): void => {
     for (const d of fs.readdirSync(dir, { withFileTypes: true })) {
-      if (isTempName(d.name)) continue;
+      if (isTempName(d.name) && !d.isDirectory()) continue;
       const rel = prefix ? `${prefix}/${d.name}` : d.name;
       if (d.isDirectory()) visit(path.join(dir, d.name), rel);
       else out.push({ path: rel, kind: d.isFile() ? 'file' : d.isSymbolicLink() ? 'symlink' : 'other' });

@@ -29,6 +29,8 @@ export const COMMAND_GROUPS: { commands: string[]; load: () => Promise<RegisterC
   { commands: ['model'], load: async () => (await import('./commands/models.js')).registerModelCommands },
   { commands: ['merge'], load: async () => (await import('./commands/results.js')).registerResultsCommands },
   { commands: ['demo'], load: async () => (await import('./commands/demo.js')).registerDemoCommand },
+  { commands: ['merge-driver'], load: async () => (await import('./commands/mergeDriver.js')).registerMergeDriverCommand },
+  { commands: ['config'], load: async () => (await import('./commands/config.js')).registerConfigCommands },
 ];
 
 /** The command named on the command line (global options come before it, as with git). */
@@ -57,7 +59,7 @@ Exit codes: 0 ok, 1 failed, 2 usage, 3 not a repo, 4 not found, 5 already exists
  * report it as the unknown command it is, with commander's suggestion.
  */
 function keepTyposOutOfList(group: Command, list: Command, args: string[]): void {
-  const explicit = args[args.indexOf(group.name()) + 1] === 'list';
+  const explicit = ['list', 'ls'].includes(args[args.indexOf(group.name()) + 1] ?? '');
   list.allowExcessArguments(true).hook('preAction', (_cmd, action) => {
     if (action.args.length === 0) return;
     if (explicit) action.error(`error: too many arguments for 'list': ${action.args.join(' ')}`, { code: 'commander.excessArguments' });
@@ -142,7 +144,9 @@ export async function main(argv: string[], version: string): Promise<number> {
     const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
     const commander = typeof code === 'string' && code.startsWith('commander.') ? await import('commander') : null;
     if (commander && err instanceof commander.CommanderError) {
-      if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(err.code)) return ExitCode.ok;
+      if (['commander.helpDisplayed', 'commander.version'].includes(err.code)) return ExitCode.ok;
+      // No command at all: usage on stderr and exit 1, as git does.
+      if (err.code === 'commander.help') return err.exitCode === 0 ? ExitCode.ok : ExitCode.failed;
       if (err.exitCode === 0) return ExitCode.ok;
       return usageFailure(argv.slice(2), err.message.replace(/^error: /, ''), true);
     }

@@ -2,6 +2,7 @@
  * A progress bar on stderr when it is a terminal; nothing otherwise.
  * cli-progress is loaded only when a bar is actually drawn.
  */
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { silentProgress, type Progress } from '../progress.js';
 import { formatBytes } from './output.js';
@@ -15,6 +16,42 @@ type Bar = {
 /** Below this much work a bar would only flicker. */
 const MIN_BYTES = 32 * 1024 * 1024;
 const MIN_ITEMS = 200;
+
+/** What a drawn bar changes in the terminal, undone: show the cursor, turn line wrapping back on. */
+export const RESTORE_TERMINAL = '\x1b[?25h\x1b[?7h';
+
+/**
+ * While a bar is drawn, the terminal has no cursor and no line wrapping. Put
+ * them back on every way out: a normal exit, an error, Ctrl-C (SIGINT) or
+ * SIGTERM. A signal is then raised again, so the process still dies of it
+ * (exit status 130/143 in a shell) and the temp files it leaves are swept by
+ * the next command. Returns the function that removes the handlers.
+ */
+function guardTerminal(stream: NodeJS.WriteStream): () => void {
+  const restore = (): void => {
+    try {
+      const fd = (stream as { fd?: unknown }).fd;
+      if (typeof fd === 'number') fs.writeSync(fd, RESTORE_TERMINAL);
+      else stream.write(RESTORE_TERMINAL);
+    } catch {
+      /* the terminal is gone: nothing to restore */
+    }
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    restore();
+    remove();
+    process.kill(process.pid, signal);
+  };
+  const remove = (): void => {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    process.removeListener('exit', restore);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('exit', restore);
+  return remove;
+}
 
 export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): Progress {
   if (!stream.isTTY || process.env.CI || process.env.CAIRN_NO_PROGRESS) return silentProgress;
@@ -34,6 +71,7 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): P
         cliProgress.Presets.shades_classic,
       );
       let done = 0;
+      const unguard = guardTerminal(stream);
       b.start(total, 0, { done: formatBytes(0), size: formatBytes(total) });
       bar = {
         start: () => {},
@@ -41,7 +79,10 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): P
           done += n;
           b.increment(n, { done: formatBytes(done) });
         },
-        stop: () => b.stop(),
+        stop: () => {
+          b.stop();
+          unguard();
+        },
       };
     },
     tick(amount = 1) {

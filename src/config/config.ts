@@ -5,8 +5,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { CairnError, UnsafeError, UsageError } from '../errors.js';
+import { IntegrityError, UnsafeError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../durable/atomicWrite.js';
+import { lsFiles } from '../git/git.js';
+import { Confinement } from '../trust/confine.js';
+import { MAX_CONFIG_BYTES, readUntrustedFile } from '../trust/untrustedFile.js';
+import { checkMergedRemotes, isPlainObject, isReservedName, kindOf, validateConfigFile, valueProblem, type ConfigLayer } from './schema.js';
 import { LINK_TYPES, type LinkType } from '../store/linkType.js';
 import { DEFAULT_BOOKKEEPING_COLUMNS, DEFAULT_RUN_COLUMNS } from '../experiments/row.js';
 
@@ -77,39 +81,85 @@ export function defaultConfig(): CairnConfig {
 
 type Json = Record<string, unknown>;
 
-function isObject(v: unknown): v is Json {
-  return !!v && typeof v === 'object' && !Array.isArray(v);
-}
+/** Which file of `.cairn/`: the committed one or the user's ignored one. */
+export type ConfigFileName = typeof CONFIG_FILE | typeof LOCAL_CONFIG_FILE;
+
+const layerOf = (fileName: ConfigFileName): ConfigLayer => (fileName === CONFIG_FILE ? 'committed' : 'local');
 
 /** Deep-merge plain objects (arrays and scalars replace). */
 function mergeInto(base: Json, over: Json): Json {
   const out: Json = { ...base };
   for (const [k, v] of Object.entries(over)) {
-    if (k === '__proto__' || k === 'constructor' || k === 'prototype') continue;
-    out[k] = isObject(v) && isObject(out[k]) ? mergeInto(out[k] as Json, v) : v;
+    if (isReservedName(k)) continue;
+    out[k] = isPlainObject(v) && isPlainObject(out[k]) ? mergeInto(out[k] as Json, v) : v;
   }
   return out;
 }
 
-/** Read a JSON config file; missing → {}, malformed → a clear error. */
-export function readConfigFile(file: string): Json {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw err;
-  }
-  try {
-    const value: unknown = JSON.parse(text);
-    if (!isObject(value)) throw new Error('not an object');
-    return value;
-  } catch {
-    const shown = path.join(CONFIG_DIR, path.basename(file));
-    throw new CairnError(`cannot read ${file}: it is not a JSON object`, {
-      hint: `fix the JSON in ${shown} by hand, or restore it with git checkout -- ${shown}`,
+/**
+ * The text of `<root>/.cairn/<fileName>`, or undefined when there is none.
+ * The repository controls this file: `.cairn` must be a real folder, and the
+ * file a regular file (not a symlink, FIFO or device) of at most
+ * MAX_CONFIG_BYTES, read without blocking. `shown` names it in messages.
+ */
+function readConfigText(root: string, fileName: ConfigFileName, shown: string): string | undefined {
+  const rel = `${CONFIG_DIR}/${fileName}`;
+  // The leaf is also opened with O_NOFOLLOW below, so a symlink put there after this check is refused too.
+  new Confinement(root).check(rel, `read ${shown}`, { leaf: true });
+  const read = readUntrustedFile(path.join(root, rel), MAX_CONFIG_BYTES);
+  if (read.kind === 'missing') return undefined;
+  if (read.kind === 'text') return read.text;
+  const message = `refusing to read ${shown}: it ${read.why}`;
+  if (read.unsafe) {
+    throw new UnsafeError(message, {
+      hint: `a config file must be a regular file; replace ${shown} with one (or remove it) and retry`,
+      data: { file: shown },
     });
   }
+  throw new IntegrityError(message, { hint: `a config file is a small JSON object; fix ${shown} or remove it`, data: { file: shown } });
+}
+
+function parseConfigText(text: string, fileName: ConfigFileName, shown: string): Json {
+  let value: unknown;
+  let why: string;
+  try {
+    value = JSON.parse(text);
+    why = `it holds ${kindOf(value)}`;
+  } catch (err) {
+    why = (err as Error).message;
+  }
+  if (isPlainObject(value)) return value;
+  throw new IntegrityError(`cannot read ${shown}: it is not a JSON object (${why})`, {
+    hint:
+      layerOf(fileName) === 'committed'
+        ? `fix the JSON in ${shown} by hand, or restore it with git checkout -- ${shown}`
+        : `fix the JSON in ${shown} by hand`,
+    data: { file: shown },
+  });
+}
+
+/**
+ * Read and check one config file of the work tree at `root` against the
+ * schema; a missing file is `{}`. Throws UnsafeError (exit 7) for a symlinked
+ * `.cairn` or file, a FIFO or device, and settings only the local file may
+ * hold; IntegrityError (exit 8) for anything else that does not fit.
+ */
+export function readConfigFile(root: string, fileName: ConfigFileName, shown = `${CONFIG_DIR}/${fileName}`): Json {
+  const text = readConfigText(root, fileName, shown);
+  return text === undefined ? {} : validateConfigFile(parseConfigText(text, fileName, shown), shown, layerOf(fileName));
+}
+
+/**
+ * A config.local.json that git tracks came with the repository (someone
+ * committed it): it must not get the powers of the user's own file.
+ */
+async function refuseTrackedLocalConfig(root: string, shown: string): Promise<void> {
+  const rel = `${CONFIG_DIR}/${LOCAL_CONFIG_FILE}`;
+  if ((await lsFiles(root, [rel])).length === 0) return;
+  throw new UnsafeError(`${shown} is tracked by git: it came with the repository, so it cannot be trusted as your own local config`, {
+    hint: `if you committed it yourself, run git rm --cached ${rel} and commit (it holds credentials and the cache folder); otherwise remove it`,
+    data: { file: shown },
+  });
 }
 
 /** The `CAIRN_*` variables that map onto config keys. */
@@ -130,7 +180,11 @@ function fromEnvironment(env: NodeJS.ProcessEnv): Json {
     set(['cache', 'link'], env.CAIRN_CACHE_LINK);
   }
   if (env.CAIRN_REMOTE) set(['remote'], env.CAIRN_REMOTE);
-  if (env.CAIRN_VERSIONS_PREFIX !== undefined) set(['versions', 'prefix'], env.CAIRN_VERSIONS_PREFIX);
+  if (env.CAIRN_VERSIONS_PREFIX !== undefined) {
+    const why = valueProblem('versions', 'prefix', env.CAIRN_VERSIONS_PREFIX, 'CAIRN_VERSIONS_PREFIX');
+    if (why) throw new UsageError(why, { hint: 'set CAIRN_VERSIONS_PREFIX to a prefix such as e or v, or unset it' });
+    set(['versions', 'prefix'], env.CAIRN_VERSIONS_PREFIX);
+  }
   if (env.CAIRN_METRICS_PRIMARY) set(['metrics', 'primary'], env.CAIRN_METRICS_PRIMARY);
   if (env.CAIRN_TRANSFER_JOBS) {
     const jobs = Number(env.CAIRN_TRANSFER_JOBS);
@@ -144,72 +198,43 @@ function fromEnvironment(env: NodeJS.ProcessEnv): Json {
   return out;
 }
 
-function checkConfig(cfg: CairnConfig, where: string): CairnConfig {
-  const bad = (what: string): UsageError =>
-    new UsageError(`invalid configuration (${where}): ${what}`, { hint: 'fix .cairn/config.json or .cairn/config.local.json (or the CAIRN_* variable that sets it)' });
-  if (!LINK_TYPES.includes(cfg.cache.link)) throw bad(`cache.link must be one of ${LINK_TYPES.join(', ')}`);
-  if (typeof cfg.versions.prefix !== 'string' || !/^[A-Za-z0-9._-]*$/.test(cfg.versions.prefix)) {
-    throw bad('versions.prefix may only hold letters, digits, ".", "_" and "-"');
-  }
-  const isNames = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === 'string');
-  for (const [key, value] of Object.entries({
-    'results.versionColumns': cfg.results.versionColumns,
-    'results.runColumns': cfg.results.runColumns,
-    'results.bookkeepingColumns': cfg.results.bookkeepingColumns,
-  })) {
-    if (!isNames(value)) throw bad(`${key} must be a list of column names`);
-  }
-  if (cfg.metrics.names !== undefined && !isNames(cfg.metrics.names)) throw bad('metrics.names must be a list of column names');
-  if (cfg.merge.strategy !== 'merge' && cfg.merge.strategy !== 'rebase') throw bad('merge.strategy must be merge or rebase');
-  if (!Number.isInteger(cfg.transfer.jobs) || cfg.transfer.jobs < 1 || cfg.transfer.jobs > 256) {
-    throw bad('transfer.jobs must be an integer from 1 to 256');
-  }
-  if (!isObject(cfg.remotes)) throw bad('remotes must be an object');
-  return cfg;
+/**
+ * The clone's own config: `<git common dir>/cairn/config.json`. Like git's
+ * own config it is shared by every worktree of the clone and never
+ * committed; `cairn remote add` keeps remotes there unless `--shared`. It
+ * sits between the committed and the local file.
+ */
+export function cloneConfigPath(commonDir: string): string {
+  return path.join(commonDir, 'cairn', CONFIG_FILE);
 }
 
-/** Every key a config file may hold, by section (`remotes.<name>` entries take REMOTE_KEYS). */
-const KNOWN_KEYS: Record<string, readonly string[]> = {
-  cache: ['dir', 'link'],
-  remotes: [],
-  remote: [],
-  versions: ['prefix'],
-  metrics: ['primary', 'minimize', 'names'],
-  results: ['versionColumns', 'runColumns', 'bookkeepingColumns', 'db', 'table'],
-  merge: ['strategy', 'id', 'key', 'tables'],
-  models: ['production'],
-  transfer: ['jobs'],
-};
-const REMOTE_KEYS = ['url', 'endpoint', 'region', 'forcePathStyle', 'profile', 'accessKeyId', 'secretAccessKey'];
-
-/** A typo in a config key would silently fall back to the default: refuse it, naming the keys that exist. */
-function refuseUnknownKeys(cfg: Json, file: string): void {
-  const unknown = (key: string, valid: readonly string[]): UsageError =>
-    new UsageError(`${file}: unknown key ${key}`, { hint: `valid keys here: ${valid.join(', ')}`, data: { key, valid } });
-  for (const [section, value] of Object.entries(cfg)) {
-    const keys = KNOWN_KEYS[section];
-    if (!keys) throw unknown(section, Object.keys(KNOWN_KEYS));
-    if (section === 'remotes' && isObject(value)) {
-      for (const [name, remote] of Object.entries(value)) {
-        for (const k of Object.keys(isObject(remote) ? remote : {})) {
-          if (!REMOTE_KEYS.includes(k)) throw unknown(`remotes.${name}.${k}`, REMOTE_KEYS);
-        }
-      }
-    } else if (keys.length > 0 && isObject(value)) {
-      for (const k of Object.keys(value)) if (!keys.includes(k)) throw unknown(`${section}.${k}`, keys);
-    }
-  }
+function cloneShown(commonDir: string): string {
+  return cloneConfigPath(commonDir);
 }
 
-/** Credentials must never sit in the committed config. */
-function refuseCommittedSecrets(cfg: Json, file: string): void {
-  for (const [name, remote] of Object.entries(isObject(cfg.remotes) ? cfg.remotes : {})) {
-    if (isObject(remote) && ('secretAccessKey' in remote || 'accessKeyId' in remote)) {
-      throw new UnsafeError(`${file} holds credentials for remote ${name}, and that file is committed`, {
-        hint: 'move accessKeyId/secretAccessKey to .cairn/config.local.json (ignored by git) or use AWS_* variables, then rotate the key',
-      });
-    }
+/** Read and check the clone's config (`{}` when there is none). */
+export function readCloneConfig(commonDir: string): Json {
+  const file = cloneConfigPath(commonDir);
+  const shown = cloneShown(commonDir);
+  const read = readUntrustedFile(file, MAX_CONFIG_BYTES);
+  if (read.kind === 'missing') return {};
+  if (read.kind === 'refused') {
+    throw new (read.unsafe ? UnsafeError : IntegrityError)(`refusing to read ${shown}: it ${read.why}`, {
+      hint: `replace ${shown} with a regular file (or remove it) and retry`,
+      data: { file: shown },
+    });
   }
+  return validateConfigFile(parseConfigText(read.text, LOCAL_CONFIG_FILE, shown), shown, 'local');
+}
+
+/** Change the clone's config through a function, atomically; both versions are checked against the schema. */
+export function updateCloneConfig(commonDir: string, change: (cfg: Json) => Json): Json {
+  const shown = cloneShown(commonDir);
+  const next = validateConfigFile(change(readCloneConfig(commonDir)), shown, 'local');
+  const file = cloneConfigPath(commonDir);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  writeFileAtomic(file, JSON.stringify(next, null, 2) + '\n');
+  return next;
 }
 
 /** Where the committed and the local config files of a worktree live. */
@@ -217,33 +242,77 @@ export function configPaths(root: string): { repo: string; local: string } {
   return { repo: path.join(root, CONFIG_DIR, CONFIG_FILE), local: path.join(root, CONFIG_DIR, LOCAL_CONFIG_FILE) };
 }
 
+/** Refuse a `.cairn` or `.cairn/config.json` that is a symlink, or a `.cairn` that is not a folder (before asking whether cairn is initialised there). */
+export function checkConfigDir(root: string): void {
+  new Confinement(root).check(`${CONFIG_DIR}/${CONFIG_FILE}`, `read ${CONFIG_DIR}/${CONFIG_FILE}`, { leaf: true });
+}
+
 /**
  * Load the effective config for a worktree. `mainRoot` is the main worktree:
  * a linked worktree without its own config.local.json uses the main one's,
- * so credentials need no setup per worktree.
+ * so credentials need no setup per worktree. Each file is checked against the
+ * schema before the layers are merged (see {@link readConfigFile}); a
+ * config.local.json that git tracks is refused (exit 7). A bad `CAIRN_*`
+ * variable is a UsageError (exit 2): the environment is the user's own.
  */
-export function loadConfig(root: string, mainRoot: string | null, env: NodeJS.ProcessEnv = process.env): CairnConfig {
-  const paths = configPaths(root);
-  const committed = readConfigFile(paths.repo);
-  refuseUnknownKeys(committed, paths.repo);
-  refuseCommittedSecrets(committed, paths.repo);
-  let local = readConfigFile(paths.local);
-  let localFile = paths.local;
-  if (Object.keys(local).length === 0 && mainRoot && mainRoot !== root) {
-    localFile = configPaths(mainRoot).local;
-    local = readConfigFile(localFile);
+export async function loadConfig(
+  root: string,
+  mainRoot: string | null,
+  env: NodeJS.ProcessEnv = process.env,
+  commonDir?: string,
+): Promise<CairnConfig> {
+  const committed = readConfigFile(root, CONFIG_FILE);
+  const clone = commonDir ? readCloneConfig(commonDir) : {};
+  let localRoot = root;
+  let localShown = `${CONFIG_DIR}/${LOCAL_CONFIG_FILE}`;
+  let localText = readConfigText(root, LOCAL_CONFIG_FILE, localShown);
+  if ((localText === undefined || isEmptyObject(localText)) && mainRoot && mainRoot !== root) {
+    localRoot = mainRoot;
+    localShown = configPaths(mainRoot).local;
+    localText = readConfigText(mainRoot, LOCAL_CONFIG_FILE, localShown);
   }
-  refuseUnknownKeys(local, localFile);
-  const merged = [committed, local, fromEnvironment(env)].reduce(
+  let local: Json = {};
+  if (localText !== undefined) {
+    // Only when the file exists: the common case costs no git process.
+    await refuseTrackedLocalConfig(localRoot, localShown);
+    local = validateConfigFile(parseConfigText(localText, LOCAL_CONFIG_FILE, localShown), localShown, 'local');
+  }
+  const merged = [committed, clone, local, fromEnvironment(env)].reduce(
     (acc, layer) => mergeInto(acc, layer),
     defaultConfig() as unknown as Json,
-  );
-  return checkConfig(merged as unknown as CairnConfig, `${paths.repo} or ${LOCAL_CONFIG_FILE}`);
+  ) as unknown as CairnConfig;
+  checkMergedRemotes(merged.remotes, localShown);
+  return merged;
 }
 
-/** Change one config file (committed or local) through a function, atomically. */
-export function updateConfigFile(file: string, change: (cfg: Json) => Json): Json {
-  const next = change(readConfigFile(file));
+function isEmptyObject(text: string): boolean {
+  try {
+    const value: unknown = JSON.parse(text);
+    return isPlainObject(value) && Object.keys(value).length === 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Check, before anything is written, that `.cairn/<fileName>` may be written:
+ * neither `.cairn` nor the file is a symlink (UnsafeError otherwise).
+ */
+export function checkConfigWritable(root: string, fileName: ConfigFileName): void {
+  const rel = `${CONFIG_DIR}/${fileName}`;
+  new Confinement(root).check(rel, `write ${rel}`, { leaf: true });
+}
+
+/**
+ * Change one config file of the work tree at `root` through a function,
+ * atomically. The file as it is and as it will be are both checked against
+ * the schema, so cairn never writes a config that it would refuse to read.
+ */
+export function updateConfigFile(root: string, fileName: ConfigFileName, change: (cfg: Json) => Json): Json {
+  checkConfigWritable(root, fileName);
+  const shown = `${CONFIG_DIR}/${fileName}`;
+  const next = validateConfigFile(change(readConfigFile(root, fileName)), shown, layerOf(fileName));
+  const file = path.join(root, CONFIG_DIR, fileName);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   writeFileAtomic(file, JSON.stringify(next, null, 2) + '\n');
   return next;

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { CairnError, UsageError } from '../errors.js';
+import { AlreadyExistsError, CairnError, UnsafeError } from '../errors.js';
 import { writeDemoProject, writeParquet } from './project.js';
 
 /** Options of {@link runDemo}: where to build the project, whether to keep it, and where the transcript goes. */
@@ -78,16 +78,65 @@ class Session {
   }
 }
 
+/**
+ * Everything the demo makes in its folder, beside `project` (the story's
+ * `../` paths). Cleaning up removes these names and nothing else.
+ */
+const MADE = ['project', 'exp-augmented', 'explore-e0.1.0', 'store', 'clone', 'experiments-e0.1.0.db'] as const;
+
+/**
+ * The demo's folder: a new temp folder, or DIR, which must be new or empty
+ * (a folder with anything in it is refused before anything is written).
+ * `created` is the topmost folder made here, or null when DIR existed.
+ */
+function demoFolder(dir: string | undefined): { dir: string; created: string | null } {
+  if (dir === undefined) {
+    const made = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-demo-'));
+    return { dir: made, created: made };
+  }
+  const resolved = path.resolve(dir);
+  let st: fs.Stats | null = null;
+  try {
+    st = fs.statSync(resolved);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  if (st === null) {
+    const created = fs.mkdirSync(resolved, { recursive: true }) ?? null;
+    return { dir: resolved, created };
+  }
+  if (!st.isDirectory()) {
+    throw new AlreadyExistsError(`${resolved} exists and is not a folder`, { hint: 'give a new or empty folder, or none for a temp folder' });
+  }
+  if (fs.readdirSync(resolved).length > 0) {
+    throw new UnsafeError(`demo folder ${resolved} is not empty; the demo builds and then deletes its project there`, {
+      hint: 'give a new or empty folder (cairn demo /tmp/cairn-demo), or none for a temp folder',
+    });
+  }
+  return { dir: resolved, created: null };
+}
+
+/**
+ * Remove what the demo made in `dir`, and `dir` itself (with the parents
+ * made for it) only when the demo created it and it is empty by then.
+ */
+function cleanUp(dir: string, created: string | null): void {
+  for (const name of MADE) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+  if (created === null) return;
+  for (let d = dir; ; d = path.dirname(d)) {
+    try {
+      fs.rmdirSync(d);
+    } catch {
+      return; // not empty: something else lives there now
+    }
+    if (d === created) return;
+  }
+}
+
 /** Run the whole demo. */
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const started = Date.now();
-  const dir = options.dir ? path.resolve(options.dir) : fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-demo-'));
-  if (options.dir) {
-    fs.mkdirSync(dir, { recursive: true });
-    if (fs.readdirSync(dir).length > 0) {
-      throw new UsageError(`demo folder ${dir} is not empty`, { hint: 'give an empty or new folder, or none for a temp folder' });
-    }
-  }
+  const { dir, created } = demoFolder(options.dir);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     GIT_AUTHOR_NAME: 'cairn demo',
@@ -97,7 +146,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     CAIRN_NO_PROGRESS: '1',
   };
   const project = path.join(dir, 'project');
-  fs.mkdirSync(project);
+  fs.mkdirSync(project); // not recursive: fails rather than reuse a folder that appeared meanwhile
   const s = new Session(project, options.print, env);
   let ok = false;
   try {
@@ -105,7 +154,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     await story(s);
     ok = true;
   } finally {
-    if (!options.keep && ok) fs.rmSync(dir, { recursive: true, force: true });
+    if (!options.keep && ok) cleanUp(dir, created);
   }
   const seconds = (Date.now() - started) / 1000;
   return { dir, kept: Boolean(options.keep), steps: s.steps, seconds };
@@ -125,9 +174,8 @@ async function story(s: Session): Promise<void> {
   s.say('track the data with cairn: the bytes go to the cache, git gets a small pointer');
   s.run('cairn', ['init']);
   s.note('say where results go and which metric matters, once, in .cairn/config.json');
-  s.edit(path.join(s.dir, '.cairn', 'config.json'), (text) =>
-    JSON.stringify({ ...JSON.parse(text), results: { db }, metrics: { primary: 'f1' } }, null, 2) + '\n',
-  );
+  s.run('cairn', ['config', 'set', 'results.db', db]);
+  s.run('cairn', ['config', 'set', 'metrics.primary', 'f1']);
   s.run('cat', ['.cairn/config.json']);
   s.run('cairn', ['add', 'data']);
   s.run('cat', ['data.cairn']);
@@ -180,7 +228,7 @@ async function story(s: Session): Promise<void> {
   s.run('cairn', ['tag', '--no-db', '-m', 'production model from the sweep']);
 
   s.say('share everything: push to a remote (a folder here; s3:// works the same), pull into a fresh clone');
-  s.run('cairn', ['remote', 'add', 'store', '../store', '--default']);
+  s.run('cairn', ['remote', 'add', 'store', '../store', '--default', '--shared']);
   s.run('git', ['commit', '-q', '-m', 'cairn remote']);
   s.run('cairn', ['push', '--all-tags', '--all-branches']);
   s.run('git', ['clone', '-q', '.', '../clone']);

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { quoteIdent, sqlString } from '../results/database.js';
+import { openDuck } from '../results/duckdb.js';
 
 /** The training script; SQLITE is the absolute path of better-sqlite3 (cairn's own copy). */
 const TRAIN = (sqlite: string): string => `// A stand-in for a training script. It logs one xetrack-shaped row per epoch
@@ -58,15 +59,12 @@ export async function writeDemoProject(dir: string): Promise<void> {
 
 /** Synthetic, deterministic features and labels, written by DuckDB. */
 export async function writeParquet(file: string, rows: number, seed: number): Promise<void> {
-  const { DuckDBInstance } = await import('@duckdb/node-api');
-  const db = await DuckDBInstance.create(':memory:');
-  const conn = await db.connect();
+  const handle = await openDuck(':memory:', { files: [file, `${file}.tmp`] });
   try {
-    await conn.run(
+    await handle.conn.run(
       `COPY (SELECT i AS ${quoteIdent('id')}, ((i * ${seed + 37}) % 1000) / 1000.0 AS x1, ((i * ${seed + 61}) % 997) / 997.0 AS x2, (i % 2)::INTEGER AS label FROM range(${rows}) t(i)) TO ${sqlString(file)} (FORMAT parquet)`,
     );
   } finally {
-    conn.closeSync();
-    db.closeSync();
+    handle.close();
   }
 }

@@ -42,9 +42,18 @@ export function tempPathBeside(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}${TEMP_MARKER}${uniqueSuffix()}`);
 }
 
-/** True for names made by tempPathBeside (or cache temp files). */
+/**
+ * The exact names cairn gives its temp files: `.<name>.cairn-tmp-<pid>-<8 hex>-<n>`
+ * beside a target (tempPathBeside), `.cairn-tmp-<pid>-<8 hex>-<n>` in the cache
+ * (`<n>` in base 36), and the `-journal`, `-wal` and `-shm` files SQLite keeps
+ * beside a temp database (a merge). A user's `notes.cairn-tmp-draft.txt` is
+ * not one of them.
+ */
+const TEMP_NAME = /^(?:\.[^/]+)?\.cairn-tmp-(\d+)-[0-9a-f]{8}-[0-9a-z]+(?:-journal|-wal|-shm)?$/;
+
+/** True for names made by tempPathBeside or the cache's temp files, and no others. */
 export function isTempName(name: string): boolean {
-  return name.includes(TEMP_MARKER);
+  return TEMP_NAME.test(name);
 }
 
 /** Temp files older than this are stale even if their pid was reused. */
@@ -52,7 +61,10 @@ const STALE_AFTER_MS = 24 * 3600 * 1000;
 
 /**
  * The temp files in `dir` (not below it) left by processes that are gone —
- * the pid in the name no longer runs — or that are older than a day.
+ * the pid in the name no longer runs — or made more than a day ago (by their
+ * ctime: a temp hard link to a user's old file keeps that file's mtime).
+ * Only files and symlinks with cairn's exact temp names: cairn never makes a
+ * temp folder, so a folder is never one.
  */
 export function staleTempsIn(dir: string): string[] {
   let names: string[];
@@ -63,20 +75,30 @@ export function staleTempsIn(dir: string): string[] {
   }
   const out: string[] = [];
   for (const name of names) {
-    const at = name.indexOf(TEMP_MARKER);
-    if (at < 0) continue;
+    const m = TEMP_NAME.exec(name);
+    if (!m) continue;
     const file = path.join(dir, name);
-    const pid = Number(/^(\d+)-/.exec(name.slice(at + TEMP_MARKER.length))?.[1]);
-    const age = Date.now() - (fs.lstatSync(file, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
-    if (!processAlive(pid) || age > STALE_AFTER_MS) out.push(file);
+    const st = fs.lstatSync(file, { throwIfNoEntry: false });
+    if (!st || !(st.isFile() || st.isSymbolicLink())) continue;
+    if (!processAlive(Number(m[1])) || Date.now() - st.ctimeMs > STALE_AFTER_MS) out.push(file);
   }
   return out;
+}
+
+/** Remove one temp file; never a folder (unlink refuses those), and one already gone is fine. */
+export function removeTemp(file: string): void {
+  try {
+    fs.unlinkSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'EISDIR' && code !== 'EPERM') throw err;
+  }
 }
 
 /** Remove stale temp files in `dir`; returns how many went. */
 export function sweepStaleTemps(dir: string): number {
   const stale = staleTempsIn(dir);
-  for (const file of stale) fs.rmSync(file, { recursive: true, force: true });
+  for (const file of stale) removeTemp(file);
   return stale.length;
 }
 

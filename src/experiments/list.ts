@@ -107,7 +107,7 @@ export interface ListExperimentsOptions {
  */
 async function configuredPrefix(paths: RepoPaths, options: ListExperimentsOptions): Promise<string> {
   const { loadConfig } = await import('../config/config.js');
-  return checkPrefix(loadConfig(paths.root, mainRootOf(paths.commonDir), options.env ?? process.env).versions.prefix);
+  return checkPrefix((await loadConfig(paths.root, mainRootOf(paths.commonDir), options.env ?? process.env, paths.commonDir)).versions.prefix);
 }
 
 /**

@@ -2,8 +2,10 @@
  * Reading the results rows of one version from a SQLite or DuckDB database
  * (or a parquet file), read-only. Identifiers are quoted, values are bound.
  */
-import { NotFoundError, UsageError } from '../errors.js';
+import { NotFoundError } from '../errors.js';
 import { openResults, quoteIdent, type Column, type ResultsKind } from '../results/database.js';
+import { DEFAULT_RUN_COLUMNS } from './row.js';
+import { chooseTable, columnOf, holdsRowsOf, resultsTables, tableChoiceError, tablesOf, type TableChoiceReason, type TableNeeds } from './resultsTable.js';
 
 /** Options of {@link readVersionRows}: the version to match (and its other spellings), the table, and the columns that may hold the version. */
 export interface VersionRowsOptions {
@@ -11,59 +13,49 @@ export interface VersionRowsOptions {
   version: string;
   /** Other spellings of the same version that also match (e.g. `0.2.0` for `e0.2.0`). */
   aliases?: string[];
-  /** The table; by default the one table that has a version column (`default` when several do). */
+  /** The table (--table); else `configTable`; else chosen by the rule of resultsTable.ts. */
   table?: string;
+  /** `results.table` from the config. */
+  configTable?: string;
+  /** The metric that will pick the best row: a table without it is not a candidate. */
+  metric?: string;
   /** Columns that may hold the version, first present wins. */
   versionColumns: readonly string[];
+  /** Columns that may hold the run id (default `run_id`, `run`, `track_id`). */
+  runColumns?: readonly string[];
 }
 
-/** The rows of one version that {@link readVersionRows} found: the file and its kind, the table and its columns, and the column the version was matched in. */
+/** The rows of one version that {@link readVersionRows} found: the file and its kind, the table (and why it was chosen) and its columns, and the column the version was matched in. */
 export interface VersionRows {
   file: string;
   kind: ResultsKind;
   table: string;
+  /** Why this table: see resultsTable.ts. */
+  chosenBy: TableChoiceReason;
   versionColumn: string;
   columns: Column[];
   rows: Record<string, unknown>[];
-}
-
-/** xetrack's main table, preferred when several tables have a version column. */
-const XETRACK_TABLE = 'default';
-
-function versionColumnOf(columns: Column[], versionColumns: readonly string[]): string | undefined {
-  return versionColumns.find((v) => columns.some((c) => c.name === v));
+  /** When a table named by --table or results.table has no rows of the version: the other tables that do. */
+  elsewhere?: string[];
 }
 
 /** The rows of `options.version` in a results file, with the table's columns. */
 export async function readVersionRows(file: string, options: VersionRowsOptions): Promise<VersionRows> {
   const reader = await openResults(file);
   try {
-    let table = options.table;
-    let columns: Column[];
-    if (table !== undefined) {
-      columns = await reader.columns(table);
-    } else {
-      const candidates: { table: string; columns: Column[] }[] = [];
-      for (const t of await reader.tables()) {
-        const cols = await reader.columns(t);
-        if (versionColumnOf(cols, options.versionColumns)) candidates.push({ table: t, columns: cols });
-      }
-      if (candidates.length === 0) {
-        throw new NotFoundError(`no table in ${file} has a version column (${options.versionColumns.join(' or ')})`, {
-          hint: 'name the table with --table, or list the column that holds the version in results.versionColumns (.cairn/config.json)',
-          data: { file },
-        });
-      }
-      const chosen =
-        candidates.length === 1 ? candidates[0]! : candidates.find((c) => c.table === XETRACK_TABLE);
-      if (!chosen) {
-        throw new UsageError(`several tables in ${file} have a version column: ${candidates.map((c) => c.table).join(', ')}`, {
-          hint: 'choose one with --table (or results.table in .cairn/config.json)',
-        });
-      }
-      ({ table, columns } = chosen);
-    }
-    const versionColumn = versionColumnOf(columns, options.versionColumns);
+    const values = [options.version, ...(options.aliases ?? [])];
+    const rules = { versionColumns: options.versionColumns, runColumns: options.runColumns ?? DEFAULT_RUN_COLUMNS };
+    const needs: TableNeeds = { version: values, ...(options.metric !== undefined ? { metric: options.metric } : {}) };
+    const decision = await chooseTable(file, await tablesOf(reader), {
+      ...(options.table !== undefined ? { flag: options.table } : {}),
+      ...(options.configTable !== undefined ? { config: options.configTable } : {}),
+      needs,
+      rules,
+      holdsRows: (t) => holdsRowsOf(reader, t, needs, rules),
+    });
+    if (decision.kind !== 'chosen') throw tableChoiceError(file, decision, needs, rules);
+    const { table, columns } = decision;
+    const versionColumn = columnOf(columns, options.versionColumns);
     if (!versionColumn) {
       throw new NotFoundError(
         `table ${JSON.stringify(table)} in ${file} has no version column (looked for ${options.versionColumns.join(', ')})`,
@@ -73,13 +65,20 @@ export async function readVersionRows(file: string, options: VersionRowsOptions)
         },
       );
     }
-    const values = [options.version, ...(options.aliases ?? [])];
     const { rows } = await reader.rows(table, {
       // CAST: a version column of another type still compares as text, in both engines.
       sql: `CAST(${quoteIdent(versionColumn)} AS VARCHAR) IN (${values.map(() => '?').join(', ')})`,
       params: values,
     });
-    return { file, kind: reader.kind, table, versionColumn, columns, rows };
+    const found: VersionRows = { file, kind: reader.kind, table, chosenBy: decision.by, versionColumn, columns, rows };
+    if (rows.length === 0) {
+      // Named, and empty: say where the version's rows are, if another table has them.
+      const others = resultsTables(await tablesOf(reader)).filter((t) => t.name !== table && columnOf(t.columns, options.versionColumns));
+      const elsewhere: string[] = [];
+      for (const t of others) if (await holdsRowsOf(reader, t, needs, rules)) elsewhere.push(t.name);
+      if (elsewhere.length) found.elsewhere = elsewhere;
+    }
+    return found;
   } finally {
     reader.close();
   }

@@ -3,7 +3,10 @@
  *
  * The best row wins, not the newest: the one with the highest primary metric
  * (lowest with `minimize`); rows whose metric is NULL or not a finite number
- * never win; ties go to the earlier row.
+ * never win. Ties are broken by the row's own values, never by where it sits
+ * in the table (which depends on the order files were merged in): the
+ * earliest `timestamp`, then the smallest run id, then the smallest values
+ * of the other columns in column-name order (see compareTiedRows).
  *
  * Its columns split three ways:
  * - bookkeeping, left out: the version and run columns, `results.bookkeepingColumns`
@@ -60,19 +63,78 @@ export function metricValue(value: unknown): number | null {
   return null;
 }
 
-/** The index of the best row by `metric`, or -1 when no row has a value for it. */
-export function bestRowIndex(rows: readonly Record<string, unknown>[], metric: string, minimize: boolean): number {
+/** The column xetrack records when a row was logged; the first tie-breaker. */
+export const TIMESTAMP_COLUMN = 'timestamp';
+
+/** Order two cell values: numbers by value, anything else as text in code-unit order; NULL last. */
+function compareCells(a: unknown, b: unknown): number {
+  const missingA = a === null || a === undefined;
+  const missingB = b === null || b === undefined;
+  if (missingA || missingB) return missingA === missingB ? 0 : missingA ? 1 : -1;
+  const x = typeof a === 'bigint' ? Number(a) : a;
+  const y = typeof b === 'bigint' ? Number(b) : b;
+  if (typeof x === 'number' && typeof y === 'number') return x === y ? 0 : x < y ? -1 : 1;
+  const sa = Buffer.isBuffer(x) ? x.toString('hex') : String(x);
+  const sb = Buffer.isBuffer(y) ? y.toString('hex') : String(y);
+  return sa === sb ? 0 : sa < sb ? -1 : 1;
+}
+
+/**
+ * The order of two rows whose metric ties (negative: `a` comes first): the
+ * earlier `timestamp`, then the smaller run id (first of `runColumns`
+ * present), then the smaller value of each other column, by column name.
+ * It reads only the rows' values, so the same rows give the same winner
+ * whatever order a merge put them in.
+ */
+export function compareTiedRows(a: Record<string, unknown>, b: Record<string, unknown>, runColumns: readonly string[] = DEFAULT_RUN_COLUMNS): number {
+  const byTime = compareCells(a[TIMESTAMP_COLUMN], b[TIMESTAMP_COLUMN]);
+  if (byTime) return byTime;
+  const run = runColumns.find((c) => c in a || c in b);
+  if (run !== undefined) {
+    const byRun = compareCells(a[run], b[run]);
+    if (byRun) return byRun;
+  }
+  const names = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  for (const name of names) {
+    const c = compareCells(a[name], b[name]);
+    if (c) return c;
+  }
+  return 0;
+}
+
+/**
+ * The index of the best row by `metric`, or -1 when no row has a value for
+ * it. Ties: {@link compareTiedRows}.
+ */
+export function bestRowIndex(
+  rows: readonly Record<string, unknown>[],
+  metric: string,
+  minimize: boolean,
+  runColumns: readonly string[] = DEFAULT_RUN_COLUMNS,
+): number {
   let best = -1;
   let bestValue = 0;
   rows.forEach((row, i) => {
     const v = metricValue(row[metric]);
     if (v === null) return;
-    if (best === -1 || (minimize ? v < bestValue : v > bestValue)) {
+    if (
+      best === -1 ||
+      (minimize ? v < bestValue : v > bestValue) ||
+      (v === bestValue && compareTiedRows(row, rows[best]!, runColumns) < 0)
+    ) {
       best = i;
       bestValue = v;
     }
   });
   return best;
+}
+
+/**
+ * True when a metric's name says lower is better (a loss, an error, a
+ * latency...): commands that rank by it without --minimize say so.
+ */
+export function looksLikeLoss(name: string): boolean {
+  return /(^|_)(loss|error|err|mse|rmse|mae|mape|perplexity|ppl|wer|cer|latency)($|_)/i.test(name);
 }
 
 /** True for a column that says how a row was recorded rather than what the run was. */

@@ -5,12 +5,10 @@
  * Planning is pure (chooseTagName, dirtyRefusal, summarizeResults and the
  * message renderer); tagExperiment gathers what they need, then creates the tag.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { AlreadyExistsError, CairnError, NotFoundError, UnsafeError, UsageError, type CairnErrorOptions } from '../errors.js';
 import { createAnnotatedTag, currentBranch, forEachRef, resolveCommit, trackedChanges, type TrackedChange } from '../git/git.js';
 import { pointersAt } from '../git/revision.js';
-import { escapes, toPosix, type Repo } from '../repo/repo.js';
+import type { Repo } from '../repo/repo.js';
 import { status } from '../artifacts/status.js';
 import type { Progress } from '../progress.js';
 import {
@@ -24,8 +22,8 @@ import {
 import { dataFingerprint } from './fingerprint.js';
 import { formatExact, formatFloat32, renderSubject, renderTagMessage, type TagValues } from './message.js';
 import { readVersionRows, type VersionRows } from './results.js';
-import { bestRowIndex, summarizeRow, type ColumnRules, type RowSummary } from './row.js';
-import { confinedFile } from '../trust/confine.js';
+import { bestRowIndex, looksLikeLoss, summarizeRow, type ColumnRules, type RowSummary } from './row.js';
+import { describeChoice, resolveResultsFile, resultsLocation, type TableChoiceReason } from './resultsTable.js';
 
 /** Options of {@link tagExperiment}: which tag to create, where its metrics come from (config defaults when unset), and what to allow. */
 export interface TagOptions {
@@ -57,6 +55,11 @@ export interface TagOptions {
 export interface TagResultsSource {
   file: string;
   table: string;
+  /** `file#table` as Cairn-Results records it (the file from the repo root). */
+  location: string;
+  /** Why this table (resultsTable.ts), and the same in words. */
+  chosenBy: TableChoiceReason;
+  why: string;
   versionColumn: string;
   /** How many rows that version has. */
   rows: number;
@@ -165,9 +168,12 @@ export function summarizeResults(
     });
   }
   if (found.rows.length === 0) {
+    const elsewhere = found.elsewhere ?? [];
     throw new NotFoundError(`no rows for ${tag} in ${where} (column ${found.versionColumn})`, {
-      hint: `record the run with ${found.versionColumn}='${tag}' first (e.g. VERSION=$(cairn next)), or tag without metrics with --no-db`,
-      data: { tag, file: found.file, table: found.table },
+      hint: elsewhere.length
+        ? `its rows are in ${elsewhere.join(', ')}: choose that table with --table ${elsewhere[0]} (or results.table)`
+        : `record the run with ${found.versionColumn}='${tag}' first (e.g. VERSION=$(cairn next)), or tag without metrics with --no-db`,
+      data: { tag, file: found.file, table: found.table, elsewhere },
     });
   }
   let index = 0;
@@ -178,7 +184,7 @@ export function summarizeResults(
       });
     }
   } else {
-    index = bestRowIndex(found.rows, metric, minimize);
+    index = bestRowIndex(found.rows, metric, minimize, options.rules.runColumns);
     if (index === -1) {
       throw new NotFoundError(`no row for ${tag} in ${where} has a numeric ${JSON.stringify(metric)}`, {
         hint: 'rows whose metric is NULL never win; record the metric, or choose another with --metric',
@@ -186,12 +192,6 @@ export function summarizeResults(
     }
   }
   return summarizeRow(found.rows[index]!, names, { ...(metric !== undefined ? { primary: metric } : {}), rules: options.rules });
-}
-
-/** How a results file is named in Cairn-Results: from the repo root when inside it. */
-function resultsLocation(root: string, file: string, table: string): string {
-  const rel = path.relative(root, file);
-  return `${escapes(rel) ? file : toPosix(rel)}#${table}`;
 }
 
 /** Create an experiment tag on HEAD (or, with dryRun, only say what it would be). */
@@ -233,17 +233,8 @@ export async function tagExperiment(repo: Repo, options: TagOptions): Promise<Ta
   const data = dataFingerprint((await pointersAt(root, commit)).map((p) => ({ path: p.path, hash: p.pointer.hash })));
 
   // The results file: --db, else results.db from config, else a results.db at the root if there is one.
-  const rootDb = path.join(root, 'results.db');
-  const dbFile =
-    options.db === false
-      ? undefined
-      : options.db !== undefined
-        ? path.resolve(options.cwd, options.db)
-        : config.results.db !== undefined
-          ? confinedFile(root, config.results.db, 'read the results database named by results.db in the config')
-          : fs.lstatSync(rootDb, { throwIfNoEntry: false })
-            ? confinedFile(root, 'results.db', 'read results.db at the root')
-            : undefined;
+  const source = resolveResultsFile(repo, { cwd: options.cwd, ...(options.db !== undefined ? { db: options.db } : {}) });
+  const dbFile = source?.file;
   if (dbFile === undefined && (options.metric !== undefined || options.table !== undefined)) {
     throw options.db === false
       ? new UsageError('--metric and --table choose rows of the results database, and --no-db says to read none', {
@@ -254,22 +245,24 @@ export async function tagExperiment(repo: Repo, options: TagOptions): Promise<Ta
         });
   }
   const metricName = options.metric ?? config.metrics.primary;
-  if (dbFile !== undefined && metricName && !(options.minimize ?? config.metrics.minimize) && /(^|_)(loss|error|err|mse|rmse|mae|mape|perplexity|ppl|wer|cer|latency)($|_)/i.test(metricName)) {
+  if (dbFile !== undefined && metricName && !(options.minimize ?? config.metrics.minimize) && looksLikeLoss(metricName)) {
     notes.push(`the best row is the one with the HIGHEST ${metricName}; pass --minimize if lower is better`);
   }
   let summary: RowSummary = { metrics: {}, params: {} };
   let results: TagResultsSource | undefined;
   let float32 = new Set<string>();
   if (dbFile !== undefined) {
-    const table = options.table ?? config.results.table;
     const found = await readVersionRows(dbFile, {
       version: tag,
       ...(parsed.kind === 'semver' ? { aliases: [parsed.version] } : {}),
-      ...(table !== undefined ? { table } : {}),
+      ...(options.table !== undefined ? { table: options.table } : {}),
+      ...(config.results.table !== undefined ? { configTable: config.results.table } : {}),
+      ...(metricName !== undefined ? { metric: metricName } : {}),
       versionColumns: config.results.versionColumns,
+      runColumns: config.results.runColumns,
     }).catch((err: unknown) => {
       // A results.db found at the root was not asked for: say so, and how to do without it.
-      if (dbFile !== rootDb || options.db !== undefined || config.results.db !== undefined || !(err instanceof CairnError)) throw err;
+      if (source?.origin !== 'root' || !(err instanceof CairnError)) throw err;
       throw new (err.constructor as new (m: string, o: CairnErrorOptions) => CairnError)(`${err.message} (read because it is results.db at the root)`, {
         hint: `${err.hint}; pass --db FILE for another database, or --no-db to tag without results`,
         data: err.data,
@@ -293,6 +286,9 @@ export async function tagExperiment(repo: Repo, options: TagOptions): Promise<Ta
     results = {
       file: found.file,
       table: found.table,
+      location: resultsLocation(root, found.file, found.table),
+      chosenBy: found.chosenBy,
+      why: describeChoice(found.chosenBy, { version: [tag], ...(metric !== undefined ? { metric } : {}) }),
       versionColumn: found.versionColumn,
       rows: found.rows.length,
       ...(metric !== undefined ? { metric } : {}),
@@ -306,7 +302,7 @@ export async function tagExperiment(repo: Repo, options: TagOptions): Promise<Ta
     metrics: summary.metrics,
     params: summary.params,
     data,
-    ...(results ? { results: resultsLocation(root, results.file, results.table) } : {}),
+    ...(results ? { results: results.location } : {}),
     ...(options.message !== undefined ? { text: options.message } : {}),
     formatNumber: (name: string, n: number) => (float32.has(name) ? formatFloat32(n) : formatExact(n)),
   };

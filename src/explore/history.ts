@@ -6,14 +6,26 @@
  */
 import path from 'node:path';
 import fs from 'node:fs';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError, UsageError } from '../errors.js';
 import { git } from '../git/git.js';
 import { pointersAt } from '../git/revision.js';
 import type { Repo } from '../repo/repo.js';
 import { listExperiments, type Experiment } from '../experiments/list.js';
 import type { TagValue, TagValues } from '../experiments/message.js';
-import { bestRowIndex, metricValue, summarizeRow, type ColumnRules } from '../experiments/row.js';
-import { openResults, quoteIdent } from '../results/database.js';
+import { bestRowIndex, looksLikeLoss, metricValue, summarizeRow, TIMESTAMP_COLUMN, type ColumnRules } from '../experiments/row.js';
+import {
+  chooseTable,
+  columnOf,
+  describeNeeds,
+  resolveResultsFile,
+  resultsFileName,
+  resultsTables,
+  tablesOf,
+  versionSpellings,
+  type TableChoiceReason,
+  type TableInfo,
+} from '../experiments/resultsTable.js';
+import { openResults, quoteIdent, type ResultsReader } from '../results/database.js';
 import { expandObjects } from '../artifacts/references.js';
 import { openRemote } from '../remote/remote.js';
 import { confinedFile } from '../trust/confine.js';
@@ -36,90 +48,242 @@ function columnRules(repo: Repo): ColumnRules {
   };
 }
 
-export interface JoinedRows {
-  /** How many results rows carry this version. */
-  rows: number;
-  /** The best of them (by the primary metric), split like a tag's trailers. */
+/** The one results row an experiment is shown with: its run and timestamp, and its metrics and params, all from that row as it was logged. */
+export interface ShownRow {
+  run?: string;
+  timestamp?: string;
   metrics: TagValues;
   params: TagValues;
 }
 
-/** An experiment as {@link exploreList} returns it: the tag's own record, plus a summary of its results rows when a database was joined. */
+/** An experiment's results rows in the database joined: where they are, how many, and the best of them. */
+export interface JoinedRows {
+  /** `file#table` (the file from the repo root when inside it). */
+  results: string;
+  table: string;
+  /** Why this table (see experiments/resultsTable.ts). */
+  chosenBy: TableChoiceReason;
+  /** The column the version was matched in. */
+  versionColumn: string;
+  /** How many results rows carry this version. */
+  rows: number;
+  /**
+   * The best of them by the sort metric (else metrics.primary), ties broken as
+   * `cairn tag` breaks them (compareTiedRows); the only row when there is one;
+   * null when several rows and no metric to choose, or no row has a value.
+   */
+  best: ShownRow | null;
+}
+
+/** An experiment as {@link exploreList} returns it: the tag's own record, plus its results rows when a database was joined. */
 export interface ListedExperiment extends Experiment {
   resultsRows?: JoinedRows;
+}
+
+/** What {@link exploreList} returns: the experiments, the metric they were ranked by, and what the user should know (tables not joined, a loss ranked highest first). */
+export interface ExploreListing {
+  experiments: ListedExperiment[];
+  sort?: { metric: string; minimize: boolean };
+  notes: string[];
 }
 
 /** Options of {@link exploreList}: which results database and table to join (relative to `cwd`), and how to sort and cut the list. */
 export interface ExploreListOptions {
   cwd: string;
-  /** Results file to join (default: the one a tag records in Cairn-Results, when it exists). */
+  /** Results file to join (default: the one each tag records in Cairn-Results, else results.db from the config or the root). */
   db?: string;
   table?: string;
   /** Sort by this metric (best first; ascending with `minimize`). */
   sort?: string;
   minimize?: boolean;
+  /** At most this many (a whole number, at least 1). */
   limit?: number;
 }
 
-/** Rows of a results table grouped by version (read once for all tags). */
-async function rowsByVersion(repo: Repo, file: string, table: string | undefined): Promise<{ groups: Map<string, Record<string, unknown>[]>; columns: string[] }> {
-  const reader = await openResults(file);
-  try {
-    const tables = table ? [table] : await reader.tables();
-    for (const t of tables) {
-      const columns = (await reader.columns(t)).map((c) => c.name);
-      const versionColumn = repo.config.results.versionColumns.find((v) => columns.includes(v));
-      if (!versionColumn) continue;
-      const groups = new Map<string, Record<string, unknown>[]>();
-      const { rows } = await reader.rows(t, { sql: `${quoteIdent(versionColumn)} IS NOT NULL`, params: [] });
-      for (const row of rows) {
-        const key = String(row[versionColumn]);
-        let list = groups.get(key);
-        if (!list) groups.set(key, (list = []));
-        list.push(row);
-      }
-      return { groups, columns };
-    }
-  } finally {
-    reader.close();
+/** One results file being joined: its tables, and the rows of each table read once, grouped by version. */
+interface OpenFile {
+  name: string;
+  tables: TableInfo[];
+  read: Map<string, Map<string, Record<string, unknown>[]>>;
+  reader: ResultsReader;
+}
+
+/** The rows of `table` grouped by the text of its version column (read once). */
+async function versionGroups(f: OpenFile, table: TableInfo, versionColumn: string): Promise<Map<string, Record<string, unknown>[]>> {
+  let groups = f.read.get(table.name);
+  if (groups) return groups;
+  groups = new Map();
+  const { rows } = await f.reader.rows(table.name, { sql: `${quoteIdent(versionColumn)} IS NOT NULL`, params: [] });
+  for (const row of rows) {
+    const key = String(row[versionColumn]);
+    let list = groups.get(key);
+    if (!list) groups.set(key, (list = []));
+    list.push(row);
   }
-  throw new NotFoundError(`no table in ${file} has a version column (${repo.config.results.versionColumns.join(', ')})`, {
-    hint: 'name the table with --table',
-  });
+  f.read.set(table.name, groups);
+  return groups;
+}
+
+function rowsOf(groups: Map<string, Record<string, unknown>[]>, spellings: string[]): Record<string, unknown>[] {
+  return spellings.flatMap((v) => groups.get(v) ?? []);
+}
+
+/** The Cairn-Results of a tag, split: `path#table` (the table is after the last `#`). */
+function splitRecorded(recorded: string): { file: string; table: string } {
+  const at = recorded.lastIndexOf('#');
+  return at === -1 ? { file: recorded, table: '' } : { file: recorded.slice(0, at), table: recorded.slice(at + 1) };
+}
+
+/** What an experiment is shown with: its best results row, else what its tag recorded. */
+export function shownRow(e: ListedExperiment): ShownRow {
+  return e.resultsRows?.best ?? { ...(e.run !== undefined ? { run: e.run } : {}), metrics: e.metrics, params: e.params };
+}
+
+/**
+ * The row of `rows` an experiment is shown with, split like a tag's
+ * trailers: the best by `metric` (ties: compareTiedRows), or the only row
+ * when no metric is given; null when several rows and no metric, or no row
+ * has a value for it. Pure.
+ */
+export function bestShownRow(
+  rows: readonly Record<string, unknown>[],
+  columns: readonly string[],
+  options: { metric?: string; minimize: boolean; rules: ColumnRules },
+): ShownRow | null {
+  const { metric, minimize, rules } = options;
+  const index = metric !== undefined ? bestRowIndex(rows, metric, minimize, rules.runColumns) : rows.length === 1 ? 0 : -1;
+  if (index === -1) return null;
+  const row = rows[index]!;
+  const summary = summarizeRow(row, columns, { ...(metric !== undefined ? { primary: metric } : {}), rules });
+  const timestamp = row[TIMESTAMP_COLUMN];
+  return {
+    ...(summary.run !== undefined ? { run: summary.run } : {}),
+    ...(timestamp !== null && timestamp !== undefined ? { timestamp: String(timestamp) } : {}),
+    metrics: summary.metrics,
+    params: summary.params,
+  };
 }
 
 function sortValue(e: ListedExperiment, metric: string): number | null {
-  return metricValue(e.metrics[metric] ?? e.resultsRows?.metrics[metric] ?? null);
+  const row = shownRow(e);
+  return metricValue(row.metrics[metric] ?? row.params[metric] ?? null);
 }
 
-/** Experiments in version order (or by a metric), with their results rows when a database is known. */
-export async function exploreList(repo: Repo, options: ExploreListOptions): Promise<ListedExperiment[]> {
-  const experiments: ListedExperiment[] = await listExperiments(repo.root);
-  const recorded = experiments.find((e) => e.results)?.results;
-  // The path a tag recorded (Cairn-Results) is untrusted: confined to the work tree, a regular file.
-  const recordedFile = recorded?.split('#')[0];
-  const dbFile = options.db
-    ? path.resolve(options.cwd, options.db)
-    : recordedFile && fs.lstatSync(path.join(repo.root, recordedFile), { throwIfNoEntry: false })
-      ? confinedFile(repo.root, recordedFile, `read ${recordedFile}, the results database a tag names`)
-      : null;
-  if (dbFile) {
-    const table = options.table ?? (options.db ? undefined : recorded?.split('#')[1]);
-    const { groups, columns } = await rowsByVersion(repo, dbFile, table);
-    const primary = options.sort ?? repo.config.metrics.primary;
-    const minimize = options.minimize ?? repo.config.metrics.minimize;
+/**
+ * Experiments in version order (or best first by a metric), each joined with
+ * its results rows when a database is known: the one given, else the file
+ * its tag records (Cairn-Results), else results.db from the config or the
+ * root. The table is chosen per experiment by the rule of
+ * experiments/resultsTable.ts. Every experiment is shown with one real row:
+ * its best results row, else the row its tag recorded. Throws UsageError for
+ * a bad `limit` or a `sort` that names no column or metric there is.
+ */
+export async function exploreList(repo: Repo, options: ExploreListOptions): Promise<ExploreListing> {
+  if (options.limit !== undefined && !(Number.isInteger(options.limit) && options.limit >= 1)) {
+    throw new UsageError(`--limit must be a whole number of at least 1, not ${JSON.stringify(String(options.limit))}`, { hint: 'e.g. --limit 5' });
+  }
+  const { config, root } = repo;
+  const experiments: ListedExperiment[] = await listExperiments(root);
+  const notes = new Set<string>();
+  const metric = options.sort ?? config.metrics.primary;
+  const minimize = options.minimize ?? (options.sort === undefined || options.sort === config.metrics.primary ? config.metrics.minimize : false);
+  if (options.sort !== undefined && !minimize && looksLikeLoss(options.sort)) {
+    notes.add(`ranked by the HIGHEST ${options.sort} first; pass --minimize if lower is better`);
+  }
+  const rules = columnRules(repo);
+  const tableRules = { versionColumns: config.results.versionColumns, runColumns: config.results.runColumns };
+  const given = options.db !== undefined ? resolveResultsFile(repo, { cwd: options.cwd, db: options.db }) : undefined;
+  let fallback: ReturnType<typeof resolveResultsFile> | null = null;
+  const files = new Map<string, OpenFile>();
+  const known = new Set<string>();
+  try {
     for (const e of experiments) {
-      const rows = groups.get(e.tag) ?? groups.get(e.tag.replace(/^[^0-9]*(?=\d+\.\d+\.\d+$)/, '')) ?? [];
-      if (rows.length === 0) continue;
-      const best = primary ? Math.max(0, bestRowIndex(rows, primary, minimize)) : 0;
-      const summary = summarizeRow(rows[best]!, columns, { primary, rules: columnRules(repo) });
-      e.resultsRows = { rows: rows.length, metrics: summary.metrics, params: summary.params };
+      for (const k of [...Object.keys(e.metrics), ...Object.keys(e.params)]) known.add(k);
+      const recorded = e.results ? splitRecorded(e.results) : undefined;
+      let file: string | undefined;
+      let recordedTable: string | undefined;
+      if (given) {
+        file = given.file;
+        if (recorded && recorded.file === resultsFileName(root, given.file)) recordedTable = recorded.table;
+      } else if (recorded) {
+        // The path a tag records (Cairn-Results) is untrusted: confined to the work tree, a regular file.
+        if (!fs.lstatSync(path.join(root, recorded.file), { throwIfNoEntry: false })) {
+          notes.add(`${recorded.file}, where ${e.tag} found its results, is not in the workspace: ${e.tag} is shown as its tag records it`);
+          continue;
+        }
+        file = confinedFile(root, recorded.file, `read ${recorded.file}, the results database a tag names`);
+        recordedTable = recorded.table;
+      } else {
+        if (fallback === null) fallback = resolveResultsFile(repo, { cwd: options.cwd });
+        file = fallback?.file;
+        // A default that names no file yet (results.db set before any run) is not an error for a listing.
+        if (file !== undefined && !fs.existsSync(file)) {
+          notes.add(`${resultsFileName(root, file)} (results.db in the config) does not exist: experiments are shown as their tags record them`);
+          continue;
+        }
+      }
+      if (file === undefined) continue;
+      let f = files.get(file);
+      if (!f) {
+        const reader = await openResults(file);
+        f = { name: resultsFileName(root, file), tables: [], read: new Map(), reader };
+        files.set(file, f);
+        f.tables = await tablesOf(reader);
+        for (const t of resultsTables(f.tables)) for (const c of t.columns) known.add(c.name);
+      }
+      const open = f;
+      const spellings = versionSpellings(e.tag, config.versions.prefix);
+      const needs = { version: spellings, ...(options.sort !== undefined ? { metric: options.sort } : {}) };
+      const decision = await chooseTable(f.name, f.tables, {
+        ...(options.table !== undefined ? { flag: options.table } : {}),
+        ...(recordedTable ? { recorded: recordedTable } : {}),
+        ...(config.results.table !== undefined ? { config: config.results.table } : {}),
+        needs,
+        rules: tableRules,
+        holdsRows: async (t) => rowsOf(await versionGroups(open, t, columnOf(t.columns, tableRules.versionColumns)!), spellings).length > 0,
+      });
+      if (decision.kind === 'none') {
+        const shown = decision.tables.map((t) => `${t.name} (${t.columns.map((c) => c.name).join(', ')})`).join('; ');
+        notes.add(
+          `could not join ${f.name}: no table has ${describeNeeds(needs, tableRules)}${shown ? ` (tables: ${shown})` : ''}; experiments are shown as their tags record them`,
+        );
+        continue;
+      }
+      if (decision.kind === 'ambiguous') {
+        notes.add(`${e.tag}: several tables of ${f.name} hold its rows (${decision.candidates.join(', ')}): choose one with --table`);
+        continue;
+      }
+      if (decision.kind === 'noRows') continue;
+      const location = `${f.name}#${decision.table}`;
+      const versionColumn = columnOf(decision.columns, tableRules.versionColumns);
+      if (!versionColumn) {
+        notes.add(
+          `could not join ${location} on ${tableRules.versionColumns.join(' or ')}: it has no such column (its columns: ${decision.columns.map((c) => c.name).join(', ')}); experiments are shown as their tags record them`,
+        );
+        continue;
+      }
+      const rows = rowsOf(await versionGroups(f, { name: decision.table, columns: decision.columns }, versionColumn), spellings);
+      const names = decision.columns.map((c) => c.name);
+      const picking = metric !== undefined && names.includes(metric) ? metric : undefined;
+      const best = bestShownRow(rows, names, { ...(picking !== undefined ? { metric: picking } : {}), minimize, rules });
+      if (best === null && rows.length > 1 && picking === undefined) {
+        notes.add(`no metric picks the best of several rows${metric !== undefined ? ` (${location} has no column ${JSON.stringify(metric)})` : ''}: pass --sort METRIC or set metrics.primary; those experiments are shown as their tags record them`);
+      }
+      e.resultsRows = { results: location, table: decision.table, chosenBy: decision.by, versionColumn, rows: rows.length, best };
     }
+  } finally {
+    for (const f of files.values()) f.reader.close();
+  }
+  if (options.sort !== undefined && experiments.length > 0 && !known.has(options.sort)) {
+    throw new UsageError(`nothing to sort by: no column or recorded metric is named ${JSON.stringify(options.sort)}`, {
+      hint: `there are: ${[...known].sort().join(', ') || '(none)'}`,
+      data: { sort: options.sort, known: [...known].sort() },
+    });
   }
   let out = experiments;
-  if (options.sort) {
+  if (options.sort !== undefined) {
     const m = options.sort;
-    const dir = options.minimize ? 1 : -1;
+    const dir = minimize ? 1 : -1;
     out = [...experiments].sort((a, b) => {
       const x = sortValue(a, m);
       const y = sortValue(b, m);
@@ -127,7 +291,11 @@ export async function exploreList(repo: Repo, options: ExploreListOptions): Prom
       return (x - y) * dir;
     });
   }
-  return options.limit !== undefined ? out.slice(0, options.limit) : out;
+  return {
+    experiments: options.limit !== undefined ? out.slice(0, options.limit) : out,
+    ...(options.sort !== undefined ? { sort: { metric: options.sort, minimize } } : {}),
+    notes: [...notes],
+  };
 }
 
 /** One artifact a commit pins, as its pointer records it, with whether its bytes are in the cache and on the default remote. */

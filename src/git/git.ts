@@ -233,10 +233,44 @@ export function splitNul(text: string): string[] {
   return parts;
 }
 
-/** Stage paths (relative to `cwd` or absolute). */
+/** The exclude rule that makes git ignore a path: where it is written (`source:line`) and the pattern. */
+export interface IgnoreRule {
+  path: string;
+  source: string;
+  line: number;
+  pattern: string;
+}
+
+/**
+ * The paths (relative to `root`) git ignores, each with the rule that does it
+ * (`git check-ignore -v`). Paths git already tracks are never ignored.
+ */
+export async function ignoredPaths(root: string, paths: string[]): Promise<IgnoreRule[]> {
+  if (paths.length === 0) return [];
+  // Paths on stdin (NUL-separated): no pathspec magic, any file name.
+  const { stdout } = await git(['check-ignore', '-v', '-z', '--stdin'], { cwd: root, input: paths.join('\0') + '\0', okCodes: [1] });
+  const fields = stdout.split('\0');
+  const out: IgnoreRule[] = [];
+  for (let i = 0; i + 3 < fields.length; i += 4) {
+    const [source, line, pattern, file] = fields.slice(i, i + 4) as [string, string, string, string];
+    // -v also reports paths that a negated rule ("!x") matched: those are not ignored.
+    if (pattern && !pattern.startsWith('!')) out.push({ path: file, source, line: Number(line), pattern });
+  }
+  return out;
+}
+
+/** Stage paths (relative to `cwd` or absolute), retrying (with backoff, about 10 s in all) while another git process holds the index lock. */
 export async function gitAdd(cwd: string, paths: string[]): Promise<void> {
   if (paths.length === 0) return;
-  await git(['add', '--', ...paths], { cwd });
+  for (let delay = 25; ; delay *= 2) {
+    try {
+      await git(['add', '--', ...paths], { cwd });
+      return;
+    } catch (err) {
+      if (!(err instanceof GitError) || !/index\.lock'?: File exists/.test(String(err.data.stderr)) || delay > 3200) throw err;
+      await new Promise((resolve) => setTimeout(resolve, delay + Math.floor(Math.random() * delay)));
+    }
+  }
 }
 
 /** Files git tracks, matching the pathspecs, relative to the worktree root. */

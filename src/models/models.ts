@@ -20,8 +20,9 @@ import { status } from '../artifacts/status.js';
 import { readManifest } from '../artifacts/inspect.js';
 import { hashFile } from '../store/hash.js';
 import { loadArtifacts } from '../artifacts/workspace.js';
-import { rankRuns, type RankedRun } from './ranking.js';
-import { readRunRows, type RunRowsOptions } from './runs.js';
+import { rankRuns } from './ranking.js';
+import { readRunRows, type RunRows, type RunRowsOptions } from './runs.js';
+import { versionSpellings } from '../experiments/resultsTable.js';
 import { Confinement } from '../trust/confine.js';
 import { unsafeFileNameReason } from '../trust/pathNames.js';
 import { MAX_CONFIG_BYTES, readUntrustedFile } from '../trust/untrustedFile.js';
@@ -171,31 +172,47 @@ export interface Provenance {
 /**
  * Promote a candidate to `models/production/<models.production>`: copy it,
  * add it as an artifact, and write and stage its PROVENANCE.json, under the
- * cache's shared lock. Throws UsageError unless exactly one of `run` and
- * `version` is given (or when no metric or database is known), NotFoundError
- * when the rows or the candidate are missing, and UnsafeError when the production model has unrecorded changes
- * (unless `force`).
+ * cache's shared lock. `run` needs no metric and no database: the run's rows,
+ * when the results file (see experiments/resultsTable.ts) holds them, give
+ * its version, and its best value when a metric is known. `version` needs
+ * both. Throws UsageError unless exactly one of `run` and `version` is given,
+ * or when `version` has no metric or database, or several tables hold its
+ * rows; NotFoundError when the rows or the candidate are missing; and
+ * UnsafeError when the production model has unrecorded changes (unless
+ * `force`) or a results path from the repository is a symlink.
  */
-export async function modelPromote(repo: Repo, options: ModelPromoteOptions): Promise<Provenance & { production: string }> {
+export async function modelPromote(repo: Repo, options: ModelPromoteOptions): Promise<Provenance & { production: string; results: ResultsUsed | null }> {
   if (Boolean(options.run) === Boolean(options.version)) {
     throw new UsageError('give exactly one of --run ID or --version V', { hint: 'cairn model promote --run brave-otter-0042 --db results.db' });
   }
   if (options.run) checkRunId(options.run);
   const productionRel = checkModelPaths(repo);
   await candidatesReady(repo);
-  const { rows, runColumn, metric } = await readRunRows(repo, options);
-  let chosen: RankedRun | undefined;
+  const minimize = options.minimize ?? repo.config.metrics.minimize;
+  let chosen: { run: string; row: Record<string, unknown> | null; value: number | null } | undefined;
+  let read: RunRows | null;
   if (options.version) {
-    const versionColumn = repo.config.results.versionColumns.find((c) => rows.length === 0 || c in rows[0]!);
-    const ofVersion = versionColumn ? rows.filter((r) => String(r[versionColumn]) === options.version) : [];
+    const spellings = versionSpellings(options.version, repo.config.versions.prefix);
+    read = await readRunRows(repo, options, { version: spellings, metricRequired: true });
+    const { rows, runColumn, versionColumn, metric } = read!;
+    const ofVersion = versionColumn ? rows.filter((r) => spellings.includes(String(r[versionColumn]))) : [];
     if (ofVersion.length === 0) {
-      throw new NotFoundError(`no rows of version ${options.version} in ${options.db ?? repo.config.results.db}`, {
+      throw new NotFoundError(`no rows of version ${options.version} in ${read!.location}`, {
         hint: `the rows need a ${repo.config.results.versionColumns.join(' or ')} column holding the version`,
       });
     }
-    chosen = rankRuns(ofVersion, runColumn, metric, options.minimize ?? repo.config.metrics.minimize)[0];
+    chosen = rankRuns(ofVersion, runColumn, metric!, minimize, repo.config.results.runColumns)[0];
   } else {
-    chosen = rankRuns(rows.filter((r) => String(r[runColumn]) === options.run), runColumn, metric, options.minimize ?? repo.config.metrics.minimize)[0];
+    // The run is named: no metric is needed. Its rows, when a database has them, give its version and, when a metric is known, its value.
+    const run = options.run!;
+    read = await readRunRows(repo, options, { runs: [run], metricRequired: false });
+    const ofRun = read ? read.rows.filter((r) => String(r[read!.runColumn]) === run) : [];
+    if (read?.metric) {
+      chosen = rankRuns(ofRun, read.runColumn, read.metric, minimize, repo.config.results.runColumns)[0];
+    } else {
+      const versions = read?.versionColumn ? new Set(ofRun.map((r) => r[read!.versionColumn!])) : new Set();
+      chosen = { run, row: versions.size === 1 ? ofRun[0]! : null, value: null };
+    }
   }
   const run = options.run ?? chosen!.run;
   const candidate = listCandidates(repo).find((c) => c.run === run);
@@ -204,6 +221,9 @@ export async function modelPromote(repo: Repo, options: ModelPromoteOptions): Pr
       hint: `add it first: cairn model add <file> --run ${run}`,
     });
   }
+  const versionColumn = read?.versionColumn;
+  const version = chosen?.row && versionColumn ? chosen.row[versionColumn] : null;
+  const metricRecord = read?.metric && chosen?.row ? { name: read.metric, value: chosen.value } : null;
   const productionAbs = path.join(repo.root, productionRel);
   return withLock(lockShared(repo.cache.locksDir, { command: 'cairn model promote' }), async () => {
     // Overwriting loses nothing when the current bytes are in the cache (a candidate, an earlier production model).
@@ -219,14 +239,14 @@ export async function modelPromote(repo: Repo, options: ModelPromoteOptions): Pr
     const [added] = await addArtifacts(repo, { cwd: repo.root, paths: [productionRel] });
     const provenance: Provenance = {
       run,
-      version: chosen ? ((chosen.row[repo.config.results.versionColumns.find((c) => c in chosen!.row) ?? ''] as string) ?? null) : null,
-      metric: chosen ? { name: metric, value: chosen.value } : null,
+      version: version === null || version === undefined ? null : String(version),
+      metric: metricRecord,
       source: { path: candidate.file, hash: added!.hash },
       promotedAt: new Date().toISOString(),
     };
     writeFileAtomic(path.join(repo.root, PRODUCTION_DIR, PROVENANCE_FILE), JSON.stringify(provenance, null, 2) + '\n');
     await gitAdd(repo.root, [`${PRODUCTION_DIR}/${PROVENANCE_FILE}`]);
-    return { ...provenance, production: productionRel };
+    return { ...provenance, production: productionRel, results: read ? { location: read.location, why: read.why } : null };
   });
 }
 
@@ -241,6 +261,14 @@ export interface PruneResult {
   kept: (Candidate & { value: number | null })[];
   removed: (Candidate & { value: number | null })[];
   dryRun: boolean;
+  /** The table the ranking came from. */
+  results: ResultsUsed;
+}
+
+/** Where a model command read its results rows: `file#table`, and why that table (experiments/resultsTable.ts). */
+export interface ResultsUsed {
+  location: string;
+  why: string;
 }
 
 /**
@@ -254,8 +282,9 @@ export async function modelPrune(repo: Repo, options: ModelPruneOptions): Promis
   if (!Number.isInteger(options.keep) || options.keep < 0) throw new UsageError('--keep must be a whole number', { hint: '--keep 3' });
   checkModelPaths(repo);
   await candidatesReady(repo);
-  const { rows, runColumn, metric } = await readRunRows(repo, options);
-  const ranking = rankRuns(rows, runColumn, metric, options.minimize ?? repo.config.metrics.minimize);
+  const runs = listCandidates(repo).map((c) => c.run);
+  const read = (await readRunRows(repo, options, { runs, metricRequired: true }))!;
+  const ranking = rankRuns(read.rows, read.runColumn, read.metric!, options.minimize ?? repo.config.metrics.minimize, repo.config.results.runColumns);
   const order = new Map(ranking.map((r, i) => [r.run, { i, value: r.value }]));
   const candidates = listCandidates(repo)
     .map((c) => ({ ...c, value: order.get(c.run)?.value ?? null, rank: order.get(c.run)?.i ?? Number.MAX_SAFE_INTEGER }))
@@ -265,6 +294,7 @@ export async function modelPrune(repo: Repo, options: ModelPruneOptions): Promis
     kept: candidates.slice(0, options.keep).map(strip),
     removed: candidates.slice(options.keep).map(strip),
     dryRun: Boolean(options.dryRun),
+    results: { location: read.location, why: read.why },
   };
   if (options.dryRun || result.removed.length === 0) return result;
   for (const c of result.removed) fs.rmSync(path.join(repo.root, c.file));
@@ -276,31 +306,49 @@ export async function modelPrune(repo: Repo, options: ModelPruneOptions): Promis
 export interface ModelList {
   production: { path: string; size: number; provenance: Provenance | null } | null;
   candidates: (Candidate & { value: number | null })[];
+  /** The metric of the values (null: none known, or the table lacks it; values are then null). */
   metric: string | null;
+  /** Where the values came from (null: no results database, or no table holds the candidates' runs). */
+  results: ResultsUsed | null;
+  /** Why no values are shown, when a table could not be chosen (several hold the runs: --table chooses). */
+  notes: string[];
 }
 
-/** The production model and the candidates in the workspace, with each run's best metric value when a results database is given or configured. Writes nothing. */
+/**
+ * The production model and the candidates in the workspace, with each run's
+ * best metric value when a results database (--db, results.db from the
+ * config, or results.db at the root) holds the runs and a metric is known.
+ * Needs no metric. Writes nothing.
+ */
 export async function modelList(repo: Repo, options: Partial<RunRowsOptions> = {}): Promise<ModelList> {
   const productionRel = checkModelPaths(repo);
   const prodAbs = path.join(repo.root, productionRel);
   let provenance: Provenance | null = null;
-  const read = readUntrustedFile(path.join(repo.root, PRODUCTION_DIR, PROVENANCE_FILE), MAX_CONFIG_BYTES);
+  const text = readUntrustedFile(path.join(repo.root, PRODUCTION_DIR, PROVENANCE_FILE), MAX_CONFIG_BYTES);
   try {
-    provenance = read.kind === 'text' ? (JSON.parse(read.text) as Provenance) : null;
+    provenance = text.kind === 'text' ? (JSON.parse(text.text) as Provenance) : null;
   } catch {
     provenance = null;
   }
   const production = fs.existsSync(prodAbs) || fs.existsSync(prodAbs + '.cairn')
     ? { path: productionRel, size: fs.statSync(prodAbs, { throwIfNoEntry: false })?.size ?? 0, provenance }
     : null;
+  const candidates = listCandidates(repo);
   let values = new Map<string, number | null>();
-  let metric: string | null = null;
-  if (options.db || repo.config.results.db) {
-    const read = await readRunRows(repo, options as RunRowsOptions);
-    metric = read.metric;
-    values = new Map(rankRuns(read.rows, read.runColumn, read.metric, options.minimize ?? repo.config.metrics.minimize).map((r) => [r.run, r.value]));
+  const notes: string[] = [];
+  const read = candidates.length
+    ? await readRunRows(repo, { ...options, cwd: options.cwd ?? repo.root }, { runs: candidates.map((c) => c.run), metricRequired: false, skipped: notes })
+    : null;
+  if (read?.metric) {
+    values = new Map(rankRuns(read.rows, read.runColumn, read.metric, options.minimize ?? repo.config.metrics.minimize, repo.config.results.runColumns).map((r) => [r.run, r.value]));
   }
-  return { production, candidates: listCandidates(repo).map((c) => ({ ...c, value: values.get(c.run) ?? null })), metric };
+  return {
+    production,
+    candidates: candidates.map((c) => ({ ...c, value: values.get(c.run) ?? null })),
+    metric: read?.metric ?? null,
+    results: read ? { location: read.location, why: read.why } : null,
+    notes,
+  };
 }
 
 /** True when a path relative to the cache's objects folder stays inside it. */

@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { NotFoundError, UsageError } from '../errors.js';
+import { mapLimit } from '../concurrency.js';
 import type { RemoteConfig } from '../config/config.js';
 import type { Repo } from '../repo/repo.js';
 
@@ -18,15 +19,28 @@ export interface RemoteObject {
   size: number;
 }
 
+/**
+ * What a remote holds of some objects: `present` under their names with the
+ * expected size; `damaged` under their names with another size (truncated,
+ * overwritten). Objects in neither set are missing.
+ */
+export interface RemoteInventory {
+  present: Set<string>;
+  damaged: Set<string>;
+}
+
 /** One remote object store. */
 export interface RemoteStore {
   readonly name: string;
   readonly url: string;
   /** The objects among `objects` that the remote holds with the expected size. */
   present(objects: RemoteObject[]): Promise<Set<string>>;
+  /** Which of `objects` the remote holds with the expected size, and which with another size. */
+  inventory(objects: RemoteObject[]): Promise<RemoteInventory>;
   /**
    * Upload the cache object `file`, checking on the way that its bytes hash
-   * to `hash`. Nothing partial is ever left under the final name.
+   * to `hash`, and replacing whatever is under that name (push uploads only
+   * what is missing or damaged). Nothing partial is ever left under the final name.
    */
   upload(hash: string, file: string, size: number, onBytes?: (n: number) => void): Promise<void>;
   /** A stream of an object's bytes (the caller verifies them); NotFoundError when absent. */
@@ -35,6 +49,8 @@ export interface RemoteStore {
   flush(): Promise<void>;
   /** For a folder remote: the object's file, so it can be copied by the kernel. */
   localFile?(hash: string): string | null;
+  /** Remove what killed uploads left on the remote (only names this code generates, only when stale); returns how many went. */
+  sweepStaleTemps?(): Promise<number>;
   /** Release connections; uploads not flushed are dropped. */
   close(): void;
 }
@@ -103,6 +119,31 @@ export function chooseRemote(repo: Pick<Repo, 'config'>, name?: string): string 
   throw new NotFoundError(names.length ? 'several remotes and no default' : 'no remote configured', {
     hint: names.length ? `pick one with -r (${names.join(', ')}) or set a default (cairn remote add ... --default)` : 'add one: cairn remote add <name> <url> --default',
   });
+}
+
+/** What {@link rehashOnRemote} found: objects whose bytes do not match their names, and objects not there. */
+export interface RemoteRehash {
+  corrupt: string[];
+  missing: string[];
+}
+
+/** Download and rehash objects on a remote (at most `jobs` at once). */
+export async function rehashOnRemote(remote: RemoteStore, hashes: string[], jobs: number, onEach?: () => void): Promise<RemoteRehash> {
+  const { createHash } = await import('node:crypto');
+  const { HASH_PREFIX } = await import('../store/hash.js');
+  const out: RemoteRehash = { corrupt: [], missing: [] };
+  await mapLimit(hashes, jobs, async (hash) => {
+    try {
+      const h = createHash('sha256');
+      for await (const chunk of (await remote.read(hash)) as AsyncIterable<Buffer>) h.update(chunk);
+      if (HASH_PREFIX + h.digest('hex') !== hash) out.corrupt.push(hash);
+    } catch (err) {
+      if (err instanceof NotFoundError) out.missing.push(hash);
+      else throw err;
+    }
+    onEach?.();
+  });
+  return out;
 }
 
 /** Open a remote store by name (default remote when omitted). */

@@ -6,7 +6,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AlreadyExistsError, NotFoundError, UsageError } from '../errors.js';
-import { configPaths, updateConfigFile, type RemoteConfig } from '../config/config.js';
+import {
+  checkConfigWritable,
+  cloneConfigPath,
+  CONFIG_FILE,
+  configPaths,
+  LOCAL_CONFIG_FILE,
+  updateCloneConfig,
+  updateConfigFile,
+  type RemoteConfig,
+} from '../config/config.js';
+import { isReservedName, REMOTE_NAME } from '../config/schema.js';
 import { gitAdd } from '../git/git.js';
 import type { Repo } from '../repo/repo.js';
 import { parseRemoteUrl, remoteBaseDir } from './remote.js';
@@ -22,6 +32,12 @@ export interface AddRemoteOptions {
   profile?: string;
   /** Replace an existing remote of that name. */
   force?: boolean;
+  /**
+   * Write it to the committed `.cairn/config.json` (staged) to share it with
+   * everyone who clones. Without it the remote is this clone's, kept in the
+   * git common dir and seen by every worktree, as git remotes are.
+   */
+  shared?: boolean;
 }
 
 /** A configured remote as {@link listRemotes} and {@link addRemote} describe it: its settings, its kind, and whether it is the default. */
@@ -38,10 +54,8 @@ export interface RemoteInfo {
   path?: string;
 }
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
 export function validateRemoteName(name: string): void {
-  if (!NAME.test(name)) {
+  if (!REMOTE_NAME.test(name) || isReservedName(name)) {
     throw new UsageError(`invalid remote name ${JSON.stringify(name)}`, {
       hint: 'use letters, digits, ".", "_" and "-" (at most 64), starting with a letter or digit',
     });
@@ -56,8 +70,10 @@ type Json = Record<string, unknown>;
  * UsageError for a bad name, URL or endpoint (or S3 settings on a folder
  * remote), AlreadyExistsError when the name is taken.
  */
-export async function addRemote(repo: Repo, options: AddRemoteOptions): Promise<RemoteInfo & { created?: string }> {
+export async function addRemote(repo: Repo, options: AddRemoteOptions): Promise<RemoteInfo & { created?: string; shared: boolean }> {
   validateRemoteName(options.name);
+  // Before anything is created: a symlinked .cairn or config.json is refused.
+  if (options.shared) checkConfigWritable(repo.root, CONFIG_FILE);
   const url = parseRemoteUrl(options.url, remoteBaseDir(repo));
   if (options.endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(options.endpoint)) {
     throw new UsageError(`invalid endpoint ${JSON.stringify(options.endpoint)}`, { hint: 'an endpoint is an http(s) URL, e.g. http://127.0.0.1:9000' });
@@ -82,17 +98,22 @@ export async function addRemote(repo: Repo, options: AddRemoteOptions): Promise<
   if (options.region) entry.region = options.region;
   if (options.forcePathStyle) entry.forcePathStyle = true;
   if (options.profile) entry.profile = options.profile;
-  const file = configPaths(repo.root).repo;
-  updateConfigFile(file, (cfg) => {
+  const change = (cfg: Json): Json => {
     const remotes = { ...((cfg.remotes as Json) ?? {}), [options.name]: entry };
     return { ...cfg, remotes, ...(options.makeDefault ? { remote: options.name } : {}) };
-  });
-  await gitAdd(repo.root, [path.relative(repo.root, file)]);
+  };
+  if (options.shared) {
+    updateConfigFile(repo.root, CONFIG_FILE, change);
+    await gitAdd(repo.root, [path.relative(repo.root, configPaths(repo.root).repo)]);
+  } else {
+    updateCloneConfig(repo.commonDir, change);
+  }
   // Keep the caller's view of the config in step, so a push right after sees the remote.
   repo.config.remotes[options.name] = { ...repo.config.remotes[options.name], ...entry };
   if (options.makeDefault) repo.config.remote = options.name;
   return {
     name: options.name,
+    shared: Boolean(options.shared),
     kind: url.kind,
     default: Boolean(options.makeDefault) || repo.config.remote === options.name,
     ...entry,
@@ -118,8 +139,8 @@ export function listRemotes(repo: Repo): RemoteInfo[] {
 }
 
 /**
- * Remove a remote from `.cairn/config.json` and `.cairn/config.local.json`
- * (and as default), then stage the committed file. The remote's objects are
+ * Remove a remote from the clone's config, `.cairn/config.json` and
+ * `.cairn/config.local.json` (and as default), then stage the committed file. The remote's objects are
  * left alone. Throws NotFoundError when no remote has that name.
  */
 export async function removeRemote(repo: Repo, name: string): Promise<{ name: string; wasDefault: boolean }> {
@@ -128,18 +149,21 @@ export async function removeRemote(repo: Repo, name: string): Promise<{ name: st
   }
   const paths = configPaths(repo.root);
   let wasDefault = false;
-  for (const file of [paths.repo, paths.local]) {
-    if (!fs.existsSync(file)) continue;
-    updateConfigFile(file, (cfg) => {
-      const remotes = { ...((cfg.remotes as Json) ?? {}) };
-      delete remotes[name];
-      const next: Json = { ...cfg, remotes };
-      if (cfg.remote === name) {
-        delete next.remote;
-        wasDefault = true;
-      }
-      return next;
-    });
+  checkConfigWritable(repo.root, CONFIG_FILE);
+  checkConfigWritable(repo.root, LOCAL_CONFIG_FILE);
+  const dropFrom = (cfg: Json): Json => {
+    const remotes = { ...((cfg.remotes as Json) ?? {}) };
+    delete remotes[name];
+    const next: Json = { ...cfg, remotes };
+    if (cfg.remote === name) {
+      delete next.remote;
+      wasDefault = true;
+    }
+    return next;
+  };
+  if (fs.existsSync(cloneConfigPath(repo.commonDir))) updateCloneConfig(repo.commonDir, dropFrom);
+  for (const [file, fileName] of [[paths.repo, CONFIG_FILE], [paths.local, LOCAL_CONFIG_FILE]] as const) {
+    if (fs.existsSync(file)) updateConfigFile(repo.root, fileName, dropFrom);
   }
   await gitAdd(repo.root, [path.relative(repo.root, paths.repo)]);
   delete repo.config.remotes[name];

@@ -18,7 +18,7 @@ import type { RemoteConfig } from '../config/config.js';
 import { CHUNK_SIZE, HASH_PREFIX, hashHex } from '../store/hash.js';
 import { SMALL_FILE } from '../store/cache.js';
 import { mapLimit } from '../concurrency.js';
-import type { RemoteObject, RemoteStore, RemoteUrl } from './remote.js';
+import type { RemoteInventory, RemoteObject, RemoteStore, RemoteUrl } from './remote.js';
 
 type S3 = typeof import('@aws-sdk/client-s3');
 
@@ -99,19 +99,28 @@ export class S3Remote implements RemoteStore {
   }
 
   async present(objects: RemoteObject[]): Promise<Set<string>> {
-    const found = new Set<string>();
-    if (objects.length === 0) return found;
+    return (await this.inventory(objects)).present;
+  }
+
+  async inventory(objects: RemoteObject[]): Promise<RemoteInventory> {
+    const out: RemoteInventory = { present: new Set(), damaged: new Set() };
+    const sort = (o: RemoteObject, size: number | undefined): void => {
+      if (size === undefined) return;
+      if (o.size < 0 || size === o.size) out.present.add(o.hash);
+      else out.damaged.add(o.hash);
+    };
+    if (objects.length === 0) return out;
     if (objects.length <= LIST_THRESHOLD) {
       await mapLimit(objects, 16, async (o) => {
         try {
           const head = await this.client.send(new this.sdk.HeadObjectCommand({ Bucket: this.bucket, Key: this.key(o.hash) }));
-          if (o.size < 0 || head.ContentLength === o.size) found.add(o.hash);
+          sort(o, head.ContentLength ?? -1);
         } catch (err) {
           const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
           if (status !== 404) throw this.translate(err, 'checking objects');
         }
       });
-      return found;
+      return out;
     }
     const sizes = new Map<string, number>();
     const listPrefix = `${this.prefix ? this.prefix + '/' : ''}objects/`;
@@ -127,11 +136,8 @@ export class S3Remote implements RemoteStore {
     } catch (err) {
       throw this.translate(err, 'listing objects');
     }
-    for (const o of objects) {
-      const size = sizes.get(this.key(o.hash));
-      if (size !== undefined && (o.size < 0 || size === o.size)) found.add(o.hash);
-    }
-    return found;
+    for (const o of objects) sort(o, sizes.get(this.key(o.hash)));
+    return out;
   }
 
   async upload(hash: string, file: string, size: number, onBytes?: (n: number) => void): Promise<void> {

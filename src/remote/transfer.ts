@@ -18,7 +18,7 @@ import { SMALL_FILE } from '../store/cache.js';
 import type { Progress } from '../progress.js';
 import { collectPointers, expandObjects, type PointerRef, type ReferenceScope } from '../artifacts/references.js';
 import { checkout, type CheckoutResult } from '../artifacts/checkout.js';
-import { openRemote, type RemoteObject, type RemoteStore } from './remote.js';
+import { openRemote, rehashOnRemote, type RemoteObject, type RemoteStore } from './remote.js';
 
 /** Options of {@link push} and {@link fetch}: which pointers to cover (the workspace by default; or revisions, all tags, all branches), which remote, and how many transfers at once. */
 export interface TransferOptions extends ReferenceScope {
@@ -29,14 +29,24 @@ export interface TransferOptions extends ReferenceScope {
   progress?: Progress;
 }
 
+/** Options of {@link push}: those of every transfer, and `verify`. */
+export interface PushOptions extends TransferOptions {
+  /** Also download and rehash every object the remote holds with the right size, and replace the damaged ones (by default only a wrong size is noticed). */
+  verify?: boolean;
+}
+
 /** What {@link push} sent. When `missingLocally` is not empty, push throws NotFoundError carrying this result in its `data`. */
 export interface PushResult {
   remote: string;
-  /** Objects uploaded now. */
+  /** Objects uploaded now (the repaired ones included). */
   uploaded: number;
   bytes: number;
-  /** Objects the remote already had. */
+  /** Objects the remote already had intact (by size; by hash with `verify`). */
   present: number;
+  /** Objects found damaged on the remote (wrong size; with `verify`, wrong bytes) and replaced by the verified local copy. */
+  repaired: string[];
+  /** Temp files of killed uploads removed from the remote. */
+  sweptTemps: number;
   /** Objects the pointers need that this cache does not have (not pushed). */
   missingLocally: string[];
 }
@@ -65,8 +75,13 @@ async function withRemote<T>(repo: Repo, name: string | undefined, fn: (remote: 
   }
 }
 
-/** Upload the objects the pointers in scope need and the remote lacks. */
-export async function push(repo: Repo, options: TransferOptions = {}): Promise<PushResult> {
+/**
+ * Upload the objects the pointers in scope need and the remote lacks or
+ * holds damaged (a wrong size always; wrong bytes with `verify`): each is
+ * replaced atomically from the local copy, which is verified on the way.
+ * Temp files that killed pushes left on the remote are swept first.
+ */
+export async function push(repo: Repo, options: PushOptions = {}): Promise<PushResult> {
   return withRemote(repo, options.remote, (remote) =>
     withLock(lockShared(repo.cache.locksDir, { command: 'cairn push' }), async () => {
       const set = expandObjects(repo.cache, await collectPointers(repo, options));
@@ -74,9 +89,20 @@ export async function push(repo: Repo, options: TransferOptions = {}): Promise<P
       const local: RemoteObject[] = [...set.objects.keys()]
         .filter((h) => !missingLocally.includes(h))
         .map((hash) => ({ hash, size: fs.statSync(repo.cache.objectPath(hash)).size }));
-      const there = await remote.present(local);
+      const { present: there, damaged } = await remote.inventory(local);
+      if (options.verify) {
+        options.progress?.start(`verifying on ${remote.name}`, there.size, 'objects');
+        try {
+          const found = await rehashOnRemote(remote, [...there], jobsOf(repo, options), () => options.progress?.tick(1));
+          for (const h of [...found.corrupt, ...found.missing]) there.delete(h);
+          for (const h of found.corrupt) damaged.add(h);
+        } finally {
+          options.progress?.stop();
+        }
+      }
       const todo = local.filter((o) => !there.has(o.hash));
-      const result: PushResult = { remote: remote.name, uploaded: 0, bytes: 0, present: there.size, missingLocally };
+      const sweptTemps = (await remote.sweepStaleTemps?.()) ?? 0;
+      const result: PushResult = { remote: remote.name, uploaded: 0, bytes: 0, present: there.size, repaired: [...damaged], sweptTemps, missingLocally };
       const upload = async (o: RemoteObject): Promise<void> => {
         await remote.upload(o.hash, repo.cache.objectPath(o.hash), o.size, (n) => options.progress?.tick(n));
         result.uploaded++;
@@ -198,7 +224,7 @@ export async function fetch(repo: Repo, options: TransferOptions = {}): Promise<
       }
       if (corrupt.length) {
         throw new IntegrityError(`remote ${remote.name} sent ${corrupt.length} object(s) whose bytes do not match their names; they were refused`, {
-          hint: `the copies on ${remote.name} are damaged: push them again from a machine with good copies (cairn verify there first)`,
+          hint: `the copies on ${remote.name} are damaged: on a machine with good copies, cairn push --verify -r ${remote.name} replaces them`,
           data: { ...result, corrupt: corrupt.map((e) => e.data) },
         });
       }

@@ -6,9 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { NotARepoError, UnsafeError } from '../errors.js';
 import { mainRootOf, repoPaths, type RepoPaths } from '../git/git.js';
-import { CONFIG_DIR, CONFIG_FILE, loadConfig, type CairnConfig } from '../config/config.js';
+import { checkConfigDir, CONFIG_DIR, CONFIG_FILE, loadConfig, type CairnConfig } from '../config/config.js';
 import { Cache } from '../store/cache.js';
-import { checkConfined, Confinement } from '../trust/confine.js';
+import { Confinement } from '../trust/confine.js';
 import { isGitDirName, unsafePathReason } from '../trust/pathNames.js';
 import { recordCacheUser } from '../store/cacheUsers.js';
 
@@ -37,27 +37,31 @@ export function defaultCacheDir(commonDir: string): string {
 /** The main worktree of a repo (defined beside repoPaths, re-exported here where it was first). */
 export { mainRootOf };
 
+/** True when `.cairn/config.json` is there (a symlink counts, so that reading it refuses it by name). */
 export function isInitialized(root: string): boolean {
-  return fs.existsSync(path.join(root, CONFIG_DIR, CONFIG_FILE));
+  return fs.lstatSync(path.join(root, CONFIG_DIR, CONFIG_FILE), { throwIfNoEntry: false }) !== undefined;
 }
 
 /**
  * Open the repository that contains `cwd`. Throws NotARepoError when `cwd`
  * is not in a git work tree, or when `cairn init` has not run there (unless
- * `requireInit` is false); a CairnError when a config file is malformed or
- * invalid, or the committed one holds credentials.
+ * `requireInit` is false); an IntegrityError (exit 8) when a config file is
+ * malformed or does not fit the schema; an UnsafeError (exit 7) when `.cairn`
+ * or a config file is a symlink or special file, or the committed one sets
+ * what only the local one may (credentials, `cache.dir`).
  */
 export async function openRepo(cwd: string, options: OpenRepoOptions = {}): Promise<Repo> {
   const paths = await repoPaths(cwd);
   // .cairn is committed: a symlink there (or at its config file) would send config reads and writes elsewhere.
-  checkConfined(paths.root, `${CONFIG_DIR}/${CONFIG_FILE}`, `read ${CONFIG_DIR}/${CONFIG_FILE}`, { leaf: true });
+  // Refused as such, not reported as "not initialised".
+  checkConfigDir(paths.root);
   if ((options.requireInit ?? true) && !isInitialized(paths.root)) {
     throw new NotARepoError(`cairn is not initialised in ${paths.root}`, {
       hint: 'run cairn init (and commit .cairn/) first',
     });
   }
   const mainRoot = mainRootOf(paths.commonDir);
-  const config = loadConfig(paths.root, mainRoot, options.env ?? process.env);
+  const config = await loadConfig(paths.root, mainRoot, options.env ?? process.env, paths.commonDir);
   // A relative cache.dir is relative to the main worktree, so every worktree shares the same cache.
   const cacheDir = config.cache.dir ? path.resolve(mainRoot ?? paths.root, config.cache.dir) : defaultCacheDir(paths.commonDir);
   // A cache elsewhere may be shared with other clones: gc in any of them must know this one.

@@ -4,7 +4,8 @@
  * The kind is detected from the file's bytes, never from its name.
  */
 import fs from 'node:fs';
-import { NotFoundError, UsageError } from '../errors.js';
+import { IntegrityError, NotFoundError, UsageError } from '../errors.js';
+import { externalAccessError, openDuck } from './duckdb.js';
 
 /** The kinds of results files cairn reads and merges. */
 export type ResultsKind = 'sqlite' | 'duckdb' | 'parquet';
@@ -98,9 +99,33 @@ function unknownTable(file: string, table: string, tables: string[]): NotFoundEr
   });
 }
 
+/**
+ * SQLite refuses `load_extension()` in SQL (better-sqlite3 enables only the
+ * C API, which cairn never calls) and in views and triggers: a database
+ * that tries is an IntegrityError.
+ */
+export function extensionRefused(err: unknown, file: string, table?: string): IntegrityError | null {
+  const e = err as { code?: string; message?: string };
+  if (!e?.code?.startsWith('SQLITE_') || !/^not authorized$|unsafe use of load_extension/.test(e.message ?? '')) return null;
+  const what = table === undefined ? `${file} has a view or trigger that tries` : `${JSON.stringify(table)} in ${file} is a view that tries`;
+  return new IntegrityError(`${what} to load an SQLite extension; cairn reads results databases as data only`, {
+    hint: table === undefined ? 'drop that view or trigger (cairn never loads extensions)' : 'keep the rows in a real table, or name another table with --table',
+    data: { file, ...(table === undefined ? {} : { table }) },
+    cause: err,
+  });
+}
+
 async function openSqlite(file: string): Promise<ResultsReader> {
   const { default: Database } = await import('better-sqlite3');
   const db = new Database(file, { readonly: true, fileMustExist: true });
+  /** Compiling a view runs its checks: one that loads an extension is an IntegrityError. */
+  const read = <T>(table: string, query: () => T): T => {
+    try {
+      return query();
+    } catch (err) {
+      throw extensionRefused(err, file, table) ?? err;
+    }
+  };
   const tables = async (): Promise<string[]> =>
     (db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table','view') AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map(
       (r) => r.name,
@@ -108,7 +133,7 @@ async function openSqlite(file: string): Promise<ResultsReader> {
   const columns = async (table: string): Promise<Column[]> => {
     const all = await tables();
     if (!all.includes(table)) throw unknownTable(file, table, all);
-    return (db.prepare(`PRAGMA table_info(${quoteIdent(table)})`).all() as { name: string; type: string }[]).map((c) => ({
+    return read(table, () => db.prepare(`PRAGMA table_info(${quoteIdent(table)})`).all() as { name: string; type: string }[]).map((c) => ({
       name: c.name,
       type: c.type.toUpperCase(),
     }));
@@ -120,20 +145,27 @@ async function openSqlite(file: string): Promise<ResultsReader> {
     async rows(table, where) {
       const cols = await columns(table);
       const sql = `SELECT * FROM ${quoteIdent(table)}${where ? ` WHERE ${where.sql}` : ''}`;
-      const rows = db.prepare(sql).all(...(where?.params ?? [])) as Record<string, unknown>[];
+      const rows = read(table, () => db.prepare(sql).all(...(where?.params ?? [])) as Record<string, unknown>[]);
       return { columns: cols, rows };
     },
     close: () => db.close(),
   };
 }
 
-async function openDuck(file: string, kind: 'duckdb' | 'parquet'): Promise<ResultsReader> {
-  const { DuckDBInstance } = await import('@duckdb/node-api');
-  const instance =
-    kind === 'duckdb' ? await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' }) : await DuckDBInstance.create(':memory:');
-  const conn = await instance.connect();
+async function openDuckReader(file: string, kind: 'duckdb' | 'parquet'): Promise<ResultsReader> {
+  // A parquet file is read through an in-memory database allowed that one file.
+  const handle = kind === 'duckdb' ? await openDuck(file, { readOnly: true }) : await openDuck(':memory:', { files: [file] });
+  const { conn } = handle;
   const source = (table: string): string =>
     kind === 'parquet' ? `read_parquet(${sqlString(file)})` : quoteIdent(table);
+  /** Run a query on `table`; a view reaching outside the database is an IntegrityError. */
+  const read = async (table: string, sql: string, params?: unknown[]) => {
+    try {
+      return await conn.runAndReadAll(sql, params as never);
+    } catch (err) {
+      throw externalAccessError(err, file, table) ?? err;
+    }
+  };
   const tables = async (): Promise<string[]> => {
     if (kind === 'parquet') return [PARQUET_TABLE];
     const r = await conn.runAndReadAll("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY table_name");
@@ -142,7 +174,7 @@ async function openDuck(file: string, kind: 'duckdb' | 'parquet'): Promise<Resul
   const columns = async (table: string): Promise<Column[]> => {
     const all = await tables();
     if (!all.includes(table)) throw unknownTable(file, table, all);
-    const r = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${source(table)}`);
+    const r = await read(table, `DESCRIBE SELECT * FROM ${source(table)}`);
     return r.getRowObjectsJS().map((row) => ({ name: String(row.column_name), type: String(row.column_type).toUpperCase() }));
   };
   return {
@@ -151,10 +183,7 @@ async function openDuck(file: string, kind: 'duckdb' | 'parquet'): Promise<Resul
     columns,
     async rows(table, where) {
       const cols = await columns(table);
-      const r = await conn.runAndReadAll(
-        `SELECT * FROM ${source(table)}${where ? ` WHERE ${where.sql}` : ''}`,
-        (where?.params ?? []) as never,
-      );
+      const r = await read(table, `SELECT * FROM ${source(table)}${where ? ` WHERE ${where.sql}` : ''}`, where?.params ?? []);
       const rows = r.getRowObjectsJS().map((row) => {
         const out: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(row)) out[k] = plainValue(v);
@@ -162,10 +191,7 @@ async function openDuck(file: string, kind: 'duckdb' | 'parquet'): Promise<Resul
       });
       return { columns: cols, rows };
     },
-    close: () => {
-      conn.closeSync();
-      instance.closeSync();
-    },
+    close: () => handle.close(),
   };
 }
 
@@ -177,5 +203,5 @@ export function sqlString(s: string): string {
 /** Open a results file read-only. */
 export async function openResults(file: string): Promise<ResultsReader> {
   const kind = detectKind(file);
-  return kind === 'sqlite' ? openSqlite(file) : openDuck(file, kind);
+  return kind === 'sqlite' ? openSqlite(file) : openDuckReader(file, kind);
 }

@@ -4,7 +4,8 @@
  * turning lock failures into cairn errors.
  */
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { ConflictError } from '../errors.js';
+import path from 'node:path';
+import { ConflictError, IntegrityError } from '../errors.js';
 import { sqlString } from './database.js';
 import type { DatabaseShape, TableShape } from './mergePlan.js';
 
@@ -16,16 +17,51 @@ export interface DuckHandle {
   close(): void;
 }
 
-/** Open a DuckDB database file (or ':memory:'). A file another process writes is a ConflictError. */
-export async function openDuck(file: string, options: { readOnly?: boolean } = {}): Promise<DuckHandle> {
+/** What SQL on a DuckDB instance may touch besides its own database file. */
+export interface DuckOpenOptions {
+  readOnly?: boolean;
+  /** Exact files cairn itself reads or writes through SQL: parquet inputs and outputs, attached sources. */
+  files?: readonly string[];
+  /** Folders whose files cairn itself reads and writes (a merge's scratch folder). */
+  folders?: readonly string[];
+}
+
+/**
+ * Settings given at creation: no extension is installed or loaded behind
+ * cairn's back (a view naming `https://...` would otherwise fetch httpfs).
+ */
+const NO_EXTENSIONS = {
+  autoinstall_known_extensions: 'false',
+  autoload_known_extensions: 'false',
+  allow_community_extensions: 'false',
+} as const;
+
+/**
+ * Open a DuckDB database file (or ':memory:') as data, not as a program
+ * (DESIGN §7): a results database comes from someone else, and a view in
+ * it could read any file the user can (`read_text('/etc/passwd')`) or load
+ * httpfs. So external access is off and the configuration locked before
+ * the first query; only the database itself, its temp folder and the
+ * `files` and `folders` named here stay reachable. A file another process
+ * writes is a ConflictError.
+ */
+export async function openDuck(file: string, options: DuckOpenOptions = {}): Promise<DuckHandle> {
   const { DuckDBInstance, blobValue } = await import('@duckdb/node-api');
   let instance: DuckDBInstance;
   try {
-    instance = await DuckDBInstance.create(file, options.readOnly ? { access_mode: 'READ_ONLY' } : {});
+    instance = await DuckDBInstance.create(file, options.readOnly ? { ...NO_EXTENSIONS, access_mode: 'READ_ONLY' } : NO_EXTENSIONS);
   } catch (err) {
     throw lockError(err, file) ?? err;
   }
-  const conn = await instance.connect();
+  let conn: DuckDBConnection | undefined;
+  try {
+    conn = await instance.connect();
+    await lockDown(conn, options);
+  } catch (err) {
+    conn?.closeSync();
+    instance.closeSync();
+    throw err;
+  }
   let closed = false;
   return {
     instance,
@@ -38,6 +74,42 @@ export async function openDuck(file: string, options: { readOnly?: boolean } = {
       instance.closeSync();
     },
   };
+}
+
+/**
+ * Allow the named files and folders, then turn external access off and lock
+ * the configuration. Lists cannot be given at creation (the C API takes
+ * strings only), hence SET, in this order: once locked, nothing changes.
+ */
+async function lockDown(conn: DuckDBConnection, options: DuckOpenOptions): Promise<void> {
+  const list = (items: readonly string[]): string => `[${items.map(sqlString).join(', ')}]`;
+  if (options.files?.length) await conn.run(`SET allowed_paths = ${list(options.files)}`);
+  if (options.folders?.length) {
+    await conn.run(`SET allowed_directories = ${list(options.folders.map((d) => (d.endsWith(path.sep) ? d : d + path.sep)))}`);
+  }
+  await conn.run('SET enable_external_access = false');
+  await conn.run('SET lock_configuration = true');
+}
+
+/** The files a DuckDB database is made of, for `files` when it is attached. */
+export function duckFiles(file: string): string[] {
+  return [file, `${file}.wal`];
+}
+
+/**
+ * A query refused because it reached for a file or an extension (a view
+ * over read_text, read_csv, a URL...), as an IntegrityError, else null.
+ */
+export function externalAccessError(err: unknown, file: string, table?: string): IntegrityError | null {
+  const message = err instanceof Error ? err.message : String(err);
+  const refused = /^Permission Error:/.test(message) || /^[A-Za-z ]*Error:[^\n]*\bextension\b/i.test(message);
+  if (!refused) return null;
+  const what = table === undefined ? `a view in ${file}` : `${JSON.stringify(table)} in ${file} is a view that`;
+  return new IntegrityError(`${what} reads files or extensions outside the database; cairn reads results databases as data only`, {
+    hint: 'results databases are opened with external access off: keep the rows in real tables (CREATE TABLE ... AS SELECT ... in DuckDB, if you trust that view), or name another table with --table',
+    data: { file, ...(table === undefined ? {} : { table }) },
+    cause: err,
+  });
 }
 
 /** A DuckDB "could not set lock" failure as a ConflictError, else null. */

@@ -7,7 +7,7 @@ import type { DuckDBAppender } from '@duckdb/node-api';
 import { UsageError } from '../errors.js';
 import { quoteIdent, sqlString } from './database.js';
 import { mapColumnType } from './columnTypes.js';
-import { duckRows, openDuck, readDuckShape, type DuckHandle } from './duckdb.js';
+import { duckFiles, duckRows, openDuck, readDuckShape, type DuckHandle } from './duckdb.js';
 import { planMerge, type DatabaseShape, type TableShape, type TableStep } from './mergePlan.js';
 import { applyRows, applySchema, type EngineJob, type EngineOutcome, type SourceTables, type SqlSession } from './mergeSteps.js';
 import { loadSqlite, readSqliteShape, type SqliteDatabase } from './sqlite.js';
@@ -15,7 +15,7 @@ import { loadSqlite, readSqliteShape, type SqliteDatabase } from './sqlite.js';
 const STAGE = 'cairn_stage';
 
 export async function mergeIntoDuckdb(job: EngineJob): Promise<EngineOutcome> {
-  const handle = await openDuck(job.file);
+  const handle = await openDuck(job.file, { files: job.sources.filter((s) => s.kind === 'duckdb').flatMap((s) => duckFiles(s.file)) });
   const readers: SqliteDatabase[] = [];
   try {
     const { conn } = handle;

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { AlreadyExistsError, CairnError, NotARepoError, NotFoundError, toCairnError, UsageError } from '../errors.js';
+import { AlreadyExistsError, CairnError, NotARepoError, NotFoundError, toCairnError, UsageError, IntegrityError } from '../errors.js';
 import { fsyncDir, publishFile, sweepStaleTemps, tempPathBeside } from '../durable/atomicWrite.js';
 import { processAlive } from '../durable/atomicWrite.js';
 import { lockShared, withLock } from '../durable/lock.js';
@@ -19,7 +19,7 @@ import { pinId, pinObject } from '../store/pins.js';
 import { defaultConfig } from '../config/config.js';
 import { openRepo, type Repo } from '../repo/repo.js';
 import { silentProgress, type Progress } from '../progress.js';
-import { detectKind } from './database.js';
+import { detectKind, extensionRefused } from './database.js';
 import { mergeIntoDuckdb } from './duckdbMerge.js';
 import { checkSettings, type MergeSettings, type MergeStrategy, type OnConflict } from './mergePlan.js';
 import { totalsOf, type MergeBackup, type MergeResult } from './mergeResult.js';
@@ -29,7 +29,7 @@ import { mergeParquet } from './parquetMerge.js';
 import { mergeIntoSqlite } from './sqliteMerge.js';
 import { guardEngine, lockOutput, type Guard } from './targetGuard.js';
 import { loadSqlite } from './sqlite.js';
-import { openDuck } from './duckdb.js';
+import { externalAccessError, openDuck } from './duckdb.js';
 
 /** How long a merge waits for another writer of its target by default. */
 export const DEFAULT_WAIT_MS = 30_000;
@@ -214,6 +214,8 @@ const ENGINE_REFUSAL = /^(Conversion|Constraint|Invalid Input|Out of Range|Misma
 /** Errors of the engines that mean "the data does not fit", as opposed to bugs. */
 function translate(err: unknown, target: string): CairnError {
   if (err instanceof CairnError) return err;
+  const refused = externalAccessError(err, target) ?? extensionRefused(err, target);
+  if (refused) return new IntegrityError(`the merge failed: ${refused.message}; ${target} is unchanged`, { hint: refused.hint, data: refused.data, cause: err });
   const e = err as { name?: string; message?: string; code?: string };
   if (e?.name === 'SqliteError' || (typeof e?.message === 'string' && ENGINE_REFUSAL.test(e.message))) {
     return new CairnError(`the merge failed: ${e.message}; ${target} is unchanged`, {

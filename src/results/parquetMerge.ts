@@ -25,7 +25,12 @@ export async function mergeParquet(job: EngineJob): Promise<EngineOutcome> {
       });
     }
   }
-  const handle = await openDuck(':memory:');
+  // The only files this SQL may touch: the inputs, the output (and DuckDB's
+  // temp name for it) and the scratch folder of the intermediate steps.
+  const handle = await openDuck(':memory:', {
+    files: [target, ...job.sources.map((s) => s.file), job.file, `${job.file}.tmp`],
+    folders: [job.scratch],
+  });
   try {
     const all = (sql: string) => duckRows(handle.conn, sql);
     const shapeOf = async (file: string): Promise<DatabaseShape> => {

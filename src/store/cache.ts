@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { IntegrityError, NotFoundError } from '../errors.js';
-import { fsyncDir, fsyncFile, tempPathBeside, TEMP_MARKER, uniqueSuffix, writeFileAtomic } from '../durable/atomicWrite.js';
+import { fsyncDir, fsyncFile, removeTemp, sweepStaleTemps, tempPathBeside, TEMP_MARKER, uniqueSuffix, writeFileAtomic } from '../durable/atomicWrite.js';
 import { CHUNK_SIZE, HASH_PREFIX, hashBytes, hashFile, hashHex } from './hash.js';
 import { VerifiedObjects } from './verified.js';
 import { copyFileBytes } from './copy.js';
@@ -26,6 +26,11 @@ export interface StoredObject {
 }
 
 export type ObjectCheck = 'ok' | 'missing' | 'corrupt';
+
+/** A workspace file taken into the cache by {@link Cache.adoptFile}, with its stat from before it was hashed. */
+export interface AdoptedFile extends StoredObject {
+  stat: fs.BigIntStats;
+}
 
 /** Files at or below this size are read and written in one call. */
 export const SMALL_FILE = CHUNK_SIZE;
@@ -69,6 +74,11 @@ export class Cache {
   }
 
   private tmpReady = false;
+
+  /** Remove the temp files in `tmp/` of cairn processes that are gone (a kill, a Ctrl-C); returns how many. */
+  sweepTemps(): number {
+    return sweepStaleTemps(this.tmpDir);
+  }
 
   /** A fresh temp file name in `tmp/`, recognisable by pid so gc can clear stale ones. */
   tempPath(): string {
@@ -130,8 +140,13 @@ export class Cache {
   /** Rename a flushed temp file to its object name; `before`: see VerifiedObjects.record. */
   private publish(tmp: string, hash: string, size = 0, before?: fs.BigIntStats): void {
     const final = this.objectPath(hash);
-    fs.mkdirSync(path.dirname(final), { recursive: true });
-    fs.renameSync(tmp, final);
+    try {
+      fs.mkdirSync(path.dirname(final), { recursive: true });
+      fs.renameSync(tmp, final);
+    } catch (err) {
+      removeTemp(tmp);
+      throw err;
+    }
     fsyncDir(path.dirname(final));
     if (size > SMALL_FILE) this.verified.record(hash, final, before);
   }
@@ -163,16 +178,15 @@ export class Cache {
         done(null, chunk);
       },
     });
-    const fd = fs.openSync(tmp, 'wx', 0o444);
+    // The stream owns its descriptor: on an error (ENOSPC) it closes it itself,
+    // and a second close here could close a descriptor reused meanwhile.
     try {
-      await pipeline(source, hasher, fs.createWriteStream('', { fd, autoClose: false, highWaterMark: CHUNK_SIZE }));
-      fs.fsyncSync(fd);
+      await pipeline(source, hasher, fs.createWriteStream(tmp, { flags: 'wx', mode: 0o444, highWaterMark: CHUNK_SIZE }));
+      fsyncFile(tmp);
     } catch (err) {
-      fs.closeSync(fd);
-      fs.rmSync(tmp, { force: true });
+      removeTemp(tmp);
       throw err;
     }
-    fs.closeSync(fd);
     const hash = HASH_PREFIX + h.digest('hex');
     return this.finishTemp(tmp, hash, size, options.expected);
   }
@@ -183,9 +197,11 @@ export class Cache {
    * then the bytes that landed are hashed; elsewhere the bytes are hashed on
    * their way in, in one pass (a kernel copy then a second read to hash was
    * 0.4-0.5 s slower per GiB pulled from a folder remote here).
+   * With `replace`, an object already under that name (found damaged) is
+   * replaced by the verified copy instead of kept.
    */
-  async storeCopy(src: string, expected: string, onBytes?: (n: number) => void): Promise<StoredObject> {
-    if (this.has(expected)) return { hash: expected, size: fs.statSync(this.objectPath(expected)).size };
+  async storeCopy(src: string, expected: string, onBytes?: (n: number) => void, options: { replace?: boolean } = {}): Promise<StoredObject> {
+    if (!options.replace && this.has(expected)) return { hash: expected, size: fs.statSync(this.objectPath(expected)).size };
     const tmp = this.tempPath();
     try {
       await fs.promises.copyFile(src, tmp, fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE_FORCE);
@@ -211,12 +227,17 @@ export class Cache {
     if (expected && expected !== hash) throw mismatch(expected, hash);
     if (this.has(hash)) return { hash, size: data.length };
     const tmp = this.tempPath();
-    const fd = fs.openSync(tmp, 'wx', 0o444);
     try {
-      fs.writeFileSync(fd, data);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
+      const fd = fs.openSync(tmp, 'wx', 0o444);
+      try {
+        fs.writeFileSync(fd, data);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch (err) {
+      removeTemp(tmp);
+      throw err;
     }
     this.publish(tmp, hash);
     return { hash, size: data.length };
@@ -224,46 +245,67 @@ export class Cache {
 
   /**
    * Take a workspace file into the cache without copying its bytes: hard-link
-   * it (or move it, for symlink mode) into `tmp/`, make it read-only, hash it
-   * there, publish it. The workspace then holds a link to the object.
+   * it into `tmp/`, make it read-only, hash it there, publish it. The user's
+   * path keeps its bytes at every instant (the file is linked, never moved),
+   * so a kill anywhere leaves at worst a temp link that gc sweeps. `hardlink`
+   * then leaves the workspace file as a link to the object; for `symlink` the
+   * caller calls {@link linkWorkspace} once a pointer names the object (a
+   * symlink to an object nothing names would lose the bytes to gc).
    * Falls back to a copy across filesystems.
    */
-  async adoptFile(src: string, link: 'hardlink' | 'symlink', onBytes?: (n: number) => void): Promise<StoredObject> {
+  async adoptFile(src: string, link: 'hardlink' | 'symlink', onBytes?: (n: number) => void): Promise<AdoptedFile> {
     const tmp = this.tempPath();
     try {
-      if (link === 'hardlink') fs.linkSync(src, tmp);
-      else fs.renameSync(src, tmp);
+      fs.linkSync(src, tmp);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EXDEV' || (err as NodeJS.ErrnoException).code === 'EPERM') {
-        return this.storeFile(src, { onBytes });
+        const stat = fs.statSync(src, { bigint: true });
+        return { ...(await this.storeFile(src, { onBytes })), stat };
       }
       throw err;
     }
-    fs.chmodSync(tmp, 0o444);
-    // The user's file may still be written to while it is hashed: its stat
-    // from before is what the record must match (see VerifiedObjects.record).
-    const before = fs.statSync(tmp, { bigint: true });
-    const { hash, size } = await hashFile(tmp, onBytes);
-    fsyncFile(tmp);
-    const final = this.objectPath(hash);
-    // An object already there is linked to only when intact: else the bytes
-    // just hashed (the user's file) replace it, and nothing good is lost.
+    let hash: string;
+    let size: number;
+    let before: fs.BigIntStats;
     let kept: fs.BigIntStats | null = null;
-    if (fs.existsSync(final) && !sameInode(final, tmp)) {
-      const st = objectStat(final, hash);
-      if ((size > SMALL_FILE && this.verified.has(hash, st)) || (await this.checkObject(hash)) === 'ok') kept = st;
+    try {
+      fs.chmodSync(tmp, 0o444);
+      // The user's file may still be written to while it is hashed: its stat
+      // from before is what the record must match (see VerifiedObjects.record).
+      before = fs.statSync(tmp, { bigint: true });
+      ({ hash, size } = await hashFile(tmp, onBytes));
+      fsyncFile(tmp);
+      const final = this.objectPath(hash);
+      // An object already there is linked to only when intact: else the bytes
+      // just hashed (the user's file) replace it, and nothing good is lost.
+      if (fs.existsSync(final) && !sameInode(final, tmp)) {
+        const st = objectStat(final, hash);
+        if ((size > SMALL_FILE && this.verified.has(hash, st)) || (await this.checkObject(hash)) === 'ok') kept = st;
+      }
+      if (kept || sameInode(final, tmp)) removeTemp(tmp);
+      else this.publish(tmp, hash, size, before);
+    } catch (err) {
+      removeTemp(tmp);
+      throw err;
     }
-    if (kept || sameInode(final, tmp)) fs.rmSync(tmp, { force: true });
-    else this.publish(tmp, hash, size, before);
-    // Point the workspace at the object, and record it (again: the link moved its ctime).
-    await linkInto(final, src, link);
-    this.verified.recordLater(hash, final, kept ?? before);
-    return { hash, size };
+    if (link === 'hardlink') await linkInto(this.objectPath(hash), src, 'hardlink', before);
+    // Recorded (again: a link moves the object's ctime) with the stat from before hashing.
+    this.verified.recordLater(hash, this.objectPath(hash), kept ?? before);
+    return { hash, size, stat: before };
+  }
+
+  /**
+   * Replace the workspace file `dest`, adopted by {@link adoptFile}, by a link
+   * to its object. A file that changed since it was hashed (another inode, or
+   * another size or mtime) is left as it is: status will show it modified.
+   */
+  async linkWorkspace(adopted: AdoptedFile, dest: string, link: 'hardlink' | 'symlink'): Promise<void> {
+    await linkInto(this.objectPath(adopted.hash), dest, link, adopted.stat);
   }
 
   private finishTemp(tmp: string, hash: string, size: number, expected?: string): StoredObject {
     if (expected && expected !== hash) {
-      fs.rmSync(tmp, { force: true });
+      removeTemp(tmp);
       throw mismatch(expected, hash);
     }
     this.publish(tmp, hash, size);
@@ -424,11 +466,14 @@ export class ObjectBatch {
 
   constructor(private readonly cache: Cache) {}
 
-  /** Stage bytes; returns their hash. Objects already cached cost one stat. */
-  add(data: Uint8Array, expected?: string): StoredObject {
+  /**
+   * Stage bytes; returns their hash. Objects already cached cost one stat,
+   * and are kept unless `replace` (an object found damaged is replaced).
+   */
+  add(data: Uint8Array, expected?: string, options: { replace?: boolean } = {}): StoredObject {
     const hash = hashBytes(data);
     if (expected && expected !== hash) throw mismatch(expected, hash);
-    if (!this.seen.has(hash) && !this.cache.has(hash)) {
+    if (!this.seen.has(hash) && (options.replace || !this.cache.has(hash))) {
       const final = this.cache.objectPath(hash);
       const dir = path.dirname(final);
       if (!this.dirs.has(dir)) {
@@ -436,8 +481,9 @@ export class ObjectBatch {
         this.dirs.add(dir);
       }
       const tmp = path.join(dir, `${TEMP_MARKER}${uniqueSuffix()}`);
-      fs.writeFileSync(tmp, data, { mode: 0o444, flag: 'wx' });
+      // Pending before the write: a write that fails half-way (ENOSPC) is removed by abort().
       this.pending.push({ tmp, hash });
+      fs.writeFileSync(tmp, data, { mode: 0o444, flag: 'wx' });
     }
     this.seen.add(hash);
     return { hash, size: data.length };
@@ -459,7 +505,7 @@ export class ObjectBatch {
 
   /** Drop staged temp files (after an error). */
   abort(): void {
-    for (const { tmp } of this.pending) fs.rmSync(tmp, { force: true });
+    for (const { tmp } of this.pending) removeTemp(tmp);
     this.pending = [];
   }
 }
@@ -505,15 +551,28 @@ async function copyHashing(src: string, dest: string, mode: number): Promise<str
   return HASH_PREFIX + h.digest('hex');
 }
 
-/** Replace `dest` with a link to the object `obj`, atomically. */
-async function linkInto(obj: string, dest: string, link: 'hardlink' | 'symlink'): Promise<void> {
+/**
+ * Replace `dest` with a link to the object `obj`, atomically. With `hashed`
+ * (the stat `dest` had when its bytes were hashed), a `dest` that is neither
+ * the object's inode nor still that file is left alone.
+ */
+async function linkInto(obj: string, dest: string, link: 'hardlink' | 'symlink', hashed?: fs.BigIntStats): Promise<void> {
   // Already a hard link of the object (adopted in place): a rename of one link
   // over another of the same inode does nothing and would leave the temp behind.
   if (link === 'hardlink' && sameInode(obj, dest)) return;
+  if (hashed && !sameInode(obj, dest)) {
+    const now = fs.lstatSync(dest, { bigint: true, throwIfNoEntry: false });
+    if (!now || now.ino !== hashed.ino || now.dev !== hashed.dev || now.size !== hashed.size || now.mtimeNs !== hashed.mtimeNs) return;
+  }
   const tmp = tempPathBeside(dest);
-  if (link === 'hardlink') fs.linkSync(obj, tmp);
-  else fs.symlinkSync(obj, tmp);
-  fs.renameSync(tmp, dest);
+  try {
+    if (link === 'hardlink') fs.linkSync(obj, tmp);
+    else fs.symlinkSync(obj, tmp);
+    fs.renameSync(tmp, dest);
+  } catch (err) {
+    removeTemp(tmp);
+    throw err;
+  }
 }
 
 function sameInode(a: string, b: string): boolean {

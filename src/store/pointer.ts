@@ -3,7 +3,7 @@
  * Pure: no I/O. A pointer is untrusted input; anything odd is refused here,
  * before any path it names is touched.
  */
-import { IntegrityError, UnsafeError } from '../errors.js';
+import { ConflictError, IntegrityError, UnsafeError } from '../errors.js';
 import { isHash } from './hash.js';
 import { unsafePathReason } from '../trust/pathNames.js';
 
@@ -62,6 +62,14 @@ export function parsePointer(text: string, where: string, expectedName?: string)
       data: { pointer: where },
     });
   if (text.charCodeAt(0) === 0xfeff) throw fail('it starts with a byte-order mark');
+  if (/^(<{7}|={7}|>{7})( |$)/m.test(text)) {
+    throw new ConflictError(`pointer ${where} is in merge conflict (it holds git's conflict markers)`, {
+      hint:
+        `pick a side: git checkout --ours ${where} (or --theirs), then cairn checkout ${artifactOf(where)} and git add ${where}; ` +
+        `for a results database, merge both sides instead: git show :2:${where} and :3:${where} name the two objects (cairn merge combines their databases)`,
+      data: { pointer: where, conflict: true },
+    });
+  }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -112,4 +120,8 @@ export function artifactPathOf(pointerPath: string): string {
 /** `data/train.csv` → `data/train.csv.cairn`. */
 export function pointerPathOf(artifactPath: string): string {
   return artifactPath + POINTER_SUFFIX;
+}
+
+function artifactOf(pointerPath: string): string {
+  return pointerPath.endsWith(POINTER_SUFFIX) ? pointerPath.slice(0, -POINTER_SUFFIX.length) : pointerPath;
 }

@@ -141,7 +141,11 @@ export class StatCache {
     this.db.transaction(() => {
       for (const r of records) {
         const sig = r.hardLinked ? exactStatSignature(r.stat, 'linked') : statSignature(r.stat);
-        if (r.trusted || !StatCache.isRacy(r.stat)) put.run(r.path, sig, r.hash);
+        // A copy cairn just wrote is as racy as any file: a write in the same
+        // timestamp tick that keeps the size would keep the stat too, and the
+        // change would never be hashed. Only a hard link to a (read-only)
+        // cache object is trusted at once.
+        if ((r.trusted && r.hardLinked) || !StatCache.isRacy(r.stat)) put.run(r.path, sig, r.hash);
         else drop.run(r.path);
       }
     })();

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { addArtifacts, init, openRepo, status } from '../../src/index.js';
+import { addArtifacts, checkout, init, openRepo, status } from '../../src/index.js';
 import { gitRepo, tempDir } from '../helpers/repo.js';
 
 /** Files under `dir` that cairn read the bytes of while `fn` ran. */
@@ -80,6 +80,15 @@ describe('the stat cache', () => {
     fs.writeFileSync(path.join(repo.dir, 'data/a.txt'), 'AAAA');
     const [data] = await status(r, { cwd: repo.dir, paths: ['data'] });
     expect(data!.state).toBe('modified');
+  });
+
+  it('does not trust a copy that checkout has just written (a same-size write in the same clock tick would keep its stat)', async () => {
+    const { repo, r } = await tracked();
+    fs.rmSync(path.join(repo.dir, 'data/a.txt'));
+    await checkout(r, { cwd: repo.dir, paths: ['data'] });
+    // Right after the write, the file is racy: status must look at its bytes, not at a stat recorded by checkout.
+    const reads = await readsDuring(repo.dir, () => status(r, { cwd: repo.dir }));
+    expect(reads).toContain('data/a.txt');
   });
 
   it('notices a change that keeps the size and the mtime seconds', async () => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { cairn } from '../helpers/cli.js';
-import { tempDir } from '../helpers/repo.js';
+import { fileDigest, tempDir } from '../helpers/repo.js';
 
 describe('cairn demo', () => {
   it('runs the workflow and, with --keep, leaves the project behind', async () => {
@@ -27,19 +27,55 @@ describe('cairn demo', () => {
     expect(fs.existsSync(path.join(dir, 'clone', 'data', 'train.parquet'))).toBe(true); // pulled into a fresh clone
   });
 
-  it('leaves nothing behind without --keep', async () => {
-    const dir = path.join(tempDir(), 'demo');
+  it('leaves nothing behind without --keep: the folders it made go, the parent it found stays', async () => {
+    const parent = tempDir();
+    const dir = path.join(parent, 'made', 'for', 'demo');
     const r = await cairn(['demo', dir], { cwd: tempDir() });
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(fs.existsSync(dir)).toBe(false);
+    expect(fs.readdirSync(parent)).toEqual([]);
   });
 
-  it('refuses a folder that is not empty', async () => {
+  it('refuses a folder that is not empty (exit 7) and touches nothing in it, `cairn demo .` included', async () => {
     const dir = tempDir();
-    fs.writeFileSync(path.join(dir, 'precious.txt'), 'keep');
-    const r = await cairn(['demo', dir], { cwd: tempDir() });
-    expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain('is not empty');
-    expect(fs.readFileSync(path.join(dir, 'precious.txt'), 'utf8')).toBe('keep');
+    const victim = path.join(dir, 'precious.txt');
+    fs.writeFileSync(victim, 'keep');
+    const before = fileDigest(victim);
+    for (const [args, cwd] of [
+      [['demo', dir], tempDir()],
+      [['demo', dir, '--keep'], tempDir()],
+      [['demo', '.'], dir],
+    ] as [string[], string][]) {
+      const r = await cairn(args, { cwd });
+      expect({ args, exit: r.exitCode }).toEqual({ args, exit: 7 });
+      expect(r.stderr).toContain('is not empty');
+      expect(r.stderr).toContain('hint:');
+      expect(fs.readdirSync(dir)).toEqual(['precious.txt']);
+      expect(fileDigest(victim)).toBe(before);
+    }
+  });
+
+  it('in an existing empty folder (`cairn demo .`) builds there, then removes only what it made, never the folder', async () => {
+    const parent = tempDir();
+    const neighbour = path.join(parent, 'neighbour.txt');
+    fs.writeFileSync(neighbour, 'next door');
+    const before = fileDigest(neighbour);
+    const dir = path.join(parent, 'here');
+    fs.mkdirSync(dir);
+    const r = await cairn(['demo', '.'], { cwd: dir });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`cairn demo in ${path.join(dir, 'project')}`);
+    expect(fs.statSync(dir).isDirectory()).toBe(true);
+    expect(fs.readdirSync(dir)).toEqual([]);
+    expect(fs.readdirSync(parent).sort()).toEqual(['here', 'neighbour.txt']);
+    expect(fileDigest(neighbour)).toBe(before);
+  });
+
+  it('a DIR that is a file is refused (exit 5)', async () => {
+    const file = path.join(tempDir(), 'notes.txt');
+    fs.writeFileSync(file, 'notes');
+    const r = await cairn(['demo', file], { cwd: tempDir() });
+    expect(r.exitCode).toBe(5);
+    expect(r.stderr).toContain('is not a folder');
+    expect(fs.readFileSync(file, 'utf8')).toBe('notes');
   });
 });

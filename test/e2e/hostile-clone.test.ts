@@ -104,7 +104,7 @@ function victimState(dir: string): Record<string, string> {
 
 describe('a victim clones a hostile repository', () => {
   // Each attack is its own repositories and processes: they run side by side.
-  it.concurrent.each(Object.keys(attacks))('%s', async (attack, { expect }) => {
+  it.concurrent.for(Object.keys(attacks))('%s', async (attack, { expect }) => {
     const base = tempDir('cairn-hostile-clone-');
     const place: Place = { victim: path.join(base, 'victim'), remote: path.join(base, 'attacker-remote'), sentinel: path.join(base, 'SENTINEL') };
     fs.mkdirSync(place.victim);
@@ -120,7 +120,7 @@ describe('a victim clones a hostile repository', () => {
     // The attacker's repository: initialised, its remote committed, the attack committed and tagged.
     const attacker = gitRepo();
     await cairnOk(['init'], { cwd: attacker.dir });
-    await cairnOk(['remote', 'add', 'origin', place.remote, '--default'], { cwd: attacker.dir });
+    await cairnOk(['remote', 'add', 'origin', place.remote, '--default', '--shared'], { cwd: attacker.dir });
     sqliteResults(path.join(attacker.dir, 'r.db'), 'default', [{ run_id: 'a', version: 'e0.1.0', f1: 0.5 }]);
     attacks[attack]!(place, attacker);
     attacker.git('add', '-A', '-f');
@@ -157,6 +157,7 @@ describe('a victim clones a hostile repository', () => {
       ['model', 'prune', '--keep', '0', '--db', 'r.db', '--metric', 'f1'],
       ['tag', '--allow-dirty', '-m', 'victim tag'],
       ['explore', 'checkout', 'e0.1.0'],
+      ['worktree', 'new', 'variant'],
       ['explore', 'list'],
       ['hooks', 'install'],
     ]) {

@@ -21,7 +21,7 @@ async function initialised(): Promise<TestRepo> {
 async function withFolderRemote(): Promise<{ repo: TestRepo; store: string }> {
   const repo = await initialised();
   const store = path.join(tempDir(), 'store');
-  await cairnOk(['remote', 'add', 'origin', store, '--default'], { cwd: repo.dir });
+  await cairnOk(['remote', 'add', 'origin', store, '--default', '--shared'], { cwd: repo.dir });
   return { repo, store };
 }
 
@@ -80,7 +80,9 @@ describe('cairn status', () => {
     const r = await cairn(['status'], { cwd: repo.dir });
     expect(r.exitCode).toBe(8);
     expect(r.stdout).toContain('invalid pointer: invalid pointer a.txt.cairn');
-    expect(r.stdout).toContain('all 1 artifact(s) up to date');
+    // Never "all up to date" beside an error.
+    expect(r.stdout).toContain('1 of 2 artifacts up to date');
+    expect(r.stdout).not.toContain('all ');
     expect(r.stderr).toContain('error: invalid pointer a.txt.cairn: it is not JSON');
     expect(r.stderr).toContain('hint:');
     const j = await cairn(['status', '--json'], { cwd: repo.dir });
@@ -149,15 +151,15 @@ describe('configuration', () => {
     const repo = await initialised();
     repo.write('.cairn/config.json', JSON.stringify({ metrics: { primay: 'f1' } }));
     const r = await cairn(['status'], { cwd: repo.dir });
-    expect(r.exitCode).toBe(2);
+    expect(r.exitCode).toBe(8);
     expect(r.stderr).toContain('unknown key metrics.primay');
     expect(r.stderr).toContain('hint: valid keys here: primary, minimize, names');
     repo.write('.cairn/config.json', JSON.stringify({ remtoes: {} }));
     expect((await cairn(['status'], { cwd: repo.dir })).stderr).toContain('unknown key remtoes');
     repo.write('.cairn/config.json', '{}');
-    repo.write('.cairn/config.local.json', JSON.stringify({ remotes: { s3: { url: 's3://b', endpiont: 'http://x' } } }));
+    repo.write('.cairn/config.local.json', JSON.stringify({ remotes: { s3: { url: 's3://bucket', endpiont: 'http://x' } } }));
     const local = await cairn(['status'], { cwd: repo.dir });
-    expect(local.exitCode).toBe(2);
+    expect(local.exitCode).toBe(8);
     expect(local.stderr).toContain('config.local.json: unknown key remotes.s3.endpiont');
   });
 
@@ -165,7 +167,7 @@ describe('configuration', () => {
     const repo = await initialised();
     repo.write('.cairn/config.json', '{"metrics": {');
     const r = await cairn(['status'], { cwd: repo.dir });
-    expect(r.exitCode).toBe(1);
+    expect(r.exitCode).toBe(8);
     expect(r.stderr).toContain('hint: fix the JSON in .cairn/config.json by hand, or restore it with git checkout -- .cairn/config.json');
   });
 

@@ -222,7 +222,7 @@ describe('what tag messages say, remembered by object id', () => {
   it('clears the temp file a listing killed while writing left behind', async () => {
     const repo = await tagged();
     await listExperiments(repo.dir);
-    const left = path.join(path.dirname(summariesOf(repo)), '.tag-summaries.json.cairn-tmp-999999999-abcd-0');
+    const left = path.join(path.dirname(summariesOf(repo)), '.tag-summaries.json.cairn-tmp-999999999-abcdef01-0');
     fs.writeFileSync(left, '{"format":1,"ta');
     repo.git('tag', '-a', '-m', 'new', 'e0.12.0'); // a tag new to the file, so it is written again
     expect((await listExperiments(repo.dir)).map((e) => e.tag)).toContain('e0.12.0');

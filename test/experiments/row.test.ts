@@ -16,8 +16,24 @@ describe('the best row', () => {
     { f1: 0.8, loss: 0.2 },
     { f1: 0.9, loss: 0.3 },
   ];
-  it('is the highest metric, earliest on a tie; the newest row does not win by being newest', () => {
-    expect(bestRowIndex(rows, 'f1', false)).toBe(1);
+  it('is the highest metric; the newest row does not win by being newest', () => {
+    expect(bestRowIndex(rows.slice(0, 4), 'f1', false)).toBe(1);
+  });
+  it('breaks a tie by the rows themselves, never by their order: earliest timestamp, then run id, then the other values', () => {
+    const tied = [
+      { track_id: 'b-run', timestamp: '2026-01-01 10:00:00.000002', f1: 0.9, loss: 0.1 },
+      { track_id: 'a-run', timestamp: '2026-01-01 10:00:00.000002', f1: 0.9, loss: 0.2 },
+      { track_id: 'c-run', timestamp: '2026-01-01 10:00:00.000001', f1: 0.9, loss: 0.3 },
+      { track_id: 'a-run', timestamp: '2026-01-01 10:00:00.000002', f1: 0.9, loss: 0.05 },
+      { track_id: 'z-run', timestamp: null, f1: 0.9, loss: 0 },
+    ];
+    const winner = (list: typeof tied) => list[bestRowIndex(list, 'f1', false)];
+    // every order of the five rows gives the same winner
+    const orders = [tied, [...tied].reverse(), [tied[3]!, tied[1]!, tied[4]!, tied[0]!, tied[2]!]];
+    for (const order of orders) expect(winner(order)).toBe(tied[2]); // the earliest timestamp
+    const sameTime = tied.filter((r) => r.timestamp === '2026-01-01 10:00:00.000002');
+    for (const order of [sameTime, [...sameTime].reverse()]) expect(winner(order)).toBe(tied[3]); // a-run, then the smaller loss
+    for (const order of [rows, [...rows].reverse()]) expect(order[bestRowIndex(order, 'f1', false)]).toEqual({ f1: 0.9, loss: 0.3 });
   });
   it('is the lowest with minimize', () => {
     expect(bestRowIndex(rows, 'loss', true)).toBe(3);

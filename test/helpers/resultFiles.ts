@@ -56,7 +56,9 @@ export async function makeDatabase(file: string, engine: TestEngine, tables: Tab
     for (const t of tables) {
       db.exec(createSql('sqlite', t));
       const insert = db.prepare(`INSERT INTO ${q(t.name)} VALUES (${t.columns.map(() => '?').join(', ')})`);
-      for (const row of t.rows) insert.run(...row);
+      db.transaction(() => {
+        for (const row of t.rows) insert.run(...row);
+      })();
       t.indexes?.forEach((cols, i) => db.exec(`CREATE INDEX ${q(`${t.name}_i${i}`)} ON ${q(t.name)} (${cols.map(q).join(', ')})`));
     }
     db.close();

@@ -16,9 +16,33 @@ import { listObjectHashes } from '../../src/store/cache.js';
 import { hashBytes } from '../../src/store/hash.js';
 import { lockExclusive } from '../../src/durable/lock.js';
 import { TEMP_MARKER } from '../../src/durable/atomicWrite.js';
+import type { LinkType } from '../../src/store/linkType.js';
 
-/** Kills per operation (the issue asks for at least 50). */
+/** Kills per operation in copy mode (the issue asks for at least 50). */
 export const KILLS = Number(process.env.CAIRN_KILLS ?? 50);
+/** Kills per operation in each of the hardlink and symlink modes (fewer, to keep the suite near 6 minutes on 2 cores). */
+export const LINK_KILLS = Number(process.env.CAIRN_LINK_KILLS ?? 20);
+
+/** The link modes the kill suites run in (reflink is a plain copy on ext4). */
+export const LINK_MODES = ['copy', 'hardlink', 'symlink'] as const satisfies readonly LinkType[];
+
+/** How many kills an operation gets in a link mode. */
+export function killsIn(link: LinkType): number {
+  return link === 'copy' ? KILLS : LINK_KILLS;
+}
+
+/** Make a repository (or clone) use this link mode, through its uncommitted config. */
+export function useLinkMode(dir: string, link: LinkType): void {
+  fs.mkdirSync(path.join(dir, '.cairn'), { recursive: true });
+  fs.writeFileSync(path.join(dir, '.cairn', 'config.local.json'), JSON.stringify({ cache: { link } }, null, 2) + '\n');
+}
+
+/** Write a file as a user would replace it: a new file, never through a link into the cache. */
+export function replaceFile(file: string, bytes: string | Uint8Array): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.rmSync(file, { force: true });
+  fs.writeFileSync(file, bytes);
+}
 
 export interface KillStats {
   op: string;
@@ -26,8 +50,19 @@ export interface KillStats {
   kills: number;
   /** Runs that finished before their kill time (not counted as kills). */
   finished: number;
-  /** Objects or targets found damaged (must stay 0: a failure throws first). */
+  /** Damage the checks found after kills: each damaged object, file or tag counts once. The loop fails when it is not 0. */
   corruptions: number;
+  /** What was found, by round. */
+  findings: string[];
+}
+
+/** The findings of the kill loop running now (null: none runs, so a check that finds damage fails at once). */
+let findings: string[] | null = null;
+
+/** A check found damage: counted by the kill loop running (which fails at its end), or a failure now. */
+export function damage(message: string): void {
+  if (findings) findings.push(message);
+  else expect.fail(message);
 }
 
 export interface KillLoop {
@@ -63,33 +98,55 @@ async function runOnce(command: { args: string[]; cwd: string; env?: Record<stri
   return { killed: true, ms: Date.now() - started, code: null, stderr };
 }
 
-/** Run the loop until `kills` kills have landed; returns the figures. */
+/**
+ * Run the loop until `kills` kills have landed; returns the figures. The
+ * checks after each kill count the damage they find (see {@link damage});
+ * the loop fails at its end when any was found, and prints what it measured.
+ */
 export async function killLoop(loop: KillLoop, kills = KILLS): Promise<KillStats> {
   const seed = testSeed(20261122);
   const random = seededRandom(seed + [...loop.op].reduce((n, c) => n * 31 + c.charCodeAt(0), 0));
   console.log(`[reliability] ${loop.op}: seed ${seed} (replay with CAIRN_TEST_SEED=${seed})`);
-  // Calibrate: one full run, to know how long the operation takes.
-  await loop.prepare(0);
-  const calibration = await runOnce(loop.command(0), null);
-  expect(calibration.code, `${loop.op} calibration run failed: ${calibration.stderr}`).toBe(0);
-  await loop.afterKill(0, false);
-  await loop.finish(0);
-  const stats: KillStats = { op: loop.op, seed, kills: 0, finished: 0, corruptions: 0 };
-  let span = calibration.ms;
-  for (let round = 1; stats.kills < kills && round <= kills * 4; round++) {
-    await loop.prepare(round);
-    const at = Math.floor(random() * span);
-    const run = await runOnce(loop.command(round), at);
-    if (run.killed) stats.kills++;
-    else {
-      stats.finished++;
-      span = Math.max(20, span * 0.8); // aim earlier next time
-      expect(run.code, `${loop.op} round ${round} failed: ${run.stderr}`).toBe(0);
+  const stats: KillStats = { op: loop.op, seed, kills: 0, finished: 0, corruptions: 0, findings: [] };
+  const check = async (round: number, killed: boolean): Promise<void> => {
+    const before = stats.findings.length;
+    findings = stats.findings;
+    try {
+      await loop.afterKill(round, killed);
+    } catch (err) {
+      // A check that threw (an assertion in the test's own afterKill) found one thing wrong.
+      stats.findings.push((err as Error).message);
+    } finally {
+      findings = null;
     }
-    await loop.afterKill(round, run.killed);
-    await loop.finish(round);
+    for (let i = before; i < stats.findings.length; i++) stats.findings[i] = `round ${round}${killed ? ' (killed)' : ''}: ${stats.findings[i]}`;
+    stats.corruptions = stats.findings.length;
+  };
+  try {
+    // Calibrate: one full run, to know how long the operation takes.
+    await loop.prepare(0);
+    const calibration = await runOnce(loop.command(0), null);
+    expect(calibration.code, `${loop.op} calibration run failed: ${calibration.stderr}`).toBe(0);
+    await check(0, false);
+    await loop.finish(0);
+    let span = calibration.ms;
+    for (let round = 1; stats.kills < kills && round <= kills * 4; round++) {
+      await loop.prepare(round);
+      const at = Math.floor(random() * span);
+      const run = await runOnce(loop.command(round), at);
+      if (run.killed) stats.kills++;
+      else {
+        stats.finished++;
+        span = Math.max(20, span * 0.8); // aim earlier next time
+        expect(run.code, `${loop.op} round ${round} failed: ${run.stderr}`).toBe(0);
+      }
+      await check(round, run.killed);
+      await loop.finish(round);
+    }
+  } finally {
+    console.log(`[reliability] ${loop.op}: ${stats.kills} kills survived, ${stats.finished} runs finished first, ${stats.corruptions} corruptions found`);
   }
-  console.log(`[reliability] ${loop.op}: ${stats.kills} kills survived, ${stats.finished} runs finished first, 0 corruptions`);
+  expect(stats.findings.slice(0, 10), `${loop.op}: ${stats.corruptions} corruption(s) found after kills`).toEqual([]);
   expect(stats.kills).toBeGreaterThanOrEqual(kills);
   return stats;
 }
@@ -110,7 +167,10 @@ export function expectObjectsIntact(objectsDir: string, what: string, all = fals
     seen.add(hash);
     const hex = hash.slice(7);
     const bytes = fs.readFileSync(path.join(objectsDir, hex.slice(0, 2), hex.slice(2)));
-    expect(hashBytes(bytes), `${what}: object ${hash} has other bytes`).toBe(hash);
+    if (hashBytes(bytes) !== hash) {
+      seen.delete(hash); // still damaged next time: counted again by the next check that sees it
+      damage(`${what}: object ${hash} has other bytes`);
+    }
     n++;
   }
   return n;
@@ -126,7 +186,7 @@ export async function expectVerifyClean(dir: string, what: string): Promise<void
 export async function expectPointersSatisfied(dir: string, what: string): Promise<void> {
   const repo = await openRepo(dir);
   const needed = expandObjects(repo.cache, await collectPointers(repo, { workspace: true }));
-  expect([...repo.cache.missing(needed.objects.keys())], what).toEqual([]);
+  for (const hash of repo.cache.missing(needed.objects.keys())) damage(`${what}: object ${hash} that a pointer names is not in the cache`);
 }
 
 /** No lock left by a killed process blocks the next operation: the exclusive lock is taken at once. */
@@ -138,9 +198,16 @@ export async function expectNoBlockingLock(dir: string): Promise<void> {
 
 /** A file's bytes are one of the candidates (null: the file does not exist). */
 export function expectOneOf(file: string, candidates: (Buffer | string | null)[], what: string): void {
-  const bytes = fs.existsSync(file) ? fs.readFileSync(file) : null;
+  let bytes: Buffer | null = null;
+  if (fs.lstatSync(file, { throwIfNoEntry: false })) {
+    try {
+      bytes = fs.readFileSync(file);
+    } catch (err) {
+      return damage(`${what}: ${file} is there but cannot be read (${(err as NodeJS.ErrnoException).code}): a link to nothing?`);
+    }
+  }
   const ok = candidates.some((c) => (c === null ? bytes === null : bytes !== null && bytes.equals(Buffer.from(c))));
-  expect(ok, `${what}: ${file} is neither the old nor the new version (${bytes === null ? 'missing' : `${bytes.length} bytes`})`).toBe(true);
+  if (!ok) damage(`${what}: ${file} is neither the old nor the new version (${bytes === null ? 'missing' : `${bytes.length} bytes`})`);
 }
 
 /** Temp files left in a worktree's files (outside .git). */

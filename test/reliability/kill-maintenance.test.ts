@@ -6,18 +6,29 @@ import { listExperiments } from '../../src/experiments/list.js';
 import { cairnOk } from '../helpers/cli.js';
 import { gitRepo, tempDir } from '../helpers/repo.js';
 import { sqliteResults } from '../helpers/results.js';
-import { expectNoBlockingLock, expectObjectsIntact, expectOneOf, expectPointersSatisfied, expectVerifyClean, killLoop } from './harness.js';
+import {
+  expectNoBlockingLock,
+  expectObjectsIntact,
+  expectOneOf,
+  expectPointersSatisfied,
+  expectVerifyClean,
+  killLoop,
+  killsIn,
+  LINK_MODES,
+  useLinkMode,
+} from './harness.js';
 
-describe('kill -9 during gc, model promote and tag', () => {
+describe.each(LINK_MODES)('kill -9 during gc and model promote (%s mode)', (link) => {
   it('gc --yes', async () => {
     const repo = gitRepo();
     await cairnOk(['init'], { cwd: repo.dir });
+    useLinkMode(repo.dir, link);
     repo.write('keep/a.bin', Buffer.alloc(2 * 1024 * 1024, 1));
     for (let i = 0; i < 40; i++) repo.write(`keep/s${i}.bin`, `small ${i}`);
     await addArtifacts(await openRepo(repo.dir), { cwd: repo.dir, paths: ['keep'] });
     repo.commit('kept');
     const stats = await killLoop({
-      op: 'gc',
+      op: `gc (${link})`,
       async prepare(round) {
         // Garbage: content added, then untracked (its objects stay in the cache).
         for (let i = 0; i < 80; i++) repo.write(`junk/j${i}.bin`, `junk ${round} ${i}`);
@@ -38,14 +49,19 @@ describe('kill -9 during gc, model promote and tag', () => {
         expect((await gc(await openRepo(repo.dir))).unreferenced.count).toBe(0);
         await expectNoBlockingLock(repo.dir);
       },
-    });
+    }, killsIn(link));
     expect(stats.corruptions).toBe(0);
     await expectVerifyClean(repo.dir, 'at the end');
   });
 
-  it('model promote', async () => {
+  // In symlink mode a second `model add` fails: the candidates folder then holds
+  // symlinks, which add refuses ("not regular files"), so the set-up cannot be
+  // built. Reported with issue 15; expected to fail until model add handles it.
+  const promoteCase = link === 'symlink' ? it.fails : it;
+  promoteCase('model promote', async () => {
     const repo = gitRepo();
     await cairnOk(['init'], { cwd: repo.dir });
+    useLinkMode(repo.dir, link);
     const models = tempDir();
     const bytes = { r1: Buffer.alloc(3 * 1024 * 1024, 1), r2: Buffer.alloc(3 * 1024 * 1024 + 5, 2) };
     for (const [run, b] of Object.entries(bytes)) {
@@ -62,7 +78,7 @@ describe('kill -9 during gc, model promote and tag', () => {
     let run = 'r1';
     let before: { model: Buffer | null; provenance: Buffer | null } = { model: null, provenance: null };
     const stats = await killLoop({
-      op: 'model promote',
+      op: `model promote (${link})`,
       async prepare(round) {
         run = round % 2 ? 'r2' : 'r1';
         before = {
@@ -86,11 +102,14 @@ describe('kill -9 during gc, model promote and tag', () => {
         expect(JSON.parse(fs.readFileSync(provenance, 'utf8')).run).toBe(run);
         await expectPointersSatisfied(repo.dir, 'after re-run');
       },
-    });
+    }, killsIn(link));
     expect(stats.corruptions).toBe(0);
     await expectVerifyClean(repo.dir, 'at the end');
   });
+});
 
+// tag writes no artifact, so the link mode cannot change what a kill leaves: copy mode only.
+describe('kill -9 during tag', () => {
   it('tag', async () => {
     const repo = gitRepo();
     await cairnOk(['init'], { cwd: repo.dir });

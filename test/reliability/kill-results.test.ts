@@ -69,6 +69,8 @@ function restore(target: string, pristine: Buffer): void {
   fs.writeFileSync(target, pristine);
 }
 
+// The databases merged here are plain files, not artifacts: the link mode cannot
+// change what a kill leaves, so these run in the default (copy) mode only.
 describe('kill -9 during merges into a results database', () => {
   it('merge', async () => {
     const { repo, target, source, pristine } = await project();

@@ -4,7 +4,20 @@ import { describe, expect, it } from 'vitest';
 import { addArtifacts, checkout, openRepo, renderManifest, renderPointer, hashBytes } from '../../src/index.js';
 import { cairnOk } from '../helpers/cli.js';
 import { gitRepo, type TestRepo } from '../helpers/repo.js';
-import { expectNoBlockingLock, expectObjectsIntact, expectOneOf, expectPointersSatisfied, expectVerifyClean, killLoop, workspaceTemps } from './harness.js';
+import type { LinkType } from '../../src/store/linkType.js';
+import {
+  expectNoBlockingLock,
+  expectObjectsIntact,
+  expectOneOf,
+  expectPointersSatisfied,
+  expectVerifyClean,
+  killLoop,
+  killsIn,
+  LINK_MODES,
+  replaceFile,
+  useLinkMode,
+  workspaceTemps,
+} from './harness.js';
 
 const BIG = 4 * 1024 * 1024;
 const SMALL = 120;
@@ -16,9 +29,12 @@ function content(round: number, i: number, size: number): Buffer {
   return b;
 }
 
-function writeVersion(repo: TestRepo, round: number): void {
-  repo.write('big.bin', content(round, 999, BIG));
-  for (let i = 0; i < SMALL; i++) repo.write(`data/f${String(i).padStart(3, '0')}.bin`, content(round, i, 8192));
+/** Write a version's files (as new files: in a link mode the old ones are links into the cache); returns them by path. */
+function writeVersion(repo: TestRepo, round: number): Map<string, Buffer> {
+  const files = new Map<string, Buffer>([['big.bin', content(round, 999, BIG)]]);
+  for (let i = 0; i < SMALL; i++) files.set(`data/f${String(i).padStart(3, '0')}.bin`, content(round, i, 8192));
+  for (const [rel, bytes] of files) replaceFile(path.join(repo.dir, rel), bytes);
+  return files;
 }
 
 /** The pointers `cairn add` would write for the files as they are now. */
@@ -37,26 +53,34 @@ function expectedPointers(repo: TestRepo): { big: string; data: string } {
   };
 }
 
-async function initialised(): Promise<TestRepo> {
+async function initialised(link: LinkType): Promise<TestRepo> {
   const repo = gitRepo();
   await cairnOk(['init'], { cwd: repo.dir });
+  useLinkMode(repo.dir, link);
   return repo;
 }
 
-describe('kill -9 during store operations', () => {
-  it('add', async () => {
-    const repo = await initialised();
+describe.each(LINK_MODES)('kill -9 during store operations (%s mode)', (link) => {
+  // Interrupted add in symlink mode moves the user's file into <cache>/tmp before
+  // hashing it: a kill then leaves the only copy there (issue 15, loss 1, fixed in
+  // add.ts by another change). Until then this case is expected to find that loss.
+  const addCase = link === 'symlink' ? it.fails : it;
+  addCase('add', async () => {
+    const repo = await initialised(link);
     let before = { big: '', data: '' };
     let after = { big: '', data: '' };
+    let files = new Map<string, Buffer>();
     const stats = await killLoop({
-      op: 'add',
+      op: `add (${link})`,
       async prepare(round) {
         before = { big: repo.exists('big.bin.cairn') ? repo.read('big.bin.cairn') : '', data: repo.exists('data.cairn') ? repo.read('data.cairn') : '' };
-        writeVersion(repo, round);
+        files = writeVersion(repo, round);
         after = expectedPointers(repo);
       },
       command: () => ({ args: ['add', 'big.bin', 'data'], cwd: repo.dir }),
       async afterKill(round) {
+        // The user's bytes are at their path at every instant (a copy, or a link to an object holding them).
+        for (const [rel, bytes] of files) expectOneOf(path.join(repo.dir, rel), [bytes], `the user's ${rel}`);
         expectOneOf(path.join(repo.dir, 'big.bin.cairn'), round === 0 ? [null, after.big] : [before.big, after.big], 'big.bin.cairn');
         expectOneOf(path.join(repo.dir, 'data.cairn'), round === 0 ? [null, after.data] : [before.data, after.data], 'data.cairn');
         expectObjectsIntact(path.join(repo.dir, '.git/cairn/cache/objects'), 'cache');
@@ -64,18 +88,22 @@ describe('kill -9 during store operations', () => {
         await expectNoBlockingLock(repo.dir);
       },
       async finish() {
+        // `cairn add` refuses a path that is a symlink, so in symlink mode a file
+        // already linked to its object is first turned back into a plain file
+        // (reported with issue 15: a killed add in symlink mode cannot simply be re-run).
+        if (link === 'symlink') for (const [rel, bytes] of files) if (fs.lstatSync(path.join(repo.dir, rel), { throwIfNoEntry: false })?.isSymbolicLink()) replaceFile(path.join(repo.dir, rel), bytes);
         await addArtifacts(await openRepo(repo.dir), { cwd: repo.dir, paths: ['big.bin', 'data'] });
         expect(repo.read('big.bin.cairn')).toBe(after.big);
         expect(repo.read('data.cairn')).toBe(after.data);
         await expectPointersSatisfied(repo.dir, 'after re-run');
       },
-    });
+    }, killsIn(link));
     expect(stats.corruptions).toBe(0);
     await expectVerifyClean(repo.dir, 'at the end');
   });
 
   it('checkout', async () => {
-    const repo = await initialised();
+    const repo = await initialised(link);
     const versions: { big: string; data: string; files: Map<string, Buffer> }[] = [];
     for (const v of [1, 2]) {
       writeVersion(repo, v);
@@ -90,7 +118,7 @@ describe('kill -9 during store operations', () => {
     };
     let target = 0;
     const stats = await killLoop({
-      op: 'checkout',
+      op: `checkout (${link})`,
       async prepare(round) {
         target = round % 2;
         point(1 - target); // the workspace holds the other version (in the cache, so no --force needed)
@@ -111,7 +139,7 @@ describe('kill -9 during store operations', () => {
         expect(workspaceTemps(repo.dir)).toEqual([]);
         await expectPointersSatisfied(repo.dir, 'after re-run');
       },
-    });
+    }, killsIn(link));
     expect(stats.corruptions).toBe(0);
     await expectVerifyClean(repo.dir, 'at the end');
   });

@@ -12,7 +12,7 @@ import { formatBytes, shortHash, table } from '../output.js';
 // the one run most often, does not pay for add, checkout or verify.
 const adding = () => import('../../artifacts/add.js');
 const checking = () => import('../../artifacts/checkout.js');
-const initing = () => import('../../artifacts/init.js');
+const initing = () => import('../../commands/setup.js');
 const statuses = () => import('../../artifacts/status.js');
 const untracking = () => import('../../artifacts/untrack.js');
 const verifying = () => import('../../artifacts/verify.js');
@@ -30,15 +30,33 @@ function statusNotes(a: ArtifactStatus): string {
   return notes.length ? `  (${notes.join('; ')})` : '';
 }
 
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** What to run next, from the states status found (after a clone: pull; a missing file: checkout; a modified one: add). */
+export function nextSteps(artifacts: ArtifactStatus[]): string[] {
+  const of = (state: ArtifactStatus['state']) => artifacts.filter((a) => a.state === state).map((a) => a.path);
+  const steps: string[] = [];
+  const notCached = of('missingCache');
+  if (notCached.length) steps.push(`cairn pull fetches what the cache lacks (${notCached.slice(0, 3).join(', ')}${notCached.length > 3 ? ', ...' : ''})`);
+  if (of('missingWorkspace').length) steps.push('cairn checkout restores the missing files from the cache');
+  const modified = of('modified');
+  if (modified.length) steps.push(`cairn add ${modified.slice(0, 3).join(' ')} records the changes (cairn checkout --force <path> drops them)`);
+  return steps;
+}
+
 export function registerArtifactCommands(program: Command, ctx: CliContext): void {
   program
     .command('init')
     .description('set up cairn in the current git repository (idempotent)')
     .addHelpText('after', '\nExamples:\n  $ git init && cairn init\n  $ cairn -C path/to/repo init')
     .action(async () => {
-      const result = await (await initing()).init(ctx.cwd());
+      const result = await (await initing()).initRepository(ctx.cwd());
       ctx.out.line(result.created ? `initialised cairn in ${result.root}` : `cairn is already initialised in ${result.root}`);
       ctx.out.line(`cache: ${result.cacheDir}`);
+      if (result.mergeDriver.attributes) ctx.out.line('git merges .cairn pointers with cairn merge-driver (.gitattributes staged)');
+      if (result.created) ctx.out.line('next: cairn config set metrics.primary <metric> (cairn config list shows the settings), then commit .cairn/');
     });
 
   program
@@ -64,9 +82,11 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
     .description('show each artifact: unchanged, modified, missing from workspace, missing from cache')
     .argument('[path...]', 'artifacts or folders to report (default: all)')
     .option('--remote [name]', 'also report what is not pushed to the remote (default remote without a name)')
+    .option('--exit-code', 'exit 1 when any artifact is not up to date (or, with --remote, not pushed)')
+    .option('-q, --quiet', 'print nothing; implies --exit-code')
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nExamples:\n  $ cairn status\n  $ cairn status data --json\n  $ cairn status --remote')
-    .action(async (paths: string[], opts: { json?: boolean; remote?: string | boolean }) => {
+    .addHelpText('after', '\nExamples:\n  $ cairn status\n  $ cairn status data --json\n  $ cairn status --remote\n  $ cairn status -q || cairn checkout')
+    .action(async (paths: string[], opts: { json?: boolean; remote?: string | boolean; exitCode?: boolean; quiet?: boolean }) => {
       ctx.useJson(opts);
       const repo = await ctx.repo();
       const invalid: { invalid: InvalidPointer; error: CairnError }[] = [];
@@ -78,6 +98,12 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
         onInvalidPointer: (p, error) => invalid.push({ invalid: p, error }),
       });
       const invalidPointers = invalid.map((i) => i.invalid);
+      const behind = artifacts.some((a) => a.state !== 'unchanged' || (opts.remote && a.notPushed));
+      if (opts.exitCode || opts.quiet) ctx.exitCode = behind ? 1 : 0;
+      if (opts.quiet) {
+        if (invalid.length) throw (await statuses()).invalidPointersFailure(invalid);
+        return;
+      }
       ctx.out.result({ artifacts, ...(invalidPointers.length ? { invalidPointers } : {}) }, () => {
         for (const p of invalidPointers) ctx.out.line(`invalid pointer: ${p.message}`);
         if (artifacts.length === 0) {
@@ -88,9 +114,13 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
         const rows = changed.map((a) => [`${STATE_LABEL[a.state]}:`, a.path + statusNotes(a)]);
         for (const a of artifacts) if (a.notPushed) rows.push(['not pushed:', `${a.path}  (${a.notPushed} object(s))`]);
         if (rows.length) ctx.out.line(table(rows, '  '));
+        // With invalid pointers nothing is "all" up to date: the error below says why.
         ctx.out.line(
-          changed.length === 0 ? `all ${artifacts.length} artifact(s) up to date` : `${artifacts.length - changed.length} of ${artifacts.length} artifact(s) up to date`,
+          changed.length === 0 && invalidPointers.length === 0
+            ? `all ${plural(artifacts.length, 'artifact')} up to date`
+            : `${artifacts.length - changed.length} of ${plural(artifacts.length + invalidPointers.length, 'artifact')} up to date`,
         );
+        for (const step of nextSteps(artifacts)) ctx.out.line(`  (${step})`);
         if (opts.remote && artifacts.every((a) => !a.notPushed)) ctx.out.line('everything is pushed');
       });
       if (invalid.length) throw (await statuses()).invalidPointersFailure(invalid);

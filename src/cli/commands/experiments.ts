@@ -14,6 +14,7 @@ import type { BumpKind } from '../../versions/version.js';
 import type { TagOptions } from '../../experiments/tag.js';
 import { listExperiments, nextExperimentVersion } from '../../experiments/list.js';
 import { BUMP_KINDS } from '../../versions/version.js';
+import { UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
 import { table } from '../output.js';
 
@@ -45,8 +46,14 @@ const BUMP_HELP = `which part of the highest version to raise: ${BUMP_KINDS.join
 const PREFIX_HELP = 'version prefix (default: versions.prefix, "e")';
 
 /** `cairn tag [VERSION]`. */
-export async function runTag(ctx: CliContext, version: string | undefined, opts: TagFlags): Promise<void> {
+export async function runTag(ctx: CliContext, version: string | undefined, opts: TagFlags, given: ReadonlySet<string> = new Set()): Promise<void> {
   ctx.useJson(opts);
+  if (given.has('db') && given.has('no-db')) {
+    // Both set the one option `db`: commander keeps the last, so the refusal has to look at what was typed.
+    throw new UsageError('--db FILE and --no-db contradict each other', {
+      hint: 'pass --db FILE to take the metrics from that database, or --no-db to tag without results',
+    });
+  }
   const [repo, { tagExperiment }] = await Promise.all([ctx.repo({ requireInit: false }), import('../../experiments/tag.js')]);
   const result = await tagExperiment(repo, {
     cwd: ctx.cwd(),
@@ -71,6 +78,7 @@ export async function runTag(ctx: CliContext, version: string | undefined, opts:
     }
     ctx.out.line(`tagged ${result.commit.slice(0, 12)} as ${result.tag}${result.branch ? ` (${result.branch})` : ''}`);
     ctx.out.line(`  ${result.subject}`);
+    if (result.results) ctx.out.line(`  results: ${result.results.location} (${result.results.why}; ${result.results.rows} row${result.results.rows === 1 ? '' : 's'} of ${result.tag})`);
   });
 }
 
@@ -95,15 +103,18 @@ export async function runTags(ctx: CliContext, opts: TagsFlags): Promise<void> {
 }
 
 export function registerExperimentCommands(program: Command, ctx: CliContext): void {
+  const given = new Set<string>();
   program
     .command('tag')
+    .on('option:db', () => given.add('db'))
+    .on('option:no-db', () => given.add('no-db'))
     .description('tag HEAD as an experiment: an annotated tag whose message carries the best results row of that version')
     .argument('[version]', 'the tag to create, e.g. e0.3.0 or exp-cnn-v1 (default: the next version)')
     .option('--bump <kind>', BUMP_HELP, parseBump)
     .option('--prefix <prefix>', PREFIX_HELP)
     .option('--db <file>', 'results database: SQLite, DuckDB or parquet (default: results.db)')
     .option('--no-db', 'read no results, even if results.db is set: the tag carries the data fingerprint and -m only')
-    .option('--table <table>', 'results table (default: results.table, else the one with a version column)')
+    .option('--table <table>', 'results table (default: results.table, else the one table with a version column and the metric, else the one with rows of the version)')
     .option('--metric <name>', 'the metric that picks the best row of the version (default: metrics.primary)')
     .option('--minimize', 'lower is better, e.g. a loss (default: metrics.minimize)')
     .option('-m, --message <text>', 'a description, last in the subject line')
@@ -118,7 +129,7 @@ Examples:
   $ cairn tag e1.0.0 --no-db -m "release candidate"
   $ cairn tag --bump patch --metric loss --minimize --dry-run`,
     )
-    .action((version: string | undefined, opts: TagFlags) => runTag(ctx, version, opts));
+    .action((version: string | undefined, opts: TagFlags) => runTag(ctx, version, opts, given));
 
   program
     .command('next')

@@ -20,31 +20,49 @@ const values = (v: TagValues): string =>
     .map(([k, x]) => `${k}=${x}`)
     .join(' ');
 
+/** --limit: a whole number of at least 1 (anything else is a usage error, not an empty list). */
+function parseLimit(value: string): number {
+  const n = /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw Object.assign(new Error('give a whole number of at least 1'), { code: 'commander.invalidArgument' });
+  }
+  return n;
+}
+
 /** The `explore` command group. */
 export function registerExploreCommands(program: Command, ctx: CliContext): Command {
   const explore = program.command('explore').description('explore past experiments: list, show, diff, get, lineage, disposable worktrees');
 
   explore
     .command('list', { isDefault: true })
+    .alias('ls')
     .description('experiments from their tags, joined with their results rows when a database is given (or recorded in Cairn-Results)')
     .option('--db <file>', 'results database to join')
-    .option('--table <name>', 'table in it')
+    .option('--table <name>', 'table in it (default: the one each tag records, else results.table, else the one with rows of the version)')
     .option('--sort <metric>', 'best first by this metric')
     .option('--minimize', 'with --sort: lower is better')
-    .option('--limit <n>', 'at most this many', (v) => Number(v))
+    .option('--limit <n>', 'at most this many (a whole number, at least 1)', parseLimit)
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExamples:\n  $ cairn explore list --sort f1 --limit 5\n  $ cairn explore list --db results/experiments.db --json')
     .action(async (opts: { db?: string; table?: string; sort?: string; minimize?: boolean; limit?: number; json?: boolean }) => {
       ctx.useJson(opts);
-      const list = await (await history()).exploreList(await ctx.repo(), { cwd: ctx.cwd(), ...opts });
-      ctx.out.result({ experiments: list }, () => {
+      const { json: _json, ...rest } = opts;
+      const listing = await (await history()).exploreList(await ctx.repo(), { cwd: ctx.cwd(), ...rest });
+      for (const note of listing.notes) ctx.out.note(`note: ${note}`);
+      const list = listing.experiments;
+      ctx.out.result(listing, () => {
         if (list.length === 0) return ctx.out.line('no experiments yet (cairn tag)');
+        // Each line is one row as it was logged: the best results row, else the row the tag recorded.
+        const shown = list.map((e) => e.resultsRows?.best ?? { run: e.run, metrics: e.metrics, params: e.params });
         ctx.out.line(
           table([
-            ['VERSION', 'DATE', 'COMMIT', 'METRICS', 'ROWS', 'SUBJECT'],
-            ...list.map((e) => [e.tag, e.date.slice(0, 10), e.commit.slice(0, 8), values({ ...e.resultsRows?.metrics, ...e.metrics }), e.resultsRows ? String(e.resultsRows.rows) : '-', e.subject]),
+            ['VERSION', 'DATE', 'COMMIT', 'RUN', 'METRICS', 'ROWS', 'SUBJECT'],
+            ...list.map((e, i) => [e.tag, e.date.slice(0, 10), e.commit.slice(0, 8), shown[i]!.run ?? '-', values(shown[i]!.metrics), e.resultsRows ? String(e.resultsRows.rows) : '-', e.subject]),
           ]),
         );
+        const byLocation = new Map<string, string[]>();
+        for (const e of list) if (e.resultsRows) byLocation.set(e.resultsRows.results, [...(byLocation.get(e.resultsRows.results) ?? []), e.tag]);
+        if (byLocation.size) ctx.out.line(`results: ${[...byLocation].map(([where, tags]) => `${where} for ${tags.join(', ')}`).join('; ')}`);
       });
     });
 
@@ -64,6 +82,7 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
         ctx.out.line(`  metrics: ${values(e.metrics) || '-'}`);
         ctx.out.line(`  params:  ${values(e.params) || '-'}`);
         if (e.data) ctx.out.line(`  data:    ${e.data}`);
+        if (e.results) ctx.out.line(`  results: ${e.results}`);
         ctx.out.line('  artifacts:');
         ctx.out.line(
           table(

@@ -3,7 +3,8 @@
  */
 import type { Command } from 'commander';
 import { gc } from '../../gc/gc.js';
-import { installHooks, runHook, uninstallHooks } from '../../hooks/hooks.js';
+import { runHook } from '../../hooks/hooks.js';
+import { installRepositoryHooks, uninstallRepositoryHooks } from '../../commands/setup.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../../errors.js';
 import { formatBytes, shortHash, table } from '../output.js';
@@ -61,6 +62,7 @@ export function registerMaintenanceCommands(program: Command, ctx: CliContext): 
   const backup = program.command('backup').description('prior states of results files that merges kept, pinned in the cache until dropped');
   backup
     .command('list')
+    .alias('ls')
     .description('list the pinned backups (gc keeps them)')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExamples:\n  $ cairn backup list')
@@ -99,7 +101,7 @@ export function registerMaintenanceCommands(program: Command, ctx: CliContext): 
     .description('install post-checkout, pre-push and pre-commit hooks (existing hooks are chained, not overwritten)')
     .addHelpText('after', '\nExamples:\n  $ cairn hooks install')
     .action(async () => {
-      const r = await installHooks(ctx.cwd());
+      const r = await installRepositoryHooks(ctx.cwd());
       ctx.out.line(`installed ${r.installed.join(', ')} in ${r.dir}`);
       if (r.chained.length) ctx.out.line(`your existing ${r.chained.join(', ')} hook(s) still run first`);
     });
@@ -108,9 +110,10 @@ export function registerMaintenanceCommands(program: Command, ctx: CliContext): 
     .description("remove cairn's hooks and restore the hooks they chained")
     .addHelpText('after', '\nExamples:\n  $ cairn hooks uninstall')
     .action(async () => {
-      const r = await uninstallHooks(ctx.cwd());
+      const r = await uninstallRepositoryHooks(ctx.cwd());
       ctx.out.line(r.removed.length ? `removed ${r.removed.join(', ')}` : 'no cairn hooks installed');
       if (r.chained.length) ctx.out.line(`restored ${r.chained.join(', ')}`);
+      if (r.kept.length) ctx.out.line(`left ${r.kept.join(', ')} in place: not exactly the hook cairn installs (your own, or edited)`);
     });
   hooks
     .command('run', { hidden: true })

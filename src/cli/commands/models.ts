@@ -16,8 +16,8 @@ interface RankFlags {
 
 function rankOptions(cmd: Command): Command {
   return cmd
-    .option('--db <file>', 'results database: SQLite, DuckDB or parquet (default: results.db from config)')
-    .option('--table <name>', 'table holding the metric (default: the one table that has it)')
+    .option('--db <file>', 'results database: SQLite, DuckDB or parquet (default: results.db from config, else results.db at the root)')
+    .option('--table <name>', 'results table (default: results.table, else the one table with the runs and the metric)')
     .option('--metric <name>', 'metric that ranks runs (default: metrics.primary)')
     .option('--minimize', 'lower is better (loss)')
     .option('--json', 'print the result as JSON');
@@ -57,6 +57,7 @@ export function registerModelCommands(program: Command, ctx: CliContext): void {
     const r = await modelPromote(await ctx.repo(), { cwd: ctx.cwd(), db: opts.db, table: opts.table, metric: opts.metric, minimize: opts.minimize, run: opts.run, version: opts.version, force: opts.force });
     ctx.out.result(r, () => {
       ctx.out.line(`promoted run ${r.run}${r.version ? ` (${r.version})` : ''} to ${r.production}${r.metric ? `, ${r.metric.name}=${fmt(r.metric.value)}` : ''}`);
+      if (r.results) ctx.out.line(`results: ${r.results.location} (${r.results.why})`);
       ctx.out.line('commit models/production/ to record it');
     });
   });
@@ -74,13 +75,15 @@ export function registerModelCommands(program: Command, ctx: CliContext): void {
     ctx.out.result(r, () => {
       const gone = r.dryRun ? 'would delete' : 'deleted';
       ctx.out.line(table([...r.kept.map((c) => ['keep', c.run, fmt(c.value)]), ...r.removed.map((c) => [gone, c.run, fmt(c.value)])], '  '));
+      ctx.out.line(`results: ${r.results.location} (${r.results.why})`);
       ctx.out.line(r.dryRun ? 'dry run: nothing deleted' : `pruned ${r.removed.length} candidate(s); earlier commits still hold them`);
     });
   });
 
-  rankOptions(model.command('list', { isDefault: true }).description('the production model (with provenance) and the candidates').addHelpText('after', '\nExamples:\n  $ cairn model list\n  $ cairn model list --db results.db --metric f1 --json')).action(async (opts: RankFlags) => {
+  rankOptions(model.command('list', { isDefault: true }).alias('ls').description('the production model (with provenance) and the candidates').addHelpText('after', '\nExamples:\n  $ cairn model list\n  $ cairn model list --db results.db --metric f1 --json')).action(async (opts: RankFlags) => {
     ctx.useJson(opts);
     const r = await modelList(await ctx.repo(), { cwd: ctx.cwd(), db: opts.db, table: opts.table, metric: opts.metric, minimize: opts.minimize });
+    for (const note of r.notes) ctx.out.note(`note: ${note}`);
     ctx.out.result(r, () => {
       if (r.production) {
         const p = r.production.provenance;
@@ -89,6 +92,7 @@ export function registerModelCommands(program: Command, ctx: CliContext): void {
       if (r.candidates.length === 0) return ctx.out.line('candidates: none (cairn model add <file> --run ID)');
       ctx.out.line('candidates:');
       ctx.out.line(table(r.candidates.map((c) => [c.run, c.file, formatBytes(c.size), r.metric ? `${r.metric}=${fmt(c.value)}` : '']), '  '));
+      if (r.results) ctx.out.line(`results: ${r.results.location} (${r.results.why})`);
     });
   });
 }

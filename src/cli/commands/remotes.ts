@@ -43,7 +43,7 @@ export function registerRemoteCommands(program: Command, ctx: CliContext): void 
 
   remote
     .command('add')
-    .description('add a remote (stored in .cairn/config.json; credentials never go there)')
+    .description("add a remote for every worktree of this clone (in the git dir, as git remotes are); --shared commits it in .cairn/config.json")
     .argument('<name>', 'a short name')
     .argument('<url>', 'a folder (/mnt/store, ../store), file:///path, or s3://bucket/prefix')
     .option('-d, --default', 'make it the default remote')
@@ -52,12 +52,13 @@ export function registerRemoteCommands(program: Command, ctx: CliContext): void 
     .option('--force-path-style', 'S3: path-style addressing (on by default with --endpoint)')
     .option('--profile <name>', 'S3: AWS profile to take credentials from')
     .option('-f, --force', 'replace an existing remote of that name')
+    .option('--shared', 'write it to .cairn/config.json (staged) so that everyone who clones gets it')
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ cairn remote add store /mnt/nfs/cairn --default\n  $ cairn remote add s3 s3://ml-bucket/cairn --endpoint http://127.0.0.1:9000 --default\n\nCredentials for S3: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or\n{"remotes": {"<name>": {"accessKeyId": "...", "secretAccessKey": "..."}}} in .cairn/config.local.json',
+      '\nExamples:\n  $ cairn remote add store /mnt/nfs/cairn --default\n  $ cairn remote add team /mnt/nfs/team-cairn --default --shared\n  $ cairn remote add s3 s3://ml-bucket/cairn --endpoint http://127.0.0.1:9000 --default\n\nCredentials for S3: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or\n{"remotes": {"<name>": {"accessKeyId": "...", "secretAccessKey": "..."}}} in .cairn/config.local.json',
     )
-    .action(async (name: string, url: string, opts: { default?: boolean; endpoint?: string; region?: string; forcePathStyle?: boolean; profile?: string; force?: boolean; json?: boolean }) => {
+    .action(async (name: string, url: string, opts: { default?: boolean; endpoint?: string; region?: string; forcePathStyle?: boolean; profile?: string; force?: boolean; shared?: boolean; json?: boolean }) => {
       ctx.useJson(opts);
       const result = await addRemote(await ctx.repo(), {
         name,
@@ -68,15 +69,20 @@ export function registerRemoteCommands(program: Command, ctx: CliContext): void 
         forcePathStyle: opts.forcePathStyle,
         profile: opts.profile,
         force: opts.force,
+        shared: opts.shared,
       });
       ctx.out.result(result, () => {
         if (result.created) ctx.out.line(`created ${result.created}`);
-        ctx.out.line(`added remote ${result.name} (${result.url})${result.default ? ' as the default' : ''}; commit .cairn/config.json to share it`);
+        ctx.out.line(
+          `added remote ${result.name} (${result.url})${result.default ? ' as the default' : ''}` +
+            (result.shared ? '; .cairn/config.json is staged: commit it to share the remote' : ' for every worktree of this clone (--shared commits it for everyone)'),
+        );
       });
     });
 
   remote
     .command('list', { isDefault: true })
+    .alias('ls')
     .description('list remotes')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExamples:\n  $ cairn remote list --json')
@@ -91,6 +97,7 @@ export function registerRemoteCommands(program: Command, ctx: CliContext): void 
 
   remote
     .command('remove')
+    .alias('rm')
     .description('remove a remote from the configuration (its objects are not touched)')
     .argument('<name>')
     .option('--json', 'print the result as JSON')
@@ -101,14 +108,23 @@ export function registerRemoteCommands(program: Command, ctx: CliContext): void 
       ctx.out.result(result, () => ctx.out.line(`removed remote ${name}${result.wasDefault ? ' (it was the default)' : ''}`));
     });
 
-  transferCommand(program, 'push', 'upload the objects the workspace (or --rev, --all-*) needs and the remote lacks', '  $ cairn push\n  $ cairn push -r s3 --all-tags -j 16').action(
-    async (opts: TransferFlags) => {
+  transferCommand(
+    program,
+    'push',
+    'upload the objects the workspace (or --rev, --all-*) needs and the remote lacks or holds damaged (wrong size; wrong bytes with --verify)',
+    '  $ cairn push\n  $ cairn push -r s3 --all-tags -j 16\n  $ cairn push --verify    # rehash what the remote holds, replace damaged objects',
+  )
+    .option('--verify', 'download and rehash the objects the remote already holds, and replace the damaged ones')
+    .action(async (opts: TransferFlags & { verify?: boolean }) => {
       ctx.useJson(opts);
       const repo = await ctx.repo();
-      const r = await push(repo, { ...scope(opts), progress: ctx.progress() });
-      ctx.out.result(r, () => ctx.out.line(`pushed ${r.uploaded} object(s), ${formatBytes(r.bytes)} to ${r.remote}; ${r.present} already there`));
-    },
-  );
+      const r = await push(repo, { ...scope(opts), verify: opts.verify, progress: ctx.progress() });
+      ctx.out.result(r, () => {
+        ctx.out.line(`pushed ${r.uploaded} object(s), ${formatBytes(r.bytes)} to ${r.remote}; ${r.present} already there`);
+        if (r.repaired.length) ctx.out.line(`replaced ${r.repaired.length} damaged object(s) on ${r.remote}`);
+        if (r.sweptTemps) ctx.out.line(`removed ${r.sweptTemps} temp file(s) left on ${r.remote} by killed pushes`);
+      });
+    });
 
   transferCommand(program, 'fetch', 'download into the cache the objects the workspace (or --rev, --all-*) needs; verifies every hash', '  $ cairn fetch\n  $ cairn fetch --rev e0.3.0').action(
     async (opts: TransferFlags) => {

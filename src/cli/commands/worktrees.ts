@@ -10,6 +10,7 @@ export function registerWorktreeCommands(program: Command, ctx: CliContext): voi
   const wt = program.command('worktree').description('experiment worktrees: ../exp-NAME on branch exp/NAME, sharing the cache');
 
   wt.command('new')
+    .alias('add')
     .description('create ../exp-NAME on a new branch exp/NAME with every artifact checked out (writable) from the shared cache')
     .argument('<name>', 'experiment name (letters, digits, . _ -, one / at most)')
     .option('--from <rev>', 'start from this branch, tag or commit (default HEAD)')
@@ -27,6 +28,7 @@ export function registerWorktreeCommands(program: Command, ctx: CliContext): voi
     });
 
   wt.command('list', { isDefault: true })
+    .alias('ls')
     .description('every worktree with its branch, dirty state, last tag, unpushed objects and results state')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExamples:\n  $ cairn worktree list --json')
@@ -52,6 +54,7 @@ export function registerWorktreeCommands(program: Command, ctx: CliContext): voi
     });
 
   wt.command('rm')
+    .alias('remove')
     .description('remove an experiment worktree; refuses, with every reason, while something would be lost')
     .argument('<name>')
     .option('-f, --force', 'remove anyway, discarding what the reasons name')

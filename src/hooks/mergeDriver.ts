@@ -1,0 +1,53 @@
+/**
+ * Registering cairn's merge driver for pointer files: `*.cairn merge=cairn`
+ * in the root `.gitattributes` (committed, so every clone asks for it) and
+ * `merge.cairn.driver` in the repository's own git config (not committed:
+ * git runs only drivers its user configured). The driver itself is
+ * src/commands/mergeDriver.ts.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UnsafeError } from '../errors.js';
+import { git, gitAdd } from '../git/git.js';
+import { writeFileAtomic } from '../durable/atomicWrite.js';
+import { checkConfined } from '../trust/confine.js';
+import { MAX_CONFIG_BYTES, readUntrustedFile } from '../trust/untrustedFile.js';
+
+export const ATTRIBUTES_LINE = '*.cairn merge=cairn';
+const BIN = fileURLToPath(new URL('../../bin/cairn.js', import.meta.url));
+
+/** The command git runs: node from PATH (no absolute node path) on this cairn's bin/cairn.js. */
+export function driverCommand(bin: string = BIN): string {
+  return `node '${bin.replace(/'/g, `'\\''`)}' merge-driver %O %A %B %P`;
+}
+
+export interface MergeDriverRegistration {
+  /** `.gitattributes` was changed (and staged). */
+  attributes: boolean;
+  driver: string;
+}
+
+/** Register the driver in the git config of the repository at `root`, and the attribute in its `.gitattributes` (staged). */
+export async function registerMergeDriver(root: string): Promise<MergeDriverRegistration> {
+  checkConfined(root, '.gitattributes', 'edit .gitattributes', { leaf: true });
+  const file = path.join(root, '.gitattributes');
+  const read = readUntrustedFile(file, MAX_CONFIG_BYTES);
+  if (read.kind === 'refused') {
+    throw new UnsafeError(`refusing to edit .gitattributes: it ${read.why}`, { hint: 'replace it with a regular file, then run the command again' });
+  }
+  const text = read.kind === 'text' ? read.text : '';
+  const has = text.split('\n').some((l) => l.trim() === ATTRIBUTES_LINE);
+  const driver = driverCommand();
+  await git(['config', 'merge.cairn.name', 'cairn: merge results databases, conflict on other artifacts'], { cwd: root });
+  await git(['config', 'merge.cairn.driver', driver], { cwd: root });
+  if (!has) {
+    writeFileAtomic(file, `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${ATTRIBUTES_LINE}\n`);
+    await gitAdd(root, [':(literal).gitattributes']);
+  }
+  return { attributes: !has, driver };
+}
+
+/** Remove the driver from the git config (the committed attribute stays: without a driver git merges pointers as text). */
+export async function unregisterMergeDriver(root: string): Promise<void> {
+  await git(['config', '--remove-section', 'merge.cairn'], { cwd: root, okCodes: [128, 5] });
+}
