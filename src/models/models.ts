@@ -77,7 +77,8 @@ function listCandidates(repo: Repo): Candidate[] {
   if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir, { withFileTypes: true })
-    .filter((d) => d.isFile() && !d.name.startsWith('.'))
+    // A symlink is a candidate only when it is cairn's own link into the cache (symlink link mode); it is never followed elsewhere.
+    .filter((d) => !d.name.startsWith('.') && (d.isFile() || (d.isSymbolicLink() && linksIntoCache(repo, path.join(dir, d.name)))))
     .map((d) => {
       const ext = path.extname(d.name);
       return { run: ext ? d.name.slice(0, -ext.length) : d.name, file: `${CANDIDATES_DIR}/${d.name}`, size: fs.statSync(path.join(dir, d.name)).size };
@@ -231,7 +232,7 @@ export async function modelPromote(repo: Repo, options: ModelPromoteOptions): Pr
     if (present && !options.force) {
       // A link into the cache (symlink mode) is recorded content; any other symlink or odd file is not read through.
       const inCache = present.isSymbolicLink()
-        ? isWithin(path.relative(repo.cache.objectsDir, path.resolve(path.dirname(productionAbs), fs.readlinkSync(productionAbs))))
+        ? linksIntoCache(repo, productionAbs)
         : present.isFile() && repo.cache.has((await hashFile(productionAbs)).hash);
       if (!inCache) throw new UnsafeError(`${productionRel} has changes that are not recorded`, { hint: 'cairn add it to keep them, or pass --force' });
     }
@@ -323,7 +324,7 @@ export interface ModelList {
 export async function modelList(repo: Repo, options: Partial<RunRowsOptions> = {}): Promise<ModelList> {
   const productionRel = checkModelPaths(repo);
   const prodAbs = path.join(repo.root, productionRel);
-  let provenance: Provenance | null = null;
+  let provenance: Provenance | null;
   const text = readUntrustedFile(path.join(repo.root, PRODUCTION_DIR, PROVENANCE_FILE), MAX_CONFIG_BYTES);
   try {
     provenance = text.kind === 'text' ? (JSON.parse(text.text) as Provenance) : null;
@@ -349,6 +350,11 @@ export async function modelList(repo: Repo, options: Partial<RunRowsOptions> = {
     results: read ? { location: read.location, why: read.why } : null,
     notes,
   };
+}
+
+/** A symlink whose target is an object of the cache. */
+function linksIntoCache(repo: Repo, link: string): boolean {
+  return isWithin(path.relative(repo.cache.objectsDir, path.resolve(path.dirname(link), fs.readlinkSync(link))));
 }
 
 /** True when a path relative to the cache's objects folder stays inside it. */

@@ -54,7 +54,7 @@ describe('cairn tag', () => {
     await resultsFile('sqlite', path.join(repo.dir, 'results', 'experiments.db'), [sweep]);
     const r = await cairnOk(['tag', '--db', 'results/experiments.db', '--metric', 'f1', '-m', 'sweep winner'], { cwd: repo.dir });
     expect(r.stdout).toMatch(
-      /^tagged [0-9a-f]{12} as e0\.1\.0 \(main\)\n  lr=0\.0001 \| model=bert \| f1=0\.89 \| val_loss=0\.35 \| data=[0-9a-f]{6} \| sweep winner\n  results: results\/experiments\.db#default \(the only results table; 3 rows of e0\.1\.0\)\n$/,
+      /^tagged [0-9a-f]{12} as e0\.1\.0 \(main\)\n {2}lr=0\.0001 \| model=bert \| f1=0\.89 \| val_loss=0\.35 \| data=[0-9a-f]{6} \| sweep winner\n {2}results: results\/experiments\.db#default \(the only results table; 3 rows of e0\.1\.0\)\n$/,
     );
     const listed = JSON.parse((await cairnOk(['tags', '--json'], { cwd: repo.dir })).stdout);
     expect(listed.experiments).toHaveLength(1);

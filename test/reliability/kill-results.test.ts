@@ -73,7 +73,7 @@ function restore(target: string, pristine: Buffer): void {
 // change what a kill leaves, so these run in the default (copy) mode only.
 describe('kill -9 during merges into a results database', () => {
   it('merge', async () => {
-    const { repo, target, source, pristine } = await project();
+    const { repo, target, pristine } = await project();
     const merged = { n: ROWS + ROWS / 2, byVersion: { 'e0.1.0': ROWS / 2, 'e0.2.0': ROWS } };
     const stats = await killLoop({
       op: 'merge',

@@ -12,6 +12,7 @@ import { IntegrityError, UnsafeError } from '../../src/errors.js';
 
 const segment = fc
   .string({ unit: 'grapheme', minLength: 1, maxLength: 12 })
+  // eslint-disable-next-line no-control-regex
   .filter((s) => !s.includes('/') && !s.includes('\\') && s !== '.' && s !== '..' && !/[\u0000-\u001f]/.test(s));
 const relPath = fc.array(segment, { minLength: 1, maxLength: 4 }).map((parts) => parts.join('/'));
 const hash = fc.uint8Array({ minLength: 1, maxLength: 32 }).map((b) => hashBytes(b));

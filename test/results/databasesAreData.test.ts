@@ -113,7 +113,7 @@ describe.each(Object.keys(readers))('a DuckDB view over %s of a file outside the
   it('merge copies the view definition, never the rows it would read', async () => {
     const v = victim();
     const dir = tempDir();
-    const source = await hostileDuck(path.join(dir, 'exp.duckdb'), v.file, how);
+    await hostileDuck(path.join(dir, 'exp.duckdb'), v.file, how);
     for (const target of ['into.duckdb', 'into.db']) {
       const r = await cairn(['merge', target, 'exp.duckdb', '--json'], { cwd: dir });
       expectNoSecret(r, v.secret);

@@ -1,0 +1,29 @@
+// Lint for src/, test/ and bench/ (npm run lint; CI runs it with the tests).
+// typescript-eslint's recommended rules, plus the project's own:
+// every git invocation goes through src/git/ (a spawn of git anywhere else is an error).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const GIT_SPAWN = {
+  selector:
+    "CallExpression[callee.name=/^(spawn|spawnSync|execFile|execFileSync|exec|execSync)$/][arguments.0.value='git'], CallExpression[callee.property.name=/^(spawn|spawnSync|execFile|execFileSync)$/][arguments.0.value='git']",
+  message: 'run git through src/git/ (one spawn primitive with a fixed environment), not directly',
+};
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'coverage/', '.bench/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', setImmediate: 'readonly', structuredClone: 'readonly', AbortController: 'readonly', TextDecoder: 'readonly', TextEncoder: 'readonly', performance: 'readonly', queueMicrotask: 'readonly', fetch: 'readonly' } },
+    rules: {
+      eqeqeq: ['error', 'always', { null: 'ignore' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/git/**'],
+    rules: { 'no-restricted-syntax': ['error', GIT_SPAWN] },
+  },
+);
