@@ -5,8 +5,13 @@
  *
  * - `assets`: asset hash (pickled, base64) → the object's bytes. Content
  *   addressed, so merging deduplicates by key.
- * - `keys`: the user's key (pickled, base64) → the asset hash (a pickled str).
- * - `counts`: asset hash (plain text) → how many keys refer to it (a pickled int).
+ * - `keys`: the user's key (pickled, base64) → the asset hash (a pickled str):
+ *   the object logged last under that name.
+ * - `counts`: asset hash (plain text) → how many times it was logged (a pickled int).
+ *
+ * A merge does not compare `keys` and `counts` row by row: both are derived
+ * from the merged rows (see resolveKeys and resolveCounts), so they never
+ * conflict and the result does not depend on the order of the sources.
  *
  * Plain shapes are understood too: `keys.value` as text and `counts.value`
  * as an integer. A count is only ever rewritten in the format it was read in.
@@ -172,53 +177,197 @@ export function decodeAssetRef(v: unknown): string | null {
   return b[end] === STOP && end + 1 === b.length ? text : null;
 }
 
-/** One row of a counts table, as read. */
-export interface CountRow {
+/** One row of a SqliteDict table (`keys` or `counts`), as read. */
+export interface DictRow {
   key: string;
   value: unknown;
 }
 
-/** What a merge does to the counts table. */
-export interface CountsPlan {
-  inserts: CountRow[];
-  updates: CountRow[];
-  /** Source rows already in the target with nothing to add. */
-  duplicates: number;
-  /** Hashes whose stored count could not be read (left as they are). */
-  unreadable: string[];
+/** A key/value row the merge writes: a new key, or a new value for a key the target has. */
+export interface DictChange {
+  key: string;
+  value: Buffer | string | number | bigint;
+  change: 'insert' | 'update';
+}
+
+/** The asset hash an `assets` key names: the key is base64(pickle(hash)); plain text is understood too. */
+export function assetHashOfKey(key: string): string {
+  return decodeBase64Pickle(key) ?? key;
+}
+
+/** The user's name a `keys` key stands for (base64 of a pickled str), or the key itself. */
+export function keyName(key: string): string {
+  return decodeBase64Pickle(key) ?? key;
+}
+
+function decodeBase64Pickle(key: string): string | null {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(key) || key.length % 4 !== 0) return null;
+  return decodeAssetRef(Buffer.from(key, 'base64'));
+}
+
+/** Write an asset hash as a `keys` value, in the format of `like` (another value of the table). */
+export function encodeAssetRef(hash: string, like?: unknown): Buffer | string {
+  if (typeof like === 'string') return hash;
+  let protocol = 5;
+  const b = asBytes(like);
+  if (b && b[0] === PROTO && b[1] !== undefined && b[1] >= 2 && b[1] <= 5) protocol = b[1];
+  const text = Buffer.from(hash, 'utf8');
+  if (protocol < 4 || text.length > 0xff) {
+    // BINUNICODE, then BINPUT 0 (protocols 2 and 3 memoize that way); long strings likewise.
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(text.length);
+    const memo = protocol < 4 ? [BINPUT, 0] : [MEMOIZE];
+    const body = Buffer.concat([Buffer.from([BINUNICODE]), len, text, Buffer.from([...memo, STOP])]);
+    return Buffer.concat([Buffer.from([PROTO, protocol]), protocol >= 4 ? Buffer.from([FRAME, ...u64le(body.length)]) : Buffer.alloc(0), body]);
+  }
+  const body = Buffer.concat([Buffer.from([SHORT_BINUNICODE, text.length]), text, Buffer.from([MEMOIZE, STOP])]);
+  return Buffer.concat([Buffer.from([PROTO, protocol, FRAME, ...u64le(body.length)]), body]);
+}
+
+/** A row that logged an object under a name: where it was found, for "latest wins". */
+export interface KeyEvidence {
+  hash: string;
+  timestamp: string;
+  trackId: string;
+}
+
+/** Byte order of UTF-16 code units: the same for ASCII as SQL's BINARY collation. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The latest of several rows: greatest (timestamp, track_id), then the greatest hash. */
+export function latestEvidence(rows: readonly KeyEvidence[]): KeyEvidence | null {
+  let best: KeyEvidence | null = null;
+  for (const r of rows) {
+    if (
+      !best ||
+      compareText(r.timestamp, best.timestamp) > 0 ||
+      (r.timestamp === best.timestamp && (compareText(r.trackId, best.trackId) > 0 || (r.trackId === best.trackId && compareText(r.hash, best.hash) > 0)))
+    ) {
+      best = r;
+    }
+  }
+  return best;
+}
+
+function sameBytes(a: unknown, b: unknown): boolean {
+  const x = asBytes(a);
+  const y = asBytes(b);
+  if (x && y) return Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength));
+  const whole = (v: unknown): v is number | bigint => typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v));
+  if (whole(a) && whole(b)) return BigInt(a) === BigInt(b);
+  return a === b;
+}
+
+function toWritable(v: unknown): Buffer | string | number | bigint {
+  const b = asBytes(v);
+  if (b) return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint') return v;
+  return String(v);
+}
+
+function hexOf(v: unknown): string {
+  const b = asBytes(v);
+  return b ? Buffer.from(b).toString('hex') : String(v);
 }
 
 /**
- * Reference counts after a merge. Each key row the merge added refers to one
- * more use of its asset, each key row it repointed (--on-conflict replace)
- * moves one use from the old asset to the new one. Counts for assets the
- * target has never seen are copied from the source. Re-merging adds no key,
- * so it changes no count.
- *
- * `delta` maps an asset hash to the number of references gained (or lost).
+ * The `keys` table after a merge. For each key (name) of the target or a
+ * source, in this order:
+ * 1. `latest`: the hash logged last under that name in the merged rows, when
+ *    one is known (see latestEvidence; only hashes the merged `assets` hold count);
+ * 2. else the target's value;
+ * 3. else, among the sources' values, the one naming a hash the merged
+ *    `assets` hold, the greatest hash first, then the greatest bytes.
+ * Existing bytes are reused when they name the chosen hash, so a key whose
+ * hash does not change is never rewritten. Only the changes are returned.
  */
-export function planCounts(target: readonly CountRow[], source: readonly CountRow[], delta: ReadonlyMap<string, number>): CountsPlan {
+export function resolveKeys(
+  target: readonly DictRow[],
+  sources: readonly (readonly DictRow[])[],
+  latest: ReadonlyMap<string, string>,
+  assets: ReadonlySet<string>,
+): DictChange[] {
   const inTarget = new Map(target.map((r) => [r.key, r.value]));
-  const inSource = new Map(source.map((r) => [r.key, r.value]));
-  const fallback = [...target, ...source].map((r) => decodeCount(r.value)?.format).find(Boolean) ?? { kind: 'integer' as const };
-  const plan: CountsPlan = { inserts: [], updates: [], duplicates: 0, unreadable: [] };
-  for (const [hash, change] of [...delta].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    if (change === 0) continue;
-    const current = inTarget.has(hash) ? decodeCount(inTarget.get(hash)) : null;
-    if (inTarget.has(hash) && !current) {
-      plan.unreadable.push(hash);
-      continue;
+  const candidates = new Map<string, unknown[]>();
+  for (const rows of sources) {
+    for (const r of rows) {
+      if (!candidates.has(r.key)) candidates.set(r.key, []);
+      candidates.get(r.key)!.push(r.value);
     }
-    const format = current?.format ?? decodeCount(inSource.get(hash))?.format ?? fallback;
-    const next = (current?.count ?? 0n) + BigInt(change);
-    const row = { key: hash, value: encodeCount(next < 0n ? 0n : next, format) };
-    if (inTarget.has(hash)) plan.updates.push(row);
-    else plan.inserts.push(row);
   }
-  for (const row of source) {
-    if (delta.get(row.key)) continue;
-    if (inTarget.has(row.key)) plan.duplicates += 1;
-    else plan.inserts.push(row);
+  const like = target[0]?.value ?? sources.flat()[0]?.value;
+  const byHash = new Map<string, unknown>();
+  for (const r of [...target, ...sources.flat()]) {
+    const h = decodeAssetRef(r.value);
+    if (h !== null && !byHash.has(h)) byHash.set(h, r.value);
   }
-  return plan;
+  const out: DictChange[] = [];
+  const names = [...new Set([...inTarget.keys(), ...candidates.keys()])].sort(compareText);
+  for (const key of names) {
+    const mine = inTarget.get(key);
+    const theirs = candidates.get(key) ?? [];
+    let value: unknown;
+    const hash = latest.get(key);
+    if (hash !== undefined) {
+      const own = [mine, ...theirs].filter((v) => v !== undefined && decodeAssetRef(v) === hash);
+      value = own.length ? own[0] : (byHash.get(hash) ?? encodeAssetRef(hash, like));
+    } else if (inTarget.has(key)) {
+      value = mine;
+    } else {
+      const rank = (v: unknown): [number, string, string] => {
+        const h = decodeAssetRef(v);
+        return [h !== null && assets.has(h) ? 1 : 0, h ?? '', hexOf(v)];
+      };
+      value = [...theirs].sort((a, b) => {
+        const [x, y] = [rank(a), rank(b)];
+        return y[0] - x[0] || compareText(y[1], x[1]) || compareText(y[2], x[2]);
+      })[0];
+    }
+    if (inTarget.has(key) && sameBytes(mine, value)) continue;
+    out.push({ key, value: toWritable(value), change: inTarget.has(key) ? 'update' : 'insert' });
+  }
+  return out;
+}
+
+/**
+ * The `counts` table after a merge: for every hash of the merged `assets`,
+ * the number of cells of the merged row tables (every table but the asset
+ * tables) that hold that hash as text, which is what xetrack counts (one per
+ * logged value). A hash no cell holds keeps the target's count, else takes
+ * the greatest count of the sources. Counts are written in the format the
+ * target (else a source) stores them in; a count that cannot be read is left
+ * as it is. Only the changes are returned.
+ */
+export function resolveCounts(
+  target: readonly DictRow[],
+  sources: readonly (readonly DictRow[])[],
+  assets: ReadonlySet<string>,
+  references: ReadonlyMap<string, bigint>,
+): DictChange[] {
+  const inTarget = new Map(target.map((r) => [r.key, r.value]));
+  const fromSources = new Map<string, unknown[]>();
+  for (const r of sources.flat()) {
+    if (!fromSources.has(r.key)) fromSources.set(r.key, []);
+    fromSources.get(r.key)!.push(r.value);
+  }
+  const fallback = [...target, ...sources.flat()].map((r) => decodeCount(r.value)?.format).find(Boolean) ?? ({ kind: 'pickle', protocol: 5 } as const);
+  const out: DictChange[] = [];
+  for (const hash of [...assets].sort(compareText)) {
+    const current = inTarget.has(hash) ? decodeCount(inTarget.get(hash)) : null;
+    if (inTarget.has(hash) && !current) continue;
+    const theirs = (fromSources.get(hash) ?? []).map(decodeCount).filter((c) => c !== null);
+    const refs = references.get(hash) ?? 0n;
+    let count: bigint | null;
+    if (refs > 0n) count = refs;
+    else if (current) count = current.count;
+    else count = theirs.length ? theirs.reduce((m, c) => (c.count > m ? c.count : m), theirs[0]!.count) : null;
+    if (count === null) continue;
+    const format = current?.format ?? theirs[0]?.format ?? fallback;
+    const value = encodeCount(count, format) as Buffer | number | bigint;
+    if (current && sameBytes(inTarget.get(hash), value)) continue;
+    out.push({ key: hash, value, change: inTarget.has(hash) ? 'update' : 'insert' });
+  }
+  return out;
 }

@@ -50,7 +50,7 @@ export async function mergeIntoDuckdb(job: EngineJob): Promise<EngineOutcome> {
     const shapeOf = (name: string): TableShape => after.tables.find((t) => t.name === name) ?? { name, columns: [] };
     await conn.run('BEGIN TRANSACTION');
     try {
-      const outcome = await applyRows(session, plan, sources, shapeOf);
+      const outcome = await applyRows(session, plan, sources, shapeOf, () => after.tables);
       await conn.run('COMMIT');
       await conn.run('CHECKPOINT');
       return { plan, ...outcome };

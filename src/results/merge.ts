@@ -1,9 +1,11 @@
 /**
  * `cairn merge`: bring the rows of other results files (or of files as
  * committed at other revisions) into a target without losing or
- * duplicating a row. Everything happens on a private copy beside the
- * output, published by one rename; on any error or refusal the target is
- * left byte for byte as it was, and sources are only ever read.
+ * duplicating a row. A SQLite target is merged in place, inside one
+ * transaction on the file itself, so that other connections (a training run
+ * still logging) keep working; everything else happens on a private copy
+ * beside the output, published by one rename. On any error or refusal the
+ * target is left as it was, and sources are only ever read.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -157,23 +159,54 @@ function removeTemp(tmp: string): void {
  * Keep the target's bytes before a merge that deletes or overwrites rows:
  * in the cairn cache when there is a repository (one object, named by its
  * hash, shared with the committed artifact when it is one, and pinned so
- * that gc keeps it until `cairn backup drop`), else as a hard link beside
- * the target. The shared lock keeps a gc in another worktree from deleting
- * the object between its store and its pin.
+ * that gc keeps it until `cairn backup drop`), else as a file beside the
+ * target. `bytes` holds them: the target itself (the copy merged is
+ * another file), or a copy made before an in-place merge wrote anything,
+ * which is then moved or removed. The shared lock keeps a gc in another
+ * worktree from deleting the object between its store and its pin.
  */
-async function keepPriorState(target: string, repo: Repo | null, strategy: MergeStrategy): Promise<MergeBackup> {
+async function keepPriorState(target: string, bytes: string, repo: Repo | null, strategy: MergeStrategy): Promise<MergeBackup> {
+  const copy = bytes !== target;
   if (repo) {
-    return withLock(lockShared(repo.cache.locksDir, { command: 'cairn merge' }), async () => {
-      const { hash, size } = await repo.cache.storeFile(target);
+    const kept = await withLock(lockShared(repo.cache.locksDir, { command: 'cairn merge' }), async () => {
+      const { hash, size } = await repo.cache.storeFile(bytes);
       pinObject(repo.cache.dir, { hash, kind: 'merge-backup', target, strategy, size });
       return { path: repo.cache.objectPath(hash), hash, pinned: pinId(hash) };
     });
+    if (copy) fs.rmSync(bytes, { force: true });
+    return kept;
   }
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const backup = path.join(path.dirname(target), `${path.basename(target)}.before-${strategy}-${stamp}`);
-  fs.linkSync(target, backup);
+  if (copy) publishFile(bytes, backup);
+  else fs.linkSync(target, backup);
   fsyncDir(path.dirname(backup));
   return { path: backup };
+}
+
+/**
+ * The target's current state in a new file beside it, taken while the
+ * merge holds the write lock and before it writes. Another process copies
+ * the bytes (closing a descriptor of the target in this process would drop
+ * SQLite's locks on it); in WAL mode, where the file alone misses the
+ * committed rows still in the log, a second connection writes a copy with
+ * VACUUM INTO.
+ */
+async function snapshotTarget(file: string, journalMode: string): Promise<string> {
+  const dest = tempPathBeside(file);
+  if (journalMode !== 'wal') {
+    const cp = spawnSync('cp', ['--', file, dest], { stdio: 'ignore' });
+    if (cp.status === 0) return dest;
+    fs.rmSync(dest, { force: true });
+  }
+  const Database = await loadSqlite();
+  const reader = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    reader.prepare('VACUUM INTO ?').run(dest);
+  } finally {
+    reader.close();
+  }
+  return dest;
 }
 
 const ENGINE_REFUSAL = /^(Conversion|Constraint|Invalid Input|Out of Range|Mismatch Type) Error/;
@@ -233,13 +266,14 @@ export async function mergeResults(options: MergeResultsOptions): Promise<MergeR
   const repo = options.repo !== undefined ? options.repo : await findRepo(cwd);
   const settings = mergeSettings(options, repo?.config.merge);
   const named = path.resolve(cwd, options.target);
-  const output = options.output ? path.resolve(cwd, options.output) : named;
-  if (output !== named && fs.existsSync(output) && !options.force) {
+  // A symlinked target is merged into the file it names; the link stays a link.
+  const output = options.output ? path.resolve(cwd, options.output) : realpath(named);
+  if (options.output && realpath(output) !== realpath(named) && fs.existsSync(output) && !options.force) {
     throw new AlreadyExistsError(`${output} already exists`, { hint: 'pass --force to replace it, or choose another -o OUT' });
   }
   // A target that does not exist yet is created: the merge starts from an empty database.
   const creating = !fs.existsSync(named);
-  let target = named;
+  let target = creating ? named : realpath(named);
   let kind = creating ? null : detectKind(named);
   const waitMs = options.waitMs ?? DEFAULT_WAIT_MS;
   const progress = options.progress ?? silentProgress;
@@ -264,43 +298,25 @@ export async function mergeResults(options: MergeResultsOptions): Promise<MergeR
 
     guards.push(await lockOutput(output, waitMs));
     sweepStaleTemps(path.dirname(output)); // copies left by a merge that was killed
+    const jobSources = sources.map((s) => ({ label: s.spec, file: s.file, kind: s.kind }));
+    if (kind === 'sqlite' && !creating && output === target) {
+      return await mergeInPlace(options, { named, target, sources, jobSources, settings, scratch, waitMs, repo, progress });
+    }
     fd = fs.openSync(target, 'r');
     guards.push(await guardEngine(target, kind, waitMs));
     tmp = tempPathBeside(output);
     if (kind !== 'parquet') copyTarget(target, fd, tmp);
-    const job: EngineJob = {
-      file: tmp,
-      target,
-      sources: sources.map((s) => ({ label: s.spec, file: s.file, kind: s.kind })),
-      settings,
-      scratch,
-    };
+    const job: EngineJob = { file: tmp, target, sources: jobSources, settings, scratch };
     progress.start('merging', sources.length, 'sources');
     const engine = kind === 'sqlite' ? mergeIntoSqlite : kind === 'duckdb' ? mergeIntoDuckdb : mergeParquet;
     const outcome: EngineOutcome = await engine(job);
     progress.stop();
 
-    const totals = totalsOf(outcome.tables);
-    const result: MergeResult = {
-      target: named,
-      output,
-      kind,
-      strategy: settings.strategy,
-      onConflict: settings.onConflict,
-      applied: false,
-      refused: null,
-      sources: sources.map((s) => ({ spec: s.spec, kind: s.kind, file: s.rev !== undefined ? s.path! : s.file, rev: s.rev, hash: s.hash })),
-      tables: outcome.tables,
-      totals,
-      conflicts: outcome.conflicts,
-      conflictsOmitted: outcome.conflictsOmitted,
-      backup: null,
-    };
-    if (settings.strategy === 'rebase' && !options.yes) result.refused = 'confirmation';
-    else if (settings.onConflict === 'fail' && totals.conflicts > 0) result.refused = 'conflicts';
+    const result = resultOf(named, options.output ? output : named, kind, settings, sources, outcome);
+    decideRefusal(result, options);
     if (result.refused || options.dryRun) return result;
 
-    if (output === target && totals.deleted + totals.replaced > 0) result.backup = await keepPriorState(target, repo, settings.strategy);
+    if (output === target && result.totals.deleted + result.totals.replaced > 0) result.backup = await keepPriorState(target, target, repo, settings.strategy);
     publishFile(tmp, output);
     tmp = null;
     result.applied = true;
@@ -313,5 +329,96 @@ export async function mergeResults(options: MergeResultsOptions): Promise<MergeR
     for (const guard of guards.reverse()) guard.release();
     if (fd !== null) fs.closeSync(fd);
     fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function resultOf(
+  named: string,
+  output: string,
+  kind: MergeResult['kind'],
+  settings: MergeSettings,
+  sources: readonly ResolvedSource[],
+  outcome: EngineOutcome,
+): MergeResult {
+  return {
+    target: named,
+    output,
+    kind,
+    strategy: settings.strategy,
+    onConflict: settings.onConflict,
+    applied: false,
+    refused: null,
+    sources: sources.map((s) => ({ spec: s.spec, kind: s.kind, file: s.rev !== undefined ? s.path! : s.file, rev: s.rev, hash: s.hash })),
+    tables: outcome.tables,
+    totals: totalsOf(outcome.tables),
+    conflicts: outcome.conflicts,
+    conflictsOmitted: outcome.conflictsOmitted,
+    backup: null,
+  };
+}
+
+/** A rebase waits for --yes; conflicts refuse the merge unless --on-conflict says what to do. */
+function decideRefusal(result: MergeResult, options: MergeResultsOptions): void {
+  if (result.strategy === 'rebase' && !options.yes) result.refused = 'confirmation';
+  else if (result.onConflict === 'fail' && result.totals.conflicts > 0) result.refused = 'conflicts';
+}
+
+interface InPlaceJob {
+  named: string;
+  target: string;
+  sources: ResolvedSource[];
+  jobSources: EngineJob['sources'];
+  settings: MergeSettings;
+  scratch: string;
+  waitMs: number;
+  repo: Repo | null;
+  progress: Progress;
+}
+
+/**
+ * Merge into a SQLite target itself, inside one transaction on it: the
+ * engine takes the write lock (BEGIN IMMEDIATE; other connections keep
+ * reading, writers wait), merges, and commits only when the merge is
+ * neither refused nor a dry run. A merge that may delete or overwrite rows
+ * copies the target first, under that lock, and keeps the copy as the
+ * prior state when it does.
+ */
+async function mergeInPlace(options: MergeResultsOptions, job: InPlaceJob): Promise<MergeResult> {
+  const { settings } = job;
+  const destructive = !options.dryRun && (settings.strategy === 'rebase' ? Boolean(options.yes) : settings.onConflict === 'replace');
+  let snapshot = null as string | null;
+  let result = null as MergeResult | null;
+  try {
+    job.progress.start('merging', job.sources.length, 'sources');
+    await mergeIntoSqlite({
+      file: job.target,
+      sources: job.jobSources,
+      settings,
+      scratch: job.scratch,
+      inPlace: {
+        waitMs: job.waitMs,
+        beforeWrite: async (journalMode) => {
+          if (destructive) snapshot = await snapshotTarget(job.target, journalMode);
+        },
+        decide: async (outcome) => {
+          result = resultOf(job.named, job.named, 'sqlite', settings, job.sources, outcome);
+          decideRefusal(result, options);
+          if (result.refused || options.dryRun) return false;
+          if (snapshot && result.totals.deleted + result.totals.replaced > 0) {
+            // Kept before the commit: once the commit is done, the prior state is already safe.
+            result.backup = await keepPriorState(job.target, snapshot, job.repo, settings.strategy);
+            snapshot = null;
+          }
+          return true;
+        },
+      },
+    });
+    job.progress.stop();
+    const done = result;
+    if (!done) throw new Error('the merge engine finished without a result'); // unreachable: decide always runs
+    done.applied = !done.refused && !options.dryRun;
+    return done;
+  } finally {
+    if (snapshot) fs.rmSync(snapshot, { force: true });
   }
 }

@@ -4,7 +4,9 @@
  * each conflict with the columns that differ; and the error a refused merge
  * turns into.
  */
+import { createHash } from 'node:crypto';
 import { ConflictError, UnsafeError, type CairnError } from '../errors.js';
+import { assetHashOfKey } from './assetTables.js';
 import { plainValue, type ResultsKind } from './database.js';
 import type { IdentityRule, MergeStrategy, OnConflict, TableStep } from './mergePlan.js';
 
@@ -31,13 +33,18 @@ export interface TableSummary {
   added: number;
   /** Source rows whose identity and values the target already had. */
   duplicates: number;
-  /** Source rows whose identity the target had with other values. */
+  /** Source rows whose identity the target had with other values (both sides non-NULL and different). */
   conflicts: number;
+  /**
+   * Target rows whose NULLs took the source's values (same identity, and
+   * every other column equal or NULL on one side).
+   */
+  filled: number;
   /** Target rows overwritten with the source's values (--on-conflict replace). */
   replaced: number;
   /** Target rows deleted (rebase). */
   deleted: number;
-  /** Reference counts raised or lowered (xetrack's counts table). */
+  /** Rows of xetrack's `keys` repointed or `counts` rewritten (both derived from the merged rows). */
   updated: number;
   columnsAdded: { name: string; type: string }[];
 }
@@ -48,8 +55,10 @@ export interface ConflictDetail {
   source: string;
   /** The identity of the row (column → value). */
   identity: Record<string, unknown>;
-  /** The columns whose values differ. */
-  columns: { column: string; target: unknown; source: unknown }[];
+  /** For xetrack's asset tables: the asset hash (or name) the row stands for. */
+  object?: string;
+  /** The columns whose values differ; `digest` stands for bytes (a BLOB) in human output. */
+  columns: { column: string; target: unknown; source: unknown; digest?: { target: string | null; source: string | null } }[];
 }
 
 /** A source of a merge, as resolved. */
@@ -69,6 +78,7 @@ export interface MergeTotals {
   added: number;
   duplicates: number;
   conflicts: number;
+  filled: number;
   replaced: number;
   deleted: number;
   updated: number;
@@ -123,6 +133,7 @@ export function emptySummary(step: TableStep, source: string): TableSummary {
     added: 0,
     duplicates: 0,
     conflicts: 0,
+    filled: 0,
     replaced: 0,
     deleted: 0,
     updated: 0,
@@ -136,6 +147,7 @@ export function totalsOf(tables: readonly TableSummary[]): MergeTotals {
     added: sum((t) => t.added),
     duplicates: sum((t) => t.duplicates),
     conflicts: sum((t) => t.conflicts),
+    filled: sum((t) => t.filled),
     replaced: sum((t) => t.replaced),
     deleted: sum((t) => t.deleted),
     updated: sum((t) => t.updated),
@@ -155,9 +167,18 @@ export function sameValue(a: unknown, b: unknown): boolean {
   return a === b;
 }
 
+/** Bytes as people can compare them: the first 12 hex digits of their SHA-256, and their length. */
+export function byteDigest(v: Uint8Array): string {
+  return `sha256:${createHash('sha256').update(v).digest('hex').slice(0, 12)} (${v.byteLength} bytes)`;
+}
+
+const digestOf = (v: unknown): string | null => (v instanceof Uint8Array ? byteDigest(v) : null);
+
 /**
  * Describe one conflict: the identity, and each compared column whose
- * values differ (a column the target lacks counts as NULL there).
+ * values are both non-NULL and differ (a column the target lacks counts as
+ * NULL there). When no column is such (engines that treat NULL against a
+ * value as a conflict), every differing column.
  */
 export function describeConflict(
   step: TableStep,
@@ -167,10 +188,18 @@ export function describeConflict(
 ): ConflictDetail {
   const identity: Record<string, unknown> = {};
   for (const c of step.identity) identity[c] = plainValue(sourceRow[c] ?? null);
-  const columns = step.compare
-    .filter((c) => !sameValue(sourceRow[c] ?? null, targetRow[c] ?? null))
-    .map((c) => ({ column: c, target: plainValue(targetRow[c] ?? null), source: plainValue(sourceRow[c] ?? null) }));
-  return { table: step.table, source, identity, columns };
+  const differing = step.compare.filter((c) => !sameValue(sourceRow[c] ?? null, targetRow[c] ?? null));
+  const both = differing.filter((c) => (sourceRow[c] ?? null) !== null && (targetRow[c] ?? null) !== null);
+  const columns = (both.length ? both : differing).map((c) => {
+    const [t, s] = [targetRow[c] ?? null, sourceRow[c] ?? null];
+    const entry: ConflictDetail['columns'][number] = { column: c, target: plainValue(t), source: plainValue(s) };
+    if (t instanceof Uint8Array || s instanceof Uint8Array) entry.digest = { target: digestOf(t), source: digestOf(s) };
+    return entry;
+  });
+  const detail: ConflictDetail = { table: step.table, source, identity, columns };
+  const key = step.role !== 'rows' ? sourceRow[step.identity[0]!] : undefined;
+  if (typeof key === 'string') detail.object = assetHashOfKey(key);
+  return detail;
 }
 
 /** The error a refused merge stands for (the CLI prints the result, then exits with it). */

@@ -9,10 +9,20 @@
  * adds nothing.
  */
 import { quoteIdent } from './database.js';
-import { decodeAssetRef, planCounts, type CountRow } from './assetTables.js';
+import {
+  assetHashOfKey,
+  assetRole,
+  keyName,
+  latestEvidence,
+  resolveCounts,
+  resolveKeys,
+  type DictChange,
+  type DictRow,
+  type KeyEvidence,
+} from './assetTables.js';
 import { plainType } from './columnTypes.js';
 import { foldName, sourceColumnOf, type MergePlan, type TableColumn, type TableShape, type TableStep } from './mergePlan.js';
-import { describeConflict, emptySummary, MAX_CONFLICT_DETAILS, type ConflictDetail, type TableSummary } from './mergeResult.js';
+import { describeConflict, emptySummary, sameValue, MAX_CONFLICT_DETAILS, type ConflictDetail, type TableSummary } from './mergeResult.js';
 
 export type Dialect = 'sqlite' | 'duckdb';
 
@@ -30,6 +40,8 @@ export interface SqlSession {
    * are one pass over the source.
    */
   conflictCounter?: ConflictCounter;
+  /** SQLite only: the same for source rows that fill a target NULL. */
+  fillCounter?: ConflictCounter;
   /** Whether a target table has SQLite's rowid. */
   hasRowid?(table: string): boolean;
   /**
@@ -46,6 +58,10 @@ export interface ConflictCounter {
   call(rowidExpr: string): string;
   reset(): void;
   count(): number;
+  /** Rows counted here and not by `other` (rows without a rowid are all counted). */
+  countExcept(other: ConflictCounter): number;
+  /** The source rowids counted. */
+  ids(): ReadonlySet<unknown>;
 }
 
 /** Where the rows of one source's table can be read from, inside the session. */
@@ -135,14 +151,16 @@ export async function applySchema(session: SqlSession, plan: MergePlan): Promise
 
 /**
  * Move the rows: for rebase, first delete every target row whose key a
- * source holds (all sources, before any insert), then run each step.
- * `targetShape` must describe the target after applySchema.
+ * source holds (all sources, before any insert), then run each step; last,
+ * derive xetrack's `keys` and `counts` from the merged rows.
+ * `targetShape` and `targetTables` must describe the target after applySchema.
  */
 export async function applyRows(
   session: SqlSession,
   plan: MergePlan,
   sources: readonly SourceTables[],
   targetShape: (table: string) => TableShape,
+  targetTables: () => readonly TableShape[] = () => [],
 ): Promise<StepsOutcome> {
   const out: StepsOutcome = { tables: [], conflicts: [], conflictsOmitted: 0 };
   const summaries = new Map<TableStep, TableSummary>();
@@ -169,21 +187,23 @@ export async function applyRows(
     }
   }
 
+  // xetrack's keys and counts are derived from the merged rows, once every source is in.
+  const derived: { step: TableStep; source: SourceTables; summary: TableSummary }[] = [];
   for (const sp of plan.sources) {
     const source = sources[sp.source]!;
-    const refDelta = new Map<string, number>();
     for (const step of sp.steps) {
       const summary = summaries.get(step)!;
-      if (step.role === 'counts') await ctx.mergeCounts(step, source, summary, refDelta);
+      if (step.role === 'keys' || step.role === 'counts') derived.push({ step, source, summary });
       else if (step.mode === 'rebase') await ctx.insertAll(step, source, summary);
       else {
         const before = touched.has(step.table) ? null : (session.before?.(step.table) ?? null);
-        await ctx.mergeRows(step, source, summary, plan.settings.onConflict, out, step.role === 'keys' ? refDelta : null, before);
+        await ctx.mergeRows(step, source, summary, plan.settings.onConflict, out, before);
       }
       touched.add(step.table);
       out.tables.push(summary);
     }
   }
+  if (derived.length) await ctx.deriveAssetTables(derived, targetTables());
   return out;
 }
 
@@ -216,9 +236,23 @@ class StepContext {
     return all(step.identity.map((c) => same(this.dialect, target(c), this.sourceRef('s', step, c, source))));
   }
 
+  /**
+   * A conflict: some compared column holds a value on both sides, and the
+   * values differ. A NULL on either side is not a conflict (see fills).
+   */
   private differs(step: TableStep, source: SourceTables, target: (column: string) => string = targetRef): string | null {
     if (step.compare.length === 0) return null;
-    return `NOT (${all(step.compare.map((c) => same(this.dialect, target(c), this.sourceRef('s', step, c, source))))})`;
+    const one = (c: string): string => {
+      const [t, s] = [target(c), this.sourceRef('s', step, c, source)];
+      return `(${t} IS NOT NULL AND ${s} IS NOT NULL AND NOT (${same(this.dialect, t, s)}))`;
+    };
+    return `(${step.compare.map(one).join(' OR ')})`;
+  }
+
+  /** A fill: some compared column is NULL in the target and holds a value in the source. */
+  private fills(step: TableStep, source: SourceTables, target: (column: string) => string = targetRef): string | null {
+    if (step.compare.length === 0) return null;
+    return `(${step.compare.map((c) => `(${target(c)} IS NULL AND ${this.sourceRef('s', step, c, source)} IS NOT NULL)`).join(' OR ')})`;
   }
 
   private async count(relation: string): Promise<number> {
@@ -236,8 +270,8 @@ class StepContext {
 
   /**
    * Merge one table: replace conflicting rows when asked, insert the rows of
-   * new identities, count the rest as duplicates or conflicts. `refDelta`
-   * (for xetrack's keys table) collects the asset references gained and lost.
+   * new identities, fill the target's NULLs from rows of the same identity,
+   * count the rest as duplicates or conflicts.
    */
   async mergeRows(
     step: TableStep,
@@ -245,7 +279,6 @@ class StepContext {
     summary: TableSummary,
     onConflict: MergePlan['settings']['onConflict'],
     out: StepsOutcome,
-    refDelta: Map<string, number> | null,
     before: ReturnType<NonNullable<SqlSession['before']>> = null,
   ): Promise<void> {
     const S = await source.relation(step);
@@ -257,45 +290,99 @@ class StepContext {
     const sourceRowid = source.hasRowid(step) ? 's.rowid' : 'NULL';
     summary.sourceRows = await this.count(S);
 
-    if (refDelta) await this.collectReferences(step, S, match, differs, onConflict, refDelta);
-
+    // Fills and conflicts are both judged against the target as it was before this step.
     const counter = this.session.conflictCounter;
-    if (counter && this.session.hasRowid?.(step.table) && onConflict !== 'replace') {
+    const fillCounter = this.session.fillCounter;
+    const onePass = counter && fillCounter && this.session.hasRowid?.(step.table) && onConflict !== 'replace';
+    const fills = differs && !onePass ? await this.countFills(step, source, S, T, match, differs) : null;
+    summary.filled = fills?.count ?? 0;
+
+    if (onePass) {
       // One pass: insert the rows no target row matches, and count (without
-      // inserting) the ones a differing target row matches.
+      // inserting) the ones a differing target row matches, and those that fill.
       // Compare with the table as it was (a column it lacked is NULL there),
       // so that rows this step inserts are never mistaken for target rows.
       const M = before?.relation ?? T;
       const was = (c: string): string => (before && !before.columns.has(foldName(c)) ? 'NULL' : `m.${quoteIdent(c)}`);
       const matchBefore = this.identityMatch(step, source, was);
       const differsBefore = this.differs(step, source, was);
-      const [last] = before ? [] : await this.session.all(`SELECT max(rowid) AS r FROM ${T}`);
+      const [last] = await this.session.all(`SELECT max(rowid) AS r FROM ${T}`);
       counter.reset();
-      const flag = differsBefore ? ` OR (CASE WHEN ${differsBefore} THEN ${counter.call(sourceRowid)} ELSE 0 END)` : '';
+      fillCounter.reset();
+      // Each matching pair: a conflict, else a fill, else nothing to do.
+      const fillsBefore = this.fills(step, source, was);
+      const flag = differsBefore
+        ? ` OR (CASE WHEN ${differsBefore} THEN ${counter.call(sourceRowid)} WHEN ${fillsBefore} THEN ${fillCounter.call(sourceRowid)} ELSE 0 END)`
+        : '';
       const order = source.identityOrder?.(step);
       summary.added = await this.session.run(
         `INSERT INTO ${T} (${cols}) SELECT ${vals} FROM ${S} AS s LEFT JOIN ${M} AS m ON ${matchBefore} WHERE m.rowid IS NULL${flag}${order ? ` ORDER BY ${order}` : ''}`,
       );
       summary.conflicts = counter.count();
+      // A source row in conflict with any target row fills nothing.
+      summary.filled = fillCounter.countExcept(counter);
       if (differsBefore && summary.conflicts > 0) {
         const old = before ? matchBefore : `${matchBefore} AND m.rowid <= ${last?.r ?? 0}`;
         await this.describeConflicts(step, source, S, M, old, differsBefore, summary.conflicts, out, was);
       }
+      // Only rows the target had before this step's inserts take fills.
+      if (differs && summary.filled > 0) await this.session.run(`${this.fillUpdate(step, source, S, T, match, differs)} AND m.rowid <= ${last?.r ?? 0}`);
     } else {
       if (differs) {
         summary.conflicts = await this.countConflicts(S, T, match, differs, sourceRowid);
         // Described before a replace: afterwards the rows no longer differ.
         if (summary.conflicts > 0) await this.describeConflicts(step, source, S, T, match, differs, summary.conflicts, out);
       }
+      if (fills?.count) await this.session.run(fills.update);
       if (differs && onConflict === 'replace' && summary.conflicts > 0) {
-        const set = step.compare.map((c) => `${quoteIdent(c)} = s.${quoteIdent(sourceColumnOf(step, c))}`).join(', ');
+        // The source's values win; a NULL in the source keeps the target's value.
+        const set = step.compare.map((c) => `${quoteIdent(c)} = COALESCE(${this.sourceRef('s', step, c, source)}, m.${quoteIdent(c)})`).join(', ');
         summary.replaced = await this.session.run(`UPDATE ${T} AS m SET ${set} FROM ${S} AS s WHERE ${match} AND ${differs}`);
       }
       summary.added = await this.session.run(
         `INSERT INTO ${T} (${cols}) SELECT ${vals} FROM ${S} AS s WHERE NOT EXISTS (SELECT 1 FROM ${T} AS m WHERE ${match})`,
       );
     }
-    summary.duplicates = summary.sourceRows - summary.added - summary.conflicts;
+    summary.duplicates = summary.sourceRows - summary.added - summary.conflicts - summary.filled;
+  }
+
+  /**
+   * Source rows that fill: same identity as a target row, other values equal
+   * or NULL on one side, at least one target NULL against a value. A source
+   * row in conflict with any target row fills nothing (it is a conflict).
+   * Returns their number and the UPDATE that fills the target's NULLs.
+   */
+  private async countFills(
+    step: TableStep,
+    source: SourceTables,
+    S: string,
+    T: string,
+    match: string,
+    differs: string,
+  ): Promise<{ count: number; update: string }> {
+    const [row] = await this.session.all(`SELECT count(*) AS n FROM ${this.fillingRows(step, source, S, T, match, differs)} AS s`);
+    return { count: Number(row!.n), update: this.fillUpdate(step, source, S, T, match, differs) };
+  }
+
+  /** The source rows that fill (see countFills), as a relation. */
+  private fillingRows(step: TableStep, source: SourceTables, S: string, T: string, match: string, differs: string): string {
+    const fills = this.fills(step, source)!;
+    if (source.hasRowid(step)) {
+      // A join, not a correlated NOT EXISTS: SQLite then indexes the target on the fly (an unindexed target would be read once per source row).
+      const filling =
+        `SELECT s.rowid AS sid FROM ${S} AS s JOIN ${T} AS m ON ${match} GROUP BY s.rowid ` +
+        `HAVING max(CASE WHEN ${differs} THEN 1 ELSE 0 END) = 0 AND max(CASE WHEN ${fills} THEN 1 ELSE 0 END) = 1`;
+      return `(SELECT * FROM ${S} AS s WHERE s.rowid IN (${filling}))`;
+    }
+    const other = (c: string): string => `o.${quoteIdent(c)}`;
+    const noConflict = `NOT EXISTS (SELECT 1 FROM ${T} AS o WHERE ${this.identityMatch(step, source, other)} AND ${this.differs(step, source, other)})`;
+    return `(SELECT * FROM ${S} AS s WHERE EXISTS (SELECT 1 FROM ${T} AS m WHERE ${match} AND NOT ${differs} AND ${fills}) AND ${noConflict})`;
+  }
+
+  /** The UPDATE that fills the target's NULLs from the filling source rows (a WHERE clause open for more conditions). */
+  private fillUpdate(step: TableStep, source: SourceTables, S: string, T: string, match: string, differs: string): string {
+    const set = step.compare.map((c) => `${quoteIdent(c)} = COALESCE(m.${quoteIdent(c)}, ${this.sourceRef('s', step, c, source)})`).join(', ');
+    return `UPDATE ${T} AS m SET ${set} FROM ${this.fillingRows(step, source, S, T, match, differs)} AS s WHERE ${match} AND NOT ${differs} AND ${this.fills(step, source)!}`;
   }
 
   /**
@@ -331,45 +418,123 @@ class StepContext {
     out.conflicts.push(...conflictDetails(step, source.label, rows));
   }
 
-  /** Asset references a keys-table merge adds (new keys) and moves (replaced keys). */
-  private async collectReferences(
-    step: TableStep,
-    S: string,
-    match: string,
-    differs: string | null,
-    onConflict: MergePlan['settings']['onConflict'],
-    refDelta: Map<string, number>,
+  /**
+   * xetrack's `keys` and `counts`, derived from the target once every
+   * source's rows and assets are in (see resolveKeys and resolveCounts in
+   * assetTables.ts). Each change is reported under the first source (in the
+   * order given) holding the value written, else holding the key.
+   */
+  async deriveAssetTables(
+    steps: readonly { step: TableStep; source: SourceTables; summary: TableSummary }[],
+    tables: readonly TableShape[],
   ): Promise<void> {
-    const T = this.session.table(step.table);
-    const bump = (hash: string | null, by: number): void => {
-      if (hash !== null) refDelta.set(hash, (refDelta.get(hash) ?? 0) + by);
-    };
-    const added = await this.session.all(`SELECT s."value" AS v FROM ${S} AS s WHERE NOT EXISTS (SELECT 1 FROM ${T} AS m WHERE ${match})`);
-    for (const r of added) bump(decodeAssetRef(r.v), 1);
-    if (onConflict === 'replace' && differs) {
-      const moved = await this.session.all(`SELECT m."value" AS old, s."value" AS new FROM ${S} AS s JOIN ${T} AS m ON ${match} WHERE ${differs}`);
-      for (const r of moved) {
-        bump(decodeAssetRef(r.old), -1);
-        bump(decodeAssetRef(r.new), 1);
+    const rowTables = tables.filter((t) => !t.view && !foldName(t.name).startsWith('sqlite_') && !assetRole(t.name, t.columns.map((c) => c.name)));
+    const assetsTable = tables.find((t) => t.name === 'assets' && assetRole(t.name, t.columns.map((c) => c.name)));
+    const assets = new Set<string>();
+    if (assetsTable) {
+      for (const r of await this.session.all(`SELECT "key" AS k FROM ${this.session.table(assetsTable.name)}`)) assets.add(assetHashOfKey(String(r.k)));
+    }
+    const hashes = [...assets];
+    for (const role of ['keys', 'counts'] as const) {
+      const mine = steps.filter((d) => d.step.role === role);
+      if (!mine.length) continue;
+      const T = this.session.table(mine[0]!.step.table);
+      const read = async (relation: string): Promise<DictRow[]> =>
+        (await this.session.all(`SELECT s."key" AS k, s."value" AS v FROM ${relation} AS s`)).map((r) => ({ key: String(r.k), value: r.v }));
+      const target = await read(T);
+      const fromSources: DictRow[][] = [];
+      for (const d of mine) {
+        const rows = await read(await d.source.relation(d.step));
+        fromSources.push(rows);
+        d.summary.sourceRows = rows.length;
       }
+      let changes: DictChange[];
+      if (role === 'keys') {
+        const latest = new Map<string, string>();
+        for (const { key } of [...target, ...fromSources.flat()]) {
+          if (latest.has(key)) continue;
+          const found = await this.latestLogged(rowTables, keyName(key), hashes);
+          if (found) latest.set(key, found.hash);
+        }
+        changes = resolveKeys(target, fromSources, latest, assets);
+      } else {
+        changes = resolveCounts(target, fromSources, assets, await this.references(rowTables, hashes));
+      }
+      for (const c of changes) {
+        if (c.change === 'insert') await this.session.run(`INSERT INTO ${T} ("key", "value") VALUES (?, ?)`, [c.key, c.value]);
+        else await this.session.run(`UPDATE ${T} SET "value" = ? WHERE "key" = ?`, [c.value, c.key]);
+        const holder =
+          mine.find((_, i) => fromSources[i]!.some((r) => r.key === c.key && sameValue(r.value, c.value))) ??
+          mine.find((_, i) => fromSources[i]!.some((r) => r.key === c.key)) ??
+          mine[0]!;
+        if (c.change === 'insert') holder.summary.added += 1;
+        else holder.summary.updated += 1;
+      }
+      for (const d of mine) d.summary.duplicates = Math.max(0, d.summary.sourceRows - d.summary.added - d.summary.updated);
     }
   }
 
-  /** xetrack's counts table: reference counts follow the keys merged (see planCounts). */
-  async mergeCounts(step: TableStep, source: SourceTables, summary: TableSummary, refDelta: Map<string, number>): Promise<void> {
-    const S = await source.relation(step);
-    const T = this.session.table(step.table);
-    const toRows = (rows: Record<string, unknown>[]): CountRow[] => rows.map((r) => ({ key: String(r.k), value: r.v }));
-    const target = toRows(await this.session.all(`SELECT "key" AS k, "value" AS v FROM ${T}`));
-    const sourceRows = toRows(await this.session.all(`SELECT s."key" AS k, s."value" AS v FROM ${S} AS s`));
-    const plan = planCounts(target, sourceRows, refDelta);
-    for (const row of plan.inserts) await this.session.run(`INSERT INTO ${T} ("key", "value") VALUES (?, ?)`, [row.key, row.value]);
-    for (const row of plan.updates) await this.session.run(`UPDATE ${T} SET "value" = ? WHERE "key" = ?`, [row.value, row.key]);
-    summary.sourceRows = sourceRows.length;
-    summary.added = plan.inserts.length;
-    summary.updated = plan.updates.length;
-    summary.duplicates = plan.duplicates;
+  /** Text columns of a target table (where xetrack writes an asset's hash). */
+  private textColumns(table: TableShape): string[] {
+    return table.columns.filter((c) => isTextType(this.dialect, c.type)).map((c) => c.name);
   }
+
+  /** How many cells of the row tables hold each hash. */
+  private async references(tables: readonly TableShape[], hashes: readonly string[]): Promise<Map<string, bigint>> {
+    const refs = new Map<string, bigint>();
+    for (const table of tables) {
+      for (const column of this.textColumns(table)) {
+        for (const chunk of chunks(hashes)) {
+          const c = quoteIdent(column);
+          const rows = await this.session.all(
+            `SELECT ${c} AS h, count(*) AS n FROM ${this.session.table(table.name)} WHERE ${c} IN (${chunk.map(() => '?').join(', ')}) GROUP BY ${c}`,
+            chunk,
+          );
+          for (const r of rows) refs.set(String(r.h), (refs.get(String(r.h)) ?? 0n) + BigInt(r.n as number | bigint));
+        }
+      }
+    }
+    return refs;
+  }
+
+  /** The latest row (greatest timestamp, then track_id) whose column `name` holds a hash of `hashes`. */
+  private async latestLogged(tables: readonly TableShape[], name: string, hashes: readonly string[]): Promise<KeyEvidence | null> {
+    const found: KeyEvidence[] = [];
+    for (const table of tables) {
+      const column = table.columns.find((c) => foldName(c.name) === foldName(name));
+      const ts = table.columns.find((c) => foldName(c.name) === 'timestamp');
+      if (!column || !ts || !isTextType(this.dialect, column.type)) continue;
+      const id = table.columns.find((c) => foldName(c.name) === 'track_id');
+      const c = quoteIdent(column.name);
+      const tsText = `COALESCE(CAST(${quoteIdent(ts.name)} AS TEXT), '')`;
+      const idText = id ? `COALESCE(CAST(${quoteIdent(id.name)} AS TEXT), '')` : "''";
+      for (const chunk of chunks(hashes)) {
+        const [row] = await this.session.all(
+          `SELECT ${c} AS h, ${tsText} AS ts, ${idText} AS tid FROM ${this.session.table(table.name)} WHERE ${c} IN (${chunk.map(() => '?').join(', ')}) ` +
+            `ORDER BY ts DESC, tid DESC, h DESC LIMIT 1`,
+          chunk,
+        );
+        if (row) found.push({ hash: String(row.h), timestamp: String(row.ts), trackId: String(row.tid) });
+      }
+    }
+    return latestEvidence(found);
+  }
+}
+
+/** Bound parameters per statement: far below SQLite's limit. */
+const CHUNK = 500;
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
+  return out;
+}
+
+/** Columns that can hold text: SQLite's TEXT affinity (or none declared), DuckDB's VARCHAR. */
+function isTextType(dialect: Dialect, type: string): boolean {
+  const t = type.toUpperCase();
+  if (dialect === 'duckdb') return t === 'VARCHAR' || t === 'TEXT' || t === 'STRING';
+  return t === '' || t.includes('CHAR') || t.includes('CLOB') || t.includes('TEXT');
 }
 
 /** A source as an engine receives it: a file of a known kind. */
@@ -389,6 +554,18 @@ export interface EngineJob {
   settings: MergePlan['settings'];
   /** A private folder for copies and intermediate files, removed by the caller. */
   scratch: string;
+  /** SQLite only: `file` is the target itself, merged inside one transaction on it (see InPlace). */
+  inPlace?: InPlace;
+}
+
+/** How an in-place merge hands control back to its caller while it holds the target's write lock. */
+export interface InPlace {
+  /** How long to wait for another writer of the target, in ms. */
+  waitMs: number;
+  /** Called once the write lock is held, before the first write, with the target's journal mode. */
+  beforeWrite(journalMode: string): Promise<void>;
+  /** Called before COMMIT with what the merge did: true commits, false rolls everything back. */
+  decide(outcome: EngineOutcome): Promise<boolean>;
 }
 
 export interface EngineOutcome extends StepsOutcome {

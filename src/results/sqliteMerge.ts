@@ -1,11 +1,13 @@
 /**
- * Merging into a SQLite target (a private temp copy of it). SQLite sources
+ * Merging into a SQLite target: the target itself, inside one transaction
+ * (`job.inPlace`), or a private temp copy of it (-o, a new target). SQLite sources
  * are attached read-only, so SQLite itself does the anti-join in one pass;
  * DuckDB sources are streamed into temp tables first.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
+import { lockedBy } from './targetGuard.js';
 import { quoteIdent } from './database.js';
 import { duckValueForSqlite, mapColumnType } from './columnTypes.js';
 import { openDuck, readDuckShape, type DuckHandle } from './duckdb.js';
@@ -14,6 +16,7 @@ import {
   applyRows,
   applySchema,
   rowidVisible,
+  type ConflictCounter,
   type EngineJob,
   type EngineOutcome,
   type SourceTables,
@@ -31,15 +34,19 @@ const BEFORE = 'cairn_before';
 
 export async function mergeIntoSqlite(job: EngineJob): Promise<EngineOutcome> {
   const Database = await loadSqlite();
-  const db = new Database(job.file, { fileMustExist: true });
+  const inPlace = job.inPlace;
+  const db = new Database(job.file, inPlace ? { fileMustExist: true, timeout: inPlace.waitMs } : { fileMustExist: true });
   const readers: DuckHandle[] = [];
   try {
-    const wal = String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
-    if (wal) db.pragma('journal_mode = DELETE');
-    // A private copy: atomicity comes from the rename that publishes it, so no
-    // journal and no syncs here, only the one fsync before that rename.
-    db.pragma('journal_mode = OFF');
-    db.pragma('synchronous = OFF');
+    const journal = String(db.pragma('journal_mode', { simple: true })).toLowerCase();
+    if (!inPlace) {
+      if (journal === 'wal') db.pragma('journal_mode = DELETE');
+      // A private copy: atomicity comes from the rename that publishes it, so no
+      // journal and no syncs here, only the one fsync before that rename.
+      db.pragma('journal_mode = OFF');
+      db.pragma('synchronous = OFF');
+    }
+    // In place, the target keeps its journal mode and sync level: its own journal makes the merge all-or-nothing.
     db.pragma(`cache_size = -${TARGET_CACHE_KIB}`);
     db.pragma('temp_store = MEMORY');
     db.pragma(`mmap_size = ${MMAP_BYTES}`);
@@ -58,11 +65,23 @@ export async function mergeIntoSqlite(job: EngineJob): Promise<EngineOutcome> {
       }
     }
 
+    // The original target, to compare with, exists only beside a private copy.
+    const hasBefore = !inPlace && job.target !== undefined && attachReadOnly(db, job.target, BEFORE);
+    if (hasBefore) db.pragma(`${quoteIdent(BEFORE)}.mmap_size = ${MMAP_BYTES}`);
+    if (inPlace) {
+      // Other connections keep reading (and, in WAL mode, keep their snapshots); writers wait for the commit.
+      try {
+        db.exec('BEGIN IMMEDIATE');
+      } catch (err) {
+        if ((err as { code?: string }).code?.startsWith('SQLITE_BUSY')) throw lockedBy(job.file, 'a SQLite connection is writing it', err);
+        throw err;
+      }
+      await inPlace.beforeWrite(journal);
+    } else {
+      db.exec('BEGIN');
+    }
     const target = readSqliteShape(db, 'main');
     const plan = planMerge(target, sources.map((s) => ({ label: s.label, shape: s.shapeOf })), job.settings);
-    const hasBefore = job.target !== undefined && attachReadOnly(db, job.target, BEFORE);
-    if (hasBefore) db.pragma(`${quoteIdent(BEFORE)}.mmap_size = ${MMAP_BYTES}`);
-    db.exec('BEGIN');
     const session = sqliteSession(db);
     session.before = (name) => {
       const table = target.tables.find((t) => t.name === name);
@@ -73,10 +92,21 @@ export async function mergeIntoSqlite(job: EngineJob): Promise<EngineOutcome> {
     const after = readSqliteShape(db, 'main');
     const shapeOf = (name: string): TableShape => after.tables.find((t) => t.name === name) ?? { name, columns: [] };
     session.hasRowid = (name) => rowidVisible(shapeOf(name), after.withoutRowid);
-    const outcome = await applyRows(session, plan, sources, shapeOf);
-    db.exec('COMMIT');
-    if (wal) db.pragma('journal_mode = WAL');
-    return { plan, ...outcome };
+    const outcome: EngineOutcome = { plan, ...(await applyRows(session, plan, sources, shapeOf, () => after.tables)) };
+    if (inPlace && !(await inPlace.decide(outcome))) {
+      db.exec('ROLLBACK');
+      return outcome;
+    }
+    try {
+      db.exec('COMMIT');
+    } catch (err) {
+      // In rollback-journal mode a commit waits for readers to finish, up to the busy timeout.
+      if ((err as { code?: string }).code?.startsWith('SQLITE_BUSY')) throw lockedBy(job.file, 'a SQLite connection is reading it', err);
+      throw err;
+    }
+    // main only: without a schema the pragma would reach the read-only attached files too.
+    if (!inPlace && journal === 'wal') db.pragma('main.journal_mode = WAL');
+    return outcome;
   } finally {
     if (db.inTransaction) db.exec('ROLLBACK');
     db.close();
@@ -85,26 +115,39 @@ export async function mergeIntoSqlite(job: EngineJob): Promise<EngineOutcome> {
 }
 
 function sqliteSession(db: SqliteDatabase): SqlSession {
-  const rows = new Set<unknown>();
-  let unnamed = 0;
-  db.function('cairn_conflict', { deterministic: false, directOnly: true }, (rowid: unknown) => {
-    if (rowid === null) unnamed++;
-    else rows.add(rowid);
-    return 0;
-  });
   return {
     dialect: 'sqlite',
     table: (name) => `main.${quoteIdent(name)}`,
     run: async (sql, params = []) => db.prepare(sql).run(...params).changes,
     all: async (sql, params = []) => db.prepare(sql).safeIntegers(true).all(...params) as Record<string, unknown>[],
-    conflictCounter: {
-      call: (rowid) => `cairn_conflict(${rowid})`,
-      reset() {
-        rows.clear();
-        unnamed = 0;
-      },
-      count: () => rows.size + unnamed,
+    conflictCounter: rowCounter(db, 'cairn_conflict'),
+    fillCounter: rowCounter(db, 'cairn_fill'),
+  };
+}
+
+/** A function callable from SQL that notes the source rows it is called for, and returns 0. */
+function rowCounter(db: SqliteDatabase, name: string): ConflictCounter {
+  const rows = new Set<unknown>();
+  let unnamed = 0;
+  db.function(name, { deterministic: false, directOnly: true }, (rowid: unknown) => {
+    if (rowid === null) unnamed++;
+    else rows.add(rowid);
+    return 0;
+  });
+  return {
+    call: (rowid) => `${name}(${rowid})`,
+    reset() {
+      rows.clear();
+      unnamed = 0;
     },
+    count: () => rows.size + unnamed,
+    countExcept: (other) => {
+      const theirs = other.ids();
+      let n = unnamed;
+      for (const r of rows) if (!theirs.has(r)) n++;
+      return n;
+    },
+    ids: () => rows,
   };
 }
 

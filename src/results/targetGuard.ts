@@ -21,7 +21,8 @@ export function lockDirFor(output: string): string {
   return path.join(path.dirname(output), `.${path.basename(output)}.cairn-lock`);
 }
 
-function lockedBy(file: string, who: string, cause?: unknown): ConflictError {
+/** The error for a target another process holds. */
+export function lockedBy(file: string, who: string, cause?: unknown): ConflictError {
   return new ConflictError(`${file} is locked by another writer (${who})`, {
     hint: 'wait for it to finish and retry (--wait SECONDS waits longer); a lock left by a killed cairn is broken automatically',
     cause,

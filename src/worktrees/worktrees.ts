@@ -185,7 +185,8 @@ async function resultsMerged(repo: Repo, mainPath: string, wtPath: string): Prom
     const [target, source] = [confinedFile(mainPath, rel, purpose), confinedFile(wtPath, rel, purpose)];
     if (!fs.existsSync(target) || !fs.existsSync(source)) return 'unknown';
     const r = await mergeResults({ cwd: mainPath, target, sources: [source], repo, dryRun: true, onConflict: 'keep', strategy: 'merge', waitMs: 2000 });
-    return r.totals.added === 0 && r.totals.conflicts === 0 ? 'yes' : 'no';
+    // Merged: the merge would add no row, fill no NULL and meet no conflict (keys and counts follow the rows).
+    return r.totals.added + r.totals.filled + r.totals.conflicts === 0 ? 'yes' : 'no';
   } catch {
     return 'unknown'; // not a results file, or locked: say so rather than guess
   }

@@ -26,13 +26,15 @@ describe('cairn merge (CLI)', () => {
     const r = await cairn(['merge', 'results.db', 'exp.db'], { cwd: dir });
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/^merged 1 source\(s\) into .*results\.db\n/);
-    expect(r.stdout).toMatch(/^ {2}default +exp\.db +3 +4 +0 +0 +0 +\+f1 REAL, \+epochs INTEGER$/m);
-    expect(r.stdout).toMatch(/^ {2}counts +exp\.db +1 +0 +0 +0 +0 +1 count\(s\) updated$/m);
+    expect(r.stdout).toMatch(/^ {2}table +source +added +duplicates +conflicts +filled +replaced +deleted +changes$/m);
+    expect(r.stdout).toMatch(/^ {2}default +exp\.db +3 +4 +0 +0 +0 +0 +\+f1 REAL, \+epochs INTEGER$/m);
+    // No row holds an asset hash: the count already there stays, the new asset's count is copied.
+    expect(r.stdout).toMatch(/^ {2}counts +exp\.db +1 +1 +0 +0 +0 +0 *$/m);
     const again = await cairn(['merge', 'results.db', 'exp.db', '--json'], { cwd: dir });
     expect(again.exitCode).toBe(0);
     const json = JSON.parse(again.stdout);
     expect(json.applied).toBe(true);
-    expect(json.totals).toEqual({ added: 0, duplicates: 23, conflicts: 0, replaced: 0, deleted: 0, updated: 0, columnsAdded: 0, tablesCreated: 0 });
+    expect(json.totals).toEqual({ added: 0, duplicates: 23, conflicts: 0, filled: 0, replaced: 0, deleted: 0, updated: 0, columnsAdded: 0, tablesCreated: 0 });
   });
 
   it('conflicts: exit 6, each conflict listed, one JSON document, target unchanged', async () => {

@@ -5,10 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { mergeResults } from '../../src/index.js';
 import { BIN, cairnOk } from '../helpers/cli.js';
-import { gitRepo, type TestRepo } from '../helpers/repo.js';
+import { gitRepo, tempDir, type TestRepo } from '../helpers/repo.js';
 import { expectNoBlockingLock, expectObjectsIntact, killLoop, workspaceTemps } from './harness.js';
 
 const ROWS = 20_000;
+/** The target as made, outside the repository, to count its rows. */
+let PRISTINE_COPY = '';
 
 /** A xetrack-shaped SQLite database: `default` with track_id, timestamp, version, lr, f1. */
 function makeDb(file: string, from: number, to: number, version: (i: number) => string): void {
@@ -42,15 +44,29 @@ async function project(): Promise<{ repo: TestRepo; target: string; source: stri
   const source = path.join(repo.dir, 'sweep.db');
   makeDb(target, 0, ROWS, (i) => (i < ROWS / 2 ? 'e0.1.0' : 'e0.2.0'));
   makeDb(source, ROWS / 2, ROWS + ROWS / 2, () => 'e0.2.0'); // half shared with the target, half new
+  PRISTINE_COPY = path.join(tempDir('cairn-kill-results-'), 'pristine.db');
+  fs.copyFileSync(target, PRISTINE_COPY);
   return { repo, target, source, pristine: fs.readFileSync(target) };
 }
 
+/**
+ * After a kill: the old rows or every merged row, nothing in between. A
+ * SQLite target is merged in place, so an unfinished merge leaves a hot
+ * journal that SQLite rolls back when the file is next opened for writing.
+ */
 function expectOldOrMerged(target: string, pristine: Buffer, merged: { n: number; byVersion: Record<string, number> }): void {
-  const bytes = fs.readFileSync(target);
-  if (bytes.equals(pristine)) return; // the old file, byte for byte
+  if (!fs.existsSync(`${target}-journal`) && fs.readFileSync(target).equals(pristine)) return; // the old file, byte for byte
+  new Database(target).prepare('SELECT count(*) FROM sqlite_master').get(); // rolls back an unfinished merge
   const now = rows(target);
-  expect(now.ok, 'the new file is a sound SQLite database').toBe('ok');
-  expect({ n: now.n, byVersion: now.byVersion }, 'the new file holds every merged row').toEqual(merged);
+  expect(now.ok, 'the file is a sound SQLite database').toBe('ok');
+  const old = rows(PRISTINE_COPY);
+  expect([{ n: old.n, byVersion: old.byVersion }, merged], 'the file holds the old rows or every merged row').toContainEqual({ n: now.n, byVersion: now.byVersion });
+}
+
+/** Put the target back as it was, with no journal left by a killed merge. */
+function restore(target: string, pristine: Buffer): void {
+  for (const f of [`${target}-journal`, `${target}-wal`, `${target}-shm`]) fs.rmSync(f, { force: true });
+  fs.writeFileSync(target, pristine);
 }
 
 // The databases merged here are plain files, not artifacts: the link mode cannot
@@ -62,7 +78,7 @@ describe('kill -9 during merges into a results database', () => {
     const stats = await killLoop({
       op: 'merge',
       async prepare() {
-        fs.writeFileSync(target, pristine);
+        restore(target, pristine);
       },
       command: () => ({ args: ['merge', 'results.db', 'sweep.db'], cwd: repo.dir }),
       async afterKill() {
@@ -87,7 +103,7 @@ describe('kill -9 during merges into a results database', () => {
     const stats = await killLoop({
       op: 'rebase',
       async prepare() {
-        fs.writeFileSync(target, pristine);
+        restore(target, pristine);
       },
       command: () => ({ args: ['merge', 'results.db', 'sweep.db', '--strategy', 'rebase', '--key', 'version', '--yes'], cwd: repo.dir }),
       async afterKill() {
@@ -96,7 +112,7 @@ describe('kill -9 during merges into a results database', () => {
         await expectNoBlockingLock(repo.dir);
       },
       async finish() {
-        fs.writeFileSync(target, pristine);
+        restore(target, pristine);
         await mergeResults({ cwd: repo.dir, target: 'results.db', sources: ['sweep.db'], strategy: 'rebase', key: ['version'], yes: true, waitMs: 3000 });
         const after = rows(target);
         expect({ n: after.n, byVersion: after.byVersion }).toEqual(rebased);

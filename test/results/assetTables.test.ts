@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { assetRole, decodeAssetRef, decodeCount, encodeCount, planCounts } from '../../src/results/assetTables.js';
+import {
+  assetHashOfKey,
+  assetRole,
+  decodeAssetRef,
+  decodeCount,
+  encodeAssetRef,
+  encodeCount,
+  keyName,
+  latestEvidence,
+  resolveCounts,
+  resolveKeys,
+} from '../../src/results/assetTables.js';
 import { pickleStr, pickleSmallInt } from '../helpers/xetrack.js';
 
 /** pickle.dumps(n, protocol) from CPython 3 (golden bytes). */
@@ -43,28 +54,59 @@ describe('xetrack asset tables (pure)', () => {
     expect(decodeAssetRef(pickleSmallInt(1))).toBeNull();
   });
 
-  it('planCounts: added keys add references, repointed keys move one, unknown hashes are copied', () => {
-    const target = [
-      { key: 'h1', value: pickleSmallInt(1) },
-      { key: 'h3', value: pickleSmallInt(2) },
-    ];
-    const source = [
-      { key: 'h1', value: pickleSmallInt(2) },
-      { key: 'h2', value: pickleSmallInt(1) },
-      { key: 'h3', value: pickleSmallInt(2) },
-      { key: 'h4', value: pickleSmallInt(7) },
-    ];
-    const plan = planCounts(target, source, new Map([['h1', 1], ['h2', 1], ['h3', -1]]));
-    expect(plan.updates).toEqual([
-      { key: 'h1', value: pickleSmallInt(2) },
-      { key: 'h3', value: pickleSmallInt(1) },
+  it('encodeAssetRef writes a hash as pickle.dumps(str) does (golden bytes), or as text beside text values', () => {
+    expect(encodeAssetRef('0123456789abcdef')).toEqual(pickleStr('0123456789abcdef'));
+    expect(encodeAssetRef('0123456789abcdef', pickleStr('x'))).toEqual(pickleStr('0123456789abcdef'));
+    // pickle.dumps('ab', protocol=2)
+    expect((encodeAssetRef('ab', Buffer.from('80025802000000616171002e', 'hex')) as Buffer).toString('hex')).toBe('80025802000000616271002e');
+    expect(encodeAssetRef('ab', 'text')).toBe('ab');
+    expect(keyName(pickleStr('model').toString('base64'))).toBe('model');
+    expect(keyName('not-base64!')).toBe('not-base64!');
+    expect(assetHashOfKey(pickleStr('6e1e8d773f5ffc37').toString('base64'))).toBe('6e1e8d773f5ffc37');
+  });
+
+  it('resolveKeys: the latest logged hash wins, else the target\'s value, else a rule that ignores source order', () => {
+    const k = (name: string) => pickleStr(name).toString('base64');
+    const target = [{ key: k('model'), value: pickleStr('aaaa') }, { key: k('scaler'), value: pickleStr('s1') }];
+    const a = [{ key: k('model'), value: pickleStr('bbbb') }, { key: k('extra'), value: pickleStr('e1') }];
+    const b = [{ key: k('model'), value: pickleStr('cccc') }, { key: k('extra'), value: pickleStr('e2') }];
+    const assets = new Set(['aaaa', 'bbbb', 'cccc', 'e1']);
+    const latest = new Map([[k('model'), 'cccc']]);
+    const ab = resolveKeys(target, [a, b], latest, assets);
+    expect(ab).toEqual([
+      { key: k('model'), value: pickleStr('cccc'), change: 'update' },
+      // e2 is not in assets: e1 wins though e2 sorts after it
+      { key: k('extra'), value: pickleStr('e1'), change: 'insert' },
     ]);
-    expect(plan.inserts).toEqual([
-      { key: 'h2', value: pickleSmallInt(1) },
-      { key: 'h4', value: pickleSmallInt(7) },
+    expect(resolveKeys(target, [b, a], latest, assets)).toEqual(ab);
+    // Nothing logged: the target keeps its value; merging again changes nothing.
+    expect(resolveKeys(target, [a], new Map(), assets)).toEqual([{ key: k('extra'), value: pickleStr('e1'), change: 'insert' }]);
+    expect(resolveKeys(target, [target], new Map(), assets)).toEqual([]);
+    // A hash no keys row names yet is written in the table's format.
+    expect(resolveKeys(target, [], new Map([[k('scaler'), 'dddd']]), assets)).toEqual([{ key: k('scaler'), value: pickleStr('dddd'), change: 'update' }]);
+  });
+
+  it('latestEvidence: greatest timestamp, then track_id, then hash', () => {
+    const e = (hash: string, timestamp: string, trackId: string) => ({ hash, timestamp, trackId });
+    expect(latestEvidence([e('a', '2026-01-01 10:00:00.1', 'x'), e('b', '2026-01-01 10:00:00.2', 'a'), e('c', '2026-01-01 10:00:00.2', 'b')])?.hash).toBe('c');
+    expect(latestEvidence([e('z', 't', 'r'), e('y', 't', 'r')])?.hash).toBe('z');
+    expect(latestEvidence([])).toBeNull();
+  });
+
+  it('resolveCounts: references in rows decide; unreferenced hashes keep the target\'s count, else the greatest source count', () => {
+    const target = [{ key: 'h1', value: pickleSmallInt(1) }, { key: 'h3', value: pickleSmallInt(2) }];
+    const a = [{ key: 'h1', value: pickleSmallInt(1) }, { key: 'h2', value: pickleSmallInt(1) }, { key: 'h4', value: pickleSmallInt(3) }];
+    const b = [{ key: 'h4', value: pickleSmallInt(7) }];
+    const refs = new Map([['h1', 3n], ['h2', 1n]]);
+    const out = resolveCounts(target, [a, b], new Set(['h1', 'h2', 'h3', 'h4']), refs);
+    expect(out).toEqual([
+      { key: 'h1', value: pickleSmallInt(3), change: 'update' },
+      { key: 'h2', value: pickleSmallInt(1), change: 'insert' },
+      { key: 'h4', value: pickleSmallInt(7), change: 'insert' },
     ]);
-    expect(plan.duplicates).toBe(0);
-    // Nothing added: nothing changes (merging twice is a no-op).
-    expect(planCounts(target, target, new Map())).toEqual({ inserts: [], updates: [], duplicates: 2, unreadable: [] });
+    expect(resolveCounts(target, [b, a], new Set(['h1', 'h2', 'h3', 'h4']), refs)).toEqual(out);
+    // Plain integer counts stay integers; a count that cannot be read is left alone.
+    expect(resolveCounts([{ key: 'h1', value: 1 }], [], new Set(['h1']), new Map([['h1', 2n]]))).toEqual([{ key: 'h1', value: 2, change: 'update' }]);
+    expect(resolveCounts([{ key: 'h1', value: 'junk' }], [], new Set(['h1']), new Map([['h1', 2n]]))).toEqual([]);
   });
 });

@@ -48,8 +48,10 @@ function shown(v: unknown): string {
 }
 
 export function formatConflict(c: ConflictDetail): string {
-  const id = Object.entries(c.identity).map(([k, v]) => `${k}=${shown(v)}`).join(' ');
-  const cols = c.columns.map((d) => `${d.column}: ${shown(d.target)} (target) vs ${shown(d.source)} (source)`).join('; ');
+  // An asset table's key is a base64 pickle: the hash it stands for says more.
+  const id = c.object !== undefined ? `hash ${c.object}` : Object.entries(c.identity).map(([k, v]) => `${k}=${shown(v)}`).join(' ');
+  const side = (d: ConflictDetail['columns'][number], which: 'target' | 'source'): string => d.digest?.[which] ?? shown(d[which]);
+  const cols = c.columns.map((d) => `${d.column}: ${side(d, 'target')} (target) vs ${side(d, 'source')} (source)`).join('; ');
   return `${c.table} [${id}] ${cols}`;
 }
 
@@ -62,13 +64,14 @@ function printHuman(ctx: CliContext, r: MergeResult): void {
     String(t.added),
     String(t.duplicates),
     String(t.conflicts),
+    String(t.filled),
     String(t.replaced),
     String(t.deleted),
-    [t.created ? 'new table' : '', ...t.columnsAdded.map((c) => `+${c.name}${c.type ? ` ${c.type}` : ''}`), t.updated ? `${t.updated} count(s) updated` : '']
+    [t.created ? 'new table' : '', ...t.columnsAdded.map((c) => `+${c.name}${c.type ? ` ${c.type}` : ''}`), t.updated ? `${t.updated} ${t.role === 'keys' ? 'key(s) repointed' : 'count(s) updated'}` : '']
       .filter(Boolean)
       .join(', '),
   ]);
-  if (rows.length) ctx.out.line(table([['table', 'source', 'added', 'duplicates', 'conflicts', 'replaced', 'deleted', 'changes'], ...rows], '  '));
+  if (rows.length) ctx.out.line(table([['table', 'source', 'added', 'duplicates', 'conflicts', 'filled', 'replaced', 'deleted', 'changes'], ...rows], '  '));
   else ctx.out.line('  no tables to merge');
   for (const c of r.conflicts) ctx.out.line(`  conflict: ${formatConflict(c)}`);
   if (r.conflictsOmitted) ctx.out.line(`  ... and ${r.conflictsOmitted} more conflict(s) (--json lists the first ${r.conflicts.length})`);
