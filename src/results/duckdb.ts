@@ -38,7 +38,7 @@ const NO_EXTENSIONS = {
 
 /**
  * Open a DuckDB database file (or ':memory:') as data, not as a program
- * (DESIGN §7): a results database comes from someone else, and a view in
+ * (SECURITY.md rule 5): a results database comes from someone else, and a view in
  * it could read any file the user can (`read_text('/etc/passwd')`) or load
  * httpfs. So external access is off and the configuration locked before
  * the first query; only the database itself, its temp folder and the

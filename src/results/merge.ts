@@ -255,7 +255,7 @@ function sweepStaleScratch(): void {
 }
 
 /**
- * Merge `sources` into `target` (see DESIGN §3 "Results"). Resolves to a
+ * Merge `sources` into `target` (see docs/COMMANDS.md, "Results"). Resolves to a
  * result whose `applied` says whether anything was written: a merge with
  * conflicts (and --on-conflict fail) or a rebase without `yes` writes
  * nothing and says why in `refused` (mergeFailure turns that into an error).

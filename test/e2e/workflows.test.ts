@@ -62,21 +62,6 @@ async function baseline(repo: TestRepo): Promise<void> {
   expect(tagged.stdout).toContain(`results: ${DB}#default (the only results table; 10 rows of e0.1.0)`);
 }
 
-/**
- * Issue 16 item 1 (merging xetrack's asset tables, done apart from this
- * file): until it lands, the README's sweep merge stops on the three workers'
- * `keys` rows (exit 6, nothing written). Only that refusal is let through, and
- * then the rest of the workflow runs on the events table merged alone; any
- * other failure fails the test.
- */
-async function sweepMergeRefused(repo: TestRepo, sweepFiles: string[]): Promise<boolean> {
-  const r = await cairn(['merge', DB, ...sweepFiles], { cwd: repo.dir });
-  if (r.exitCode === 0) return false; // merged as the README says (running it again below adds nothing)
-  expect(r.exitCode, r.stderr).toBe(6);
-  expect(r.stderr).toContain('conflicting rows in "keys"');
-  return true;
-}
-
 describe("the README's three workflows on xetrack's databases", () => {
   it('sequential experiments on one branch', async () => {
     const repo = await project();
@@ -114,7 +99,8 @@ describe("the README's three workflows on xetrack's databases", () => {
       repo.write(`models/out/${runId}.pt`, `weights of ${runId}`);
     }
     const sweepFiles = fs.readdirSync(path.join(repo.dir, 'results')).filter((f) => f.startsWith('sweep-')).sort().map((f) => `results/${f}`);
-    const merge = [DB, ...sweepFiles, ...(await sweepMergeRefused(repo, sweepFiles)) ? ['--table', 'default'] : []];
+    // The README's merge, no flags: xetrack's assets, keys and counts merge by meaning.
+    const merge = [DB, ...sweepFiles];
     await run(repo, ['merge', ...merge]);
     const before = fs.readFileSync(path.join(repo.dir, DB));
     await run(repo, ['merge', ...merge]); // re-running adds nothing
@@ -137,9 +123,7 @@ describe("the README's three workflows on xetrack's databases", () => {
     expect(repo.git('status', '--porcelain')).toBe('');
   });
 
-  // Today it exits 6 on the keys rows (the sweep test above checks that this is the only refusal).
-  // Flip to it() when issue 16 item 1 lands: this then passes, and vitest reports the it.fails as a failure.
-  it.fails("the sweep's merge, exactly as the README writes it, exits 0 (issue 16 item 1: xetrack's keys rows)", async () => {
+  it("the sweep's merge, exactly as the README writes it, exits 0 (xetrack's keys rows differ per worker)", async () => {
     const repo = await project();
     for (const [lr, fixture] of [['0.05', 'sweep-a.db'], ['0.2', 'sweep-b.db'], ['0.8', 'sweep-c.db']]) copyFixture(fixture!, path.join(repo.dir, `results/sweep-${lr}.db`));
     const r = await cairn(['merge', DB, 'results/sweep-0.05.db', 'results/sweep-0.2.db', 'results/sweep-0.8.db'], { cwd: repo.dir });
