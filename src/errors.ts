@@ -5,7 +5,7 @@
  * these at the boundary.
  */
 
-/** Exit codes, one per error class (documented in the README). */
+/** Exit codes, one per error class (documented in docs/COMMANDS.md and the README). */
 export const ExitCode = {
   ok: 0,
   failed: 1,

@@ -222,8 +222,8 @@ export function validateConfigFile(cfg: unknown, shown: string, layer: ConfigLay
     new IntegrityError(`${shown}: ${problem}`, {
       hint:
         layer === 'committed'
-          ? `fix ${shown} by hand (the README's Configuration section lists every key), or restore it with git checkout -- ${shown}`
-          : `fix ${shown} by hand (the README's Configuration section lists every key)`,
+          ? `fix ${shown} by hand (docs/CONFIG.md lists every key), or restore it with git checkout -- ${shown}`
+          : `fix ${shown} by hand (docs/CONFIG.md lists every key)`,
       data: { file: shown, key },
     });
   const unknown = (key: string, valid: readonly string[]): IntegrityError =>

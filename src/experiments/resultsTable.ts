@@ -1,6 +1,6 @@
 /**
  * Which results file, and which table of it, hold the rows a command needs.
- * One rule, shared by `tag`, `explore` and `model` (README, "Which results
+ * One rule, shared by `tag`, `explore` and `model` (docs/COMMANDS.md, "Which results
  * table"):
  *
  * File: `--db` (from the working folder), else `results.db` from the config,

@@ -33,7 +33,10 @@ describe('README quick start', () => {
     expect(r.stdout).toContain('tagged');
     expect(r.stdout).toMatch(/exp-bigger-lr-v1[\s\S]*e0\.1\.0/); // explore list --sort f1: the variant first
     expect(r.stdout).toContain('f1: 0.81 -> 0.86');
-    expect(fs.existsSync(path.join(repo.dir, 'variant-results.db'))).toBe(true);
+    expect(fs.existsSync(path.join(repo.dir, '..', 'variant-results.db'))).toBe(true);
+    // The quick start ends in a clean, committed state.
+    expect(repo.git('status', '--porcelain')).toBe('');
+    expect(r.stdout).toContain('all 2 artifacts up to date');
     expect(repo.git('tag', '--list').trim().split('\n').sort()).toEqual(['e0.1.0', 'exp-bigger-lr-v1']);
   });
 });
