@@ -40,6 +40,7 @@ export { parseManifest, renderManifest, type ManifestEntry } from './store/manif
  */
 export { init, type InitResult } from './artifacts/init.js';
 export { initRepository, installRepositoryHooks, uninstallRepositoryHooks } from './commands/setup.js';
+export { compareWithWorkspace, type WorkspaceDiff } from './commands/compareWorkspace.js';
 export { runMergeDriver, planPointerMerge, type MergeDriverOptions, type MergeDriverResult } from './commands/mergeDriver.js';
 export { configGet, configSet, configEntries, parseKeyPath, parseValue } from './config/edit.js';
 export { addArtifacts, type AddOptions, type AddedArtifact } from './artifacts/add.js';

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import { NotFoundError, UsageError } from '../errors.js';
-import { git } from '../git/git.js';
+import { git, resolveCommit } from '../git/git.js';
 import { pointersAt } from '../git/revision.js';
 import type { Repo } from '../repo/repo.js';
 import { listExperiments, type Experiment } from '../experiments/list.js';
@@ -30,13 +30,28 @@ import { expandObjects } from '../artifacts/references.js';
 import { openRemote } from '../remote/remote.js';
 import { confinedFile } from '../trust/confine.js';
 
-/** The experiment a tag names, or a NotFoundError that says how to find one. */
+/**
+ * The experiment `version` names: an experiment tag, else any git revision
+ * (HEAD, a branch, a commit). A revision that an experiment tag points at is
+ * that experiment; any other is shown with its commit and no metrics (the tag
+ * message is what carries them). NotFoundError when it is neither.
+ */
 export async function findExperiment(repo: Repo, version: string): Promise<Experiment> {
-  const found = (await listExperiments(repo.root)).find((e) => e.tag === version);
-  if (!found) {
-    throw new NotFoundError(`unknown version ${JSON.stringify(version)}`, { hint: 'cairn tags lists the experiments', data: { version } });
+  const experiments = await listExperiments(repo.root);
+  const found = experiments.find((e) => e.tag === version);
+  if (found) return found;
+  const commit = /^-/.test(version) ? null : await resolveCommit(repo.root, version);
+  if (!commit) {
+    throw new NotFoundError(`unknown version ${JSON.stringify(version)}: neither an experiment tag nor a git revision`, {
+      hint: 'cairn tags lists the experiments; any git revision works too (HEAD, a branch, a commit)',
+      data: { version },
+    });
   }
-  return found;
+  const tagged = experiments.filter((e) => e.commit === commit).pop();
+  if (tagged) return tagged;
+  const { stdout } = await git(['log', '-1', '--format=%cI%x00%s', commit], { cwd: repo.root });
+  const [date, subject] = stdout.trim().split('\0');
+  return { tag: version, kind: 'semver', commit, annotated: false, date: date ?? '', subject: subject ?? '', metrics: {}, params: {} };
 }
 
 function columnRules(repo: Repo): ColumnRules {

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError, UsageError } from '../errors.js';
 import { git } from '../git/git.js';
 import { pointersAt } from '../git/revision.js';
 import type { Repo } from '../repo/repo.js';
@@ -33,11 +33,25 @@ async function targetHash(repo: Repo, cwd: string, target: string): Promise<stri
   if (isHash(target)) return target;
   if (/^[0-9a-f]{64}$/.test(target)) return HASH_PREFIX + target;
   const abs = path.resolve(cwd, target);
+  const short = /^(?:sha256:)?([0-9a-f]{7,63})$/.exec(target);
+  if (short && !fs.existsSync(abs)) return expandShortHash(repo, short[1]!);
   const rel = repoRelative(repo, cwd, target);
   const artifact = (await loadArtifacts(repo)).find((a) => a.path === rel || a.pointerPath === rel);
   if (artifact) return artifact.pointer.hash;
   if (fs.statSync(abs, { throwIfNoEntry: false })?.isFile()) return (await hashFile(abs)).hash;
-  throw new NotFoundError(`${target} is neither a hash, an artifact nor a file`, { hint: 'give a path in the workspace or a sha256:<hex> hash' });
+  throw new NotFoundError(`${target} is neither a hash, an artifact nor a file`, { hint: 'give a path in the workspace, a sha256:<hex> hash, or the short hash cairn printed (7+ hex digits)' });
+}
+
+/** The one object of the cache whose hash starts with `prefix` (the short hashes cairn prints). */
+function expandShortHash(repo: Repo, prefix: string): string {
+  const matches = repo.cache.listObjects().filter((h) => h.startsWith(HASH_PREFIX + prefix));
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length === 0) {
+    throw new NotFoundError(`no object in the cache starts with ${prefix}`, { hint: 'give the full sha256:<hex> hash (cairn explore show VERSION lists them), or a path' });
+  }
+  throw new UsageError(`${prefix} is ambiguous: ${matches.length} objects start with it (${matches.slice(0, 3).map((h) => h.slice(7, 19)).join(', ')}, ...)`, {
+    hint: 'give more hex digits',
+  });
 }
 
 /**

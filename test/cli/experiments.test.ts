@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { cairn, cairnOk } from '../helpers/cli.js';
+import { BIN, cairn, cairnOk } from '../helpers/cli.js';
 import { gitRepo, tempDir, type TestRepo } from '../helpers/repo.js';
 import { resultsFile, xetrackTable } from '../helpers/results.js';
 
@@ -15,8 +15,12 @@ const sweep = xetrackTable([
   { version: 'e0.1.0', track: 'late-elk-0005', lr: 0.003, model: 'bert', f1: 0.7, loss: 0.45 },
 ]);
 
+/** A project where cairn is initialised and committed (tag refuses a repository without cairn, as every repository command does). */
 function project(): TestRepo {
-  return gitRepo({ 'train.py': 'print("train")\n', '.gitignore': '/results/\n' });
+  const repo = gitRepo({ 'train.py': 'print("train")\n', '.gitignore': '/results/\n' });
+  execFileSync('node', [BIN, 'init'], { cwd: repo.dir, stdio: 'ignore' });
+  repo.commit('cairn init');
+  return repo;
 }
 
 describe('cairn next', () => {

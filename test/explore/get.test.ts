@@ -138,5 +138,11 @@ describe('explore lineage', () => {
     expect(byHash.experiments.map((e: { tag: string }) => e.tag)).toEqual(['e0.1.0']);
     const none = await cairn(['explore', 'lineage', 'nope.bin'], { cwd: repo.dir });
     expect(none.exitCode).toBe(4);
+    // The 12-digit short hash cairn prints (and any unique prefix of 7+ digits) works as well.
+    const short = hashBytes('model v1').slice(7, 19);
+    const byShort = JSON.parse((await cairnOk(['explore', 'lineage', short, '--json'], { cwd: repo.dir })).stdout);
+    expect(byShort.hash).toBe(hashBytes('model v1'));
+    expect(byShort.experiments.map((e: { tag: string }) => e.tag)).toEqual(['e0.1.0']);
+    expect((await cairn(['explore', 'lineage', '0000000'], { cwd: repo.dir })).exitCode).toBe(4);
   });
 });

@@ -54,7 +54,7 @@ export async function runTag(ctx: CliContext, version: string | undefined, opts:
       hint: 'pass --db FILE to take the metrics from that database, or --no-db to tag without results',
     });
   }
-  const [repo, { tagExperiment }] = await Promise.all([ctx.repo({ requireInit: false }), import('../../experiments/tag.js')]);
+  const [repo, { tagExperiment }] = await Promise.all([ctx.repo(), import('../../experiments/tag.js')]);
   const result = await tagExperiment(repo, {
     cwd: ctx.cwd(),
     ...(version !== undefined ? { version } : {}),

@@ -68,8 +68,8 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
 
   explore
     .command('show')
-    .description('one experiment: tag, commit, metrics, params, and every artifact with hash, size and where it is available')
-    .argument('<version>')
+    .description('one experiment (or any git revision): tag, commit, metrics, params, and every artifact with hash, size and where it is available')
+    .argument('<version>', 'an experiment tag or any git revision (HEAD, a branch, a commit)')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExamples:\n  $ cairn explore show e0.3.0')
     .action(async (version: string, opts: { json?: boolean }) => {
@@ -95,16 +95,21 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
 
   explore
     .command('diff')
-    .description('what changed between two experiments: metrics (absolute and %), params, artifacts, code (--stat)')
-    .argument('<v1>')
-    .argument('<v2>')
+    .description('what changed between two experiments (or any revisions; one alone: it against the workspace): metrics (absolute and %), params, artifacts, code (--stat)')
+    .argument('<v1>', 'an experiment tag or any git revision')
+    .argument('[v2]', 'the same; without it, the workspace: what cairn tag would record now')
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nExamples:\n  $ cairn explore diff e0.2.0 e0.3.0')
-    .action(async (v1: string, v2: string, opts: { json?: boolean }) => {
+    .addHelpText('after', '\nExamples:\n  $ cairn explore diff e0.2.0 e0.3.0\n  $ cairn explore diff e0.3.0            # is my current run better than e0.3.0?\n  $ cairn explore diff HEAD~3 main')
+    .action(async (v1: string, v2: string | undefined, opts: { json?: boolean }) => {
       ctx.useJson(opts);
-      const d = await (await history()).exploreDiff(await ctx.repo(), v1, v2);
+      const repo = await ctx.repo();
+      const d =
+        v2 === undefined
+          ? await (await import('../../commands/compareWorkspace.js')).compareWithWorkspace(repo, { cwd: ctx.cwd(), version: v1 })
+          : { ...(await (await history()).exploreDiff(repo, v1, v2)), notes: [] as string[] };
       ctx.out.result(d, () => {
         ctx.out.line(`${d.from.tag} -> ${d.to.tag}`);
+        for (const note of d.notes) ctx.out.line(`  (${note})`);
         ctx.out.line('metrics:');
         for (const m of d.metrics) {
           const rel = m.relative === 'n/a' ? 'n/a' : `${m.relative >= 0 ? '+' : ''}${(m.relative * 100).toFixed(1)}%`;
