@@ -183,20 +183,28 @@ describe('configuration', () => {
 });
 
 describe('cairn tag defaults', () => {
+  /** A repository with `files` committed and cairn initialised (tag, like every repository command, needs cairn init). */
+  async function initialisedWith(files: Record<string, string>): Promise<TestRepo> {
+    const repo = gitRepo(files);
+    await cairnOk(['init'], { cwd: repo.dir });
+    repo.commit('cairn init');
+    return repo;
+  }
+
   const rows = xetrackTable([
     { version: 'e0.1.0', track: 'quick-ant-0001', lr: 0.01, model: 'bert', f1: 0.81, loss: 0.5 },
     { version: 'e0.1.0', track: 'calm-fox-0002', lr: 0.0001, model: 'bert', f1: 0.89, loss: 0.35 },
   ]);
 
   it('reads results.db at the root when no database is named', async () => {
-    const repo = gitRepo({ 'train.py': 'x\n', '.gitignore': '/results.db\n' });
+    const repo = await initialisedWith({ 'train.py': 'x\n', '.gitignore': '/results.db\n' });
     await resultsFile('sqlite', path.join(repo.dir, 'results.db'), [rows]);
     const r = await cairnOk(['tag', '--metric', 'f1', '--json'], { cwd: repo.dir });
     expect(JSON.parse(r.stdout)).toMatchObject({ tag: 'e0.1.0', metrics: { f1: 0.89 } });
   });
 
   it('a stray results.db at the root: the error says it was picked by default, and --no-db tags anyway', async () => {
-    const repo = gitRepo({ 'train.py': 'x\n', '.gitignore': '/results.db\n' });
+    const repo = await initialisedWith({ 'train.py': 'x\n', '.gitignore': '/results.db\n' });
     repo.write('results.db', '');
     const r = await cairn(['tag'], { cwd: repo.dir });
     expect(r.exitCode).toBe(2);
@@ -206,14 +214,14 @@ describe('cairn tag defaults', () => {
   });
 
   it('does not depend on TMPDIR', async () => {
-    const repo = gitRepo({ 'train.py': 'x\n' });
+    const repo = await initialisedWith({ 'train.py': 'x\n' });
     await cairnOk(['tag', '--no-db', '-m', 'no temp dir'], { cwd: repo.dir, env: { TMPDIR: path.join(tempDir(), 'missing') } });
     expect(repo.git('tag', '--list')).toBe('e0.1.0\n');
     expect(fs.readdirSync(path.join(repo.dir, '.git')).filter((f) => f.startsWith('CAIRN_'))).toEqual([]);
   });
 
   it('refuses --metric with no database to read it from, and tags nothing', async () => {
-    const repo = gitRepo({ 'train.py': 'x\n' });
+    const repo = await initialisedWith({ 'train.py': 'x\n' });
     const r = await cairn(['tag', '--metric', 'f1'], { cwd: repo.dir });
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('--metric and --table need a results database');
@@ -225,7 +233,7 @@ describe('cairn tag defaults', () => {
   });
 
   it('notes a second tag on the same commit, and a loss taken as higher-is-better', async () => {
-    const repo = gitRepo({ 'train.py': 'x\n', '.gitignore': '/results.db\n' });
+    const repo = await initialisedWith({ 'train.py': 'x\n', '.gitignore': '/results.db\n' });
     await resultsFile('sqlite', path.join(repo.dir, 'results.db'), [rows]);
     const loss = await cairnOk(['tag', 'e0.1.0', '--dry-run', '--metric', 'val_loss'], { cwd: repo.dir });
     expect(loss.stdout + loss.stderr).toContain('the best row is the one with the HIGHEST val_loss; pass --minimize if lower is better');

@@ -91,6 +91,7 @@ describe('explore show / diff / list on tags made by cairn tag', () => {
       params: [{ name: 'lr', old: 0.01, new: 0.001 }],
       artifacts: { added: ['extra.bin'], removed: [], changed: ['model.bin', 'results.db'] },
       codeStat: expect.stringContaining('train.py'),
+      notes: [],
     });
     expect(d.codeStat).toMatch(/5 files changed/);
     const human = await cairnOk(['explore', 'diff', 'e0.1.0', 'e0.2.0'], { cwd: repo.dir });
