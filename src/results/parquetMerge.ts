@@ -89,7 +89,13 @@ export async function mergeParquet(job: EngineJob): Promise<EngineOutcome> {
       // Fills are judged against the current rows as they are before this source.
       const filling = differs ? fillingRows(step, cols, srcShape, T, S) : null;
       summary.filled = filling ? Number((await all(`SELECT count(*) AS n FROM ${filling} AS f`))[0]!.n) : 0;
-      const currentRows = filling && summary.filled > 0 ? filledRows(step, cols, srcShape, current, filling) : `SELECT * FROM ${T}`;
+      let currentRows = `SELECT * FROM ${T}`;
+      if (filling && summary.filled > 0) {
+        // The filling rows once, to a scratch file: read twice below, they are not worked out twice.
+        const fillsFile = path.join(job.scratch, `step-${i}-fills.parquet`);
+        await handle.conn.run(`COPY ${filling} TO ${sqlString(fillsFile)} (FORMAT parquet)`);
+        currentRows = filledRows(step, cols, srcShape, current, read(fillsFile));
+      }
       // With --on-conflict fail (the default), one pass: the copy itself
       // stops at the first conflict; only then are conflicts counted.
       const written = differs !== null && plan.settings.onConflict === 'fail' && (await copyUnlessConflict(copy, currentRows, step, cols, T, S, match, differs));
@@ -255,9 +261,9 @@ function fillingRows(step: TableStep, current: readonly TableColumn[], source: D
  * aliased m): compared columns take `value(current, source)`, columns the
  * current file lacks take the source's. Rows with a candidate (an inner
  * join) and rows without (an anti-join) are read apart: DuckDB plans an
- * outer join on this condition as a nested loop. The current rows keep their
- * order; among several candidates for one row, the least by their compared
- * values wins (not the order of files).
+ * outer join on this condition as a nested loop. Among several candidates
+ * for one row, the least by their compared values wins (not the order of
+ * files). Row order is not kept (nor is it by the plain copy).
  */
 function patchedRows(
   step: TableStep,
@@ -270,7 +276,7 @@ function patchedRows(
 ): string {
   const taken = [...current.map((c) => c.name), ...step.sourceColumns];
   const ord = quoteIdent(uniqueName('cairn_ord', taken));
-  // The file's own row numbers, the same in both reads; a file with a column of that name numbers its rows itself (then only the order may vary).
+  // A number per current row, to pick one candidate for each: the file's own row numbers; a file with a column of that name is numbered here.
   const rowNumber = 'file_row_number';
   const M = current.some((c) => foldName(c.name) === rowNumber)
     ? `(SELECT *, row_number() OVER () AS ${ord} FROM ${read(file)})`
@@ -290,7 +296,7 @@ function patchedRows(
     `SELECT ${select.join(', ')}, m.${ord} AS ${ord} FROM ${M} AS m JOIN ${candidates} AS f ON ${condition} ` +
     `QUALIFY row_number() OVER (PARTITION BY m.${ord}${order ? ` ORDER BY ${order}` : ''}) = 1`;
   const rest = `SELECT m.* FROM ${M} AS m WHERE NOT EXISTS (SELECT 1 FROM ${candidates} AS f WHERE ${condition})`;
-  return `SELECT * EXCLUDE (${ord}) FROM (${patched} UNION ALL BY NAME ${rest}) ORDER BY ${ord}`;
+  return `SELECT * EXCLUDE (${ord}) FROM (${patched} UNION ALL BY NAME ${rest})`;
 }
 
 /** The current rows with their NULLs filled from the filling source rows. */

@@ -119,6 +119,35 @@ describe('parquet merge: filling, not conflicting', () => {
     expect((await readRows(f.target, 'parquet')).map((x) => `${x.track_id}:${x.lr}:${x.test_f1}`).sort()).toEqual(rows);
   });
 
+  it('a column only the source has fills the rows of the same identity; a target column named file_row_number is data like any other', async () => {
+    const col = (name: string, duckdb: string) => ({ name, sqlite: '', duckdb });
+    const dir = tempDir('cairn-parquet-fill-');
+    const target = await makeParquet(path.join(dir, 'results.parquet'), {
+      name: 't',
+      columns: [col('id', 'BIGINT'), col('file_row_number', 'BIGINT'), col('v', 'DOUBLE')],
+      rows: [
+        [1, 7, null],
+        [1, 8, 0.5],
+        [2, 9, 0.6],
+      ],
+    });
+    const source = await makeParquet(path.join(dir, 'exp.parquet'), {
+      name: 't',
+      columns: [col('id', 'BIGINT'), col('v', 'DOUBLE'), col('note', 'VARCHAR'), col('file_row_number', 'BIGINT')],
+      rows: [
+        [1, 0.5, 'x', null],
+        [3, 0.9, 'new', 10],
+      ],
+    });
+    const r = await mergeResults({ cwd: dir, target, sources: [source], id: ['id'], repo: null });
+    expect(mergeFailure(r)).toBeNull();
+    expect(r.tables[0]).toMatchObject({ added: 1, duplicates: 0, conflicts: 0, filled: 1 });
+    const rows = (await readRows(target, 'parquet')).map((x) => `${x.id}:${x.file_row_number}:${x.v}:${x.note}`).sort();
+    expect(rows).toEqual(['1:7:0.5:x', '1:8:0.5:x', '2:9:0.6:null', '3:10:0.9:new']);
+    const again = await mergeResults({ cwd: dir, target, sources: [source], id: ['id'], repo: null });
+    expect(again.tables[0]).toMatchObject({ added: 0, duplicates: 2, conflicts: 0, filled: 0 });
+  });
+
   it('the CLI prints filled, in the table and in --json (built CLI)', async () => {
     const f = await files(runs([[T1, 'run-a', 0.01, null]]), runs([[T1, 'run-a', 0.01, 0.81]]));
     await makeParquet(path.join(f.dir, 'results2.parquet'), runs([[T1, 'run-a', 0.01, null]]));
