@@ -3,8 +3,8 @@
  * with NULL ids and duplicate ids: a source row is added when no target row
  * (as it was before the merge) has its identity, a conflict when one with
  * that identity has other values, a duplicate otherwise. NULL equals NULL.
- * SQLite and DuckDB targets fill: a value against a NULL is no conflict, and
- * the target's NULL takes the source's value (parquet targets do not fill).
+ * Every engine fills: a value against a NULL is no conflict, and the
+ * target's NULL takes the source's value.
  */
 import path from 'node:path';
 import fc from 'fast-check';
@@ -18,19 +18,19 @@ interface Row {
   v: number | null;
 }
 
-function model(target: Row[], source: Row[], fills: boolean) {
+function model(target: Row[], source: Row[]) {
   const counts = { added: 0, duplicates: 0, conflicts: 0, filled: 0 };
   const added: Row[] = [];
   // For each target row, the values source rows would fill its NULL with.
   const fillers = target.map(() => new Set<number>());
   for (const s of source) {
     const matches = target.filter((t) => t.id === s.id);
-    const conflict = fills ? (t: Row) => t.v !== null && s.v !== null && t.v !== s.v : (t: Row) => t.v !== s.v;
+    const conflict = (t: Row) => t.v !== null && s.v !== null && t.v !== s.v;
     if (matches.length === 0) {
       added.push(s);
       counts.added++;
     } else if (matches.some(conflict)) counts.conflicts++;
-    else if (fills && s.v !== null && matches.some((t) => t.v === null)) {
+    else if (s.v !== null && matches.some((t) => t.v === null)) {
       counts.filled++;
       target.forEach((t, i) => t.id === s.id && t.v === null && fillers[i]!.add(s.v!));
     } else counts.duplicates++;
@@ -72,7 +72,7 @@ describe.each([
         const target = await make('t', targetRows);
         const source = await make('s', sourceRows);
         const table = engine === 'parquet' ? 'parquet' : 'runs';
-        const expected = model(targetRows, sourceRows, engine !== 'parquet');
+        const expected = model(targetRows, sourceRows);
 
         // --on-conflict fail: refused exactly when the model sees a conflict.
         const out = file('o');
