@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AlreadyExistsError, IntegrityError, NotFoundError, UnsafeError, UsageError } from '../errors.js';
 import { gitAdd } from '../git/git.js';
-import type { Repo } from '../repo/repo.js';
+import { escapes, type Repo } from '../repo/repo.js';
 import { copyFileBytes } from '../store/copy.js';
 import { replaceFileAtomic, writeFileAtomic } from '../durable/atomicWrite.js';
 import { lockShared, withLock } from '../durable/lock.js';
@@ -354,10 +354,6 @@ export async function modelList(repo: Repo, options: Partial<RunRowsOptions> = {
 
 /** A symlink whose target is an object of the cache. */
 function linksIntoCache(repo: Repo, link: string): boolean {
-  return isWithin(path.relative(repo.cache.objectsDir, path.resolve(path.dirname(link), fs.readlinkSync(link))));
-}
-
-/** True when a path relative to the cache's objects folder stays inside it. */
-function isWithin(rel: string): boolean {
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+  const rel = path.relative(repo.cache.objectsDir, path.resolve(path.dirname(link), fs.readlinkSync(link)));
+  return rel !== '' && !escapes(rel);
 }
