@@ -27,15 +27,25 @@ export interface MergeDriverRegistration {
   driver: string;
 }
 
-/** Register the driver in the git config of the repository at `root`, and the attribute in its `.gitattributes` (staged). */
-export async function registerMergeDriver(root: string): Promise<MergeDriverRegistration> {
+/**
+ * The text of the root `.gitattributes` ('' when there is none). It is
+ * committed input: refused (UnsafeError) when it, or a folder on the way, is
+ * a symlink, or it is not a regular file. Callers check it before their first
+ * write, so that init never writes `.cairn/` and then refuses here.
+ */
+export function readAttributesFile(root: string): string {
   checkConfined(root, '.gitattributes', 'edit .gitattributes', { leaf: true });
-  const file = path.join(root, '.gitattributes');
-  const read = readUntrustedFile(file, MAX_CONFIG_BYTES);
+  const read = readUntrustedFile(path.join(root, '.gitattributes'), MAX_CONFIG_BYTES);
   if (read.kind === 'refused') {
     throw new UnsafeError(`refusing to edit .gitattributes: it ${read.why}`, { hint: 'replace it with a regular file, then run the command again' });
   }
-  const text = read.kind === 'text' ? read.text : '';
+  return read.kind === 'text' ? read.text : '';
+}
+
+/** Register the driver in the git config of the repository at `root`, and the attribute in its `.gitattributes` (staged). */
+export async function registerMergeDriver(root: string): Promise<MergeDriverRegistration> {
+  const file = path.join(root, '.gitattributes');
+  const text = readAttributesFile(root);
   const has = text.split('\n').some((l) => l.trim() === ATTRIBUTES_LINE);
   const driver = driverCommand();
   await git(['config', 'merge.cairn.name', 'cairn: merge results databases, conflict on other artifacts'], { cwd: root });

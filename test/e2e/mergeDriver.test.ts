@@ -85,6 +85,18 @@ describe('git merges experiment branches through the cairn merge driver', () => 
     expect(repo.read('.gitattributes').match(/merge=cairn/g)).toHaveLength(1);
   });
 
+  it('init in a fresh clone whose .gitattributes is a symlink refuses before writing anything', async () => {
+    const repo = gitRepo();
+    const outside = path.join(path.dirname(repo.dir), 'private.txt');
+    fs.writeFileSync(outside, 'private\n');
+    fs.symlinkSync(outside, path.join(repo.dir, '.gitattributes'));
+    const r = await cairn(['init'], { cwd: repo.dir });
+    expect(r.exitCode).toBe(7);
+    expect(r.stderr).toContain('.gitattributes is a symlink');
+    expect(fs.existsSync(path.join(repo.dir, '.cairn'))).toBe(false);
+    expect(fs.readFileSync(outside, 'utf8')).toBe('private\n');
+  });
+
   it.each([
     ['git merge', ['merge', '-q', '--no-edit', 'exp/a']],
     ['git rebase', ['rebase', '-q', 'exp/a']],
