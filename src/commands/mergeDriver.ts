@@ -18,7 +18,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CairnError } from '../errors.js';
+import { CairnError, UsageError } from '../errors.js';
 import { openRepo, type Repo } from '../repo/repo.js';
 import { parsePointer, renderPointer, POINTER_SUFFIX, type FilePointer, type Pointer } from '../store/pointer.js';
 import { hashFile } from '../store/hash.js';
@@ -82,14 +82,18 @@ export function conflictText(ours: string, theirs: string): string {
   return `<<<<<<< ours\n${end(ours)}=======\n${end(theirs)}>>>>>>> theirs\n`;
 }
 
-function readSide(file: string): string {
+function readSide(file: string, side: string): string {
   const read = readUntrustedFile(file, MAX_POINTER_BYTES);
-  return read.kind === 'text' ? read.text : '';
+  if (read.kind === 'text') return read.text;
+  // git hands the driver three files that exist (an empty ancestor when there is none): anything else is a misuse.
+  throw new UsageError(`merge-driver: the ${side} file ${file} ${read.kind === 'missing' ? 'does not exist' : `is refused: it ${read.why}`}`, {
+    hint: 'git runs cairn merge-driver %O %A %B %P itself (registered by cairn init); it is not meant to be run by hand',
+  });
 }
 
 /** Run the driver: write the result to `options.ours`; a conflict leaves markers there. */
 export async function runMergeDriver(options: MergeDriverOptions): Promise<MergeDriverResult> {
-  const [ancestor, ours, theirs] = [readSide(options.ancestor), readSide(options.ours), readSide(options.theirs)];
+  const [ancestor, ours, theirs] = [readSide(options.ancestor, 'ancestor'), readSide(options.ours, 'ours'), readSide(options.theirs, 'theirs')];
   const plan = planPointerMerge(ancestor, ours, theirs, options.path);
   if (plan.kind === 'take') {
     fs.writeFileSync(options.ours, plan.text);

@@ -85,6 +85,15 @@ describe('git merges experiment branches through the cairn merge driver', () => 
     expect(repo.read('.gitattributes').match(/merge=cairn/g)).toHaveLength(1);
   });
 
+  it('run by hand with files that do not exist: exit 2, and nothing is written', async () => {
+    const repo = gitRepo();
+    await cairnOk(['init'], { cwd: repo.dir });
+    const r = await cairn(['merge-driver', 'nope-O', 'nope-A', 'nope-B', 'x.cairn'], { cwd: repo.dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('does not exist');
+    expect(fs.existsSync(path.join(repo.dir, 'nope-A'))).toBe(false);
+  });
+
   it('init in a fresh clone whose .gitattributes is a symlink refuses before writing anything', async () => {
     const repo = gitRepo();
     const outside = path.join(path.dirname(repo.dir), 'private.txt');
