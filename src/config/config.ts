@@ -12,7 +12,7 @@ import { Confinement } from '../trust/confine.js';
 import { MAX_CONFIG_BYTES, readUntrustedFile } from '../trust/untrustedFile.js';
 import { checkMergedRemotes, isPlainObject, isReservedName, kindOf, validateConfigFile, valueProblem, type ConfigLayer } from './schema.js';
 import { LINK_TYPES, type LinkType } from '../store/linkType.js';
-import { DEFAULT_BOOKKEEPING_COLUMNS, DEFAULT_RUN_COLUMNS } from '../experiments/row.js';
+import { DEFAULT_BOOKKEEPING_COLUMNS, DEFAULT_RUN_COLUMNS } from './columns.js';
 
 /** One named remote in the config: its URL (a folder, `file:///path` or `s3://bucket/prefix`) and, for S3, how to reach and authenticate to it. */
 export interface RemoteConfig {

@@ -14,35 +14,17 @@ import {
   type BumpKind,
   type ExperimentTag,
 } from '../versions/version.js';
+import type { Experiment } from './experiment.js';
 import {
   TRAILER,
   applyTrailer,
   emptyCairnTrailers,
   readNameValue,
   type CairnTrailers,
-  type TagValues,
   type Trailer,
 } from './message.js';
 
-/** One experiment tag and what its message's Cairn-* trailers record; a lightweight tag has empty metrics and params. */
-export interface Experiment {
-  tag: string;
-  /** `semver` for `<prefix>X.Y.Z`, `worktree` for `exp-<name>-v<N>`. */
-  kind: ExperimentTag['kind'];
-  commit: string;
-  /** False for a lightweight tag, which has no message of its own. */
-  annotated: boolean;
-  /** Tagger date (committer date for a lightweight tag), ISO 8601. */
-  date: string;
-  subject: string;
-  run?: string;
-  metrics: TagValues;
-  params: TagValues;
-  data?: string;
-  results?: string;
-  /** Trailers of the tag message other than Cairn-* ones (e.g. Signed-off-by); omitted when none. */
-  otherTrailers?: Trailer[];
-}
+export type { Experiment } from './experiment.js';
 
 // Git parses the trailers itself (as `git interpret-trailers --parse` would):
 // pairs separated by \x01, key and value by \x02. Rendered values never hold

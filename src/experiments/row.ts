@@ -18,22 +18,16 @@
  * - params: every other column with a scalar value.
  * NULLs, binary values and strings longer than 200 characters are left out.
  */
+import { DEFAULT_RUN_COLUMNS } from '../config/columns.js';
 import type { TagValue, TagValues } from './message.js';
+
+export { DEFAULT_BOOKKEEPING_COLUMNS, DEFAULT_RUN_COLUMNS } from '../config/columns.js';
 
 /** Words that make a numeric column a metric (matched against the name's `_`/`-`/`.`-separated parts). */
 export const METRIC_WORDS: ReadonlySet<string> = new Set([
   'accuracy', 'acc', 'f1', 'loss', 'auc', 'precision', 'recall', 'mse', 'rmse', 'mae', 'mape', 'r2',
   'bleu', 'rouge', 'perplexity', 'ppl', 'iou', 'wer', 'cer', 'ndcg', 'mrr', 'top1', 'top5',
 ]);
-
-/** xetrack's bookkeeping columns and the usual git ones. */
-export const DEFAULT_BOOKKEEPING_COLUMNS: readonly string[] = [
-  'timestamp', 'track_id', 'function_name', 'function_time', 'function_result', 'args', 'kwargs', 'error',
-  'git_commit', 'git_hash', 'git_sha', 'commit', 'commit_hash', 'commit_sha',
-];
-
-/** Columns that name a run by default (`results.runColumns`), the first present wins. */
-export const DEFAULT_RUN_COLUMNS: readonly string[] = ['run_id', 'run', 'track_id'];
 
 const MAX_STRING = 200;
 

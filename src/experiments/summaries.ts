@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TEMP_MARKER, staleTempsIn, writeFileAtomic } from '../durable/atomicWrite.js';
-import type { Experiment } from './list.js';
+import type { Experiment } from './experiment.js';
 
 /**
  * What the object behind a tag says, as an experiment. Its `tag` and `kind`
