@@ -169,6 +169,7 @@ export {
   parseExperimentTag,
   parseSemverTag,
   parseWorktreeTag,
+  versionSpellings,
   type BumpKind,
   type ExperimentTag,
   type SemverTag,
@@ -199,12 +200,11 @@ export {
   summarizeRow,
   type ColumnRules,
   type RowSummary,
-} from './experiments/row.js';
-export { readVersionRows, type VersionRows, type VersionRowsOptions } from './experiments/results.js';
+} from './results/row.js';
+export { readVersionRows, type VersionRows, type VersionRowsOptions } from './results/versionRows.js';
 export {
   resolveResultsFile,
   chooseTable,
-  versionSpellings,
   type ResultsFile,
   type ResultsFileOrigin,
   type TableDecision,
@@ -212,7 +212,7 @@ export {
   type TableNeeds,
   type TableInfo,
   type ChooseTableOptions,
-} from './experiments/resultsTable.js';
+} from './results/resultsTable.js';
 export {
   listExperiments,
   nextExperimentVersion,

@@ -22,11 +22,9 @@
  * collapsed to single spaces.
  */
 
-/** A metric or param value as a tag carries it. */
-export type TagValue = number | string | boolean;
+import type { TagValue, TagValues } from '../results/row.js';
 
-/** Names to values, in a fixed order (the primary metric first). */
-export type TagValues = Record<string, TagValue>;
+export type { TagValue, TagValues } from '../results/row.js';
 
 /** What {@link renderTagMessage} writes into an experiment tag's message: each field becomes a `Cairn-*` trailer, and the subject sums them up. */
 export interface TagMessageFields {

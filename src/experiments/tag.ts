@@ -21,9 +21,9 @@ import {
 } from '../versions/version.js';
 import { dataFingerprint } from './fingerprint.js';
 import { formatExact, formatFloat32, renderSubject, renderTagMessage, type TagValues } from './message.js';
-import { readVersionRows, type VersionRows } from './results.js';
-import { bestRowIndex, looksLikeLoss, summarizeRow, type ColumnRules, type RowSummary } from './row.js';
-import { describeChoice, resolveResultsFile, resultsLocation, type TableChoiceReason } from './resultsTable.js';
+import { readVersionRows, type VersionRows } from '../results/versionRows.js';
+import { bestRowIndex, looksLikeLoss, summarizeRow, type ColumnRules, type RowSummary } from '../results/row.js';
+import { describeChoice, resolveResultsFile, resultsLocation, type TableChoiceReason } from '../results/resultsTable.js';
 
 /** Options of {@link tagExperiment}: which tag to create, where its metrics come from (config defaults when unset), and what to allow. */
 export interface TagOptions {

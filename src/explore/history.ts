@@ -12,7 +12,7 @@ import { pointersAt } from '../git/revision.js';
 import type { Repo } from '../repo/repo.js';
 import { listExperiments, type Experiment } from '../experiments/list.js';
 import type { TagValue, TagValues } from '../experiments/message.js';
-import { bestRowIndex, looksLikeLoss, metricValue, summarizeRow, TIMESTAMP_COLUMN, type ColumnRules } from '../experiments/row.js';
+import { bestRowIndex, looksLikeLoss, metricValue, summarizeRow, TIMESTAMP_COLUMN, type ColumnRules } from '../results/row.js';
 import {
   chooseTable,
   columnOf,
@@ -21,14 +21,14 @@ import {
   resultsFileName,
   resultsTables,
   tablesOf,
-  versionSpellings,
   type TableChoiceReason,
   type TableInfo,
-} from '../experiments/resultsTable.js';
+} from '../results/resultsTable.js';
 import { openResults, quoteIdent, type ResultsReader } from '../results/database.js';
 import { expandObjects } from '../artifacts/references.js';
 import { openRemote } from '../remote/remote.js';
 import { confinedFile } from '../trust/confine.js';
+import { versionSpellings } from '../versions/version.js';
 
 /**
  * The experiment `version` names: an experiment tag, else any git revision
@@ -76,7 +76,7 @@ export interface JoinedRows {
   /** `file#table` (the file from the repo root when inside it). */
   results: string;
   table: string;
-  /** Why this table (see experiments/resultsTable.ts). */
+  /** Why this table (see results/resultsTable.ts). */
   chosenBy: TableChoiceReason;
   /** The column the version was matched in. */
   versionColumn: string;
@@ -189,7 +189,7 @@ function sortValue(e: ListedExperiment, metric: string): number | null {
  * its results rows when a database is known: the one given, else the file
  * its tag records (Cairn-Results), else results.db from the config or the
  * root. The table is chosen per experiment by the rule of
- * experiments/resultsTable.ts. Every experiment is shown with one real row:
+ * results/resultsTable.ts. Every experiment is shown with one real row:
  * its best results row, else the row its tag recorded. Throws UsageError for
  * a bad `limit` or a `sort` that names no column or metric there is.
  */

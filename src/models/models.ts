@@ -22,7 +22,7 @@ import { hashFile } from '../store/hash.js';
 import { loadArtifacts } from '../artifacts/workspace.js';
 import { rankRuns } from './ranking.js';
 import { readRunRows, type RunRows, type RunRowsOptions } from './runs.js';
-import { versionSpellings } from '../experiments/resultsTable.js';
+import { versionSpellings } from '../versions/version.js';
 import { Confinement } from '../trust/confine.js';
 import { unsafeFileNameReason } from '../trust/pathNames.js';
 import { MAX_CONFIG_BYTES, readUntrustedFile } from '../trust/untrustedFile.js';
@@ -174,7 +174,7 @@ export interface Provenance {
  * Promote a candidate to `models/production/<models.production>`: copy it,
  * add it as an artifact, and write and stage its PROVENANCE.json, under the
  * cache's shared lock. `run` needs no metric and no database: the run's rows,
- * when the results file (see experiments/resultsTable.ts) holds them, give
+ * when the results file (see results/resultsTable.ts) holds them, give
  * its version, and its best value when a metric is known. `version` needs
  * both. Throws UsageError unless exactly one of `run` and `version` is given,
  * or when `version` has no metric or database, or several tables hold its
@@ -266,7 +266,7 @@ export interface PruneResult {
   results: ResultsUsed;
 }
 
-/** Where a model command read its results rows: `file#table`, and why that table (experiments/resultsTable.ts). */
+/** Where a model command read its results rows: `file#table`, and why that table (results/resultsTable.ts). */
 export interface ResultsUsed {
   location: string;
   why: string;

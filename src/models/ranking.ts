@@ -6,7 +6,7 @@
  * timestamp, then the row's values), never by where it sits in the table.
  */
 
-import { compareTiedRows, DEFAULT_RUN_COLUMNS, metricValue } from '../experiments/row.js';
+import { compareTiedRows, DEFAULT_RUN_COLUMNS, metricValue } from '../results/row.js';
 
 /** One run in {@link rankRuns}' order: its best metric value and the row it came from. */
 export interface RankedRun {

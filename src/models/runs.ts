@@ -1,6 +1,6 @@
 /**
  * Reading the rows that rank runs: the results file and table chosen by the
- * shared rule (experiments/resultsTable.ts), and the column naming the run.
+ * shared rule (results/resultsTable.ts), and the column naming the run.
  */
 import { NotFoundError, UsageError } from '../errors.js';
 import type { Repo } from '../repo/repo.js';
@@ -16,7 +16,7 @@ import {
   tablesOf,
   type TableChoiceReason,
   type TableNeeds,
-} from '../experiments/resultsTable.js';
+} from '../results/resultsTable.js';
 
 /** Where model commands read results rows: the file (`--db`, else `results.db` from the config, else `<root>/results.db`), the table, and the metric. */
 export interface RunRowsOptions {

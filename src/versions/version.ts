@@ -148,3 +148,9 @@ export function checkBump(bump: string): BumpKind {
   }
   return bump as BumpKind;
 }
+
+/** The spellings of a version its rows may carry: the tag, and `X.Y.Z` for `<prefix>X.Y.Z`. */
+export function versionSpellings(tag: string, prefix: string): string[] {
+  const parsed = parseExperimentTag(tag, prefix);
+  return parsed?.kind === 'semver' ? [tag, parsed.version] : [tag];
+}

@@ -1,6 +1,6 @@
 /**
  * `cairn explore list` on databases real xetrack wrote (fixtures/xetrack):
- * the table chosen per tag (the rule of src/experiments/resultsTable.ts),
+ * the table chosen per tag (the rule of src/results/resultsTable.ts),
  * databases without a version column, every row shown one real row, ties
  * independent of merge order, and bad input refused.
  */

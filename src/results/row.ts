@@ -19,7 +19,12 @@
  * NULLs, binary values and strings longer than 200 characters are left out.
  */
 import { DEFAULT_RUN_COLUMNS } from '../config/columns.js';
-import type { TagValue, TagValues } from './message.js';
+
+/** A metric or param value as a tag carries it. */
+export type TagValue = number | string | boolean;
+
+/** Names to values, in a fixed order (the primary metric first). */
+export type TagValues = Record<string, TagValue>;
 
 export { DEFAULT_BOOKKEEPING_COLUMNS, DEFAULT_RUN_COLUMNS } from '../config/columns.js';
 

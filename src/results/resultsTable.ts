@@ -25,10 +25,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CairnError, NotFoundError, UsageError } from '../errors.js';
 import { escapes, toPosix, type Repo } from '../repo/repo.js';
-import { assetRole } from '../results/assetTables.js';
-import { quoteIdent, type Column, type ResultsReader } from '../results/database.js';
+import { assetRole } from './assetTables.js';
+import { quoteIdent, type Column, type ResultsReader } from './database.js';
 import { confinedFile } from '../trust/confine.js';
-import { parseExperimentTag } from '../versions/version.js';
 
 /** Where a results file came from: the --db flag, the config's results.db, or results.db found at the root. */
 export type ResultsFileOrigin = 'flag' | 'config' | 'root';
@@ -66,12 +65,6 @@ export function resultsFileName(root: string, file: string): string {
 /** `results.db#predictions`: a table of a results file, as output shows it. */
 export function resultsLocation(root: string, file: string, table: string): string {
   return `${resultsFileName(root, file)}#${table}`;
-}
-
-/** The spellings of a version its rows may carry: the tag, and `X.Y.Z` for `<prefix>X.Y.Z`. */
-export function versionSpellings(tag: string, prefix: string): string[] {
-  const parsed = parseExperimentTag(tag, prefix);
-  return parsed?.kind === 'semver' ? [tag, parsed.version] : [tag];
 }
 
 /** Why a table was chosen (see the module comment): shown beside it. */

@@ -3,8 +3,8 @@
  * (or a parquet file), read-only. Identifiers are quoted, values are bound.
  */
 import { NotFoundError } from '../errors.js';
-import { openResults, quoteIdent, type Column, type ResultsKind } from '../results/database.js';
-import { DEFAULT_RUN_COLUMNS } from './row.js';
+import { openResults, quoteIdent, type Column, type ResultsKind } from './database.js';
+import { DEFAULT_RUN_COLUMNS } from '../config/columns.js';
 import { chooseTable, columnOf, holdsRowsOf, resultsTables, tableChoiceError, tablesOf, type TableChoiceReason, type TableNeeds } from './resultsTable.js';
 
 /** Options of {@link readVersionRows}: the version to match (and its other spellings), the table, and the columns that may hold the version. */

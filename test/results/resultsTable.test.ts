@@ -1,6 +1,6 @@
 /**
  * Which results table `cairn tag` reads, on databases real xetrack wrote
- * (fixtures/xetrack): the rule of src/experiments/resultsTable.ts, shown in
+ * (fixtures/xetrack): the rule of src/results/resultsTable.ts, shown in
  * the output; ties for the best row broken by the rows, not their order.
  */
 import path from 'node:path';
@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { cairn, cairnOk } from '../helpers/cli.js';
 import { copyFixture, sqliteRows, unionOfFixtures } from '../helpers/fixtureDbs.js';
 import { gitRepo, tempDir, type TestRepo } from '../helpers/repo.js';
-import { chooseTable, type TableInfo } from '../../src/experiments/resultsTable.js';
+import { chooseTable, type TableInfo } from '../../src/results/resultsTable.js';
 
 /** A repository with `fixture` committed as results.db at its root (and an optional config). */
 async function withResults(fixture: string, config?: object): Promise<TestRepo> {

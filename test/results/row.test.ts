@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bestRowIndex, hasMetricWord, metricValue, summarizeRow, type ColumnRules } from '../../src/experiments/row.js';
-import { DEFAULT_BOOKKEEPING_COLUMNS, DEFAULT_RUN_COLUMNS } from '../../src/experiments/row.js';
+import { bestRowIndex, hasMetricWord, metricValue, summarizeRow, type ColumnRules } from '../../src/results/row.js';
+import { DEFAULT_BOOKKEEPING_COLUMNS, DEFAULT_RUN_COLUMNS } from '../../src/results/row.js';
 
 const rules: ColumnRules = {
   versionColumns: ['version', 'experiment_version'],
