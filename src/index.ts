@@ -221,16 +221,8 @@ export {
   type NextVersion,
   type NextVersionOptions,
 } from './experiments/list.js';
-export {
-  chooseTagName,
-  dirtyRefusal,
-  summarizeResults,
-  tagExperiment,
-  type TagNameChoice,
-  type TagOptions,
-  type TagResult,
-  type TagResultsSource,
-} from './experiments/tag.js';
+export { chooseTagName, dirtyRefusal, summarizeResults, type TagNameChoice } from './experiments/tagPlan.js';
+export { tagExperiment, type TagOptions, type TagResult, type TagResultsSource } from './commands/tag.js';
 
 /**
  * Results: merging results tables across experiment branches.

@@ -48,6 +48,23 @@ export function readManifest(cache: Cache, pointer: Pointer): ManifestEntry[] | 
   return parseManifest(cache.readObject(pointer.hash).toString('utf8'), `${pointer.hash} (manifest of ${pointer.path})`);
 }
 
+/**
+ * Whether the workspace matches an artifact's pointer, and nothing else: the
+ * same answer as {@link inspectArtifact}'s `workspace`, without reading the
+ * cache. A directory's quick observation vouches for its manifest hash.
+ */
+export async function workspaceState(observer: WorkspaceObserver, artifact: Artifact): Promise<WorkspaceState> {
+  const { pointer } = artifact;
+  if (pointer.kind === 'file') {
+    const observed = await observer.observeFile(artifact.path);
+    return observed.kind === 'missing' ? 'missing' : observed.kind === 'file' && observed.hash === pointer.hash ? 'unchanged' : 'modified';
+  }
+  const observed = await observer.observeDir(artifact.path);
+  if (observed.kind === 'missing') return 'missing';
+  if (observed.kind === 'other') return 'modified';
+  return observed.oddities.length === 0 && observed.manifestHash === pointer.hash ? 'unchanged' : 'modified';
+}
+
 export async function inspectArtifact(repo: Repo, observer: WorkspaceObserver, artifact: Artifact): Promise<Inspection> {
   const { pointer } = artifact;
   const base = {

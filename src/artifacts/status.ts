@@ -3,7 +3,7 @@
  */
 import { repoRelative, type Repo } from '../repo/repo.js';
 import type { Progress } from '../progress.js';
-import { inspectArtifact, type ArtifactStatus } from './inspect.js';
+import { inspectArtifact, workspaceState, type ArtifactStatus } from './inspect.js';
 import { loadArtifacts, WorkspaceObserver, type InvalidPointer } from './workspace.js';
 import { expandObjects } from './references.js';
 import { openRemote } from '../remote/remote.js';
@@ -56,6 +56,25 @@ export async function status(repo: Repo, options: StatusOptions): Promise<Artifa
     } finally {
       remote.close();
     }
+  }
+  return out;
+}
+
+/**
+ * The artifacts whose workspace content differs from their pointer (what
+ * status reports as `workspace: modified`; a missing one is not modified), in
+ * path order. Cheaper than {@link status}: it only observes the workspace
+ * (stat-cache fast paths included) and never looks at the cache.
+ */
+export async function modifiedArtifacts(repo: Repo, progress?: Progress): Promise<string[]> {
+  const artifacts = await loadArtifacts(repo, []);
+  if (artifacts.length === 0) return [];
+  const observer = new WorkspaceObserver(repo, progress);
+  const out: string[] = [];
+  try {
+    for (const artifact of artifacts) if ((await workspaceState(observer, artifact)) === 'modified') out.push(artifact.path);
+  } finally {
+    observer.close();
   }
   return out;
 }

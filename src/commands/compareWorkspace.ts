@@ -10,7 +10,7 @@ import { git } from '../git/git.js';
 import { pointersAt } from '../git/revision.js';
 import type { Repo } from '../repo/repo.js';
 import { loadArtifacts } from '../artifacts/workspace.js';
-import { tagExperiment } from '../experiments/tag.js';
+import { tagExperiment } from './tag.js';
 import { diffExperiments, findExperiment, type ExperimentDiff } from '../explore/history.js';
 
 /** An {@link ExperimentDiff} whose `to` side is the workspace, with notes on where its numbers came from. */

@@ -250,6 +250,34 @@ describe('the state of the work tree', () => {
     await expect(tag(repo, { db: false })).rejects.toThrow('uncommitted changes: data.csv (artifact modified)');
   });
 
+  it('refuses a directory artifact with a changed file, not a missing one', async () => {
+    const repo = project();
+    await init(repo.dir);
+    repo.write('data/a.csv', 'x\n1\n');
+    repo.write('data/b.csv', 'x\n2\n');
+    repo.write('model.bin', 'weights\n');
+    await addArtifacts(await openRepo(repo.dir), { cwd: repo.dir, paths: ['data', 'model.bin'] });
+    repo.commit('data');
+    fs.rmSync(path.join(repo.dir, 'model.bin'));
+    expect((await tag(repo, { db: false, dryRun: true })).created).toBe(false);
+    repo.write('data/b.csv', 'x\n3\n');
+    await expect(tag(repo, { db: false })).rejects.toThrow('uncommitted changes: data (artifact modified)');
+  });
+
+  it('checks the workspace only: a damaged cache does not stop a clean tag', async () => {
+    const repo = project();
+    await init(repo.dir);
+    repo.write('data/a.csv', 'x\n1\n');
+    const opened = await openRepo(repo.dir);
+    await addArtifacts(opened, { cwd: repo.dir, paths: ['data'] });
+    repo.commit('data');
+    // The directory's manifest object, garbled: a whole status would read it (and fail); the dirty check never does.
+    const manifest = opened.cache.objectPath(JSON.parse(repo.read('data.cairn')).hash);
+    fs.chmodSync(manifest, 0o644);
+    fs.writeFileSync(manifest, 'not a manifest');
+    expect((await tag(repo, { db: false })).created).toBe(true);
+  });
+
   it('allows a detached HEAD and says so', async () => {
     const repo = project();
     const first = repo.git('rev-parse', 'HEAD').trim();

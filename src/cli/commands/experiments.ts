@@ -11,7 +11,7 @@
  */
 import type { Command } from 'commander';
 import type { BumpKind } from '../../versions/version.js';
-import type { TagOptions } from '../../experiments/tag.js';
+import type { TagOptions } from '../../commands/tag.js';
 import { listExperiments, nextExperimentVersion } from '../../experiments/list.js';
 import { BUMP_KINDS } from '../../versions/version.js';
 import { UsageError } from '../../errors.js';
@@ -54,7 +54,7 @@ export async function runTag(ctx: CliContext, version: string | undefined, opts:
       hint: 'pass --db FILE to take the metrics from that database, or --no-db to tag without results',
     });
   }
-  const [repo, { tagExperiment }] = await Promise.all([ctx.repo(), import('../../experiments/tag.js')]);
+  const [repo, { tagExperiment }] = await Promise.all([ctx.repo(), import('../../commands/tag.js')]);
   const result = await tagExperiment(repo, {
     cwd: ctx.cwd(),
     ...(version !== undefined ? { version } : {}),
