@@ -2,7 +2,7 @@
  * gc, backup, hooks.
  */
 import type { Command } from 'commander';
-import { gc } from '../../gc/gc.js';
+import { gc } from '../../commands/gc.js';
 import { runHook } from '../../hooks/hooks.js';
 import { installRepositoryHooks, uninstallRepositoryHooks } from '../../commands/setup.js';
 import type { CliContext } from '../context.js';
