@@ -73,7 +73,8 @@ export { gc, type GcOptions, type GcResult } from './commands/gc.js';
 export { listWorktrees, type WorktreeInfo } from './gc/gc.js';
 /** Merge backups pinned in the cache (gc keeps them until dropped). */
 export { listPins, dropPins, type Pin } from './store/pins.js';
-export { installHooks, uninstallHooks, runHook, HOOK_NAMES, type HooksResult, type HookRun } from './hooks/hooks.js';
+export { installHooks, uninstallHooks, HOOK_NAMES, type HooksResult } from './hooks/hooks.js';
+export { runHook, type HookRun } from './commands/hookRun.js';
 
 /**
  * Worktrees: experiment variants on `exp/NAME`, and disposable explorations of a version.

@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { cairn, cairnOk } from '../helpers/cli.js';
 import { gitRepo, linkedWorktree, repoAt, tempDir, type TestRepo } from '../helpers/repo.js';
-import { runHook } from '../../src/hooks/hooks.js';
+import { runHook } from '../../src/commands/hookRun.js';
 
 async function withHooks(): Promise<TestRepo> {
   const repo = gitRepo();

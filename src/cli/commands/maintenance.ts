@@ -3,7 +3,7 @@
  */
 import type { Command } from 'commander';
 import { gc } from '../../commands/gc.js';
-import { runHook } from '../../hooks/hooks.js';
+import { runHook } from '../../commands/hookRun.js';
 import { installRepositoryHooks, uninstallRepositoryHooks } from '../../commands/setup.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../../errors.js';
