@@ -102,21 +102,11 @@ export { exploreCheckout, exploreWorktrees, exploreCleanup, type ExploreCheckout
  * await modelAdd(repo, { cwd, file: 'out/model.bin', run: 'brave-otter-0042' });
  * await modelPromote(repo, { cwd, run: 'brave-otter-0042', db: 'results.db', metric: 'f1' });
  */
-export {
-  modelAdd,
-  modelPromote,
-  modelPrune,
-  modelList,
-  checkRunId,
-  type ModelAddOptions,
-  type ModelPromoteOptions,
-  type ModelPruneOptions,
-  type Provenance,
-  type PruneResult,
-  type ModelList,
-  type ResultsUsed,
-  type Candidate,
-} from './models/models.js';
+export { modelAdd, type ModelAddOptions } from './commands/modelAdd.js';
+export { modelPromote, type ModelPromoteOptions } from './commands/modelPromote.js';
+export { modelPrune, type ModelPruneOptions, type PruneResult } from './commands/modelPrune.js';
+export { modelList, type ModelList } from './commands/modelList.js';
+export { checkRunId, type Provenance, type ResultsUsed, type Candidate } from './models/models.js';
 export { rankRuns, type RankedRun } from './models/ranking.js';
 
 /**

@@ -2,7 +2,10 @@
  * model add | promote | prune | list.
  */
 import type { Command } from 'commander';
-import { modelAdd, modelList, modelPromote, modelPrune } from '../../models/models.js';
+import { modelAdd } from '../../commands/modelAdd.js';
+import { modelList } from '../../commands/modelList.js';
+import { modelPromote } from '../../commands/modelPromote.js';
+import { modelPrune } from '../../commands/modelPrune.js';
 import type { CliContext } from '../context.js';
 import { formatBytes, shortHash, table } from '../output.js';
 
