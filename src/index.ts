@@ -83,18 +83,13 @@ export { runHook, type HookRun } from './commands/hookRun.js';
  * await removeWorktree(repo, { name: 'cnn', deleteBranch: true });
  * const old = await exploreCheckout(repo, 'e0.1.0');
  */
-export {
-  newWorktree,
-  listExperimentWorktrees,
-  removeWorktree,
-  invalidNameReason,
-  type NewWorktreeOptions,
-  type NewWorktreeResult,
-  type WorktreeEntry,
-  type RemoveWorktreeOptions,
-  type RemoveWorktreeResult,
-} from './worktrees/worktrees.js';
-export { exploreCheckout, exploreWorktrees, exploreCleanup, type ExploreCheckoutResult, type ExplorationEntry } from './worktrees/exploration.js';
+export { newWorktree, type NewWorktreeOptions, type NewWorktreeResult } from './commands/worktreeNew.js';
+export { listExperimentWorktrees, type WorktreeEntry } from './commands/worktreeList.js';
+export { removeWorktree, type RemoveWorktreeOptions, type RemoveWorktreeResult } from './commands/worktreeRemove.js';
+export { invalidNameReason } from './worktrees/worktrees.js';
+export { exploreCheckout, type ExploreCheckoutResult } from './commands/exploreCheckout.js';
+export { exploreWorktrees, type ExplorationEntry } from './commands/exploreWorktrees.js';
+export { exploreCleanup } from './commands/exploreCleanup.js';
 
 /**
  * Models: candidates per run, one promoted to production.

@@ -2,23 +2,14 @@
  * Experiment worktrees: `../exp-NAME` on branch `exp/NAME`, for a variant
  * that changes code or data. Created with every artifact checked out from the
  * shared cache (nothing to configure), listed with what is not yet safe, and
- * removed only when nothing would be lost.
+ * removed only when nothing would be lost. The verbs are
+ * src/commands/worktree{New,List,Remove}.ts; this module holds the names,
+ * places and git facts they share.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { AlreadyExistsError, CairnError, NotFoundError, UnsafeError, UsageError } from '../errors.js';
-import { git, resolveCommit } from '../git/git.js';
-import { openRepo, type Repo } from '../repo/repo.js';
-import { checkout, type CheckoutResult } from '../artifacts/checkout.js';
-import { status } from '../artifacts/status.js';
-import { collectPointers, expandObjects, pointersInCommits } from '../artifacts/references.js';
-import { fetch } from '../remote/transfer.js';
-import { openRemote } from '../remote/remote.js';
-import { listWorktrees, type WorktreeInfo } from '../gc/gc.js';
-import { readExplorations } from './registry.js';
-import { mergeResults } from '../results/merge.js';
-import type { Progress } from '../progress.js';
-import { confinedFile } from '../trust/confine.js';
+import { git } from '../git/git.js';
+import type { Repo } from '../repo/repo.js';
 
 export const BRANCH_PREFIX = 'exp/';
 export const FOLDER_PREFIX = 'exp-';
@@ -50,99 +41,21 @@ export function experimentPlaces(repo: Pick<Repo, 'root' | 'mainRoot'>, name: st
   return { branch: BRANCH_PREFIX + name, dir: path.join(worktreeBase(repo), FOLDER_PREFIX + name.replace(/\//g, '-')) };
 }
 
-async function branchExists(cwd: string, branch: string): Promise<boolean> {
+export async function branchExists(cwd: string, branch: string): Promise<boolean> {
   const { exitCode } = await git(['show-ref', '--verify', '--quiet', `refs/heads/${branch}`], { cwd, okCodes: [1] });
   return exitCode === 0;
 }
 
-/** Options of {@link newWorktree}: the experiment `name`, the revision to branch from (default HEAD), and a folder to use instead of `../exp-NAME`. */
-export interface NewWorktreeOptions {
-  name: string;
-  from?: string;
-  path?: string;
-  progress?: Progress;
-}
-
-/** The worktree {@link newWorktree} created: its branch (`exp/NAME`), folder, starting revision, and what its checkout wrote. */
-export interface NewWorktreeResult {
-  name: string;
-  branch: string;
-  path: string;
-  from: string;
-  checkout: CheckoutResult;
-  /** Objects fetched from the default remote because the cache lacked them. */
-  fetched: number;
-}
-
-/** Create an experiment worktree; any failure rolls everything back. */
-export async function newWorktree(repo: Repo, options: NewWorktreeOptions): Promise<NewWorktreeResult> {
-  const reason = invalidNameReason(options.name);
-  if (reason) {
-    throw new UsageError(`invalid experiment name ${JSON.stringify(options.name)}: ${reason}`, {
-      hint: 'use something like cnn, lr-sweep or nlp/bert-large',
-    });
-  }
-  const places = experimentPlaces(repo, options.name);
-  const dir = options.path ? path.resolve(repo.root, options.path) : places.dir;
-  if (await branchExists(repo.root, places.branch)) {
-    throw new AlreadyExistsError(`branch ${places.branch} already exists`, {
-      hint: `choose another name, or remove the old one (cairn worktree rm ${options.name} --delete-branch)`,
-    });
-  }
-  if (fs.existsSync(dir)) {
-    throw new AlreadyExistsError(`folder ${dir} already exists`, { hint: 'choose another name or pass --path' });
-  }
-  const from = options.from ?? 'HEAD';
-  const commit = await resolveCommit(repo.root, from);
-  if (!commit) throw new NotFoundError(`unknown revision '${from}'`, { hint: 'name a branch, tag or commit (git log --oneline)' });
-
-  let created = false;
-  try {
-    await git(['worktree', 'add', '--quiet', '-b', places.branch, dir, commit], { cwd: repo.root });
-    created = true;
-    const wt = await openRepo(dir);
-    const { checkout: result, fetched } = await checkoutWithFetch(wt, dir, options.progress);
-    return { name: options.name, branch: places.branch, path: dir, from, checkout: result, fetched };
-  } catch (err) {
-    await rollback(repo, dir, places.branch, created);
-    throw err;
-  }
-}
-
-/** Check a fresh worktree's artifacts out, fetching from the default remote what the cache lacks. */
-export async function checkoutWithFetch(wt: Repo, dir: string, progress?: Progress): Promise<{ checkout: CheckoutResult; fetched: number }> {
-  const needed = expandObjects(wt.cache, await collectPointers(wt, { workspace: true }));
-  let fetched = 0;
-  if (wt.cache.missing(needed.objects.keys()).size > 0 && Object.keys(wt.config.remotes).length > 0) {
-    fetched = (await fetch(wt, { progress })).downloaded;
-  }
-  return { checkout: await checkout(wt, { cwd: dir, progress }), fetched };
-}
-
-async function rollback(repo: Repo, dir: string, branch: string | null, created: boolean): Promise<void> {
+/** Undo a worktree creation that failed: the worktree (when `created`), its folder, and the new branch. */
+export async function rollback(repo: Repo, dir: string, branch: string | null, created: boolean): Promise<void> {
   if (created) await git(['worktree', 'remove', '--force', '--force', dir], { cwd: repo.root, okCodes: [128] });
   if (created && fs.existsSync(dir)) fs.rmSync(dir, { recursive: true, force: true });
   await git(['worktree', 'prune'], { cwd: repo.root });
   if (branch && (await branchExists(repo.root, branch))) await git(['branch', '-D', branch], { cwd: repo.root });
 }
 
-/** One worktree as {@link listExperimentWorktrees} reports it: its kind, and what removing it would lose. `branch` is the short name. */
-export interface WorktreeEntry {
-  path: string;
-  branch: string | null;
-  head: string | null;
-  kind: 'main' | 'experiment' | 'exploration' | 'other';
-  /** Uncommitted git changes or modified artifacts. */
-  dirty: boolean;
-  /** The newest experiment tag reachable from its HEAD. */
-  lastTag: string | null;
-  /** Objects its artifacts need that the default remote lacks (null: no remote). */
-  notPushed: number | null;
-  /** Are its results rows already in the main worktree's database? */
-  resultsMerged: 'yes' | 'no' | 'unknown';
-}
-
-async function lastTag(cwd: string, head: string, prefix: string): Promise<string | null> {
+/** The newest experiment tag reachable from `head`, or null. */
+export async function lastTag(cwd: string, head: string, prefix: string): Promise<string | null> {
   const { stdout, exitCode } = await git(
     ['describe', '--tags', '--abbrev=0', `--match=${prefix}[0-9]*`, '--match=exp-*-v[0-9]*', head],
     { cwd, okCodes: [128] },
@@ -150,156 +63,12 @@ async function lastTag(cwd: string, head: string, prefix: string): Promise<strin
   return exitCode === 0 ? stdout.trim() || null : null;
 }
 
-/** Every worktree (main included) with what would be lost by removing it. */
-export async function listExperimentWorktrees(repo: Repo): Promise<WorktreeEntry[]> {
-  const explorations = new Set(readExplorations(repo).map((e) => path.resolve(e.path)));
-  const hasRemote = Object.keys(repo.config.remotes).length > 0;
-  const out: WorktreeEntry[] = [];
-  const all = await listWorktrees(repo.root);
-  for (const [i, wt] of all.entries()) {
-    if (wt.bare) continue;
-    const branch = wt.branch?.replace(/^refs\/heads\//, '') ?? null;
-    const kind: WorktreeEntry['kind'] =
-      i === 0 ? 'main' : explorations.has(path.resolve(wt.path)) ? 'exploration' : branch?.startsWith(BRANCH_PREFIX) ? 'experiment' : 'other';
-    const entry: WorktreeEntry = { path: wt.path, branch, head: wt.head, kind, dirty: false, lastTag: null, notPushed: null, resultsMerged: 'unknown' };
-    if (fs.existsSync(wt.path)) {
-      const inspected = await inspectWorktree(repo, wt, hasRemote);
-      entry.dirty = inspected.dirty;
-      entry.notPushed = inspected.notPushed;
-    }
-    if (wt.head) entry.lastTag = await lastTag(repo.root, wt.head, repo.config.versions.prefix);
-    if (kind !== 'main' && fs.existsSync(wt.path)) entry.resultsMerged = await resultsMerged(repo, all[0]!.path, wt.path);
-    out.push(entry);
-  }
-  return out;
-}
-
-/**
- * Are the rows of a worktree's results database all in the main worktree's
- * one (same path; identity as `cairn merge` sees it)? Found by a dry-run merge.
- */
-async function resultsMerged(repo: Repo, mainPath: string, wtPath: string): Promise<WorktreeEntry['resultsMerged']> {
-  const rel = repo.config.results.db ?? 'results.db';
-  try {
-    const purpose = 'compare the results databases';
-    const [target, source] = [confinedFile(mainPath, rel, purpose), confinedFile(wtPath, rel, purpose)];
-    if (!fs.existsSync(target) || !fs.existsSync(source)) return 'unknown';
-    const r = await mergeResults({ cwd: mainPath, target, sources: [source], repo, dryRun: true, onConflict: 'keep', strategy: 'merge', waitMs: 2000 });
-    // Merged: the merge would add no row, fill no NULL and meet no conflict (keys and counts follow the rows).
-    return r.totals.added + r.totals.filled + r.totals.conflicts === 0 ? 'yes' : 'no';
-  } catch {
-    return 'unknown'; // not a results file, or locked: say so rather than guess
-  }
-}
-
-/**
- * What removing a worktree would lose. The remote is the one configured
- * where the command runs (`repo`): the worktree's branch may predate it.
- */
-async function inspectWorktree(
-  repo: Repo,
-  wt: WorktreeInfo,
-  hasRemote: boolean,
-): Promise<{ dirty: boolean; notPushed: number | null; problems: string[] }> {
-  const problems: string[] = [];
-  const porcelain = (await git(['status', '--porcelain'], { cwd: wt.path })).stdout.trim();
-  if (porcelain) problems.push(`uncommitted changes:\n      ${porcelain.split('\n').slice(0, 8).join('\n      ')}`);
-  let notPushed: number | null = null;
-  try {
-    const wtRepo = await openRepo(wt.path);
-    const modified = (await status(wtRepo, { cwd: wt.path })).filter((a) => a.state === 'modified');
-    if (modified.length) problems.push(`artifacts modified and not added: ${modified.map((a) => a.path).join(', ')}`);
-    if (hasRemote) {
-      // The worktree's files, and every commit of its history that no git remote has yet.
-      const workspace = expandObjects(wtRepo.cache, await collectPointers(wtRepo, { workspace: true })).objects;
-      const history = wt.head ? expandObjects(wtRepo.cache, await pointersInCommits(repo.root, [wt.head, '--not', '--remotes'])).objects : new Map<string, number>();
-      const remote = await openRemote(repo);
-      let missing: Set<string>;
-      try {
-        const objects = [...new Map([...history, ...workspace])].map(([hash, size]) => ({ hash, size }));
-        const there = await remote.present(objects);
-        missing = new Set(objects.filter((o) => !there.has(o.hash)).map((o) => o.hash));
-      } finally {
-        remote.close();
-      }
-      notPushed = missing.size;
-      if (notPushed) {
-        // A plain push covers the worktree's files; objects only older commits hold need --all-commits.
-        const onlyInHistory = [...missing].some((h) => !workspace.has(h));
-        problems.push(`${notPushed} artifact object(s) are not on the remote (${onlyInHistory ? 'cairn push --all-commits' : 'cairn push'} in that worktree)`);
-      }
-    }
-  } catch (err) {
-    if (!(err instanceof CairnError) || err.exitCode !== 3) throw err; // a worktree without cairn: git state only
-  }
-  return { dirty: problems.some((p) => p.startsWith('uncommitted') || p.startsWith('artifacts modified')), notPushed, problems };
-}
-
-/** Options of {@link removeWorktree}: `force` discards what would be lost; `deleteBranch` also deletes `exp/NAME`. */
-export interface RemoveWorktreeOptions {
-  name: string;
-  force?: boolean;
-  deleteBranch?: boolean;
-}
-
-/** The worktree {@link removeWorktree} removed, whether its branch went too, and what `force` discarded. */
-export interface RemoveWorktreeResult {
-  name: string;
-  path: string;
-  branch: string | null;
-  branchDeleted: boolean;
-  /** What --force discarded (the reasons that were overridden). */
-  discarded: string[];
-}
-
-/** Find the worktree of experiment NAME (by branch `exp/NAME`, else by folder `exp-NAME`). */
-async function findExperiment(repo: Repo, name: string): Promise<WorktreeInfo> {
-  const places = experimentPlaces(repo, name);
-  const all = await listWorktrees(repo.root);
-  const found =
-    all.find((w) => w.branch === `refs/heads/${places.branch}`) ?? all.find((w) => path.resolve(w.path) === path.resolve(places.dir));
-  if (!found) {
-    throw new NotFoundError(`no experiment worktree named ${JSON.stringify(name)}`, { hint: 'cairn worktree list shows them' });
-  }
-  if (found === all[0]) throw new UnsafeError('refusing to remove the main worktree', { hint: 'name an experiment worktree' });
-  return found;
-}
-
 /** Commits on `branch` that no tag and no other branch reaches. */
-async function unsharedCommits(cwd: string, branch: string): Promise<string[]> {
+export async function unsharedCommits(cwd: string, branch: string): Promise<string[]> {
   const { stdout } = await git(
     // --exclude patterns for --branches are written without the refs/heads/ prefix.
     ['rev-list', `refs/heads/${branch}`, '--not', `--exclude=${branch}`, '--branches', '--tags', '--remotes'],
     { cwd },
   );
   return stdout.split('\n').filter(Boolean);
-}
-
-/** Remove an experiment worktree, refusing (with every reason) while something would be lost. */
-export async function removeWorktree(repo: Repo, options: RemoveWorktreeOptions): Promise<RemoveWorktreeResult> {
-  const wt = await findExperiment(repo, options.name);
-  if (readExplorations(repo).some((e) => path.resolve(e.path) === path.resolve(wt.path))) {
-    throw new UsageError(`${wt.path} is an exploration worktree`, { hint: 'remove it with cairn explore cleanup' });
-  }
-  const branch = wt.branch?.replace(/^refs\/heads\//, '') ?? null;
-  const reasons: string[] = [];
-  if (fs.existsSync(wt.path)) reasons.push(...(await inspectWorktree(repo, wt, Object.keys(repo.config.remotes).length > 0)).problems);
-  const unshared = branch ? await unsharedCommits(repo.root, branch) : [];
-  if (unshared.length) {
-    reasons.push(`${unshared.length} commit(s) on ${branch} are reachable from no tag and no other branch (tag them with cairn tag, or merge the branch)`);
-  }
-  if (reasons.length && !options.force) {
-    throw new UnsafeError(`refusing to remove ${wt.path}:\n  - ${reasons.join('\n  - ')}`, {
-      hint: 'deal with each reason above, or pass --force to discard it all',
-      data: { reasons },
-    });
-  }
-  await git(['worktree', 'remove', '--force', '--force', wt.path], { cwd: repo.root });
-  // Reaching here, the branch tip is reachable from a tag or another branch (or --force said so).
-  let branchDeleted = false;
-  if (options.deleteBranch && branch) {
-    await git(['branch', '-D', branch], { cwd: repo.root });
-    branchDeleted = true;
-  }
-  return { name: options.name, path: wt.path, branch, branchDeleted, discarded: options.force ? reasons : [] };
 }

@@ -10,7 +10,6 @@ import { formatBytes, table } from '../output.js';
 // main.ts loads only the group of the command given: `explore get` does not
 // pay for the worktree code, nor `explore list` for lineage.
 const history = () => import('../../explore/history.js');
-const exploration = () => import('../../worktrees/exploration.js');
 const getter = () => import('../../explore/get.js');
 const lineages = () => import('../../explore/lineage.js');
 
@@ -140,7 +139,7 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
     .addHelpText('after', '\nExamples:\n  $ cairn explore checkout e0.3.0')
     .action(async (version: string, opts: { json?: boolean }) => {
       ctx.useJson(opts);
-      const r = await (await exploration()).exploreCheckout(await ctx.repo(), version, ctx.progress());
+      const r = await (await import('../../commands/exploreCheckout.js')).exploreCheckout(await ctx.repo(), version, ctx.progress());
       ctx.out.result(r, () =>
         ctx.out.line(r.created ? `created ${r.path} at ${version} (${r.commit.slice(0, 12)})` : `${version} is already open at ${r.path}`),
       );
@@ -153,7 +152,7 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
     .addHelpText('after', '\nExamples:\n  $ cairn explore worktrees')
     .action(async (opts: { json?: boolean }) => {
       ctx.useJson(opts);
-      const list = await (await exploration()).exploreWorktrees(await ctx.repo());
+      const list = await (await import('../../commands/exploreWorktrees.js')).exploreWorktrees(await ctx.repo());
       ctx.out.result({ worktrees: list }, () => {
         if (list.length === 0) return ctx.out.line('no exploration worktrees (cairn explore checkout VERSION)');
         ctx.out.line(table(list.map((e) => [e.version, e.path, e.present ? '' : '(missing)'])));
@@ -169,7 +168,7 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
     .addHelpText('after', '\nExamples:\n  $ cairn explore cleanup e0.1.0\n  $ cairn explore cleanup          # all of them')
     .action(async (version: string | undefined, opts: { json?: boolean; force?: boolean }) => {
       ctx.useJson(opts);
-      const r = await (await exploration()).exploreCleanup(await ctx.repo(), version, { force: opts.force });
+      const r = await (await import('../../commands/exploreCleanup.js')).exploreCleanup(await ctx.repo(), version, { force: opts.force });
       ctx.out.result(r, () => {
         ctx.out.line(r.removed.length ? `removed ${r.removed.join(', ')}` : 'nothing to clean up');
         for (const d of r.discarded) ctx.out.line(`  discarded: ${d}`);

@@ -2,7 +2,9 @@
  * worktree new | list | rm.
  */
 import type { Command } from 'commander';
-import { listExperimentWorktrees, newWorktree, removeWorktree } from '../../worktrees/worktrees.js';
+import { listExperimentWorktrees } from '../../commands/worktreeList.js';
+import { newWorktree } from '../../commands/worktreeNew.js';
+import { removeWorktree } from '../../commands/worktreeRemove.js';
 import type { CliContext } from '../context.js';
 import { table } from '../output.js';
 

@@ -1,0 +1,54 @@
+/**
+ * What removing a worktree would lose: shared by `worktree list` and
+ * `worktree rm`.
+ */
+import { CairnError } from '../errors.js';
+import { git } from '../git/git.js';
+import { openRepo, type Repo } from '../repo/repo.js';
+import { status } from '../artifacts/status.js';
+import { collectPointers, expandObjects, pointersInCommits } from '../artifacts/references.js';
+import { openRemote } from '../remote/remote.js';
+import type { WorktreeInfo } from '../gc/gc.js';
+
+/**
+ * What removing a worktree would lose. The remote is the one configured
+ * where the command runs (`repo`): the worktree's branch may predate it.
+ */
+export async function inspectWorktree(
+  repo: Repo,
+  wt: WorktreeInfo,
+  hasRemote: boolean,
+): Promise<{ dirty: boolean; notPushed: number | null; problems: string[] }> {
+  const problems: string[] = [];
+  const porcelain = (await git(['status', '--porcelain'], { cwd: wt.path })).stdout.trim();
+  if (porcelain) problems.push(`uncommitted changes:\n      ${porcelain.split('\n').slice(0, 8).join('\n      ')}`);
+  let notPushed: number | null = null;
+  try {
+    const wtRepo = await openRepo(wt.path);
+    const modified = (await status(wtRepo, { cwd: wt.path })).filter((a) => a.state === 'modified');
+    if (modified.length) problems.push(`artifacts modified and not added: ${modified.map((a) => a.path).join(', ')}`);
+    if (hasRemote) {
+      // The worktree's files, and every commit of its history that no git remote has yet.
+      const workspace = expandObjects(wtRepo.cache, await collectPointers(wtRepo, { workspace: true })).objects;
+      const history = wt.head ? expandObjects(wtRepo.cache, await pointersInCommits(repo.root, [wt.head, '--not', '--remotes'])).objects : new Map<string, number>();
+      const remote = await openRemote(repo);
+      let missing: Set<string>;
+      try {
+        const objects = [...new Map([...history, ...workspace])].map(([hash, size]) => ({ hash, size }));
+        const there = await remote.present(objects);
+        missing = new Set(objects.filter((o) => !there.has(o.hash)).map((o) => o.hash));
+      } finally {
+        remote.close();
+      }
+      notPushed = missing.size;
+      if (notPushed) {
+        // A plain push covers the worktree's files; objects only older commits hold need --all-commits.
+        const onlyInHistory = [...missing].some((h) => !workspace.has(h));
+        problems.push(`${notPushed} artifact object(s) are not on the remote (${onlyInHistory ? 'cairn push --all-commits' : 'cairn push'} in that worktree)`);
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof CairnError) || err.exitCode !== 3) throw err; // a worktree without cairn: git state only
+  }
+  return { dirty: problems.some((p) => p.startsWith('uncommitted') || p.startsWith('artifacts modified')), notPushed, problems };
+}
