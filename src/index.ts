@@ -111,23 +111,12 @@ export { rankRuns, type RankedRun } from './models/ranking.js';
  * await exploreGet(repo, { cwd, version: 'e0.1.0', path: 'results.db', out: 'results-e0.1.0.db' });
  */
 export { exploreGet, resolveVersion, type ExploreGetOptions, type ExploreGetResult } from './explore/get.js';
-export { lineage, type LineageResult, type LineageHit } from './explore/lineage.js';
-export {
-  exploreList,
-  exploreShow,
-  exploreDiff,
-  diffExperiments,
-  artifactsAt,
-  type ListedExperiment,
-  type ExploreListing,
-  type JoinedRows,
-  type ShownRow,
-  type ExploreListOptions,
-  type ShownExperiment,
-  type ArtifactAt,
-  type ExperimentDiff,
-  type MetricDelta,
-} from './explore/history.js';
+export { lineage, type LineageResult, type LineageHit } from './commands/exploreLineage.js';
+export { exploreList, type ExploreListing, type ExploreListOptions } from './commands/exploreList.js';
+export { exploreShow, artifactsAt, type ShownExperiment, type ArtifactAt } from './commands/exploreShow.js';
+export { exploreDiff } from './commands/exploreDiff.js';
+export { diffExperiments, type ExperimentDiff, type MetricDelta } from './experiments/diff.js';
+export type { ListedExperiment, JoinedRows, ShownRow } from './experiments/shownRow.js';
 
 /**
  * The demo.

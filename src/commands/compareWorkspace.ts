@@ -11,7 +11,8 @@ import { pointersAt } from '../git/revision.js';
 import type { Repo } from '../repo/repo.js';
 import { loadArtifacts } from '../artifacts/workspace.js';
 import { tagExperiment } from './tag.js';
-import { diffExperiments, findExperiment, type ExperimentDiff } from '../explore/history.js';
+import { diffExperiments, type ExperimentDiff } from '../experiments/diff.js';
+import { findExperiment } from '../experiments/findExperiment.js';
 
 /** An {@link ExperimentDiff} whose `to` side is the workspace, with notes on where its numbers came from. */
 export interface WorkspaceDiff extends ExperimentDiff {

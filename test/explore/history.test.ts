@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { cairn, cairnOk } from '../helpers/cli.js';
 import { gitRepo, type TestRepo } from '../helpers/repo.js';
 import { sqliteResults } from '../helpers/results.js';
-import { diffExperiments } from '../../src/explore/history.js';
+import { diffExperiments } from '../../src/experiments/diff.js';
 
 let repo: TestRepo;
 let commits: Record<string, string>;

@@ -9,9 +9,7 @@ import { formatBytes, table } from '../output.js';
 // Each subcommand loads only its own part of the library when it runs, as
 // main.ts loads only the group of the command given: `explore get` does not
 // pay for the worktree code, nor `explore list` for lineage.
-const history = () => import('../../explore/history.js');
 const getter = () => import('../../explore/get.js');
-const lineages = () => import('../../explore/lineage.js');
 
 const show = (v: TagValue | null): string => (v === null ? '-' : String(v));
 const values = (v: TagValues): string =>
@@ -46,7 +44,7 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
     .action(async (opts: { db?: string; table?: string; sort?: string; minimize?: boolean; limit?: number; json?: boolean }) => {
       ctx.useJson(opts);
       const { json: _json, ...rest } = opts;
-      const listing = await (await history()).exploreList(await ctx.repo(), { cwd: ctx.cwd(), ...rest });
+      const listing = await (await import('../../commands/exploreList.js')).exploreList(await ctx.repo(), { cwd: ctx.cwd(), ...rest });
       for (const note of listing.notes) ctx.out.note(`note: ${note}`);
       const list = listing.experiments;
       ctx.out.result(listing, () => {
@@ -73,7 +71,7 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
     .addHelpText('after', '\nExamples:\n  $ cairn explore show e0.3.0')
     .action(async (version: string, opts: { json?: boolean }) => {
       ctx.useJson(opts);
-      const e = await (await history()).exploreShow(await ctx.repo(), version);
+      const e = await (await import('../../commands/exploreShow.js')).exploreShow(await ctx.repo(), version);
       ctx.out.result(e, () => {
         ctx.out.line(`${e.tag}  ${e.commit}  ${e.date}`);
         ctx.out.line(`  ${e.subject}`);
@@ -105,7 +103,7 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
       const d =
         v2 === undefined
           ? await (await import('../../commands/compareWorkspace.js')).compareWithWorkspace(repo, { cwd: ctx.cwd(), version: v1 })
-          : { ...(await (await history()).exploreDiff(repo, v1, v2)), notes: [] as string[] };
+          : { ...(await (await import('../../commands/exploreDiff.js')).exploreDiff(repo, v1, v2)), notes: [] as string[] };
       ctx.out.result(d, () => {
         ctx.out.line(`${d.from.tag} -> ${d.to.tag}`);
         for (const note of d.notes) ctx.out.line(`  (${note})`);
@@ -199,7 +197,7 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
     .addHelpText('after', '\nExamples:\n  $ cairn explore lineage data/train.parquet')
     .action(async (target: string, opts: { json?: boolean }) => {
       ctx.useJson(opts);
-      const r = await (await lineages()).lineage(await ctx.repo(), { cwd: ctx.cwd(), target });
+      const r = await (await import('../../commands/exploreLineage.js')).lineage(await ctx.repo(), { cwd: ctx.cwd(), target });
       ctx.out.result(r, () => {
         if (r.experiments.length === 0) return ctx.out.line(`no experiment holds ${r.hash}`);
         ctx.out.line(table(r.experiments.map((e) => [e.tag, e.date.slice(0, 19), e.commit.slice(0, 12), e.paths.join(', ')])));

@@ -1,18 +1,17 @@
 /**
- * Looking back at experiments: `explore list` (tags, optionally joined with
- * their results rows), `explore show` (one experiment and every artifact it
- * pinned) and `explore diff` (what changed between two). Everything is read
- * from git and the cache; the workspace is never touched.
+ * `cairn explore list`: experiments in version order (or best first by a
+ * metric), from their tags, each joined with its results rows when a results
+ * database is known. Everything is read from git and the results file; the
+ * workspace is never touched. (`explore show`, `diff`, `lineage`: the other
+ * explore*.ts here; what they share is in src/experiments/.)
  */
 import path from 'node:path';
 import fs from 'node:fs';
-import { NotFoundError, UsageError } from '../errors.js';
-import { git, resolveCommit } from '../git/git.js';
-import { pointersAt } from '../git/revision.js';
+import { UsageError } from '../errors.js';
 import type { Repo } from '../repo/repo.js';
-import { listExperiments, type Experiment } from '../experiments/list.js';
-import type { TagValue, TagValues } from '../experiments/message.js';
-import { bestRowIndex, looksLikeLoss, metricValue, summarizeRow, TIMESTAMP_COLUMN, type ColumnRules } from '../results/row.js';
+import { listExperiments } from '../experiments/list.js';
+import { bestShownRow, shownRow, type ListedExperiment } from '../experiments/shownRow.js';
+import { looksLikeLoss, metricValue, type ColumnRules } from '../results/row.js';
 import {
   chooseTable,
   columnOf,
@@ -21,38 +20,13 @@ import {
   resultsFileName,
   resultsTables,
   tablesOf,
-  type TableChoiceReason,
   type TableInfo,
 } from '../results/resultsTable.js';
 import { openResults, quoteIdent, type ResultsReader } from '../results/database.js';
-import { expandObjects } from '../artifacts/references.js';
-import { openRemote } from '../remote/remote.js';
 import { confinedFile } from '../trust/confine.js';
 import { versionSpellings } from '../versions/version.js';
 
-/**
- * The experiment `version` names: an experiment tag, else any git revision
- * (HEAD, a branch, a commit). A revision that an experiment tag points at is
- * that experiment; any other is shown with its commit and no metrics (the tag
- * message is what carries them). NotFoundError when it is neither.
- */
-export async function findExperiment(repo: Repo, version: string): Promise<Experiment> {
-  const experiments = await listExperiments(repo.root);
-  const found = experiments.find((e) => e.tag === version);
-  if (found) return found;
-  const commit = /^-/.test(version) ? null : await resolveCommit(repo.root, version);
-  if (!commit) {
-    throw new NotFoundError(`unknown version ${JSON.stringify(version)}: neither an experiment tag nor a git revision`, {
-      hint: 'cairn tags lists the experiments; any git revision works too (HEAD, a branch, a commit)',
-      data: { version },
-    });
-  }
-  const tagged = experiments.filter((e) => e.commit === commit).pop();
-  if (tagged) return tagged;
-  const { stdout } = await git(['log', '-1', '--format=%cI%x00%s', commit], { cwd: repo.root });
-  const [date, subject] = stdout.trim().split('\0');
-  return { tag: version, kind: 'semver', commit, annotated: false, date: date ?? '', subject: subject ?? '', metrics: {}, params: {} };
-}
+export type { JoinedRows, ListedExperiment, ShownRow } from '../experiments/shownRow.js';
 
 function columnRules(repo: Repo): ColumnRules {
   return {
@@ -61,38 +35,6 @@ function columnRules(repo: Repo): ColumnRules {
     bookkeepingColumns: repo.config.results.bookkeepingColumns,
     ...(repo.config.metrics.names ? { metricNames: repo.config.metrics.names } : {}),
   };
-}
-
-/** The one results row an experiment is shown with: its run and timestamp, and its metrics and params, all from that row as it was logged. */
-export interface ShownRow {
-  run?: string;
-  timestamp?: string;
-  metrics: TagValues;
-  params: TagValues;
-}
-
-/** An experiment's results rows in the database joined: where they are, how many, and the best of them. */
-export interface JoinedRows {
-  /** `file#table` (the file from the repo root when inside it). */
-  results: string;
-  table: string;
-  /** Why this table (see results/resultsTable.ts). */
-  chosenBy: TableChoiceReason;
-  /** The column the version was matched in. */
-  versionColumn: string;
-  /** How many results rows carry this version. */
-  rows: number;
-  /**
-   * The best of them by the sort metric (else metrics.primary), ties broken as
-   * `cairn tag` breaks them (compareTiedRows); the only row when there is one;
-   * null when several rows and no metric to choose, or no row has a value.
-   */
-  best: ShownRow | null;
-}
-
-/** An experiment as {@link exploreList} returns it: the tag's own record, plus its results rows when a database was joined. */
-export interface ListedExperiment extends Experiment {
-  resultsRows?: JoinedRows;
 }
 
 /** What {@link exploreList} returns: the experiments, the metric they were ranked by, and what the user should know (tables not joined, a loss ranked highest first). */
@@ -147,36 +89,6 @@ function rowsOf(groups: Map<string, Record<string, unknown>[]>, spellings: strin
 function splitRecorded(recorded: string): { file: string; table: string } {
   const at = recorded.lastIndexOf('#');
   return at === -1 ? { file: recorded, table: '' } : { file: recorded.slice(0, at), table: recorded.slice(at + 1) };
-}
-
-/** What an experiment is shown with: its best results row, else what its tag recorded. */
-export function shownRow(e: ListedExperiment): ShownRow {
-  return e.resultsRows?.best ?? { ...(e.run !== undefined ? { run: e.run } : {}), metrics: e.metrics, params: e.params };
-}
-
-/**
- * The row of `rows` an experiment is shown with, split like a tag's
- * trailers: the best by `metric` (ties: compareTiedRows), or the only row
- * when no metric is given; null when several rows and no metric, or no row
- * has a value for it. Pure.
- */
-export function bestShownRow(
-  rows: readonly Record<string, unknown>[],
-  columns: readonly string[],
-  options: { metric?: string; minimize: boolean; rules: ColumnRules },
-): ShownRow | null {
-  const { metric, minimize, rules } = options;
-  const index = metric !== undefined ? bestRowIndex(rows, metric, minimize, rules.runColumns) : rows.length === 1 ? 0 : -1;
-  if (index === -1) return null;
-  const row = rows[index]!;
-  const summary = summarizeRow(row, columns, { ...(metric !== undefined ? { primary: metric } : {}), rules });
-  const timestamp = row[TIMESTAMP_COLUMN];
-  return {
-    ...(summary.run !== undefined ? { run: summary.run } : {}),
-    ...(timestamp !== null && timestamp !== undefined ? { timestamp: String(timestamp) } : {}),
-    metrics: summary.metrics,
-    params: summary.params,
-  };
 }
 
 function sortValue(e: ListedExperiment, metric: string): number | null {
@@ -311,142 +223,4 @@ export async function exploreList(repo: Repo, options: ExploreListOptions): Prom
     ...(options.sort !== undefined ? { sort: { metric: options.sort, minimize } } : {}),
     notes: [...notes],
   };
-}
-
-/** One artifact a commit pins, as its pointer records it, with whether its bytes are in the cache and on the default remote. */
-export interface ArtifactAt {
-  path: string;
-  kind: 'file' | 'dir';
-  hash: string;
-  size: number;
-  files?: number;
-  /** Every object it needs is in the cache. */
-  inCache: boolean;
-  /** Every object it needs is on the default remote (null: no remote configured). */
-  onRemote: boolean | null;
-}
-
-/** One experiment as {@link exploreShow} returns it: the tag's record and every artifact its commit pins. */
-export interface ShownExperiment extends Experiment {
-  artifacts: ArtifactAt[];
-}
-
-/** The artifacts a commit pins, with where their bytes are available. */
-export async function artifactsAt(repo: Repo, commit: string): Promise<ArtifactAt[]> {
-  const pointers = await pointersAt(repo.root, commit);
-  const needs = pointers.map((p) => expandObjects(repo.cache, [{ pointer: p.pointer, where: p.pointerPath }]));
-  let there: Set<string> | null = null;
-  if (Object.keys(repo.config.remotes).length > 0 && pointers.length > 0) {
-    const remote = await openRemote(repo);
-    try {
-      const all = new Map<string, number>();
-      for (const n of needs) for (const [h, s] of n.objects) all.set(h, s);
-      there = await remote.present([...all].map(([hash, size]) => ({ hash, size })));
-    } finally {
-      remote.close();
-    }
-  }
-  return pointers.map((p, i) => {
-    const objects = [...needs[i]!.objects.keys()];
-    return {
-      path: p.path,
-      kind: p.pointer.kind,
-      hash: p.pointer.hash,
-      size: p.pointer.size,
-      ...(p.pointer.kind === 'dir' ? { files: p.pointer.files } : {}),
-      inCache: needs[i]!.unknownManifests.size === 0 && repo.cache.missing(objects).size === 0,
-      onRemote: there ? objects.every((h) => there!.has(h)) : null,
-    };
-  });
-}
-
-/**
- * One experiment and every artifact its commit pins, with where their bytes
- * are available (this asks the default remote when one is configured).
- * Throws NotFoundError when no experiment tag has that name. Reads only.
- */
-export async function exploreShow(repo: Repo, version: string): Promise<ShownExperiment> {
-  const experiment = await findExperiment(repo, version);
-  return { ...experiment, artifacts: await artifactsAt(repo, experiment.commit) };
-}
-
-/** How one metric differs between two experiments (`null` where a side lacks it). */
-export interface MetricDelta {
-  name: string;
-  old: TagValue | null;
-  new: TagValue | null;
-  /** new - old, when both are numbers. */
-  delta: number | null;
-  /** delta / |old|; 'n/a' when old is 0 (or either is missing). */
-  relative: number | 'n/a';
-}
-
-/** What changed from one experiment to another: metrics, the params that differ, artifacts added, removed and changed, and the code (`git diff --stat`). */
-export interface ExperimentDiff {
-  from: { tag: string; commit: string };
-  to: { tag: string; commit: string };
-  metrics: MetricDelta[];
-  params: { name: string; old: TagValue | null; new: TagValue | null }[];
-  artifacts: {
-    added: { path: string; hash: string }[];
-    removed: { path: string; hash: string }[];
-    changed: { path: string; old: string; new: string }[];
-  };
-  /** `git diff --stat` between the two commits. */
-  codeStat: string;
-}
-
-/** What changed between two experiments. Pure. */
-export function diffExperiments(
-  a: Experiment,
-  b: Experiment,
-  artifactsA: { path: string; hash: string }[],
-  artifactsB: { path: string; hash: string }[],
-  codeStat: string,
-): ExperimentDiff {
-  const names = (x: TagValues, y: TagValues) => [...new Set([...Object.keys(x), ...Object.keys(y)])];
-  const metrics = names(a.metrics, b.metrics).map((name): MetricDelta => {
-    const oldV = a.metrics[name] ?? null;
-    const newV = b.metrics[name] ?? null;
-    const delta = typeof oldV === 'number' && typeof newV === 'number' ? newV - oldV : null;
-    const relative = delta !== null && oldV !== 0 ? delta / Math.abs(oldV as number) : 'n/a';
-    return { name, old: oldV, new: newV, delta, relative };
-  });
-  const params = names(a.params, b.params)
-    .filter((name) => a.params[name] !== b.params[name])
-    .map((name) => ({ name, old: a.params[name] ?? null, new: b.params[name] ?? null }));
-  const before = new Map(artifactsA.map((x) => [x.path, x.hash]));
-  const after = new Map(artifactsB.map((x) => [x.path, x.hash]));
-  return {
-    from: { tag: a.tag, commit: a.commit },
-    to: { tag: b.tag, commit: b.commit },
-    metrics,
-    params,
-    artifacts: {
-      added: artifactsB.filter((x) => !before.has(x.path)).map(({ path: p, hash }) => ({ path: p, hash })),
-      removed: artifactsA.filter((x) => !after.has(x.path)).map(({ path: p, hash }) => ({ path: p, hash })),
-      changed: artifactsB
-        .filter((x) => before.has(x.path) && before.get(x.path) !== x.hash)
-        .map((x) => ({ path: x.path, old: before.get(x.path)!, new: x.hash })),
-    },
-    codeStat,
-  };
-}
-
-/**
- * What changed between experiments `v1` and `v2` (see {@link diffExperiments}),
- * read from their tags and commits. Throws NotFoundError when either is not an
- * experiment tag. Reads only.
- */
-export async function exploreDiff(repo: Repo, v1: string, v2: string): Promise<ExperimentDiff> {
-  const [a, b] = [await findExperiment(repo, v1), await findExperiment(repo, v2)];
-  const [pa, pb] = [await pointersAt(repo.root, a.commit), await pointersAt(repo.root, b.commit)];
-  const { stdout } = await git(['diff', '--stat', a.commit, b.commit], { cwd: repo.root });
-  return diffExperiments(
-    a,
-    b,
-    pa.map((p) => ({ path: p.path, hash: p.pointer.hash })),
-    pb.map((p) => ({ path: p.path, hash: p.pointer.hash })),
-    stdout.trimEnd(),
-  );
 }

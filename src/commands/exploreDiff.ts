@@ -1,0 +1,27 @@
+/**
+ * `cairn explore diff V1 V2`: what changed between two experiments (the
+ * one-version form, against the workspace, is compareWorkspace.ts). Reads only.
+ */
+import { git } from '../git/git.js';
+import { pointersAt } from '../git/revision.js';
+import type { Repo } from '../repo/repo.js';
+import { diffExperiments, type ExperimentDiff } from '../experiments/diff.js';
+import { findExperiment } from '../experiments/findExperiment.js';
+
+/**
+ * What changed between experiments `v1` and `v2` (see {@link diffExperiments}),
+ * read from their tags and commits. Throws NotFoundError when either is not an
+ * experiment tag. Reads only.
+ */
+export async function exploreDiff(repo: Repo, v1: string, v2: string): Promise<ExperimentDiff> {
+  const [a, b] = [await findExperiment(repo, v1), await findExperiment(repo, v2)];
+  const [pa, pb] = [await pointersAt(repo.root, a.commit), await pointersAt(repo.root, b.commit)];
+  const { stdout } = await git(['diff', '--stat', a.commit, b.commit], { cwd: repo.root });
+  return diffExperiments(
+    a,
+    b,
+    pa.map((p) => ({ path: p.path, hash: p.pointer.hash })),
+    pb.map((p) => ({ path: p.path, hash: p.pointer.hash })),
+    stdout.trimEnd(),
+  );
+}
