@@ -7,7 +7,7 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import { NotFoundError, UsageError } from '../errors.js';
-import { git, resolveCommit } from '../git/git.js';
+import { commitSummary, diffStat, resolveCommit } from '../git/git.js';
 import { pointersAt } from '../git/revision.js';
 import type { Repo } from '../repo/repo.js';
 import { listExperiments, type Experiment } from '../experiments/list.js';
@@ -49,9 +49,8 @@ export async function findExperiment(repo: Repo, version: string): Promise<Exper
   }
   const tagged = experiments.filter((e) => e.commit === commit).pop();
   if (tagged) return tagged;
-  const { stdout } = await git(['log', '-1', '--format=%cI%x00%s', commit], { cwd: repo.root });
-  const [date, subject] = stdout.trim().split('\0');
-  return { tag: version, kind: 'semver', commit, annotated: false, date: date ?? '', subject: subject ?? '', metrics: {}, params: {} };
+  const { date, subject } = await commitSummary(repo.root, commit);
+  return { tag: version, kind: 'semver', commit, annotated: false, date, subject, metrics: {}, params: {} };
 }
 
 function columnRules(repo: Repo): ColumnRules {
@@ -441,12 +440,12 @@ export function diffExperiments(
 export async function exploreDiff(repo: Repo, v1: string, v2: string): Promise<ExperimentDiff> {
   const [a, b] = [await findExperiment(repo, v1), await findExperiment(repo, v2)];
   const [pa, pb] = [await pointersAt(repo.root, a.commit), await pointersAt(repo.root, b.commit)];
-  const { stdout } = await git(['diff', '--stat', a.commit, b.commit], { cwd: repo.root });
+  const stat = await diffStat(repo.root, a.commit, b.commit);
   return diffExperiments(
     a,
     b,
     pa.map((p) => ({ path: p.path, hash: p.pointer.hash })),
     pb.map((p) => ({ path: p.path, hash: p.pointer.hash })),
-    stdout.trimEnd(),
+    stat,
   );
 }

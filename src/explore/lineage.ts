@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { NotFoundError, UsageError } from '../errors.js';
-import { git } from '../git/git.js';
+import { forEachRef } from '../git/git.js';
 import { pointersAt } from '../git/revision.js';
 import type { Repo } from '../repo/repo.js';
 import { hashFile, HASH_PREFIX, isHash } from '../store/hash.js';
@@ -62,13 +62,9 @@ function expandShortHash(repo: Repo, prefix: string): string {
  */
 export async function lineage(repo: Repo, options: { cwd: string; target: string }): Promise<LineageResult> {
   const hash = await targetHash(repo, options.cwd, options.target);
-  const { stdout } = await git(
-    ['for-each-ref', '--sort=-creatordate', '--format=%(refname:strip=2)%00%(creatordate:iso-strict)%00%(objectname)%00%(*objectname)', 'refs/tags'],
-    { cwd: repo.root },
-  );
+  const tags = await forEachRef(repo.root, ['refname:strip=2', 'creatordate:iso-strict', 'objectname', '*objectname'], ['refs/tags'], ['--sort=-creatordate']);
   const experiments: LineageHit[] = [];
-  for (const line of stdout.split('\n').filter(Boolean)) {
-    const [tag, date, object, peeled] = line.split('\0');
+  for (const [tag, date, object, peeled] of tags) {
     const commit = peeled || object!;
     const paths: string[] = [];
     for (const p of await pointersAt(repo.root, commit)) {
