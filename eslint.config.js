@@ -37,6 +37,23 @@ export default tseslint.config(
     rules: { 'no-restricted-syntax': ['error', GIT_SPAWN], 'no-restricted-imports': ['error', GIT_PRIMITIVE] },
   },
   {
+    // The git layer stands on layer 0 only (docs/ARCHITECTURE.md): it never parses what cairn stores in git.
+    files: ['src/git/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../*', '!../errors.js', '!../trust', '!../durable', '!../concurrency.js', '!../progress.js'],
+              message: 'src/git/ imports only layer 0 (errors, trust, durable, concurrency, progress)',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.mjs'],
     ignores: ['test/git/**'],
     rules: { 'no-restricted-imports': ['error', GIT_PRIMITIVE] },

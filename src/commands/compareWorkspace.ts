@@ -7,7 +7,7 @@
  */
 import { CairnError } from '../errors.js';
 import { diffStat } from '../git/git.js';
-import { pointersAt } from '../git/revision.js';
+import { pointersAt } from '../store/pointersAtRevision.js';
 import type { Repo } from '../repo/repo.js';
 import { loadArtifacts } from '../artifacts/workspace.js';
 import { tagExperiment } from '../experiments/tag.js';

@@ -7,7 +7,7 @@
  */
 import { AlreadyExistsError, CairnError, NotFoundError, UnsafeError, UsageError, type CairnErrorOptions } from '../errors.js';
 import { createAnnotatedTag, currentBranch, forEachRef, resolveCommit, trackedChanges, type TrackedChange } from '../git/git.js';
-import { pointersAt } from '../git/revision.js';
+import { pointersAt } from '../store/pointersAtRevision.js';
 import type { Repo } from '../repo/repo.js';
 import { status } from '../artifacts/status.js';
 import type { Progress } from '../progress.js';

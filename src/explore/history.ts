@@ -8,7 +8,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { NotFoundError, UsageError } from '../errors.js';
 import { commitSummary, diffStat, resolveCommit } from '../git/git.js';
-import { pointersAt } from '../git/revision.js';
+import { pointersAt } from '../store/pointersAtRevision.js';
 import type { Repo } from '../repo/repo.js';
 import { listExperiments, type Experiment } from '../experiments/list.js';
 import type { TagValue, TagValues } from '../experiments/message.js';

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { NotFoundError, UsageError } from '../errors.js';
 import { forEachRef } from '../git/git.js';
-import { pointersAt } from '../git/revision.js';
+import { pointersAt } from '../store/pointersAtRevision.js';
 import type { Repo } from '../repo/repo.js';
 import { hashFile, HASH_PREFIX, isHash } from '../store/hash.js';
 import { readManifest } from '../artifacts/inspect.js';

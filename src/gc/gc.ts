@@ -15,7 +15,7 @@ import path from 'node:path';
 import { UnsafeError } from '../errors.js';
 import { forEachRef, GitError, reflogCommits } from '../git/git.js';
 import { listWorktrees } from '../git/worktrees.js';
-import { pointersAt } from '../git/revision.js';
+import { pointersAt } from '../store/pointersAtRevision.js';
 import type { Repo } from '../repo/repo.js';
 import { lockExclusive, withLock } from '../durable/lock.js';
 import { staleTempsIn } from '../durable/atomicWrite.js';

@@ -1,10 +1,10 @@
 /**
  * Reading what a revision holds straight from git's object database: no
  * checkout, no worktree, no change to HEAD, the index or the workspace.
+ * Trees and blobs only: what the blobs mean (cairn pointers) is the store's
+ * business (src/store/pointersAtRevision.ts).
  */
-import path from 'node:path';
 import { NotFoundError } from '../errors.js';
-import { artifactPathOf, isPointerPath, parsePointer, type Pointer } from '../store/pointer.js';
 import { resolveCommit, splitNul } from './git.js';
 import { git, gitBytes } from './run.js';
 
@@ -62,28 +62,4 @@ export async function readFileAt(cwd: string, rev: string, file: string): Promis
   if (!entry) return null;
   const [data] = await readBlobs(cwd, [entry.object]);
   return data!;
-}
-
-export interface PointerAt {
-  /** The pointer file's path from the worktree root. */
-  pointerPath: string;
-  /** The artifact's path from the worktree root. */
-  path: string;
-  pointer: Pointer;
-}
-
-/** Every pointer file committed at `rev`, parsed and validated. */
-export async function pointersAt(cwd: string, rev: string): Promise<PointerAt[]> {
-  return pointersIn(cwd, await listTree(cwd, rev), rev);
-}
-
-/** The pointer files among a tree listing of `rev` (see listTree), parsed and validated. */
-export async function pointersIn(cwd: string, tree: TreeEntry[], rev: string): Promise<PointerAt[]> {
-  const entries = tree.filter((e) => e.type === 'blob' && isPointerPath(e.path));
-  const blobs = await readBlobs(cwd, entries.map((e) => e.object));
-  return entries.map((e, i) => ({
-    pointerPath: e.path,
-    path: artifactPathOf(e.path),
-    pointer: parsePointer(blobs[i]!.toString('utf8'), `${rev}:${e.path}`, path.posix.basename(artifactPathOf(e.path))),
-  }));
 }

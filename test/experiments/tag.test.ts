@@ -18,7 +18,7 @@ import {
   tagExperiment,
   type TagOptions,
 } from '../../src/index.js';
-import { pointersAt } from '../../src/git/revision.js';
+import { pointersAt } from '../../src/store/pointersAtRevision.js';
 import { gitRepo, linkedWorktree, tempDir, type TestRepo } from '../helpers/repo.js';
 import { resultsFile, sqliteTables, xetrackTable, type TableSpec } from '../helpers/results.js';
 
