@@ -60,7 +60,7 @@ describe('cairn merge (CLI)', () => {
     const before = bytesOf(path.join(dir, 'results.db'));
     const dry = await cairn(['merge', 'results.db', 'exp.db', '--strategy', 'rebase', '--key', 'version'], { cwd: dir });
     expect(dry.exitCode).toBe(7);
-    expect(dry.stdout).toMatch(/^would rebase 1 source\(s\)/);
+    expect(dry.stdout).toMatch(/^would rebase 1 source into/);
     expect(dry.stderr).toContain('cairn: error: rebase would delete 2 rows and insert 3; nothing was written\n');
     expect(bytesOf(path.join(dir, 'results.db')).equals(before)).toBe(true);
     const yes = await cairn(['merge', 'results.db', 'exp.db', '--strategy', 'rebase', '--key', 'version', '--yes'], { cwd: dir });
