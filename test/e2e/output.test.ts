@@ -176,6 +176,14 @@ describe('errors in one shape', () => {
     expect(r.stderr).not.toMatch(/^error:|\(Did you mean/m);
   });
 
+  it('tag before cairn init refuses like every repository command (exit 3), and tags nothing', async () => {
+    const repo = gitRepo();
+    const r = await cairn(['tag', '--no-db', '-m', 'too early'], { cwd: repo.dir });
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toBe(`cairn: error: cairn is not initialised in ${repo.dir}\nhint: run cairn init (and commit .cairn/) first\n`);
+    expect(repo.git('tag', '--list')).toBe('');
+  });
+
   it('not a repository takes the same shape', async () => {
     const outside = await cairn(['status'], { cwd: tempDir() });
     expect(outside.exitCode).toBe(3);
