@@ -12,6 +12,7 @@ import { hashFile, HASH_PREFIX, isHash } from '../store/hash.js';
 import { readManifest } from '../artifacts/inspect.js';
 import { loadArtifacts } from '../artifacts/workspace.js';
 import { repoRelative } from '../repo/repo.js';
+import { shortHash } from '../display.js';
 
 /** One tag whose commit holds the content, with the tag's date and the paths the content has there. */
 export interface LineageHit {
@@ -49,7 +50,7 @@ function expandShortHash(repo: Repo, prefix: string): string {
   if (matches.length === 0) {
     throw new NotFoundError(`no object in the cache starts with ${prefix}`, { hint: 'give the full sha256:<hex> hash (cairn explore show VERSION lists them), or a path' });
   }
-  throw new UsageError(`${prefix} is ambiguous: ${matches.length} objects start with it (${matches.slice(0, 3).map((h) => h.slice(7, 19)).join(', ')}, ...)`, {
+  throw new UsageError(`${prefix} is ambiguous: ${matches.length} objects start with it (${matches.slice(0, 3).map(shortHash).join(', ')}, ...)`, {
     hint: 'give more hex digits',
   });
 }

@@ -24,6 +24,7 @@ import { listPins, pinsDir, type Pin } from '../store/pins.js';
 import { expandObjects, pointersInCommits, stagedPointers, type PointerRef } from '../artifacts/references.js';
 import { loadArtifacts } from '../artifacts/workspace.js';
 import type { Progress } from '../progress.js';
+import { plural, shortHash } from '../display.js';
 
 /** Options of {@link gc}: without `yes` it only reports what it would delete. */
 export interface GcOptions {
@@ -132,7 +133,7 @@ export async function referencedPointers(at: GitLocation, allCommits: boolean): 
     if (name === 'refs/stash') stash = true;
   }
   for (const commit of commits) {
-    for (const p of await pointersAt(at.cwd, commit)) refs.push({ pointer: p.pointer, where: `${commit.slice(0, 12)}:${p.pointerPath}` });
+    for (const p of await pointersAt(at.cwd, commit)) refs.push({ pointer: p.pointer, where: `${shortHash(commit)}:${p.pointerPath}` });
   }
   // refs/stash names only stash@{0}; the older entries live in its reflog.
   // Every commit of the stash: each entry of its reflog, with the index and untracked-files commits it carries as parents.
@@ -213,7 +214,7 @@ export async function gc(repo: Repo, options: GcOptions = {}): Promise<GcResult>
     }
     if (unknownManifests.length && !options.force && garbage.length) {
       throw new UnsafeError(
-        `${unknownManifests.length} referenced folder manifest(s) are not in the cache, so the files they list cannot be told apart from garbage`,
+        `${plural(unknownManifests.length, 'referenced folder manifest')} ${unknownManifests.length === 1 ? 'is' : 'are'} not in the cache, so the files they list cannot be told apart from garbage`,
         {
           hint: 'fetch them first (cairn fetch --all-tags --all-branches), or pass --force to delete anyway',
           data: { ...result },

@@ -14,6 +14,7 @@ import { checkout } from '../artifacts/checkout.js';
 import { expandObjects, stagedPointers } from '../artifacts/references.js';
 import { push } from '../remote/transfer.js';
 import { LEGACY_TEMPLATES } from './legacyHooks.js';
+import { plural } from '../display.js';
 
 /** The git hooks cairn installs: post-checkout checks out artifacts, pre-push pushes their objects, pre-commit refuses pointers whose content is not cached. */
 export const HOOK_NAMES = ['post-checkout', 'pre-push', 'pre-commit'] as const;
@@ -213,7 +214,7 @@ export async function runHook(cwd: string, name: string, args: string[], stdin: 
         try {
           const r = await checkout(repo, { cwd: root });
           if (r.written.length || r.removed.length) {
-            messages.push(`cairn: checked out ${r.written.length} file(s), removed ${r.removed.length}`);
+            messages.push(`cairn: checked out ${plural(r.written.length, 'file')}, removed ${r.removed.length}`);
           }
         } catch (err) {
           // post-checkout cannot undo the checkout: warn, never fail.
@@ -234,7 +235,7 @@ export async function runHook(cwd: string, name: string, args: string[], stdin: 
           return { exitCode: 0, messages };
         }
         const r = await push(repo, { revs });
-        messages.push(`cairn: pushed ${r.uploaded} object(s) to ${r.remote} (${r.present} already there)`);
+        messages.push(`cairn: pushed ${plural(r.uploaded, 'object')} to ${r.remote} (${r.present} already there)`);
         return { exitCode: 0, messages };
       }
       case 'pre-commit': {

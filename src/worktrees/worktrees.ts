@@ -19,6 +19,7 @@ import { readExplorations } from './registry.js';
 import { mergeResults } from '../results/merge.js';
 import type { Progress } from '../progress.js';
 import { confinedFile } from '../trust/confine.js';
+import { plural } from '../display.js';
 
 export const BRANCH_PREFIX = 'exp/';
 export const FOLDER_PREFIX = 'exp-';
@@ -217,7 +218,7 @@ async function inspectWorktree(
       if (notPushed) {
         // A plain push covers the worktree's files; objects only older commits hold need --all-commits.
         const onlyInHistory = [...missing].some((h) => !workspace.has(h));
-        problems.push(`${notPushed} artifact object(s) are not on the remote (${onlyInHistory ? 'cairn push --all-commits' : 'cairn push'} in that worktree)`);
+        problems.push(`${plural(notPushed, 'artifact object')} ${notPushed === 1 ? 'is' : 'are'} not on the remote (${onlyInHistory ? 'cairn push --all-commits' : 'cairn push'} in that worktree)`);
       }
     }
   } catch (err) {
@@ -267,7 +268,7 @@ export async function removeWorktree(repo: Repo, options: RemoveWorktreeOptions)
   if (fs.existsSync(wt.path)) reasons.push(...(await inspectWorktree(repo, wt, Object.keys(repo.config.remotes).length > 0)).problems);
   const unshared = branch ? await unsharedCommits(repo.root, branch) : [];
   if (unshared.length) {
-    reasons.push(`${unshared.length} commit(s) on ${branch} are reachable from no tag and no other branch (tag them with cairn tag, or merge the branch)`);
+    reasons.push(`${plural(unshared.length, 'commit')} on ${branch} ${unshared.length === 1 ? 'is' : 'are'} reachable from no tag and no other branch (tag ${unshared.length === 1 ? 'it' : 'them'} with cairn tag, or merge the branch)`);
   }
   if (reasons.length && !options.force) {
     throw new UnsafeError(`refusing to remove ${wt.path}:\n  - ${reasons.join('\n  - ')}`, {
