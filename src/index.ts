@@ -70,7 +70,7 @@ export type { ArtifactStatusWithRemote } from './artifacts/status.js';
  * await installHooks(cwd);
  */
 export { gc, type GcOptions, type GcResult } from './commands/gc.js';
-export { listWorktrees, type WorktreeInfo } from './gc/gc.js';
+export { listWorktrees, type WorktreeInfo } from './git/worktrees.js';
 /** Merge backups pinned in the cache (gc keeps them until dropped). */
 export { listPins, dropPins, type Pin } from './store/pins.js';
 export { installHooks, uninstallHooks, HOOK_NAMES, type HooksResult } from './hooks/hooks.js';

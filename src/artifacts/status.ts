@@ -8,6 +8,7 @@ import { loadArtifacts, WorkspaceObserver, type InvalidPointer } from './workspa
 import { expandObjects } from './references.js';
 import { openRemote } from '../remote/remote.js';
 import { IntegrityError, UnsafeError, type CairnError } from '../errors.js';
+import { plural } from '../display.js';
 
 /** Options of {@link status}: which artifacts (paths relative to `cwd`), and whether to compare against a remote. */
 export interface StatusOptions {
@@ -87,7 +88,7 @@ export async function modifiedArtifacts(repo: Repo, progress?: Progress): Promis
 export function invalidPointersFailure(found: { invalid: InvalidPointer; error: CairnError }[]): CairnError {
   if (found.length === 1) return found[0]!.error;
   const Failure = found.some((f) => f.error instanceof UnsafeError) ? UnsafeError : IntegrityError;
-  return new Failure(`${found.length} invalid pointer file(s): ${found.map((f) => f.invalid.pointer).join(', ')}`, {
+  return new Failure(`${plural(found.length, 'invalid pointer file')}: ${found.map((f) => f.invalid.pointer).join(', ')}`, {
     hint: 'restore them from git (git checkout -- <pointer>), or cairn untrack the artifact',
     data: { invalidPointers: found.map((f) => f.invalid) },
   });

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AlreadyExistsError } from '../errors.js';
-import { git } from '../git/git.js';
+import { worktreeAdd, worktreePrune, worktreeRemove } from '../git/worktrees.js';
 import { openRepo, type Repo } from '../repo/repo.js';
 import type { CheckoutResult } from '../artifacts/checkout.js';
 import type { Progress } from '../progress.js';
@@ -43,16 +43,16 @@ export async function exploreCheckout(repo: Repo, version: string, progress?: Pr
       hint: 'move it away, or look at the version with cairn explore show/get instead',
     });
   }
-  await git(['worktree', 'add', '--quiet', '--detach', dir, commit], { cwd: repo.root });
+  await worktreeAdd(repo.root, dir, commit);
   try {
     const result = await checkoutWithFetch(await openRepo(dir), dir, progress);
     const entry: Exploration = { version, path: dir, commit, created: new Date().toISOString() };
     writeExplorations(repo, [...readExplorations(repo).filter((e) => e.version !== version), entry]);
     return { version, path: dir, commit, created: true, ...result };
   } catch (err) {
-    await git(['worktree', 'remove', '--force', '--force', dir], { cwd: repo.root, okCodes: [128] });
+    await worktreeRemove(repo.root, dir, { ifPresent: true });
     fs.rmSync(dir, { recursive: true, force: true });
-    await git(['worktree', 'prune'], { cwd: repo.root });
+    await worktreePrune(repo.root);
     throw err;
   }
 }

@@ -4,10 +4,10 @@
  */
 import path from 'node:path';
 import { NotFoundError, UnsafeError } from '../errors.js';
-import { git } from '../git/git.js';
+import { statusLines } from '../git/git.js';
 import { openRepo, type Repo } from '../repo/repo.js';
 import { status } from '../artifacts/status.js';
-import { listWorktrees } from '../gc/gc.js';
+import { listWorktrees, worktreePrune, worktreeRemove } from '../git/worktrees.js';
 import { readExplorations, writeExplorations } from '../worktrees/registry.js';
 
 /**
@@ -25,8 +25,8 @@ export async function exploreCleanup(repo: Repo, version?: string, options: { fo
   const changed: string[] = [];
   for (const e of chosen) {
     if (!live.has(path.resolve(e.path))) continue;
-    const porcelain = (await git(['status', '--porcelain'], { cwd: e.path })).stdout.trim();
-    if (porcelain) changed.push(`${e.path}: ${porcelain.split('\n').slice(0, 5).join('; ')}`);
+    const porcelain = await statusLines(e.path);
+    if (porcelain.length) changed.push(`${e.path}: ${porcelain.slice(0, 5).map((l) => l.trim()).join('; ')}`);
     const modified = (await status(await openRepo(e.path), { cwd: e.path })).filter((a) => a.state === 'modified');
     if (modified.length) changed.push(`${e.path}: artifacts modified: ${modified.map((a) => a.path).join(', ')}`);
   }
@@ -38,10 +38,10 @@ export async function exploreCleanup(repo: Repo, version?: string, options: { fo
   }
   const removed: string[] = [];
   for (const e of chosen) {
-    if (live.has(path.resolve(e.path))) await git(['worktree', 'remove', '--force', '--force', e.path], { cwd: repo.root });
+    if (live.has(path.resolve(e.path))) await worktreeRemove(repo.root, e.path);
     removed.push(e.path);
   }
-  await git(['worktree', 'prune'], { cwd: repo.root });
+  await worktreePrune(repo.root);
   writeExplorations(repo, all.filter((e) => !chosen.includes(e)));
   return { removed, discarded: options.force ? changed : [] };
 }

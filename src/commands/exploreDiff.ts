@@ -2,8 +2,8 @@
  * `cairn explore diff V1 V2`: what changed between two experiments (the
  * one-version form, against the workspace, is compareWorkspace.ts). Reads only.
  */
-import { git } from '../git/git.js';
-import { pointersAt } from '../git/revision.js';
+import { diffStat } from '../git/git.js';
+import { pointersAt } from '../store/pointersAtRevision.js';
 import type { Repo } from '../repo/repo.js';
 import { diffExperiments, type ExperimentDiff } from '../experiments/diff.js';
 import { findExperiment } from '../experiments/findExperiment.js';
@@ -16,12 +16,12 @@ import { findExperiment } from '../experiments/findExperiment.js';
 export async function exploreDiff(repo: Repo, v1: string, v2: string): Promise<ExperimentDiff> {
   const [a, b] = [await findExperiment(repo, v1), await findExperiment(repo, v2)];
   const [pa, pb] = [await pointersAt(repo.root, a.commit), await pointersAt(repo.root, b.commit)];
-  const { stdout } = await git(['diff', '--stat', a.commit, b.commit], { cwd: repo.root });
+  const stat = await diffStat(repo.root, a.commit, b.commit);
   return diffExperiments(
     a,
     b,
     pa.map((p) => ({ path: p.path, hash: p.pointer.hash })),
     pb.map((p) => ({ path: p.path, hash: p.pointer.hash })),
-    stdout.trimEnd(),
+    stat,
   );
 }

@@ -97,6 +97,23 @@ function sortValue(e: ListedExperiment, metric: string): number | null {
 }
 
 /**
+ * The `limit` most recently tagged experiments, in the listing's order: what
+ * `--limit N` means without `--sort`, as `git log -n N` shows the newest N.
+ * Tags made in the same second keep their order in the listing.
+ */
+function newest<E extends { date: string }>(experiments: E[], limit: number): E[] {
+  const at = (e: E): number => Date.parse(e.date) || 0;
+  const chosen = new Set(
+    experiments
+      .map((e, i) => ({ e, i }))
+      .sort((a, b) => at(b.e) - at(a.e) || b.i - a.i)
+      .slice(0, limit)
+      .map((x) => x.e),
+  );
+  return experiments.filter((e) => chosen.has(e));
+}
+
+/**
  * Experiments in version order (or best first by a metric), each joined with
  * its results rows when a database is known: the one given, else the file
  * its tag records (Cairn-Results), else results.db from the config or the
@@ -219,7 +236,7 @@ export async function exploreList(repo: Repo, options: ExploreListOptions): Prom
     });
   }
   return {
-    experiments: options.limit !== undefined ? out.slice(0, options.limit) : out,
+    experiments: options.limit === undefined ? out : options.sort !== undefined ? out.slice(0, options.limit) : newest(out, options.limit),
     ...(options.sort !== undefined ? { sort: { metric: options.sort, minimize } } : {}),
     notes: [...notes],
   };

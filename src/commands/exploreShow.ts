@@ -2,7 +2,7 @@
  * `cairn explore show VERSION`: one experiment and every artifact its commit
  * pins, with where their bytes are (cache, default remote). Reads only.
  */
-import { pointersAt } from '../git/revision.js';
+import { pointersAt } from '../store/pointersAtRevision.js';
 import type { Repo } from '../repo/repo.js';
 import { expandObjects } from '../artifacts/references.js';
 import { openRemote } from '../remote/remote.js';

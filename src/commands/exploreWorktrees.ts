@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Repo } from '../repo/repo.js';
-import { listWorktrees } from '../gc/gc.js';
+import { listWorktrees } from '../git/worktrees.js';
 import { readExplorations, type Exploration } from '../worktrees/registry.js';
 
 /** An exploration worktree cairn recorded (version, folder, commit, creation time), and whether it still exists. */

@@ -13,16 +13,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UnsafeError } from '../errors.js';
-import { git, GitError } from '../git/git.js';
-import { pointersAt } from '../git/revision.js';
+import { forEachRef, GitError, reflogCommits } from '../git/git.js';
+import { listWorktrees } from '../git/worktrees.js';
+import { pointersAt } from '../store/pointersAtRevision.js';
 import type { Repo } from '../repo/repo.js';
 import { lockExclusive, withLock } from '../durable/lock.js';
 import { forgetCacheUser } from '../store/cacheUsers.js';
 import { listPins, type Pin } from '../store/pins.js';
 import { expandObjects, pointersInCommits, stagedPointers, type PointerRef } from '../artifacts/references.js';
 import { loadArtifacts } from '../artifacts/workspace.js';
-import { listWorktrees, otherUsers, physical, stashCommits, staleTemps, worktreesAway, type GitLocation } from '../gc/gc.js';
+import { otherUsers, physical, staleTemps, worktreesAway, type GitLocation } from '../gc/gc.js';
 import type { Progress } from '../progress.js';
+import { plural, shortHash } from '../display.js';
 
 /** Options of {@link gc}: without `yes` it only reports what it would delete. */
 export interface GcOptions {
@@ -89,19 +91,18 @@ export async function referencedPointers(at: GitLocation, allCommits: boolean): 
     if (!awayPaths.has(wt.path)) refs.push(...(await stagedPointers(wt.path)));
   }
   for (const a of away) refs.push(...(await stagedAway(a)));
-  const { stdout } = await git(['for-each-ref', '--format=%(objecttype) %(objectname) %(*objecttype) %(*objectname) %(refname)'], { cwd: at.cwd });
   let stash = false;
-  for (const line of stdout.split('\n').filter(Boolean)) {
-    const [type, id, peeledType, peeled, name] = line.split(' ');
+  for (const [type, id, peeledType, peeled, name] of await forEachRef(at.cwd, ['objecttype', 'objectname', '*objecttype', '*objectname', 'refname'], [])) {
     if (type === 'commit') commits.add(id!);
     else if (type === 'tag' && peeledType === 'commit') commits.add(peeled!);
     if (name === 'refs/stash') stash = true;
   }
   for (const commit of commits) {
-    for (const p of await pointersAt(at.cwd, commit)) refs.push({ pointer: p.pointer, where: `${commit.slice(0, 12)}:${p.pointerPath}` });
+    for (const p of await pointersAt(at.cwd, commit)) refs.push({ pointer: p.pointer, where: `${shortHash(commit)}:${p.pointerPath}` });
   }
   // refs/stash names only stash@{0}; the older entries live in its reflog.
-  if (stash) refs.push(...(await pointersInCommits(at.cwd, ['--no-walk', ...(await stashCommits(at.cwd))])));
+  // Every commit of the stash: each entry of its reflog, with the index and untracked-files commits it carries as parents.
+  if (stash) refs.push(...(await pointersInCommits(at.cwd, ['--no-walk', ...(await reflogCommits(at.cwd, 'refs/stash'))])));
   if (allCommits) refs.push(...(await pointersInCommits(at.cwd, ['--all', '--reflog'])));
   return refs;
 }
@@ -156,7 +157,7 @@ export async function gc(repo: Repo, options: GcOptions = {}): Promise<GcResult>
     }
     if (unknownManifests.length && !options.force && garbage.length) {
       throw new UnsafeError(
-        `${unknownManifests.length} referenced folder manifest(s) are not in the cache, so the files they list cannot be told apart from garbage`,
+        `${plural(unknownManifests.length, 'referenced folder manifest')} ${unknownManifests.length === 1 ? 'is' : 'are'} not in the cache, so the files they list cannot be told apart from garbage`,
         {
           hint: 'fetch them first (cairn fetch --all-tags --all-branches), or pass --force to delete anyway',
           data: { ...result },

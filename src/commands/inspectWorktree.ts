@@ -3,12 +3,13 @@
  * `worktree rm`.
  */
 import { CairnError } from '../errors.js';
-import { git } from '../git/git.js';
+import { statusLines } from '../git/git.js';
 import { openRepo, type Repo } from '../repo/repo.js';
 import { status } from '../artifacts/status.js';
 import { collectPointers, expandObjects, pointersInCommits } from '../artifacts/references.js';
 import { openRemote } from '../remote/remote.js';
-import type { WorktreeInfo } from '../gc/gc.js';
+import type { WorktreeInfo } from '../git/worktrees.js';
+import { plural } from '../display.js';
 
 /**
  * What removing a worktree would lose. The remote is the one configured
@@ -20,8 +21,8 @@ export async function inspectWorktree(
   hasRemote: boolean,
 ): Promise<{ dirty: boolean; notPushed: number | null; problems: string[] }> {
   const problems: string[] = [];
-  const porcelain = (await git(['status', '--porcelain'], { cwd: wt.path })).stdout.trim();
-  if (porcelain) problems.push(`uncommitted changes:\n      ${porcelain.split('\n').slice(0, 8).join('\n      ')}`);
+  const porcelain = await statusLines(wt.path);
+  if (porcelain.length) problems.push(`uncommitted changes:\n      ${porcelain.slice(0, 8).map((l) => l.trim()).join('\n      ')}`);
   let notPushed: number | null = null;
   try {
     const wtRepo = await openRepo(wt.path);
@@ -44,7 +45,7 @@ export async function inspectWorktree(
       if (notPushed) {
         // A plain push covers the worktree's files; objects only older commits hold need --all-commits.
         const onlyInHistory = [...missing].some((h) => !workspace.has(h));
-        problems.push(`${notPushed} artifact object(s) are not on the remote (${onlyInHistory ? 'cairn push --all-commits' : 'cairn push'} in that worktree)`);
+        problems.push(`${plural(notPushed, 'artifact object')} ${notPushed === 1 ? 'is' : 'are'} not on the remote (${onlyInHistory ? 'cairn push --all-commits' : 'cairn push'} in that worktree)`);
       }
     }
   } catch (err) {

@@ -9,7 +9,7 @@
  */
 import { CairnError, NotFoundError, UsageError, type CairnErrorOptions } from '../errors.js';
 import { createAnnotatedTag, currentBranch, forEachRef, resolveCommit, trackedChanges } from '../git/git.js';
-import { pointersAt } from '../git/revision.js';
+import { pointersAt } from '../store/pointersAtRevision.js';
 import type { Repo } from '../repo/repo.js';
 import { modifiedArtifacts } from '../artifacts/status.js';
 import type { Progress } from '../progress.js';
@@ -20,6 +20,7 @@ import { chooseTagName, dirtyRefusal, float32Columns, summarizeResults } from '.
 import { readVersionRows } from '../results/versionRows.js';
 import { looksLikeLoss, type RowSummary } from '../results/row.js';
 import { describeChoice, resolveResultsFile, resultsLocation, type TableChoiceReason } from '../results/resultsTable.js';
+import { shortHash } from '../display.js';
 
 /** Options of {@link tagExperiment}: which tag to create, where its metrics come from (config defaults when unset), and what to allow. */
 export interface TagOptions {
@@ -104,7 +105,7 @@ export async function tagExperiment(repo: Repo, options: TagOptions): Promise<Ta
   });
 
   const notes: string[] = [];
-  if (branch === null) notes.push(`HEAD is detached at ${commit.slice(0, 12)}: tagging that commit`);
+  if (branch === null) notes.push(`HEAD is detached at ${shortHash(commit)}: tagging that commit`);
   const sameCommit = (await forEachRef(root, ['refname:lstrip=2', '*objectname', 'objectname'], ['refs/tags']))
     .filter((r) => (r[1] || r[2]) === commit && parseExperimentTag(r[0]!, prefix))
     .map((r) => r[0]!);

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Repo } from '../repo/repo.js';
-import { listWorktrees } from '../gc/gc.js';
+import { listWorktrees } from '../git/worktrees.js';
 import { mergeResults } from '../results/merge.js';
 import { confinedFile } from '../trust/confine.js';
 import { BRANCH_PREFIX, lastTag } from '../worktrees/worktrees.js';

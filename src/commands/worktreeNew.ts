@@ -5,11 +5,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AlreadyExistsError, NotFoundError, UsageError } from '../errors.js';
-import { git, resolveCommit } from '../git/git.js';
+import { branchExists, resolveCommit } from '../git/git.js';
+import { worktreeAdd } from '../git/worktrees.js';
 import { openRepo, type Repo } from '../repo/repo.js';
 import type { CheckoutResult } from '../artifacts/checkout.js';
 import type { Progress } from '../progress.js';
-import { branchExists, experimentPlaces, invalidNameReason, rollback } from '../worktrees/worktrees.js';
+import { experimentPlaces, invalidNameReason, rollback } from '../worktrees/worktrees.js';
 import { checkoutWithFetch } from './checkoutWithFetch.js';
 
 /** Options of {@link newWorktree}: the experiment `name`, the revision to branch from (default HEAD), and a folder to use instead of `../exp-NAME`. */
@@ -55,7 +56,7 @@ export async function newWorktree(repo: Repo, options: NewWorktreeOptions): Prom
 
   let created = false;
   try {
-    await git(['worktree', 'add', '--quiet', '-b', places.branch, dir, commit], { cwd: repo.root });
+    await worktreeAdd(repo.root, dir, commit, { branch: places.branch });
     created = true;
     const wt = await openRepo(dir);
     const { checkout: result, fetched } = await checkoutWithFetch(wt, dir, options.progress);

@@ -5,10 +5,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { NotFoundError, UnsafeError, UsageError } from '../errors.js';
-import { git } from '../git/git.js';
+import { deleteBranch, unsharedCommits } from '../git/git.js';
 import type { Repo } from '../repo/repo.js';
-import { listWorktrees, type WorktreeInfo } from '../gc/gc.js';
-import { experimentPlaces, unsharedCommits } from '../worktrees/worktrees.js';
+import { listWorktrees, worktreeRemove, type WorktreeInfo } from '../git/worktrees.js';
+import { plural } from '../display.js';
+import { experimentPlaces } from '../worktrees/worktrees.js';
 import { readExplorations } from '../worktrees/registry.js';
 import { inspectWorktree } from './inspectWorktree.js';
 
@@ -53,7 +54,7 @@ export async function removeWorktree(repo: Repo, options: RemoveWorktreeOptions)
   if (fs.existsSync(wt.path)) reasons.push(...(await inspectWorktree(repo, wt, Object.keys(repo.config.remotes).length > 0)).problems);
   const unshared = branch ? await unsharedCommits(repo.root, branch) : [];
   if (unshared.length) {
-    reasons.push(`${unshared.length} commit(s) on ${branch} are reachable from no tag and no other branch (tag them with cairn tag, or merge the branch)`);
+    reasons.push(`${plural(unshared.length, 'commit')} on ${branch} ${unshared.length === 1 ? 'is' : 'are'} reachable from no tag and no other branch (tag ${unshared.length === 1 ? 'it' : 'them'} with cairn tag, or merge the branch)`);
   }
   if (reasons.length && !options.force) {
     throw new UnsafeError(`refusing to remove ${wt.path}:\n  - ${reasons.join('\n  - ')}`, {
@@ -61,11 +62,11 @@ export async function removeWorktree(repo: Repo, options: RemoveWorktreeOptions)
       data: { reasons },
     });
   }
-  await git(['worktree', 'remove', '--force', '--force', wt.path], { cwd: repo.root });
+  await worktreeRemove(repo.root, wt.path);
   // Reaching here, the branch tip is reachable from a tag or another branch (or --force said so).
   let branchDeleted = false;
   if (options.deleteBranch && branch) {
-    await git(['branch', '-D', branch], { cwd: repo.root });
+    await deleteBranch(repo.root, branch);
     branchDeleted = true;
   }
   return { name: options.name, path: wt.path, branch, branchDeleted, discarded: options.force ? reasons : [] };

@@ -3,7 +3,7 @@
  * diff`): a tag, else any git revision.
  */
 import { NotFoundError } from '../errors.js';
-import { git, resolveCommit } from '../git/git.js';
+import { commitSummary, resolveCommit } from '../git/git.js';
 import type { Repo } from '../repo/repo.js';
 import { listExperiments } from './list.js';
 import type { Experiment } from './experiment.js';
@@ -27,7 +27,6 @@ export async function findExperiment(repo: Repo, version: string): Promise<Exper
   }
   const tagged = experiments.filter((e) => e.commit === commit).pop();
   if (tagged) return tagged;
-  const { stdout } = await git(['log', '-1', '--format=%cI%x00%s', commit], { cwd: repo.root });
-  const [date, subject] = stdout.trim().split('\0');
-  return { tag: version, kind: 'semver', commit, annotated: false, date: date ?? '', subject: subject ?? '', metrics: {}, params: {} };
+  const { date, subject } = await commitSummary(repo.root, commit);
+  return { tag: version, kind: 'semver', commit, annotated: false, date, subject, metrics: {}, params: {} };
 }

@@ -1,46 +1,13 @@
 /**
  * What `cairn gc` (the verb: src/commands/gc.ts) needs to know besides the
- * pointers: the worktrees git knows, those whose folder is gone, the stash,
- * the other repositories that use the same cache, and stale temp files.
+ * pointers: the worktrees whose folder is gone, the other repositories that use the same cache, and stale temp files.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { git, splitNul } from '../git/git.js';
 import type { Repo } from '../repo/repo.js';
 import { staleTempsIn } from '../durable/atomicWrite.js';
 import { cacheUsers, cacheUsersDir, isGitDir, type CacheUser } from '../store/cacheUsers.js';
 import { pinsDir } from '../store/pins.js';
-
-/** One worktree as `git worktree list --porcelain` describes it; `branch` is the full ref name (`refs/heads/...`). */
-export interface WorktreeInfo {
-  path: string;
-  head: string | null;
-  branch: string | null;
-  bare: boolean;
-  detached: boolean;
-  locked: boolean;
-  prunable: boolean;
-}
-
-/** `git worktree list --porcelain`, parsed. */
-export async function listWorktrees(cwd: string): Promise<WorktreeInfo[]> {
-  const { stdout } = await git(['worktree', 'list', '--porcelain', '-z'], { cwd });
-  const out: WorktreeInfo[] = [];
-  let cur: WorktreeInfo | null = null;
-  for (const line of splitNul(stdout)) {
-    if (line.startsWith('worktree ')) {
-      cur = { path: line.slice(9), head: null, branch: null, bare: false, detached: false, locked: false, prunable: false };
-      out.push(cur);
-    } else if (!cur) continue;
-    else if (line.startsWith('HEAD ')) cur.head = line.slice(5);
-    else if (line.startsWith('branch ')) cur.branch = line.slice(7);
-    else if (line === 'bare') cur.bare = true;
-    else if (line === 'detached') cur.detached = true;
-    else if (line.startsWith('locked')) cur.locked = true;
-    else if (line.startsWith('prunable')) cur.prunable = true;
-  }
-  return out;
-}
 
 /** Where to ask git about one repository: a folder git runs in (a work tree, or the git dir itself) and its common dir. */
 export interface GitLocation {
@@ -75,12 +42,6 @@ export function worktreesAway(commonDir: string): { admin: string; path: string 
     out.push({ admin, path: dotGit && path.dirname(dotGit) });
   }
   return out;
-}
-
-/** Every commit of the stash: each entry of its reflog, with the index and untracked-files commits it carries as parents. */
-export async function stashCommits(cwd: string): Promise<string[]> {
-  const { stdout } = await git(['log', '--walk-reflogs', '--format=%H %P', 'refs/stash', '--'], { cwd });
-  return [...new Set(stdout.split(/\s+/).filter(Boolean))];
 }
 
 export function physical(dir: string): string {

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UnsafeError } from '../errors.js';
-import { git } from '../git/git.js';
+import { gitPaths } from '../git/git.js';
 import { writeFileAtomic } from '../durable/atomicWrite.js';
 import { LEGACY_TEMPLATES } from './legacyHooks.js';
 
@@ -32,8 +32,8 @@ const QUOTED = /^(?:'[^']*'|\\')+$/;
 
 /** The folder git runs hooks from (honours core.hooksPath; shared by linked worktrees). */
 export async function hooksDir(cwd: string): Promise<string> {
-  const { stdout } = await git(['rev-parse', '--path-format=absolute', '--git-path', 'hooks'], { cwd });
-  return stdout.trim();
+  const [dir] = await gitPaths(cwd, ['hooks']);
+  return dir!;
 }
 
 function template(name: HookName): string {

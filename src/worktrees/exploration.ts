@@ -6,21 +6,19 @@
  * module and registry.ts say where they go and which ones cairn made.
  */
 import { NotFoundError } from '../errors.js';
-import { git } from '../git/git.js';
+import { tagCommit } from '../git/git.js';
 
 export const EXPLORE_PREFIX = 'explore-';
 
 /** The commit an experiment tag points at, or a NotFoundError. */
 export async function versionCommit(cwd: string, version: string): Promise<string> {
   const plausible = /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(version) && !version.includes('..');
-  const { stdout, exitCode } = plausible
-    ? await git(['rev-parse', '--verify', '--quiet', '--end-of-options', `refs/tags/${version}^{commit}`], { cwd, okCodes: [1, 128] })
-    : { stdout: '', exitCode: 1 };
-  if (exitCode !== 0) {
+  const commit = plausible ? await tagCommit(cwd, version) : null;
+  if (commit === null) {
     throw new NotFoundError(`unknown version ${JSON.stringify(version)}: no such tag`, {
       hint: 'cairn tags lists the experiments',
       data: { version },
     });
   }
-  return stdout.trim();
+  return commit;
 }

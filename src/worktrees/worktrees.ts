@@ -8,7 +8,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { git } from '../git/git.js';
+import { branchExists, deleteBranch, nearestTag } from '../git/git.js';
+import { worktreePrune, worktreeRemove } from '../git/worktrees.js';
 import type { Repo } from '../repo/repo.js';
 
 export const BRANCH_PREFIX = 'exp/';
@@ -41,34 +42,16 @@ export function experimentPlaces(repo: Pick<Repo, 'root' | 'mainRoot'>, name: st
   return { branch: BRANCH_PREFIX + name, dir: path.join(worktreeBase(repo), FOLDER_PREFIX + name.replace(/\//g, '-')) };
 }
 
-export async function branchExists(cwd: string, branch: string): Promise<boolean> {
-  const { exitCode } = await git(['show-ref', '--verify', '--quiet', `refs/heads/${branch}`], { cwd, okCodes: [1] });
-  return exitCode === 0;
-}
 
 /** Undo a worktree creation that failed: the worktree (when `created`), its folder, and the new branch. */
 export async function rollback(repo: Repo, dir: string, branch: string | null, created: boolean): Promise<void> {
-  if (created) await git(['worktree', 'remove', '--force', '--force', dir], { cwd: repo.root, okCodes: [128] });
+  if (created) await worktreeRemove(repo.root, dir, { ifPresent: true });
   if (created && fs.existsSync(dir)) fs.rmSync(dir, { recursive: true, force: true });
-  await git(['worktree', 'prune'], { cwd: repo.root });
-  if (branch && (await branchExists(repo.root, branch))) await git(['branch', '-D', branch], { cwd: repo.root });
+  await worktreePrune(repo.root);
+  if (branch && (await branchExists(repo.root, branch))) await deleteBranch(repo.root, branch);
 }
 
 /** The newest experiment tag reachable from `head`, or null. */
 export async function lastTag(cwd: string, head: string, prefix: string): Promise<string | null> {
-  const { stdout, exitCode } = await git(
-    ['describe', '--tags', '--abbrev=0', `--match=${prefix}[0-9]*`, '--match=exp-*-v[0-9]*', head],
-    { cwd, okCodes: [128] },
-  );
-  return exitCode === 0 ? stdout.trim() || null : null;
-}
-
-/** Commits on `branch` that no tag and no other branch reaches. */
-export async function unsharedCommits(cwd: string, branch: string): Promise<string[]> {
-  const { stdout } = await git(
-    // --exclude patterns for --branches are written without the refs/heads/ prefix.
-    ['rev-list', `refs/heads/${branch}`, '--not', `--exclude=${branch}`, '--branches', '--tags', '--remotes'],
-    { cwd },
-  );
-  return stdout.split('\n').filter(Boolean);
+  return nearestTag(cwd, head, [`${prefix}[0-9]*`, 'exp-*-v[0-9]*']);
 }
