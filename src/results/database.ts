@@ -6,6 +6,9 @@
 import fs from 'node:fs';
 import { IntegrityError, NotFoundError, UsageError } from '../errors.js';
 import { externalAccessError, openDuck } from './duckdb.js';
+import { quoteIdent, sqlString } from './sql.js';
+
+export { quoteIdent, sqlString } from './sql.js';
 
 /** The kinds of results files cairn reads and merges. */
 export type ResultsKind = 'sqlite' | 'duckdb' | 'parquet';
@@ -60,11 +63,6 @@ export function detectKind(file: string): ResultsKind {
   });
 }
 
-/** Quote an SQL identifier; identifiers with NUL are refused. */
-export function quoteIdent(name: string): string {
-  if (name.includes('\0')) throw new UsageError('an SQL identifier may not contain a NUL character', { hint: 'rename the table or column' });
-  return '"' + name.replace(/"/g, '""') + '"';
-}
 
 /** The pseudo-table name for a parquet file's rows. */
 export const PARQUET_TABLE = 'parquet';
@@ -193,11 +191,6 @@ async function openDuckReader(file: string, kind: 'duckdb' | 'parquet'): Promise
     },
     close: () => handle.close(),
   };
-}
-
-/** An SQL string literal (for file paths given to DuckDB table functions). */
-export function sqlString(s: string): string {
-  return "'" + s.replace(/'/g, "''") + "'";
 }
 
 /** Open a results file read-only. */

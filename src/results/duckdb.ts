@@ -6,7 +6,7 @@
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import path from 'node:path';
 import { ConflictError, IntegrityError } from '../errors.js';
-import { sqlString } from './database.js';
+import { sqlString } from './sql.js';
 import type { DatabaseShape, TableShape } from './mergePlan.js';
 
 export interface DuckHandle {
