@@ -21,7 +21,7 @@ const LAYERS: { name: string; members: string[]; domains?: true }[] = [
   { name: 'results and versions', members: ['results', 'versions'], domains: true },
   {
     name: 'domains',
-    members: ['artifacts', 'remote', 'experiments', 'worktrees', 'models', 'explore', 'gc', 'hooks', 'demo', 'run'],
+    members: ['artifacts', 'remote', 'experiments', 'worktrees', 'models', 'explore', 'gc', 'hooks', 'demo'],
     domains: true,
   },
   { name: 'commands', members: ['commands'] },
