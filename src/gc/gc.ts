@@ -1,6 +1,7 @@
 /**
  * What `cairn gc` (the verb: src/commands/gc.ts) needs to know besides the
- * pointers: the worktrees whose folder is gone, the other repositories that use the same cache, and stale temp files.
+ * pointers: the worktrees whose folder is gone, the other repositories that
+ * use the same cache, and stale temp files.
  */
 import fs from 'node:fs';
 import path from 'node:path';
