@@ -8,6 +8,8 @@
  * 1,000 tags, against ~20 ms to parse every message's trailers again) and
  * reads the rest here. A missing, damaged or foreign file is read as empty
  * and rewritten whole; nothing here is ever the only copy of anything.
+ * When the file may be used at all is git's business: the one invalidation
+ * rule is in src/git/objectIdCache.ts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -120,11 +122,6 @@ function withNumbersBack(entry: Record<string, unknown>): unknown {
 /** The summaries on file, by object id. */
 export class Summaries {
   private constructor(private readonly tags: Record<string, unknown>) {}
-
-  /** Nothing remembered. */
-  static none(): Summaries {
-    return new Summaries({});
-  }
 
   /** Read `file`; empty when there is none or it cannot be read. */
   static read(file: string): Summaries {
