@@ -130,6 +130,8 @@ describe('output consistency over a fixture repository', () => {
     expect(status.stderr).toContain('cairn: error: invalid pointer bad.cairn: it is not JSON');
     expect(status.stdout).not.toContain('invalid pointer'); // one invalid pointer: said once, in the error
     expect(outputs.at(-1)!.r.stdout).toContain('  invalid pointer bad.cairn: it is not JSON'); // verify's report
+    // and its error gives only the steps for what it found
+    expect(outputs.at(-1)!.r.stderr).toBe('cairn: error: verify found 1 invalid pointer\nhint: restore the invalid pointers from git (git checkout -- <pointer>)\n');
   });
 });
 
