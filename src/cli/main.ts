@@ -120,7 +120,7 @@ function report(ctx: CliContext, err: CairnError): void {
  * commander's message without its own "error: " and with its "(Did you mean
  * x?)" line taken out, to go into the hint.
  */
-export function splitCommanderMessage(message: string): { message: string; suggestion?: string } {
+function splitCommanderMessage(message: string): { message: string; suggestion?: string } {
   const m = /\n\(Did you mean (.+)\?\)\s*$/.exec(message);
   const text = (m ? message.slice(0, m.index) : message).replace(/^error: /, '').trim();
   return m ? { message: text, suggestion: m[1]! } : { message: text };

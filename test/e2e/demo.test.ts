@@ -4,6 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { cairn } from '../helpers/cli.js';
 import { fileDigest, tempDir } from '../helpers/repo.js';
+import { dates, doubledWords, hashLengths, pluralMistakes } from '../helpers/outputChecks.js';
+import { DATE_PATTERN, SHORT_HASH_LENGTH } from '../../src/display.js';
 
 describe('cairn demo', () => {
   it('runs the workflow and, with --keep, leaves the project behind', async () => {
@@ -25,6 +27,12 @@ describe('cairn demo', () => {
     expect(JSON.parse(fs.readFileSync(path.join(project, 'models/production/PROVENANCE.json'), 'utf8')).version).toBe('e0.2.0');
     expect(fs.existsSync(path.join(dir, 'exp-augmented'))).toBe(false); // cleaned up
     expect(fs.existsSync(path.join(dir, 'clone', 'data', 'train.parquet'))).toBe(true); // pulled into a fresh clone
+    // What some forty commands printed, held to one style (test/e2e/output.test.ts).
+    const printed = r.stdout + r.stderr;
+    for (const n of hashLengths(printed)) expect([SHORT_HASH_LENGTH, 40, 64]).toContain(n);
+    for (const d of dates(printed)) expect(d).toMatch(new RegExp(`^${DATE_PATTERN.source}$`));
+    expect(pluralMistakes(printed)).toEqual([]);
+    expect(doubledWords(printed)).toEqual([]);
   });
 
   it('leaves nothing behind without --keep: the folders it made go, the parent it found stays', async () => {
