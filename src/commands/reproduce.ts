@@ -203,7 +203,9 @@ export async function reproduceExperiment(repo: Repo, options: ReproduceOptions)
       });
     };
     const before = await read().catch(() => null);
-    const known = new Set((before?.rows ?? []).map(rowKey));
+    // A multiset: a row logged again with the very same values is still a new row.
+    const known = new Map<string, number>();
+    for (const r of before?.rows ?? []) known.set(rowKey(r), (known.get(rowKey(r)) ?? 0) + 1);
     options.onStart?.({ argv, dir, version });
     const outcome = await runChild(argv, { cwd: dir, env: { CAIRN_VERSION: version, CAIRN_ROOT: co.path }, stdoutToStderr: Boolean(options.stdoutToStderr) });
     const base = {
@@ -228,7 +230,11 @@ export async function reproduceExperiment(repo: Repo, options: ReproduceOptions)
       return { ...base, kept, status: 'reproduced', exitCode: 0, rows: 0, metrics: [], notes };
     }
     const after = await read();
-    const fresh = (after?.rows ?? []).filter((r) => !known.has(rowKey(r)));
+    const fresh = (after?.rows ?? []).filter((r) => {
+      const left = known.get(rowKey(r)) ?? 0;
+      if (left > 0) known.set(rowKey(r), left - 1);
+      return left === 0;
+    });
     if (!after || fresh.length === 0) {
       notes.push(`the command wrote no rows of ${version} to ${e.results}`);
       return { ...base, kept, status: 'differs', exitCode: NOT_REPRODUCED, rows: 0, metrics: compareMetrics(e.metrics, null, tolerance), notes };
