@@ -6,6 +6,7 @@
  * 126 not runnable), as a shell reports it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import { CannotRunError, CommandNotFoundError } from './errors.js';
 
@@ -99,6 +100,41 @@ export async function runChild(argv: readonly string[], options: RunChildOptions
     return { exit, signal, status: signal ? signalStatus(signal) : (exit ?? 1), seconds };
   } finally {
     for (const signal of FORWARDED) process.off(signal, forward);
+  }
+}
+
+/** A process's state letter and start time (clock ticks since boot) from /proc, or null where there is no such process or no /proc. */
+function procStat(pid: number): { state: string; start: string } | null {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // pid (comm) state ppid ...: comm may hold spaces and parentheses, so read after the last ')'.
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0]!, start: fields[19]! };
+  } catch {
+    return null;
+  }
+}
+
+/** When process `pid` started (an opaque token; null where /proc cannot tell), to recognise it later despite pid reuse. */
+export function processStart(pid: number): string | null {
+  return procStat(pid)?.start ?? null;
+}
+
+/**
+ * Is the process that had `pid` (and, when known, started at `start`) still
+ * running? A zombie is not (an orphan whose new parent does not reap it
+ * stays one), nor is another process that got the pid since.
+ */
+export function processRunning(pid: number, start?: string | null): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  const stat = procStat(pid);
+  if (stat) return stat.state !== 'Z' && stat.state !== 'X' && (start === undefined || start === null || stat.start === start);
+  if (fs.existsSync('/proc/self/stat')) return false; // /proc works, and has no such process
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -33,10 +33,10 @@ import {
   trackedChanges,
 } from '../git/git.js';
 import { repoRelative, toPosix, type Repo } from '../repo/repo.js';
-import { processAlive, writeFileAtomic } from '../durable/atomicWrite.js';
+import { writeFileAtomic } from '../durable/atomicWrite.js';
 import { lockExclusive, type Lock } from '../durable/lock.js';
 import { pointerPathOf } from '../store/pointer.js';
-import { runChild, shellQuote, type ChildOutcome } from '../child.js';
+import { processRunning, processStart, runChild, shellQuote, type ChildOutcome } from '../child.js';
 import type { Progress } from '../progress.js';
 import { addArtifacts } from '../artifacts/add.js';
 import { ignoreFileOf } from '../artifacts/gitignore.js';
@@ -126,6 +126,8 @@ interface Journal {
   message?: string;
   pid: number;
   childPid?: number;
+  /** When the child started (processStart), to tell it from a later process with its pid. */
+  childStart?: string | null;
   exit?: number;
   duration?: number;
   /** The commit message of the outputs' commit (set in `recording`). */
@@ -329,7 +331,7 @@ async function recover(repo: Repo, progress?: Progress): Promise<RecoveredRun | 
   const journal = readJournal(repo);
   if (!journal) return undefined;
   if (journal.phase === 'running') {
-    if (journal.childPid !== undefined && processAlive(journal.childPid)) {
+    if (journal.childPid !== undefined && processRunning(journal.childPid, journal.childStart)) {
       throw new ConflictError(`the command of an interrupted run of ${journal.version} is still running (pid ${journal.childPid})`, {
         hint: `wait for it to end, or stop it (kill ${journal.childPid}); nothing of that run will be committed`,
         data: { version: journal.version, pid: journal.childPid },
@@ -425,7 +427,7 @@ export async function runExperiment(repo: Repo, options: RunOptions): Promise<Ru
         cwd: options.cwd,
         env: { CAIRN_VERSION: version, CAIRN_ROOT: root },
         stdoutToStderr: Boolean(options.stdoutToStderr),
-        onSpawn: (pid) => writeJournal(repo, { ...journal, childPid: pid }),
+        onSpawn: (pid) => writeJournal(repo, { ...journal, childPid: pid, childStart: processStart(pid) }),
       });
     } catch (err) {
       dropJournal(repo);

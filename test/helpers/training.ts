@@ -13,13 +13,20 @@
  * [NOISE/2, 3*NOISE/2], so a run never lands on the old value; default 0: deterministic); EXIT (exit with this status after logging);
  * NO_WRITE=1 (log nothing); SLEEP (seconds to sleep before logging, with a
  * file `started` written first); and SIGINT is trapped: the script writes
- * `got-sigint` and exits 130.
+ * `got-sigint` and exits 130. PIDS_DIR: a file named by the script's pid
+ * lives there while it runs (a kill test waits for the script cairn leaves
+ * running when it is killed).
  */
 import { cairnOk } from './cli.js';
 import { gitRepo, type TestRepo } from './repo.js';
 
-export const TRAIN_PY = `import os, random, signal, sqlite3, sys, time
+export const TRAIN_PY = `import atexit, os, random, signal, sqlite3, sys, time
 from datetime import datetime
+
+if os.environ.get("PIDS_DIR"):
+    mine = os.path.join(os.environ["PIDS_DIR"], str(os.getpid()))
+    open(mine, "w").close()
+    atexit.register(os.remove, mine)
 
 def on_sigint(signum, frame):
     open("got-sigint", "w").write("SIGINT")
