@@ -60,6 +60,7 @@ export {
   type MetricComparison,
 } from './commands/reproduce.js';
 export { runChild, shellQuote, signalStatus, type ChildOutcome, type RunChildOptions } from './child.js';
+export { writeDemoProject, writeParquet } from './demo/project.js';
 export { configGet, configSet, configEntries, parseKeyPath, parseValue } from './config/edit.js';
 export { addArtifacts, type AddOptions, type AddedArtifact } from './artifacts/add.js';
 export { invalidPointersFailure, status, type StatusOptions } from './artifacts/status.js';
