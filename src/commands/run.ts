@@ -474,10 +474,15 @@ export async function runExperiment(repo: Repo, options: RunOptions): Promise<Ru
       commitMessage: commitMessageOf(journal, 0, outcome.seconds),
     };
     writeJournal(repo, recording);
-    const done = await record(repo, recording, options.progress).catch((err: unknown) => {
-      dropJournal(repo);
-      throw err;
-    });
+    // A Ctrl-C now would only leave the recording for the next run to finish: let it complete (a kill still works).
+    const hold = (): void => {};
+    process.on('SIGINT', hold);
+    const done = await record(repo, recording, options.progress)
+      .catch((err: unknown) => {
+        dropJournal(repo);
+        throw err;
+      })
+      .finally(() => process.off('SIGINT', hold));
     dropJournal(repo);
     return {
       ...base,

@@ -92,6 +92,15 @@ describe.concurrent('cairn run', () => {
     expect(doc.tag.metrics.f1).toBe(bestRow(repo, 'e0.1.1').f1);
     expect(second.stderr).toContain('trained e0.1.1');
     expect(tags(repo)).toEqual(['e0.1.0', 'e0.1.1']);
+
+    // --no-tag: committed with the run trailers, no tag; cairn tag makes it later.
+    const untagged = await cairn(['run', '--no-tag', '--', 'python3', 'train.py'], { cwd: repo.dir });
+    expect(untagged.exitCode, untagged.stderr).toBe(0);
+    expect(untagged.stdout).toContain('(not tagged: --no-tag; cairn tag e0.2.0 tags it)');
+    expect(tags(repo)).toEqual(['e0.1.0', 'e0.1.1']);
+    expect(trailers(repo, 'HEAD')['Cairn-Version']).toEqual(['e0.2.0']);
+    await cairnOk(['tag', 'e0.2.0'], { cwd: repo.dir });
+    expect(repo.git('rev-parse', 'e0.2.0^{commit}').trim()).toBe(repo.git('rev-parse', 'HEAD').trim());
   });
 
   it('in a subfolder and in an experiment worktree: records the folder, takes exp-NAME-vN', async () => {
