@@ -284,7 +284,13 @@ async function record(repo: Repo, journal: Journal, progress?: Progress): Promis
         // Refused (a hook, say): put the pointers back as HEAD has them; the outputs stay.
         await restoreFromHead(root, journal.outputs.map(pointerPathOf), { worktree: true });
         await restoreFromHead(root, journal.outputs.map(ignoreFileOf), { worktree: false });
-        throw err;
+        if (!(err instanceof CairnError)) throw err;
+        const detail = String(err.data.stderr ?? '').trim() || err.message;
+        throw new CairnError(`git refused the commit of ${journal.version}: ${detail}; nothing was committed or tagged, the outputs stay where they are`, {
+          hint: 'fix what the pre-commit hook (or git) says, then run again; or add and commit the outputs by hand and cairn tag',
+          data: err.data,
+          cause: err,
+        });
       }
       committed = true;
     } else {

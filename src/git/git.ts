@@ -458,11 +458,15 @@ export async function commitParentsAndMessage(cwd: string, commit: string): Prom
 
 /**
  * Put `paths` back as HEAD has them: in the index, and also in the work tree
- * when `worktree` (a path HEAD lacks is then removed from both). Paths git
- * knows nothing of are skipped.
+ * when `worktree`. A path HEAD lacks is unstaged (and, with `worktree`,
+ * deleted: it is a file the caller made). Paths git knows nothing of are skipped.
  */
 export async function restoreFromHead(cwd: string, paths: string[], options: { worktree: boolean }): Promise<void> {
   if (paths.length === 0) return;
-  const where = options.worktree ? ['--staged', '--worktree'] : ['--staged'];
-  await git(['restore', '--source=HEAD', ...where, '--ignore-unmatch', '--', ...paths], { cwd });
+  const inHead = new Set(splitNul((await git(['ls-tree', '-z', '--name-only', '--full-tree', 'HEAD', '--', ...paths], { cwd })).stdout));
+  const inIndex = new Set(splitNul((await git(['ls-files', '-z', '--full-name', '--', ...paths], { cwd })).stdout));
+  const back = paths.filter((p) => inHead.has(p));
+  const added = paths.filter((p) => !inHead.has(p) && inIndex.has(p));
+  if (back.length) await git(['restore', '--source=HEAD', '--staged', ...(options.worktree ? ['--worktree'] : []), '--', ...back], { cwd });
+  if (added.length) await git(['rm', '--quiet', ...(options.worktree ? ['--force'] : ['--cached']), '--', ...added], { cwd });
 }

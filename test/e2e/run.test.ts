@@ -135,6 +135,18 @@ describe.concurrent('cairn run', () => {
     expect(json.exitCode).toBe(137); // 128 + 9, as a shell reports it
     expect(JSON.parse(json.stdout)).toMatchObject({ status: 'failed', exit: null, signal: 'SIGKILL', exitCode: 137 });
     expect(tags(repo)).toEqual([]);
+
+    // The command succeeds but git refuses the commit (a pre-commit hook): the pointers are put back, the outputs stay.
+    repo.write('.git/hooks/pre-commit', '#!/bin/sh\necho "hook says no" >&2\nexit 1\n', 0o755);
+    const refused = await cairn(['run', '--allow-dirty', '--', 'python3', 'train.py'], { cwd: repo.dir });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain('git refused the commit of e0.1.0: hook says no; nothing was committed or tagged');
+    expect(repo.git('rev-parse', 'HEAD').trim()).toBe(head);
+    expect(tags(repo)).toEqual([]);
+    expect(repo.exists(`${DB}.cairn`)).toBe(false);
+    expect(repo.exists(DB)).toBe(true);
+    expect(repo.git('diff', '--cached', '--name-only').trim()).toBe('');
+    expect(fs.existsSync(path.join(repo.dir, '.git/cairn/run.json'))).toBe(false);
   });
 
   it('bad input: no command, not found, not executable, outputs not written, version exists, dirty tree', async () => {
