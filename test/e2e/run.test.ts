@@ -303,6 +303,30 @@ describe.concurrent('cairn reproduce', () => {
     await cairnOk(['explore', 'cleanup', 'e0.1.0', '--force'], { cwd: repo.dir });
   });
 
+  it('a script that recreates its database with the very same rows (fixed ids and timestamps) reproduces', async () => {
+    const repo = await trainingRepo();
+    repo.write(
+      'fixed.py',
+      [
+        'import os, sqlite3',
+        'p = os.path.join(os.environ["CAIRN_ROOT"], "results", "experiments.db")',
+        'os.makedirs(os.path.dirname(p), exist_ok=True)',
+        'if os.path.exists(p): os.remove(p)',
+        'c = sqlite3.connect(p)',
+        'c.execute(\'CREATE TABLE "default" (track_id TEXT, timestamp TEXT, version TEXT, f1 REAL)\')',
+        'c.execute(\'INSERT INTO "default" VALUES (?, ?, ?, ?)\', ("run-1", "2026-01-01 00:00:00.000000", os.environ["CAIRN_VERSION"], 0.75))',
+        'c.commit()',
+        '',
+      ].join('\n'),
+    );
+    repo.commit('fixed.py');
+    await cairnOk(['run', '--', 'python3', 'fixed.py'], { cwd: repo.dir });
+    const r = await cairn(['reproduce', 'e0.1.0'], { cwd: repo.dir });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stderr).toContain('the command rewrote results/experiments.db#default with the same rows of e0.1.0');
+    expect(r.stdout).toContain('e0.1.0 reproduced exactly');
+  });
+
   it('bad input: a tag made by cairn tag, an unknown tag, data in no cache, a script that was never committed, a bad tolerance', async () => {
     const repo = await trainingRepo();
     await cairnOk(['run', '--', 'python3', 'train.py'], { cwd: repo.dir });
