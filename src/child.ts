@@ -115,6 +115,18 @@ function procStat(pid: number): { state: string; start: string } | null {
   }
 }
 
+const SCRIPT = /\.(py|sh|bash|js|mjs|cjs|ts|r|jl|pl|rb)$/i;
+
+/**
+ * The arguments of a command line that name files it needs from the work
+ * tree: the program when given as a path (`./train.sh`), and arguments that
+ * look like scripts (`train.py`). Relative ones only; a heuristic for
+ * warnings and for `reproduce`'s "not in that revision".
+ */
+export function scriptArguments(argv: readonly string[]): string[] {
+  return argv.filter((a, i) => (i === 0 ? a.includes('/') : SCRIPT.test(a) && !a.startsWith('-'))).filter((a) => !a.startsWith('/'));
+}
+
 /** When process `pid` started (an opaque token; null where /proc cannot tell), to recognise it later despite pid reuse. */
 export function processStart(pid: number): string | null {
   return procStat(pid)?.start ?? null;

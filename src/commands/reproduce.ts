@@ -17,7 +17,7 @@ import { AlreadyExistsError, IntegrityError, NotFoundError, UsageError, type Exi
 import { openRepo, type Repo } from '../repo/repo.js';
 import { unsafePathReason } from '../trust/pathNames.js';
 import { confinedFile } from '../trust/confine.js';
-import { runChild } from '../child.js';
+import { runChild, scriptArguments } from '../child.js';
 import type { Progress } from '../progress.js';
 import { findExperiment } from '../explore/history.js';
 import { TRAILER, formatFloat32, type TagValue } from '../experiments/message.js';
@@ -81,7 +81,6 @@ export interface ReproduceResult {
 }
 
 const NOT_REPRODUCED: ExitCode = 9;
-const SCRIPT = /\.(py|sh|bash|js|mjs|cjs|ts|r|jl|pl|rb)$/i;
 
 /** Check a tolerance given by the user. */
 export function checkTolerance(value: number): number {
@@ -178,7 +177,7 @@ export async function reproduceExperiment(repo: Repo, options: ReproduceOptions)
       throw new NotFoundError(`the folder the command ran in, ${workdir}, is not in ${version}`, { hint: 'it was not committed; the experiment cannot be reproduced as recorded' });
     }
     // A script the command names must be in the tagged commit (an uncommitted script is the usual reason it is not).
-    const missing = argv.filter((a, i) => (i === 0 ? a.includes('/') : SCRIPT.test(a) && !a.startsWith('-'))).filter((a) => !path.isAbsolute(a) && !fs.existsSync(path.join(dir, a)));
+    const missing = scriptArguments(argv).filter((a) => !fs.existsSync(path.join(dir, a)));
     if (missing.length) {
       throw new NotFoundError(`the recorded command names ${missing.join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} not in ${version} (${workdir === '.' ? 'at the root' : `in ${workdir}`})`, {
         hint: 'a file the command needs was not committed when it ran; commit it, then record a new experiment with cairn run',

@@ -26,6 +26,7 @@ import {
   commitPaths,
   currentBranch,
   forEachRef,
+  lsFiles,
   resolveCommit,
   restoreFromHead,
   stagedDiffers,
@@ -36,7 +37,7 @@ import { repoRelative, toPosix, type Repo } from '../repo/repo.js';
 import { writeFileAtomic } from '../durable/atomicWrite.js';
 import { lockExclusive, type Lock } from '../durable/lock.js';
 import { pointerPathOf } from '../store/pointer.js';
-import { processRunning, processStart, runChild, shellQuote, type ChildOutcome } from '../child.js';
+import { processRunning, processStart, runChild, scriptArguments, shellQuote, type ChildOutcome } from '../child.js';
 import type { Progress } from '../progress.js';
 import { addArtifacts } from '../artifacts/add.js';
 import { ignoreFileOf } from '../artifacts/gitignore.js';
@@ -409,6 +410,12 @@ export async function runExperiment(repo: Repo, options: RunOptions): Promise<Ru
     }
     const dirty = refusal !== null;
     if (refusal) notes.push(`${refusal.message}; the commit and tag record HEAD without them (Cairn-Dirty: true)`);
+    const scripts = scriptArguments(argv).filter((a) => fs.statSync(path.join(options.cwd, a), { throwIfNoEntry: false })?.isFile());
+    if (scripts.length) {
+      const tracked = new Set(await lsFiles(options.cwd, scripts.map((a) => `:(literal)${a}`)));
+      const untracked = scripts.filter((a) => !tracked.has(toPosix(path.relative(root, path.resolve(options.cwd, a)))));
+      if (untracked.length) notes.push(`${untracked.join(', ')} ${untracked.length === 1 ? 'is' : 'are'} not committed: cairn reproduce will not find ${untracked.length === 1 ? 'it' : 'them'} at the tag`);
+    }
     if (outputs.length === 0) notes.push('no outputs declared (run.outputs, results.db): the tag names HEAD and carries no metrics');
 
     const before = new Map(outputs.map((o) => [o, outputSignature(path.join(root, o))]));

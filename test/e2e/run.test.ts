@@ -342,7 +342,8 @@ describe.concurrent('cairn reproduce', () => {
     repo.write('local.py', 'exec(open("train.py").read())\n');
     fs.appendFileSync(path.join(repo.dir, '.gitignore'), 'local.py\n');
     repo.commit('ignore local.py');
-    await cairnOk(['run', '--', 'python3', 'local.py'], { cwd: repo.dir });
+    const local = await cairnOk(['run', '--', 'python3', 'local.py'], { cwd: repo.dir });
+    expect(local.stderr).toContain('note: local.py is not committed: cairn reproduce will not find it at the tag');
     const gone = await cairn(['reproduce', 'e0.3.0'], { cwd: repo.dir });
     expect(gone.exitCode).toBe(4);
     expect(gone.stderr).toContain('the recorded command names local.py, which is not in e0.3.0');
