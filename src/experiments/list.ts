@@ -41,6 +41,12 @@ export interface Experiment {
   params: TagValues;
   data?: string;
   results?: string;
+  /** What `cairn run` recorded (docs/FORMATS.md): the argv, where it ran, its exit status, duration (s), and whether the tree was dirty. */
+  command?: string[];
+  workdir?: string;
+  exit?: number;
+  duration?: number;
+  dirty?: boolean;
   /** Trailers of the tag message other than Cairn-* ones (e.g. Signed-off-by); omitted when none. */
   otherTrailers?: Trailer[];
 }
@@ -161,6 +167,11 @@ function experimentOf(ref: string[], version: ExperimentTag): Experiment {
   if (said.run !== undefined) experiment.run = said.run;
   if (said.data !== undefined) experiment.data = said.data;
   if (said.results !== undefined) experiment.results = said.results;
+  if (said.command !== undefined) experiment.command = said.command;
+  if (said.workdir !== undefined) experiment.workdir = said.workdir;
+  if (said.exit !== undefined) experiment.exit = said.exit;
+  if (said.duration !== undefined) experiment.duration = said.duration;
+  if (said.dirty !== undefined) experiment.dirty = said.dirty;
   if (other) experiment.otherTrailers = other;
   return experiment;
 }

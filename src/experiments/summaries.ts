@@ -24,7 +24,7 @@ import type { Experiment } from './list.js';
 export type TagSummary = Experiment;
 
 /** Bump when the fields read from a tag change: an older file is then ignored. */
-const FORMAT = 1;
+const FORMAT = 2;
 
 /** The summaries file of the repository whose git common dir is `commonDir`. */
 export function summariesPath(commonDir: string): string {
@@ -65,7 +65,18 @@ function isSummary(value: unknown): value is TagSummary {
       case 'run':
       case 'data':
       case 'results':
+      case 'workdir':
         if (typeof v !== 'string') return false;
+        break;
+      case 'command':
+        if (!Array.isArray(v) || !v.every((a) => typeof a === 'string')) return false;
+        break;
+      case 'exit':
+      case 'duration':
+        if (typeof v !== 'number') return false;
+        break;
+      case 'dirty':
+        if (typeof v !== 'boolean') return false;
         break;
       case 'kind':
         required++;

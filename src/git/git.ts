@@ -368,3 +368,49 @@ export async function unsharedCommits(cwd: string, branch: string): Promise<stri
   const { stdout } = await git(args, { cwd, readOnly: true });
   return stdout.split('\n').filter(Boolean);
 }
+
+/**
+ * Commit exactly `paths` (their work-tree content; other staged changes stay
+ * staged and out of the commit) with exactly `message`; returns the new
+ * commit id. The message goes through a file, as for createAnnotatedTag.
+ * Git's own commit is atomic: a kill leaves HEAD at the old commit or the new.
+ */
+export async function commitPaths(cwd: string, message: string, paths: string[]): Promise<string> {
+  const gitDir = (await git(['rev-parse', '--absolute-git-dir'], { cwd })).stdout.trim();
+  const file = path.join(gitDir, `CAIRN_COMMITMSG-${process.pid}-${Date.now()}`);
+  try {
+    await writeFile(file, message);
+    await git(['commit', '--quiet', '--cleanup=verbatim', `--file=${file}`, '--only', '--', ...paths], { cwd });
+  } finally {
+    await rm(file, { force: true });
+  }
+  return (await git(['rev-parse', '--verify', 'HEAD^{commit}'], { cwd })).stdout.trim();
+}
+
+/** True when the index differs from HEAD at any of `paths`. */
+export async function stagedDiffers(cwd: string, paths: string[]): Promise<boolean> {
+  const { exitCode } = await git(['diff', '--cached', '--quiet', 'HEAD', '--', ...paths], { cwd, okCodes: [1] });
+  return exitCode === 1;
+}
+
+/** A commit's parents and its whole message. */
+export async function commitParentsAndMessage(cwd: string, commit: string): Promise<{ parents: string[]; message: string }> {
+  const { stdout } = await git(['show', '-s', '--format=%P%x00%B', commit, '--'], { cwd });
+  const nul = stdout.indexOf('\0');
+  return { parents: stdout.slice(0, nul).split(' ').filter(Boolean), message: stdout.slice(nul + 1) };
+}
+
+/**
+ * Put `paths` back as HEAD has them: in the index, and also in the work tree
+ * when `worktree`. A path HEAD lacks is unstaged (and, with `worktree`,
+ * deleted: it is a file the caller made). Paths git knows nothing of are skipped.
+ */
+export async function restoreFromHead(cwd: string, paths: string[], options: { worktree: boolean }): Promise<void> {
+  if (paths.length === 0) return;
+  const inHead = new Set(splitNul((await git(['ls-tree', '-z', '--name-only', '--full-tree', 'HEAD', '--', ...paths], { cwd })).stdout));
+  const inIndex = new Set(splitNul((await git(['ls-files', '-z', '--full-name', '--', ...paths], { cwd })).stdout));
+  const back = paths.filter((p) => inHead.has(p));
+  const added = paths.filter((p) => !inHead.has(p) && inIndex.has(p));
+  if (back.length) await git(['restore', '--source=HEAD', '--staged', ...(options.worktree ? ['--worktree'] : []), '--', ...back], { cwd });
+  if (added.length) await git(['rm', '--quiet', ...(options.worktree ? ['--force'] : ['--cached']), '--', ...added], { cwd });
+}
