@@ -42,6 +42,25 @@ export { init, type InitResult } from './artifacts/init.js';
 export { initRepository, installRepositoryHooks, uninstallRepositoryHooks } from './commands/setup.js';
 export { compareWithWorkspace, type WorkspaceDiff } from './commands/compareWorkspace.js';
 export { runMergeDriver, planPointerMerge, type MergeDriverOptions, type MergeDriverResult } from './commands/mergeDriver.js';
+export {
+  runExperiment,
+  chooseRunVersion,
+  declaredOutputs,
+  type RunOptions,
+  type RunResult,
+  type RunStart,
+  type RecoveredRun,
+} from './commands/run.js';
+export {
+  reproduceExperiment,
+  compareMetrics,
+  checkTolerance,
+  type ReproduceOptions,
+  type ReproduceResult,
+  type MetricComparison,
+} from './commands/reproduce.js';
+export { runChild, shellQuote, signalStatus, type ChildOutcome, type RunChildOptions } from './child.js';
+export { writeDemoProject, writeParquet } from './demo/project.js';
 export { configGet, configSet, configEntries, parseKeyPath, parseValue } from './config/edit.js';
 export { addArtifacts, type AddOptions, type AddedArtifact } from './artifacts/add.js';
 export { invalidPointersFailure, status, type StatusOptions } from './artifacts/status.js';
@@ -118,12 +137,6 @@ export { exploreDiff } from './commands/exploreDiff.js';
 export { diffExperiments, type ExperimentDiff, type MetricDelta } from './experiments/diff.js';
 export type { ListedExperiment, JoinedRows, ShownRow } from './experiments/shownRow.js';
 
-/**
- * The demo.
- * @example
- * const { dir, steps } = await runDemo({ print: (line) => process.stdout.write(line + '\n'), keep: true });
- */
-export { runDemo, type DemoOptions, type DemoResult } from './demo/demo.js';
 
 /**
  * Experiments: versions and metric-bearing tags.
@@ -161,6 +174,9 @@ export {
   parseTrailers,
   renderSubject,
   renderTagMessage,
+  renderCommand,
+  parseCommand,
+  type RecordedCommand,
   type ParsedTagMessage,
   type TagMessageFields,
   type TagValue,

@@ -14,7 +14,7 @@ const SRC = path.resolve(import.meta.dirname, '..', 'src');
 
 /** Layers, bottom to top; a folder (or a file at the top of src/) belongs to exactly one. */
 const LAYERS: { name: string; members: string[]; domains?: true }[] = [
-  { name: 'foundations', members: ['errors.ts', 'trust', 'durable', 'concurrency.ts', 'progress.ts', 'display.ts'] },
+  { name: 'foundations', members: ['errors.ts', 'trust', 'durable', 'concurrency.ts', 'progress.ts', 'display.ts', 'child.ts'] },
   { name: 'git', members: ['git'] },
   { name: 'store', members: ['store'] },
   { name: 'config and repo', members: ['config', 'repo'] },

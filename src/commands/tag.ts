@@ -15,7 +15,7 @@ import { modifiedArtifacts } from '../artifacts/status.js';
 import type { Progress } from '../progress.js';
 import { checkPrefix, parseExperimentTag, type BumpKind } from '../versions/version.js';
 import { dataFingerprint } from '../experiments/fingerprint.js';
-import { formatExact, formatFloat32, renderSubject, renderTagMessage, type TagValues } from '../experiments/message.js';
+import { formatExact, formatFloat32, renderSubject, renderTagMessage, type RecordedCommand, type TagValues } from '../experiments/message.js';
 import { chooseTagName, dirtyRefusal, float32Columns, summarizeResults } from '../experiments/tagPlan.js';
 import { readVersionRows } from '../results/versionRows.js';
 import { looksLikeLoss, type RowSummary } from '../results/row.js';
@@ -45,6 +45,8 @@ export interface TagOptions {
   dryRun?: boolean;
   /** Tag even with uncommitted changes to tracked files or artifacts. */
   allowDirty?: boolean;
+  /** The command that made this experiment (`cairn run`), recorded in trailers. */
+  command?: RecordedCommand;
   progress?: Progress;
 }
 
@@ -190,6 +192,7 @@ export async function tagExperiment(repo: Repo, options: TagOptions): Promise<Ta
     data,
     ...(results ? { results: results.location } : {}),
     ...(options.message !== undefined ? { text: options.message } : {}),
+    ...(options.command ? { command: options.command } : {}),
     formatNumber: (name: string, n: number) => (float32.has(name) ? formatFloat32(n) : formatExact(n)),
   };
   const message = renderTagMessage(fields);

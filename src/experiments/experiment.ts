@@ -21,6 +21,12 @@ export interface Experiment {
   params: TagValues;
   data?: string;
   results?: string;
+  /** What `cairn run` recorded (docs/FORMATS.md): the argv, where it ran, its exit status, duration (s), and whether the tree was dirty. */
+  command?: string[];
+  workdir?: string;
+  exit?: number;
+  duration?: number;
+  dirty?: boolean;
   /** Trailers of the tag message other than Cairn-* ones (e.g. Signed-off-by); omitted when none. */
   otherTrailers?: Trailer[];
 }

@@ -10,7 +10,7 @@ const COMMANDS = [
   'init', 'add', 'status', 'checkout', 'untrack', 'verify',
   'remote add', 'remote list', 'remote remove', 'push', 'fetch', 'pull',
   'gc', 'backup list', 'backup drop', 'hooks install', 'hooks uninstall',
-  'tag', 'next', 'tags',
+  'tag', 'next', 'tags', 'run', 'reproduce',
   'worktree new', 'worktree list', 'worktree rm',
   'merge',
   'model add', 'model promote', 'model prune', 'model list',
