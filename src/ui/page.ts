@@ -26,6 +26,7 @@ function skeleton(head: string, tail: string): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>cairn</title>
+<link rel="icon" href="data:,">
 ${head}
 </head>
 <body>
