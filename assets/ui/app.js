@@ -67,6 +67,7 @@ function page(title, ...body) {
   view.replaceChildren(el('h2', { text: title }), ...body.flat(Infinity).filter((b) => b !== null && b !== undefined));
   document.title = `cairn · ${title}`;
   view.dataset.ready = 'true';
+  window.cairnReadyAt = performance.now(); // for bench/ui.mjs: ms from navigation to a usable view
 }
 
 /** The row an experiment is shown with: its best results row, else what its tag records (as `explore list` shows it). */

@@ -11,7 +11,7 @@ import { git } from '../git/git.js';
 import { pointersAt } from '../git/revision.js';
 import type { Repo } from '../repo/repo.js';
 import { listExperiments } from '../experiments/list.js';
-import { exploreDiff, exploreList, exploreShow, type ExploreListing, type ExperimentDiff, type ShownExperiment } from '../explore/history.js';
+import { diffFound, exploreDiff, exploreList, exploreShow, showExperiment, type ExploreListing, type ExperimentDiff, type ShownExperiment } from '../explore/history.js';
 import { lineage, type LineageResult } from '../explore/lineage.js';
 import { modelList, type ModelList } from '../models/models.js';
 import { listExperimentWorktrees, type WorktreeEntry } from '../worktrees/worktrees.js';
@@ -99,12 +99,17 @@ export async function uiLineage(source: UiSource, path: string): Promise<PathLin
 export async function uiBases(source: UiSource, experiments?: { tag: string; kind: string; commit: string }[]): Promise<{ bases: Record<string, string | null> }> {
   const list = experiments ?? (await listExperiments(source.repo.root));
   const prefix = source.repo.config.versions.prefix;
+  const variants = list.filter((e) => e.kind === 'worktree');
   const bases: Record<string, string | null> = {};
-  for (const e of list) {
-    if (e.kind !== 'worktree') continue;
-    const { stdout, exitCode } = await git(['describe', '--tags', '--abbrev=0', `--match=${prefix}[0-9]*`, e.commit], { cwd: source.repo.root, okCodes: [128] });
-    bases[e.tag] = exitCode === 0 ? stdout.trim() || null : null;
-  }
+  if (variants.length === 0) return { bases };
+  // One describe for every variant (--always: a commit with no version below it prints its hash, not an error).
+  const { stdout } = await git(['describe', '--tags', '--abbrev=0', '--always', `--match=${prefix}[0-9]*`, ...variants.map((e) => e.commit)], { cwd: source.repo.root });
+  const lines = stdout.split('\n');
+  const versions = new Set(list.filter((e) => e.kind === 'semver').map((e) => e.tag));
+  variants.forEach((e, i) => {
+    const found = lines[i]?.trim() ?? '';
+    bases[e.tag] = versions.has(found) ? found : null;
+  });
   return { bases };
 }
 
@@ -148,9 +153,9 @@ export interface UiSnapshot {
   models: Maybe<ModelList>;
   worktrees: Maybe<{ worktrees: WorktreeEntry[] }>;
   bases: { bases: Record<string, string | null> };
-  /** `explore show` of the newest experiments (all of them up to `maxShown`), by tag. */
+  /** `explore show` of the newest `maxShown` experiments, by tag. */
   show: Record<string, Maybe<ShownExperiment>>;
-  /** `explore diff A B`, keyed `A..B`: every pair when few are shown, else each with the one before it and each variant with its base. */
+  /** `explore diff A B`, keyed `A..B`: every pair when at most 6 are detailed, else each with the one before it and each variant with its base. */
   diff: Record<string, Maybe<ExperimentDiff & { notes: string[] }>>;
   /** The lineage of every artifact of the newest experiment, by path (when at most `maxShown` experiments). */
   lineage: Record<string, Maybe<PathLineage>>;
@@ -168,7 +173,7 @@ async function attempt<T>(work: () => Promise<T>): Promise<Maybe<T>> {
 }
 
 /** Every pair a snapshot carries a diff for (see {@link UiSnapshot}). Pure. */
-export function snapshotPairs(shown: string[], bases: Record<string, string | null>, allPairsUpTo = 12): [string, string][] {
+export function snapshotPairs(shown: string[], bases: Record<string, string | null>, allPairsUpTo = 6): [string, string][] {
   const pairs: [string, string][] = [];
   if (shown.length <= allPairsUpTo) {
     for (let i = 0; i < shown.length; i++) for (let j = i + 1; j < shown.length; j++) pairs.push([shown[i]!, shown[j]!]);
@@ -180,20 +185,28 @@ export function snapshotPairs(shown: string[], bases: Record<string, string | nu
   return pairs;
 }
 
+/** How many of the newest experiments an export details by default (artifacts, comparisons): enough for a pull request, fast at 1,000 tags. */
+export const DEFAULT_DETAIL = 10;
+
 /** Gather the documents of a whole page (see {@link UiSnapshot}). */
 export async function uiSnapshot(source: UiSource, options: { maxShown?: number } = {}): Promise<UiSnapshot> {
-  const maxShown = options.maxShown ?? 100;
+  const maxShown = options.maxShown ?? DEFAULT_DETAIL;
   const notes: string[] = [];
   const experiments = await listExperiments(source.repo.root);
   const [list, models, worktrees, bases] = [await attempt(() => uiList(source)), await attempt(() => uiModels(source)), await attempt(() => uiWorktrees(source)), await uiBases(source, experiments)];
-  const shownTags = experiments.slice(-maxShown).map((e) => e.tag);
-  if (experiments.length > maxShown) notes.push(`this report details the newest ${maxShown} of ${experiments.length} experiments (artifacts, comparisons, lineage); cairn ui shows them all`);
+  const newestTags = new Set([...experiments].sort((x, y) => (x.date < y.date ? 1 : x.date > y.date ? -1 : 0)).slice(0, maxShown).map((e) => e.tag));
+  const detailed = experiments.filter((e) => newestTags.has(e.tag));
+  const byTag = new Map(detailed.map((e) => [e.tag, e]));
+  const shownTags = detailed.map((e) => e.tag);
+  if (experiments.length > maxShown) notes.push(`this report details the newest ${maxShown} of ${experiments.length} experiments (artifacts, comparisons, lineage); cairn ui --export FILE --detail N details more, cairn ui shows them all`);
   const show: UiSnapshot['show'] = {};
-  for (const tag of shownTags) show[tag] = await attempt(() => uiShow(source, tag));
+  // The documents of explore show and diff, from the tags listed once (not once per document).
+  for (const e of detailed) show[e.tag] = await attempt(() => showExperiment(source.repo, e));
   const diff: UiSnapshot['diff'] = {};
-  for (const [a, b] of snapshotPairs(shownTags, bases.bases)) diff[`${a}..${b}`] = await attempt(() => uiDiff(source, a, b));
+  for (const [a, b] of snapshotPairs(shownTags, bases.bases)) diff[`${a}..${b}`] = await attempt(async () => ({ ...(await diffFound(source.repo, byTag.get(a)!, byTag.get(b)!)), notes: [] }));
   const lineageDocs: UiSnapshot['lineage'] = {};
-  const newest = shownTags.length ? show[shownTags[shownTags.length - 1]!] : undefined;
+  const newestTag = [...detailed].sort((x, y) => (x.date < y.date ? 1 : x.date > y.date ? -1 : 0))[0]?.tag;
+  const newest = newestTag !== undefined ? show[newestTag] : undefined;
   if (experiments.length <= maxShown && newest && !('error' in newest)) {
     for (const a of newest.artifacts) lineageDocs[a.path] = await attempt(() => uiLineage(source, a.path));
   }

@@ -182,6 +182,8 @@ describe('bad input', () => {
     [['--export', 'x.html', '--port', '8080'], 2, /--export writes a file/],
     [['--export', 'x.html', '--open'], 2, /--export writes a file/],
     [['--force'], 2, /--force applies to --export only/],
+    [['--detail', '5'], 2, /--detail applies to --export only/],
+    [['--export', 'x.html', '--detail', '0'], 2, /whole number/],
   ])('cairn ui %j exits %i', async (args, code, message) => {
     const r = await cairn(['ui', ...args], { cwd: f.repo.dir });
     expect(r.exitCode).toBe(code);

@@ -13,6 +13,7 @@ interface UiFlags {
   db?: string;
   export?: string;
   force?: boolean;
+  detail?: number;
   json?: boolean;
 }
 
@@ -22,6 +23,13 @@ function parsePort(value: string): number {
   if (!Number.isInteger(n) || n > 65535) {
     throw Object.assign(new Error('give a port number from 1 to 65535 (or 0 for a free one)'), { code: 'commander.invalidArgument' });
   }
+  return n;
+}
+
+/** --detail: a whole number of at least 1. */
+function parseDetail(value: string): number {
+  const n = /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw Object.assign(new Error('give a whole number of at least 1'), { code: 'commander.invalidArgument' });
   return n;
 }
 
@@ -50,6 +58,7 @@ export function registerUiCommand(program: Command, ctx: CliContext): void {
     .option('--db <file>', 'results database to join (as explore list --db and model list --db)')
     .option('--export <file>', 'write the page, with its data, to this HTML file instead of serving it')
     .option('-f, --force', 'with --export: replace an existing file')
+    .option('--detail <n>', 'with --export: how many of the newest experiments to embed in detail (artifacts, comparisons; default 10)', parseDetail)
     .option('--json', 'print the URL (or what --export wrote) as JSON')
     .addHelpText('after', '\nExamples:\n  $ cairn ui --open\n  $ cairn ui --port 8080 --db results/experiments.db\n  $ cairn ui --export report.html')
     .action(async (opts: UiFlags) => {
@@ -57,11 +66,13 @@ export function registerUiCommand(program: Command, ctx: CliContext): void {
       if (opts.export !== undefined && (opts.port !== undefined || opts.open)) {
         throw new UsageError('--export writes a file: --port and --open do not apply', { hint: 'cairn ui --export report.html, or cairn ui --port N --open' });
       }
-      if (opts.force && opts.export === undefined) throw new UsageError('--force applies to --export only', { hint: 'cairn ui --export report.html --force' });
+      if ((opts.force || opts.detail !== undefined) && opts.export === undefined) {
+        throw new UsageError(`${opts.force ? '--force' : '--detail'} applies to --export only`, { hint: 'cairn ui --export report.html --force --detail 50' });
+      }
       const source = { repo: await ctx.repo(), cwd: ctx.cwd(), ...(opts.db !== undefined ? { db: opts.db } : {}) };
       if (opts.export !== undefined) {
         const { exportUi } = await import('../../ui/export.js');
-        const r = await exportUi(source, { out: opts.export, force: opts.force });
+        const r = await exportUi(source, { out: opts.export, force: opts.force, ...(opts.detail !== undefined ? { maxShown: opts.detail } : {}) });
         return ctx.out.result(r, () => ctx.out.line(`wrote ${r.file} (${formatBytes(r.bytes)}, ${r.experiments} experiment(s), ${r.detailed} in detail)`));
       }
       const { startUiServer } = await import('../../ui/server.js');
