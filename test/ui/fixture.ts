@@ -7,7 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { cairnOk } from '../helpers/cli.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { BIN, cairnOk } from '../helpers/cli.js';
 import { gitRepo, repoAt, type TestRepo } from '../helpers/repo.js';
 
 export const XSS_MESSAGE = '<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2">';
@@ -80,3 +81,23 @@ export async function uiFixture(): Promise<UiFixture> {
   await cairnOk(['tag', 'e0.4.0', '-m', XSS_MESSAGE], { cwd });
   return { repo, variant, rows };
 }
+
+/** Start `cairn ui --json` in `cwd`; resolves with the process and its URL. */
+export async function startUi(cwd: string, args: string[] = []): Promise<{ child: ChildProcess; url: string; port: number }> {
+  const child = spawn(process.execPath, [BIN, 'ui', '--json', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const end = out.indexOf('\n}');
+      if (end !== -1) {
+        const doc = JSON.parse(out.slice(0, end + 2)) as { url: string; port: number };
+        resolve({ child, url: doc.url, port: doc.port });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`cairn ui exited ${code}: ${out}${err}`)));
+  });
+}
+

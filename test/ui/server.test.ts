@@ -6,30 +6,11 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { BIN, cairn, cairnOk } from '../helpers/cli.js';
+import { cairn, cairnOk } from '../helpers/cli.js';
 import { tempDir } from '../helpers/repo.js';
-import { uiFixture, type UiFixture } from './fixture.js';
-
-/** Start `cairn ui --json` in `cwd`; resolves with the process and its URL. */
-export async function startUi(cwd: string, args: string[] = []): Promise<{ child: ChildProcess; url: string; port: number }> {
-  const child = spawn(process.execPath, [BIN, 'ui', '--json', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const end = out.indexOf('\n}');
-      if (end !== -1) {
-        const doc = JSON.parse(out.slice(0, end + 2)) as { url: string; port: number };
-        resolve({ child, url: doc.url, port: doc.port });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`cairn ui exited ${code}: ${out}${err}`)));
-  });
-}
+import { startUi, uiFixture, type UiFixture } from './fixture.js';
 
 /** Send `request` as typed, byte for byte (no client normalises the path), and read the reply. */
 function raw(port: number, request: string): Promise<{ status: number; head: string; body: string }> {
