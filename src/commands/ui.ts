@@ -39,6 +39,7 @@ export interface PathLineage {
 
 /** The API's endpoints, by name: a fixed table (the server answers nothing else). */
 export const UI_ENDPOINTS = ['info', 'list', 'show', 'diff', 'lineage', 'models', 'worktrees', 'bases'] as const;
+/** The name of one of the API's endpoints. */
 export type UiEndpoint = (typeof UI_ENDPOINTS)[number];
 
 /** `info`: the config values the page uses. */
