@@ -235,9 +235,9 @@ async function chartView(query) {
       { label: metric, size: 60 },
     ],
     series: [
-      { label: 'version' },
-      { label: 'versions', stroke: palette[0], width: 2, points: { show: true, size: 7 }, spanGaps: true },
-      ...names.map((n, i) => ({ label: n, stroke: palette[(i + 1) % palette.length], width: 2, dash: [6, 4], points: { show: true, size: 7 }, spanGaps: true })),
+      { label: 'version', value: (_u, x) => (x === null ? '–' : (points.find((p) => p.x === x)?.e.tag ?? '')) },
+      { label: 'versions', stroke: palette[0], width: 2, points: { show: true, size: 7 }, spanGaps: true, value: (_u, y) => show(y) },
+      ...names.map((n, i) => ({ label: n, stroke: palette[(i + 1) % palette.length], width: 2, dash: [6, 4], points: { show: true, size: 7 }, spanGaps: true, value: (_u, y) => show(y) })),
     ],
     hooks: {
       setCursor: [
