@@ -83,8 +83,8 @@ export async function uiFixture(): Promise<UiFixture> {
 }
 
 /** Start `cairn ui --json` in `cwd`; resolves with the process and its URL. */
-export async function startUi(cwd: string, args: string[] = []): Promise<{ child: ChildProcess; url: string; port: number }> {
-  const child = spawn(process.execPath, [BIN, 'ui', '--json', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startUi(cwd: string, args: string[] = [], env: Record<string, string | undefined> = {}): Promise<{ child: ChildProcess; url: string; port: number }> {
+  const child = spawn(process.execPath, [BIN, 'ui', '--json', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));

@@ -155,6 +155,35 @@ describe('safety', () => {
   });
 });
 
+describe('running', () => {
+  test('--open hands the URL to xdg-open; SIGTERM stops the server with exit 0', async () => {
+    const bin = tempDir('cairn-bin-');
+    const seen = path.join(bin, 'opened');
+    fs.writeFileSync(path.join(bin, 'xdg-open'), `#!/bin/sh\necho "$1" > "${seen}"\n`, { mode: 0o755 });
+    const run = await startUi(f.repo.dir, ['--open'], { PATH: `${bin}:${process.env.PATH}` });
+    for (let i = 0; i < 100 && !fs.existsSync(seen); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(fs.readFileSync(seen, 'utf8').trim()).toBe(run.url);
+    const exited = new Promise<number | null>((resolve) => run.child.on('exit', (code) => resolve(code)));
+    run.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    await expect(fetch(run.url)).rejects.toThrow();
+  });
+
+  test('--port N serves on that port', async () => {
+    const probe = net.createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const run = await startUi(f.repo.dir, ['--port', String(port)]);
+    try {
+      expect(run.url).toBe(`http://127.0.0.1:${port}/`);
+      expect((await fetch(`${run.url}api/info`)).status).toBe(200);
+    } finally {
+      run.child.kill('SIGTERM');
+    }
+  });
+});
+
 describe('bad input', () => {
   test.each([
     [['--port', 'abc'], 2, /port number/],
