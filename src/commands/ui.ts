@@ -6,6 +6,7 @@
  * variant branched from, for the chart) are the page's own. Combines the
  * explore, models and worktrees domains: a command. Reads only.
  */
+import { mapLimit } from '../concurrency.js';
 import { CairnError, toCairnError, UsageError } from '../errors.js';
 import { git } from '../git/git.js';
 import { pointersAt } from '../git/revision.js';
@@ -189,12 +190,16 @@ export function snapshotPairs(shown: string[], bases: Record<string, string | nu
 /** How many of the newest experiments an export details by default (artifacts, comparisons): enough for a pull request, fast at 1,000 tags. */
 export const DEFAULT_DETAIL = 10;
 
+/** How many show/diff documents are gathered at once (each is a few git processes). */
+const SNAPSHOT_CONCURRENCY = 4;
+
 /** Gather the documents of a whole page (see {@link UiSnapshot}). */
 export async function uiSnapshot(source: UiSource, options: { maxShown?: number } = {}): Promise<UiSnapshot> {
   const maxShown = options.maxShown ?? DEFAULT_DETAIL;
   const notes: string[] = [];
   const experiments = await listExperiments(source.repo.root);
-  const [list, models, worktrees, bases] = [await attempt(() => uiList(source)), await attempt(() => uiModels(source)), await attempt(() => uiWorktrees(source)), await uiBases(source, experiments)];
+  // The documents are independent and mostly wait on git: gathered concurrently.
+  const [list, models, worktrees, bases] = await Promise.all([attempt(() => uiList(source)), attempt(() => uiModels(source)), attempt(() => uiWorktrees(source)), uiBases(source, experiments)]);
   const newestTags = new Set([...experiments].sort((x, y) => (x.date < y.date ? 1 : x.date > y.date ? -1 : 0)).slice(0, maxShown).map((e) => e.tag));
   const detailed = experiments.filter((e) => newestTags.has(e.tag));
   const byTag = new Map(detailed.map((e) => [e.tag, e]));
@@ -202,14 +207,20 @@ export async function uiSnapshot(source: UiSource, options: { maxShown?: number 
   if (experiments.length > maxShown) notes.push(`this report details the newest ${maxShown} of ${experiments.length} experiments (artifacts, comparisons, lineage); cairn ui --export FILE --detail N details more, cairn ui shows them all`);
   const show: UiSnapshot['show'] = {};
   // The documents of explore show and diff, from the tags listed once (not once per document).
-  for (const e of detailed) show[e.tag] = await attempt(() => showExperiment(source.repo, e));
+  const pairs = snapshotPairs(shownTags, bases.bases);
   const diff: UiSnapshot['diff'] = {};
-  for (const [a, b] of snapshotPairs(shownTags, bases.bases)) diff[`${a}..${b}`] = await attempt(async () => ({ ...(await diffFound(source.repo, byTag.get(a)!, byTag.get(b)!)), notes: [] }));
+  const [shown, diffs] = await Promise.all([
+    mapLimit(detailed, SNAPSHOT_CONCURRENCY, (e) => attempt(() => showExperiment(source.repo, e))),
+    mapLimit(pairs, SNAPSHOT_CONCURRENCY, ([a, b]) => attempt(async () => ({ ...(await diffFound(source.repo, byTag.get(a)!, byTag.get(b)!)), notes: [] }))),
+  ]);
+  detailed.forEach((e, i) => (show[e.tag] = shown[i]!));
+  pairs.forEach(([a, b], i) => (diff[`${a}..${b}`] = diffs[i]!));
   const lineageDocs: UiSnapshot['lineage'] = {};
   const newestTag = [...detailed].sort((x, y) => (x.date < y.date ? 1 : x.date > y.date ? -1 : 0))[0]?.tag;
   const newest = newestTag !== undefined ? show[newestTag] : undefined;
   if (experiments.length <= maxShown && newest && !('error' in newest)) {
-    for (const a of newest.artifacts) lineageDocs[a.path] = await attempt(() => uiLineage(source, a.path));
+    const docs = await mapLimit(newest.artifacts, SNAPSHOT_CONCURRENCY, (a) => attempt(() => uiLineage(source, a.path)));
+    newest.artifacts.forEach((a, i) => (lineageDocs[a.path] = docs[i]!));
   }
   return { info: uiInfo(source), list, models, worktrees, bases, show, diff, lineage: lineageDocs, notes };
 }

@@ -50,7 +50,8 @@ function send(req: http.IncomingMessage, res: http.ServerResponse, status: numbe
 }
 
 function sendJson(req: http.IncomingMessage, res: http.ServerResponse, status: number, value: unknown): void {
-  send(req, res, status, 'application/json; charset=utf-8', JSON.stringify(value, null, 2) + '\n');
+  // Compact: the same document as the command's --json, without its indentation (a third of the bytes at 1,000 experiments).
+  send(req, res, status, 'application/json; charset=utf-8', JSON.stringify(value) + '\n');
 }
 
 function failure(req: http.IncomingMessage, res: http.ServerResponse, status: number, code: string, message: string, hint: string): void {
