@@ -51,7 +51,7 @@ describe.skipIf(!haveChromium)('cairn ui in chromium', () => {
     page = await context.newPage();
     page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
     page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+      if (m.type() === 'error') problems.push(`${m.type()}: ${m.text()}`);
     });
     page.on('dialog', (d) => {
       problems.push(`dialog: ${d.message()}`);
