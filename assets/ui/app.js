@@ -206,13 +206,12 @@ async function chartView(query) {
   const names = [...new Set(points.filter((p) => p.series !== 'main').map((p) => p.series))];
   const xs = points.map((p) => p.x);
   const mainYs = points.map((p) => (p.series === 'main' ? value(p.e) : null));
-  const variantYs = names.map((name) =>
-    points.map((p) => {
-      if (p.series === name) return value(p.e);
-      const joined = p.series === 'main' && points.some((q) => q.series === name && q.base === p.e.tag);
-      return joined ? value(p.e) : null;
-    }),
-  );
+  const basesOf = new Map(names.map((n) => [n, new Set()]));
+  for (const p of points) if (p.series !== 'main' && p.base) basesOf.get(p.series).add(p.base);
+  const variantYs = names.map((name) => {
+    const joined = basesOf.get(name);
+    return points.map((p) => (p.series === name || (p.series === 'main' && joined.has(p.e.tag)) ? value(p.e) : null));
+  });
   const tooltip = el('div', { id: 'tooltip', class: 'tooltip', hidden: true });
   const holder = el('div', { id: 'chart' });
   const rows = points.map((p) => el('tr', { dataset: { tag: p.e.tag } }, cell('version', expLink(p.e.tag)), cell('series', p.series), cell('value', value(p.e)), cell('subject', p.e.subject)));

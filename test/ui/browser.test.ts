@@ -17,6 +17,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { cairnOk } from '../helpers/cli.js';
 import { tempDir } from '../helpers/repo.js';
+import { exportedPage } from '../../src/ui/page.js';
 import { startUi, uiFixture, XSS_MESSAGE, XSS_MODEL, type UiFixture } from './fixture.js';
 
 const CHROMIUM = process.env.CAIRN_CHROMIUM ?? '/usr/bin/chromium';
@@ -236,6 +237,26 @@ describe.skipIf(!haveChromium)('cairn ui in chromium', () => {
     expect(await page.locator('p.subject').textContent()).toContain(XSS_MESSAGE);
     await shoot('xss');
     expect(problems).toEqual([]);
+  });
+
+  test('one experiment made by cairn run: the recorded command, exit, duration and dirty flag are shown', async () => {
+    // The show document of an experiment `cairn run` tagged carries these fields (Cairn-Command, -Exit, -Duration, -Dirty).
+    const api = async (e: string) => (await fetch(`${ui.url}api/${e}`)).json() as Promise<Record<string, unknown>>;
+    const show = { ...(await api('show?version=e0.3.0')), command: ['python', 'train.py', '--lr', '<b>0.1</b>'], workdir: '.', exit: 0, duration: 12.5, dirty: true };
+    const file = path.join(tempDir(), 'run.html');
+    const snapshot = { info: await api('info'), list: await api('list'), models: await api('models'), worktrees: await api('worktrees'), bases: await api('bases'), show: { 'e0.3.0': show }, diff: {}, lineage: {}, notes: [] };
+    fs.writeFileSync(file, exportedPage(snapshot));
+    const p = await context.newPage();
+    await p.goto(`${pathToFileURL(file).href}#/experiment/e0.3.0`);
+    await p.waitForSelector('#view[data-ready="true"]');
+    expect(await p.locator('#recorded dd[data-field="command"]').textContent()).toBe('python train.py --lr <b>0.1</b>');
+    expect(await p.locator('#recorded dd[data-field="exit"]').textContent()).toBe('0');
+    expect(await p.locator('#recorded dd[data-field="duration"]').textContent()).toBe('12.5 s');
+    expect(await p.locator('#recorded dd[data-field="dirty"]').textContent()).toBe('yes');
+    await shoot('experiment-run', p);
+    await open('experiment/e0.3.0');
+    expect(await page.locator('#recorded').count()).toBe(0); // tagged by cairn tag: nothing recorded
+    await p.close();
   });
 
   test('the exported file, opened from file:// with the network off, shows the same numbers', async () => {
