@@ -21,7 +21,7 @@ async function api(endpoint, params = {}) {
     else doc = SNAPSHOT[endpoint];
   } else {
     const qs = new URLSearchParams(params).toString();
-    const r = await fetch(`/api/${endpoint}${qs ? `?${qs}` : ''}`, { headers: { accept: 'application/json' } });
+    const r = await fetch(`/api/${endpoint}${qs ? `?${qs}` : ''}`); // as the page's <link rel=preload> asks for it, so it is reused
     doc = await r.json();
   }
   if (!(doc && doc.error)) cache.set(key, doc);

@@ -42,7 +42,8 @@ ${tail}
 /** The page `cairn ui` serves at `/`. */
 export function servedPage(): string {
   return skeleton(
-    '<link rel="stylesheet" href="/assets/uPlot.min.css">\n<link rel="stylesheet" href="/assets/style.css">\n<script src="/assets/uPlot.iife.min.js"></script>\n<script type="module" src="/assets/app.js"></script>',
+    // The list (every view but models needs it) is fetched while the scripts load, not after.
+    '<link rel="preload" href="/api/list" as="fetch" crossorigin>\n<link rel="stylesheet" href="/assets/uPlot.min.css">\n<link rel="stylesheet" href="/assets/style.css">\n<script src="/assets/uPlot.iife.min.js"></script>\n<script type="module" src="/assets/app.js"></script>',
     '',
   );
 }

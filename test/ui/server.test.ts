@@ -169,6 +169,20 @@ describe('running', () => {
     await expect(fetch(run.url)).rejects.toThrow();
   });
 
+  test('--db FILE: the list and models are explore list --db FILE and model list --db FILE', async () => {
+    const other = path.join(tempDir(), 'copy.db');
+    fs.copyFileSync(path.join(f.repo.dir, 'results.db'), other);
+    const run = await startUi(f.repo.dir, ['--db', other]);
+    try {
+      const list = (await (await fetch(`${run.url}api/list`)).json()) as { experiments: { resultsRows?: { results: string } }[] };
+      expect(list).toEqual(JSON.parse((await cairnOk(['explore', 'list', '--db', other, '--json'], { cwd: f.repo.dir })).stdout));
+      expect(list.experiments[0]!.resultsRows!.results).toBe(`${other}#default`);
+      expect(await (await fetch(`${run.url}api/models`)).json()).toEqual(JSON.parse((await cairnOk(['model', 'list', '--db', other, '--json'], { cwd: f.repo.dir })).stdout));
+    } finally {
+      run.child.kill('SIGTERM');
+    }
+  });
+
   test('--port N serves on that port', async () => {
     const probe = net.createServer();
     await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
