@@ -241,3 +241,25 @@ export {
 export { STRATEGIES, ON_CONFLICT, type MergeStrategy, type OnConflict, type MergeSettings } from './results/mergePlan.js';
 export { parseRevPath, type FetchObject } from './results/mergeSource.js';
 export { detectKind, type ResultsKind } from './results/database.js';
+
+/**
+ * The ui: the documents of `cairn ui` (each the --json of the matching
+ * command), its read-only server on 127.0.0.1, and the one-file export.
+ * @example
+ * const server = await startUiServer({ source: { repo, cwd } });
+ * console.log(server.url); // http://127.0.0.1:PORT/
+ * await exportUi({ repo, cwd }, { out: 'report.html' });
+ */
+export {
+  uiDocument,
+  uiSnapshot,
+  UI_ENDPOINTS,
+  DEFAULT_DETAIL,
+  type UiSource,
+  type UiEndpoint,
+  type UiInfo,
+  type UiSnapshot,
+  type PathLineage,
+} from './commands/ui.js';
+export { startUiServer, type UiServer, type UiServerOptions } from './ui/server.js';
+export { exportUi, type ExportUiOptions, type ExportUiResult } from './ui/export.js';

@@ -25,7 +25,7 @@ const LAYERS: { name: string; members: string[]; domains?: true }[] = [
     domains: true,
   },
   { name: 'commands', members: ['commands'] },
-  { name: 'surfaces', members: ['cli', 'index.ts'] },
+  { name: 'surfaces', members: ['cli', 'ui', 'index.ts'] },
 ];
 
 /**

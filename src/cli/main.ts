@@ -32,6 +32,7 @@ export const COMMAND_GROUPS: { commands: string[]; load: () => Promise<RegisterC
   { commands: ['demo'], load: async () => (await import('./commands/demo.js')).registerDemoCommand },
   { commands: ['merge-driver'], load: async () => (await import('./commands/mergeDriver.js')).registerMergeDriverCommand },
   { commands: ['config'], load: async () => (await import('./commands/config.js')).registerConfigCommands },
+  { commands: ['ui'], load: async () => (await import('./commands/ui.js')).registerUiCommand },
 ];
 
 /** The command named on the command line (global options come before it, as with git). */

@@ -7,6 +7,7 @@ import { pointersAt } from '../store/pointersAtRevision.js';
 import type { Repo } from '../repo/repo.js';
 import { diffExperiments, type ExperimentDiff } from '../experiments/diff.js';
 import { findExperiment } from '../experiments/findExperiment.js';
+import type { Experiment } from '../experiments/experiment.js';
 
 /**
  * What changed between experiments `v1` and `v2` (see {@link diffExperiments}),
@@ -14,7 +15,11 @@ import { findExperiment } from '../experiments/findExperiment.js';
  * experiment tag. Reads only.
  */
 export async function exploreDiff(repo: Repo, v1: string, v2: string): Promise<ExperimentDiff> {
-  const [a, b] = [await findExperiment(repo, v1), await findExperiment(repo, v2)];
+  return diffFound(repo, await findExperiment(repo, v1), await findExperiment(repo, v2));
+}
+
+/** {@link exploreDiff} of two experiments already found (a caller comparing many lists the tags once). */
+export async function diffFound(repo: Repo, a: Experiment, b: Experiment): Promise<ExperimentDiff> {
   const [pa, pb] = [await pointersAt(repo.root, a.commit), await pointersAt(repo.root, b.commit)];
   const stat = await diffStat(repo.root, a.commit, b.commit);
   return diffExperiments(

@@ -62,6 +62,10 @@ export async function artifactsAt(repo: Repo, commit: string): Promise<ArtifactA
  * Throws NotFoundError when no experiment tag has that name. Reads only.
  */
 export async function exploreShow(repo: Repo, version: string): Promise<ShownExperiment> {
-  const experiment = await findExperiment(repo, version);
+  return showExperiment(repo, await findExperiment(repo, version));
+}
+
+/** {@link exploreShow} of an experiment already found (a caller showing many lists the tags once). */
+export async function showExperiment(repo: Repo, experiment: Experiment): Promise<ShownExperiment> {
   return { ...experiment, artifacts: await artifactsAt(repo, experiment.commit) };
 }

@@ -361,6 +361,21 @@ export async function nearestTag(cwd: string, commit: string, patterns: string[]
   return exitCode === 0 ? stdout.trim() || null : null;
 }
 
+/**
+ * For each commit, the nearest tag below it matching one of `patterns`, or
+ * null when there is none: one `git describe` for all of them (--always makes
+ * a commit with no such tag print its own id instead of failing the batch).
+ */
+export async function nearestTags(cwd: string, commits: string[], patterns: string[]): Promise<(string | null)[]> {
+  if (commits.length === 0) return [];
+  const args = ['describe', '--tags', '--abbrev=0', '--always', ...patterns.map((p) => `--match=${p}`), '--end-of-options', ...commits];
+  const lines = (await git(args, { cwd, readOnly: true })).stdout.split('\n');
+  return commits.map((commit, i) => {
+    const found = lines[i]?.trim() ?? '';
+    return found === '' || commit.startsWith(found) ? null : found;
+  });
+}
+
 /** Commits on branch `branch` that no tag, no remote-tracking branch and no other branch reaches. */
 export async function unsharedCommits(cwd: string, branch: string): Promise<string[]> {
   // --exclude patterns for --branches are written without the refs/heads/ prefix.

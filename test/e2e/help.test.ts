@@ -16,6 +16,7 @@ const COMMANDS = [
   'model add', 'model promote', 'model prune', 'model list',
   'explore list', 'explore show', 'explore diff', 'explore get', 'explore lineage', 'explore checkout', 'explore worktrees', 'explore cleanup',
   'demo',
+  'ui',
 ];
 
 describe('help output', () => {
