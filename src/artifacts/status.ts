@@ -6,7 +6,6 @@ import type { Progress } from '../progress.js';
 import { inspectArtifact, type ArtifactStatus } from './inspect.js';
 import { loadArtifacts, WorkspaceObserver, type InvalidPointer } from './workspace.js';
 import { expandObjects } from './references.js';
-import { openRemote } from '../remote/remote.js';
 import { IntegrityError, UnsafeError, type CairnError } from '../errors.js';
 
 /** Options of {@link status}: which artifacts (paths relative to `cwd`), and whether to compare against a remote. */
@@ -44,6 +43,8 @@ export async function status(repo: Repo, options: StatusOptions): Promise<Artifa
     observer.close();
   }
   if (options.remote) {
+    // Loaded only for --remote: a plain status does not pay for the remote modules at start-up.
+    const { openRemote } = await import('../remote/remote.js');
     const remote = await openRemote(repo, typeof options.remote === 'string' ? options.remote : undefined);
     try {
       const perArtifact = artifacts.map((a) => expandObjects(repo.cache, [{ pointer: a.pointer, where: a.pointerPath }]).objects);
