@@ -16,8 +16,16 @@ type Db = Database.Database;
 // should not pay for the native module at start-up.
 let DatabaseClass: typeof Database | null = null;
 function openDatabase(file: string): Db {
+  return new (loadStatCacheModule())(file);
+}
+
+/**
+ * Load the native SQLite module now: to do it while waiting on something else
+ * (status loads it while git lists the pointers), instead of after.
+ */
+export function loadStatCacheModule(): typeof Database {
   DatabaseClass ??= createRequire(import.meta.url)('better-sqlite3') as typeof Database;
-  return new DatabaseClass(file);
+  return DatabaseClass;
 }
 
 /** Files modified this recently are not trusted to the cache ("racy" entries). */
