@@ -128,7 +128,7 @@ export interface RemoteRehash {
 }
 
 /** Download and rehash objects on a remote (at most `jobs` at once). */
-export async function rehashOnRemote(remote: RemoteStore, hashes: string[], jobs: number, onEach?: () => void): Promise<RemoteRehash> {
+export async function rehashOnRemote(remote: RemoteStore, hashes: string[], jobs: number, onEach?: (hash: string) => void): Promise<RemoteRehash> {
   const { createHash } = await import('node:crypto');
   const { HASH_PREFIX } = await import('../store/hash.js');
   const out: RemoteRehash = { corrupt: [], missing: [] };
@@ -141,7 +141,7 @@ export async function rehashOnRemote(remote: RemoteStore, hashes: string[], jobs
       if (err instanceof NotFoundError) out.missing.push(hash);
       else throw err;
     }
-    onEach?.();
+    onEach?.(hash);
   });
   return out;
 }
