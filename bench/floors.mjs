@@ -11,6 +11,10 @@
 //     (the cheapest flush there is: one syncfs for 10,000 files, where cairn
 //     flushes per batch), without hashing anything.
 //
+// Where the bare floor is below what any program could reach under cairn's
+// rules, a third program (role "rules") adds that rule, and the target is
+// held against it; both floors are printed.
+//
 // Each row also times cairn itself (this checkout's build, or --cairn PATH)
 // in the same rounds: peer, floor and cairn take turns, so that the load of
 // a shared machine falls on all three alike, and the row gives cairn / floor
@@ -47,6 +51,38 @@ const walk = (dir) => { for (const d of fs.readdirSync(dir, { withFileTypes: tru
 } };
 walk(process.argv[2]);
 `;
+// Floors under cairn's own rules (issue 21: where the bare floor is below what
+// any program could reach under them): status must ask git which pointer
+// files there are (tracked, or untracked and not ignored), and a link to a
+// cache object is made only after a stat shows the object unchanged since it
+// was hashed.
+const LS_FILES_LSTAT_ALL = `import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
+execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', '*.cairn'], { cwd: process.argv[2] });
+const walk = (dir) => { for (const d of fs.readdirSync(dir, { withFileTypes: true })) {
+  const p = dir + '/' + d.name;
+  if (d.isDirectory()) walk(p); else fs.lstatSync(p, { bigint: true });
+} };
+walk(process.argv[3]);
+`;
+const STAT_LINK = `const walk = (src, dst) => { fs.mkdirSync(dst); for (const d of fs.readdirSync(src, { withFileTypes: true })) {
+  if (d.isDirectory()) walk(src + '/' + d.name, dst + '/' + d.name);
+  else { fs.statSync(src + '/' + d.name, { bigint: true }); fs.linkSync(src + '/' + d.name, dst + '/' + d.name); }
+} };`;
+const STAT_LINK_ALL = `import fs from 'node:fs';
+${STAT_LINK}
+walk(process.argv[2], process.argv[3]);
+`;
+const WORKTREE_STAT_LINK_ALL = `import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
+const [repo, dest, ...items] = process.argv.slice(2);
+execFileSync('git', ['worktree', 'add', '-q', dest], { cwd: repo });
+${STAT_LINK}
+for (const item of items) {
+  if (fs.statSync(repo + '/' + item).isDirectory()) walk(repo + '/' + item, dest + '/' + item);
+  else { fs.statSync(repo + '/' + item, { bigint: true }); fs.linkSync(repo + '/' + item, dest + '/' + item); }
+}
+`;
 const SPAWN_FOR_EACH_REF = `import { execFileSync } from 'node:child_process';
 process.stdout.write(execFileSync('git', ['for-each-ref', '--format=%(refname:strip=2) %(objectname) %(contents)', 'refs/tags'], { maxBuffer: 1 << 28 }));
 `;
@@ -69,7 +105,7 @@ for (const item of items) {
 }
 `;
 const scripts = {};
-for (const [name, text] of Object.entries({ lstatAll: LSTAT_ALL, linkAll: LINK_ALL, worktreeLinkAll: WORKTREE_LINK_ALL, spawnForEachRef: SPAWN_FOR_EACH_REF })) {
+for (const [name, text] of Object.entries({ lstatAll: LSTAT_ALL, linkAll: LINK_ALL, worktreeLinkAll: WORKTREE_LINK_ALL, spawnForEachRef: SPAWN_FOR_EACH_REF, lsFilesLstatAll: LS_FILES_LSTAT_ALL, statLinkAll: STAT_LINK_ALL, worktreeStatLinkAll: WORKTREE_STAT_LINK_ALL })) {
   scripts[name] = path.join(work, `${name}.mjs`);
   fs.writeFileSync(scripts[name], text);
 }
@@ -153,16 +189,19 @@ const workloads = [
   ['status', 21, `status, ${SMALL} files unchanged`, { floor: 1.3 }, [
     ['peer', 'git status', 'git', ['status']],
     ['floor', 'Node: lstat every file', node, [scripts.lstatAll, data]],
+    ['rules', 'Node: git ls-files *.cairn, lstat every file', node, [scripts.lsFilesLstatAll, crepo, data]],
     cairn('cairn status', ['status'], { prepare: () => crepo }),
   ]],
   ['checkout', 21, `checkout ${SMALL} files, hardlink`, { floor: 1.3 }, [
     ['peer', 'cp -al', 'cp', ['-al', data, `${out}/data`]],
     ['floor', 'Node: link every file', node, [scripts.linkAll, data, `${out}/data`]],
+    ['rules', 'Node: stat and link every file', node, [scripts.statLinkAll, data, `${out}/data`]],
     cairn('cairn checkout', ['checkout'], { env: linkEnv, prepare: () => (fs.rmSync(path.join(crepo, 'data'), { recursive: true, force: true }), crepo) }),
   ]],
   ['worktree', 21, `worktree new, ${SMALL} files + ${bigGiB} GiB, hardlink`, { floor: 1.3 }, [
     ['peer', 'git worktree add + cp -al', ...shell(`cd ${wtRepo} && git worktree add -q ${work}/wt && cp -al data big.bin ${work}/wt/`)],
     ['floor', 'Node: git worktree add, link every file', node, [scripts.worktreeLinkAll, wtRepo, `${work}/wt`, 'data', 'big.bin']],
+    ['rules', 'Node: git worktree add, stat and link every file', node, [scripts.worktreeStatLinkAll, wtRepo, `${work}/wt`, 'data', 'big.bin']],
     cairn('cairn worktree new', ['worktree', 'new', '--path', `${work}/cwt`], { env: linkEnv, prepare: () => crepo, branch: true }),
   ]],
   ['add-copy', 21, `add one ${bigGiB} GiB file, copy mode`, { floor: 1.2, 'git annex add': 0.8 }, [
@@ -203,8 +242,8 @@ const load0 = loadAverage();
 const lines = [
   `## cairn, its floor and its peers (${RUNS} interleaved runs each, median; ${quick ? 'quick sizes' : 'full sizes'})`,
   '',
-  '| issue | workload | cairn (s) | floor program | floor (s) | peer | peer (s) | floor / peer | cairn / floor | cairn / peer | target | met |',
-  '|---|---|---:|---|---:|---|---:|---:|---:|---:|---|:---:|',
+  '| issue | workload | cairn (s) | floor program | floor (s) | peer | peer (s) | floor / peer | cairn / floor | cairn / peer | floor under cairn\'s rules | that floor (s) | cairn / that floor | target | met |',
+  '|---|---|---:|---|---:|---|---:|---:|---:|---:|---|---:|---:|---|:---:|',
 ];
 for (const [key, issue, workload, targets, contenders] of workloads) {
   if (only && !only.includes(key)) continue;
@@ -219,17 +258,21 @@ for (const [key, issue, workload, targets, contenders] of workloads) {
   });
   const floorLabel = contenders.find((c) => c[0] === 'floor')[1];
   const cairnLabel = contenders.find((c) => c[0] === 'cairn')?.[1];
+  const rulesLabel = contenders.find((c) => c[0] === 'rules')?.[1];
   const peers = contenders.filter((c) => c[0] === 'peer').map((c) => c[1]);
   for (const peer of peers.length ? peers : [null]) {
     const c = cairnLabel ? med[cairnLabel] : null;
     const f = med[floorLabel];
     const p = peer ? med[peer] : null;
+    const r = rulesLabel ? med[rulesLabel] : null;
+    // Where a floor under cairn's rules is measured, the floor target holds against it (issue 21).
     const goals = Object.entries(targets).filter(([of]) => of === 'floor' || of === peer);
-    const met = c === null ? '-' : goals.every(([of, t]) => c / (of === 'floor' ? f : p) <= t) ? 'yes' : 'no';
+    const base = (of) => (of === 'floor' ? r ?? f : p);
+    const met = c === null ? '-' : goals.every(([of, t]) => c / base(of) <= t) ? 'yes' : 'no';
     const fmt = (x) => (x === null ? '-' : x.toFixed(3));
     const ratio = (a, b) => (a === null || b === null ? '-' : `${(a / b).toFixed(2)}x`);
     lines.push(
-      `| ${issue} | ${workload} | ${fmt(c)} | ${floorLabel} | ${fmt(f)} | ${peer ?? '-'} | ${fmt(p)} | ${ratio(f, p)} | ${ratio(c, f)} | ${ratio(c, p)} | ${goals.map(([of, t]) => `<= ${t}x ${of}`).join(', ')} | ${met} |`,
+      `| ${issue} | ${workload} | ${fmt(c)} | ${floorLabel} | ${fmt(f)} | ${peer ?? '-'} | ${fmt(p)} | ${ratio(f, p)} | ${ratio(c, f)} | ${ratio(c, p)} | ${rulesLabel ?? '-'} | ${fmt(r)} | ${ratio(c, r)} | ${goals.map(([of, t]) => `<= ${t}x ${of === 'floor' && r !== null ? 'floor under the rules' : of}`).join(', ')} | ${met} |`,
     );
   }
 }
