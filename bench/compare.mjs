@@ -114,7 +114,8 @@ const cases = [
   ['checkout-hardlink', () => (setLink('hardlink'), fs.rmSync(path.join(repo, 'data'), { recursive: true, force: true }), repo), () => ['checkout']],
   ['add-small', () => freshRepo('small'), () => ['add', 'data'], dropFresh],
   ['add-big-copy', () => freshRepo('big'), () => ['add', 'big.bin'], dropFresh],
-  ['worktree-new-hardlink', () => (setLink('hardlink'), dropWorktrees(), repo), () => ['worktree', 'new', `c${++branch}`, '--path', at(`wt-${branch}`)], dropWorktrees],
+  // The new worktree reads the committed config (copy mode): hardlink comes from the environment.
+  ['worktree-new-hardlink', () => (dropWorktrees(), repo), () => ['worktree', 'new', `c${++branch}`, '--path', at(`wt-${branch}`)], dropWorktrees, { CAIRN_CACHE_LINK: 'hardlink' }],
   ['verify', () => repo, () => ['verify']],
   ['gc-dry-run', () => repo, () => ['gc']],
   ['tags-json', () => tags, () => ['tags', '--json']],
@@ -125,11 +126,11 @@ const cases = [
 // worktree new takes --path when it has it; otherwise the default place is used.
 if (!sh(node, [A, 'worktree', 'new', '--help'], { env }).includes('--path')) cases.find((c) => c[0] === 'worktree-new-hardlink')[2] = () => ['worktree', 'new', `c${++branch}`];
 
-function once(bin, prepare, argv) {
+function once(bin, prepare, argv, extraEnv = {}) {
   const cwd = prepare();
   spawnSync('sync');
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(node, [bin, ...argv()], { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync(node, [bin, ...argv()], { cwd, env: { ...env, ...extraEnv }, stdio: ['ignore', 'ignore', 'pipe'] });
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`${bin} ${argv().join(' ')} exited ${r.status}: ${r.stderr}`);
   return s;
@@ -137,7 +138,7 @@ function once(bin, prepare, argv) {
 
 const load0 = loadAverage();
 const rows = [];
-for (const [name, prepare, argv, cleanup] of cases) {
+for (const [name, prepare, argv, cleanup, extraEnv] of cases) {
   if (only && !only.includes(name)) continue;
   const a = [];
   const b = [];
@@ -145,11 +146,11 @@ for (const [name, prepare, argv, cleanup] of cases) {
     for (let i = 0; i < RUNS; i++) {
       // Alternate who goes first, so that neither always runs on a warmer cache.
       if (i % 2 === 0) {
-        a.push(once(A, prepare, argv));
-        b.push(once(B, prepare, argv));
+        a.push(once(A, prepare, argv, extraEnv));
+        b.push(once(B, prepare, argv, extraEnv));
       } else {
-        b.push(once(B, prepare, argv));
-        a.push(once(A, prepare, argv));
+        b.push(once(B, prepare, argv, extraEnv));
+        a.push(once(A, prepare, argv, extraEnv));
       }
     }
   } catch (err) {
