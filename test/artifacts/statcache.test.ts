@@ -207,13 +207,12 @@ describe('walking a folder artifact', () => {
   });
 
   it('status sees a file changed in a folder whose listing order changed', async () => {
-    const dir = gitRepo().dir;
+    const test = gitRepo();
+    const dir = test.dir;
     await init(dir);
-    fs.mkdirSync(path.join(dir, 'data'));
-    for (let i = 0; i < 50; i++) fs.writeFileSync(path.join(dir, 'data', `f${i}`), `v${i}`);
+    writeSettled(test, Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`data/f${i}`, `v${i}`])));
     const repo = await openRepo(dir);
     await addArtifacts(repo, { cwd: dir, paths: ['data'] });
-    await sleep(250); // out of the racy window
     expect((await status(repo, { cwd: dir }))[0]!.workspace).toBe('unchanged');
     // Rewrite the folder (another readdir order), one file with other bytes of the same size.
     for (let i = 49; i >= 0; i--) {
