@@ -19,5 +19,32 @@ Object.assign(process.env, {
 });
 for (const key of Object.keys(process.env)) {
   // The suite's own knobs stay; everything else CAIRN_* would change cairn's behaviour.
-  if (key.startsWith('CAIRN_') && !['CAIRN_NO_PROGRESS', 'CAIRN_KILLS', 'CAIRN_LINK_KILLS', 'CAIRN_ROUNDS', 'CAIRN_TEST_SEED', 'CAIRN_CHROMIUM'].includes(key)) delete process.env[key];
+  if (key.startsWith('CAIRN_') && !['CAIRN_NO_PROGRESS', 'CAIRN_KILLS', 'CAIRN_LINK_KILLS', 'CAIRN_ROUNDS', 'CAIRN_TEST_SEED', 'CAIRN_TEST_CPU_LOG', 'CAIRN_CHROMIUM'].includes(key)) delete process.env[key];
+}
+
+// CAIRN_TEST_CPU_LOG=<file>: append each test file's CPU seconds (this
+// process and every child it waited for: cairn, git, sqlite3), a measure of
+// its cost that, unlike its wall time, does not grow with the machine's load.
+const cpuLog = process.env.CAIRN_TEST_CPU_LOG;
+if (cpuLog) {
+  const { afterAll, beforeAll, beforeEach } = await import('vitest');
+  /** utime + stime + cutime + cstime of /proc/self/stat, in seconds (100 ticks a second). */
+  const cpuSeconds = (): number => {
+    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
+  };
+  let cpu = 0;
+  let wall = 0;
+  let file = '';
+  beforeEach(({ task }) => {
+    file = path.relative(process.cwd(), task.file.filepath);
+  });
+  beforeAll(() => {
+    cpu = cpuSeconds();
+    wall = Date.now();
+  });
+  afterAll(() => {
+    fs.appendFileSync(cpuLog, JSON.stringify({ file, cpu: +(cpuSeconds() - cpu).toFixed(2), wall: (Date.now() - wall) / 1000 }) + '\n');
+  });
 }

@@ -12,11 +12,13 @@ import { BIN, cairn, cairnOk } from '../helpers/cli.js';
 import { gitRepo, type TestRepo } from '../helpers/repo.js';
 import { seededRandom, testSeed } from '../helpers/random.js';
 import { hashBytes } from '../../src/store/hash.js';
+import { expectObjectsIntact } from '../reliability/harness.js';
 
 const KILLS = Number(process.env.CAIRN_KILLS) || 5;
-const FILE_SIZE = 160 * 1024 * 1024;
+// Big enough that an add takes a few hundred ms to take the bytes in (the window the kills fall in).
+const FILE_SIZE = 64 * 1024 * 1024;
 const DIR_FILES = 4;
-const DIR_FILE_SIZE = 40 * 1024 * 1024;
+const DIR_FILE_SIZE = 16 * 1024 * 1024;
 
 function content(size: number, seed: number): Buffer {
   const data = Buffer.alloc(size);
@@ -102,7 +104,9 @@ describe.each([
       let expected = new Map<string, string>();
       for (let scale = 1; scale > 0.01; scale /= 2) {
         expected = writeRound(repo, shape, ++attempt);
-        if ((await addAndKill(repo.dir, target, tmpDir, env, Math.floor(random() * windowMs * scale))).outcome === 'killed') {
+        // Stratified: kill k lands in the k-th of KILLS slices of the window.
+        const at = Math.floor(((round - 1 + random()) / KILLS) * windowMs * scale);
+        if ((await addAndKill(repo.dir, target, tmpDir, env, at)).outcome === 'killed') {
           killed++;
           break;
         }
@@ -115,10 +119,12 @@ describe.each([
         const still = lost.filter(([rel, digest]) => digestAt(path.join(repo.dir, rel)) !== digest);
         expect(still.map(([rel]) => rel), `round ${round} (seed ${seed}): bytes lost`).toEqual([]);
       }
-      const v = JSON.parse((await cairn(['verify', '--json'], { cwd: repo.dir, env })).stdout);
-      expect(v.corrupt, `round ${round}`).toEqual([]);
+      // Every object under a final name has the bytes its name says (each new one hashed once; `cairn verify` at the end).
+      expectObjectsIntact(path.join(repo.dir, '.git/cairn/cache/objects'), `round ${round}`);
     }
     expect(killed).toBe(KILLS);
+    const v = JSON.parse((await cairn(['verify', '--json'], { cwd: repo.dir, env })).stdout);
+    expect(v.corrupt).toEqual([]);
 
     // The next add finishes the job: everything recorded, unchanged, no temp left.
     await cairnOk(['add', target], { cwd: repo.dir, env });

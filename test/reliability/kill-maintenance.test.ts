@@ -13,6 +13,7 @@ import {
   expectPointersSatisfied,
   expectVerifyClean,
   killLoop,
+  KILL_TEST_TIMEOUT_MS,
   killsIn,
   LINK_MODES,
   useLinkMode,
@@ -52,7 +53,7 @@ describe.each(LINK_MODES)('kill -9 during gc and model promote (%s mode)', (link
     }, killsIn(link));
     expect(stats.corruptions).toBe(0);
     await expectVerifyClean(repo.dir, 'at the end');
-  });
+  }, KILL_TEST_TIMEOUT_MS);
 
   // In symlink mode the candidates are links into the cache: model add and promote take them as candidates.
   it('model promote', async () => {
@@ -102,7 +103,7 @@ describe.each(LINK_MODES)('kill -9 during gc and model promote (%s mode)', (link
     }, killsIn(link));
     expect(stats.corruptions).toBe(0);
     await expectVerifyClean(repo.dir, 'at the end');
-  });
+  }, KILL_TEST_TIMEOUT_MS);
 });
 
 // tag writes no artifact, so the link mode cannot change what a kill leaves: copy mode only.
@@ -139,5 +140,5 @@ describe('kill -9 during tag', () => {
       },
     });
     expect(stats.corruptions).toBe(0);
-  });
+  }, KILL_TEST_TIMEOUT_MS);
 });

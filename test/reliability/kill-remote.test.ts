@@ -11,6 +11,7 @@ import {
   expectPointersSatisfied,
   expectVerifyClean,
   killLoop,
+  KILL_TEST_TIMEOUT_MS,
   killsIn,
   LINK_MODES,
   replaceFile,
@@ -61,7 +62,7 @@ describe.each(LINK_MODES)('kill -9 during transfers (%s mode)', (link) => {
     const swept = (await push(await openRepo(repo.dir))).sweptTemps;
     console.log(`[reliability] push (${link}): ${swept} temp file(s) left on the remote by the kills, swept by a later push`);
     expect(remoteTemps(store)).toEqual([]);
-  });
+  }, KILL_TEST_TIMEOUT_MS);
 
   it('pull', async () => {
     const src = gitRepo();
@@ -109,5 +110,5 @@ describe.each(LINK_MODES)('kill -9 during transfers (%s mode)', (link) => {
     }, killsIn(link));
     expect(stats.corruptions).toBe(0);
     await expectVerifyClean(cloneDir, 'at the end');
-  });
+  }, KILL_TEST_TIMEOUT_MS);
 });

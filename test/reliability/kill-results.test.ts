@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { mergeResults } from '../../src/index.js';
 import { BIN, cairnOk } from '../helpers/cli.js';
 import { gitRepo, tempDir, type TestRepo } from '../helpers/repo.js';
-import { expectNoBlockingLock, expectObjectsIntact, killLoop, workspaceTemps } from './harness.js';
+import { expectNoBlockingLock, expectObjectsIntact, killLoop, KILL_TEST_TIMEOUT_MS, workspaceTemps } from './harness.js';
 
 const ROWS = 20_000;
 /** The target as made, outside the repository, to count its rows. */
@@ -93,7 +93,7 @@ describe('kill -9 during merges into a results database', () => {
       },
     });
     expect(stats.corruptions).toBe(0);
-  });
+  }, KILL_TEST_TIMEOUT_MS);
 
   it('rebase', async () => {
     const { repo, target, source, pristine } = await project();
@@ -119,7 +119,7 @@ describe('kill -9 during merges into a results database', () => {
       },
     });
     expect(stats.corruptions).toBe(0);
-  });
+  }, KILL_TEST_TIMEOUT_MS);
 });
 
 describe('two merges into the same target at once', () => {

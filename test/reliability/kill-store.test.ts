@@ -12,6 +12,7 @@ import {
   expectPointersSatisfied,
   expectVerifyClean,
   killLoop,
+  KILL_TEST_TIMEOUT_MS,
   killsIn,
   LINK_MODES,
   replaceFile,
@@ -97,7 +98,7 @@ describe.each(LINK_MODES)('kill -9 during store operations (%s mode)', (link) =>
     }, killsIn(link));
     expect(stats.corruptions).toBe(0);
     await expectVerifyClean(repo.dir, 'at the end');
-  });
+  }, KILL_TEST_TIMEOUT_MS);
 
   it('checkout', async () => {
     const repo = await initialised(link);
@@ -139,5 +140,5 @@ describe.each(LINK_MODES)('kill -9 during store operations (%s mode)', (link) =>
     }, killsIn(link));
     expect(stats.corruptions).toBe(0);
     await expectVerifyClean(repo.dir, 'at the end');
-  });
+  }, KILL_TEST_TIMEOUT_MS);
 });
