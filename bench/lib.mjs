@@ -122,3 +122,54 @@ export function gitInit(dir, env) {
   fs.mkdirSync(dir, { recursive: true });
   sh('git', ['init', '-q', '-b', 'main'], { cwd: dir, env });
 }
+
+/**
+ * A repository with `count` annotated experiment tags on `count` commits, made
+ * in one `git fast-import` (messages rendered by `renderTagMessage` of a built
+ * cairn), then `cairn init` with `cairnBin`.
+ */
+export function makeTagRepo(dir, count, env, renderTagMessage, cairnBin = CAIRN) {
+  gitInit(dir, env);
+  const chunks = [];
+  for (let i = 0; i < count; i++) {
+    const msg = `run ${i}\n`;
+    chunks.push(`commit refs/heads/main\nmark :${i + 1}\ncommitter Bench <b@c.invalid> ${1_700_000_000 + i} +0000\ndata ${Buffer.byteLength(msg)}\n${msg}`);
+    if (i > 0) chunks.push(`from :${i}\n`);
+    chunks.push('\n');
+    const version = `e${Math.floor(i / 50)}.${(i % 50) + 1}.0`;
+    const message = renderTagMessage({
+      version,
+      run: `run-${i}`,
+      metrics: { f1: (i % 97) / 100, loss: 1 - (i % 89) / 100 },
+      params: { lr: 10 ** -(1 + (i % 4)), model: 'bert-base' },
+      data: `sha256:${String(i).padStart(64, '0')}`,
+      text: `sweep ${i}`,
+    });
+    chunks.push(`tag ${version}\nfrom :${i + 1}\ntagger Bench <b@c.invalid> ${1_700_000_000 + i} +0000\ndata ${Buffer.byteLength(message)}\n${message}\n`);
+  }
+  sh('git', ['fast-import', '--quiet'], { cwd: dir, env, input: chunks.join(''), maxBuffer: 1 << 30 });
+  sh('git', ['checkout', '-q', 'main'], { cwd: dir, env });
+  sh(process.execPath, [cairnBin, 'init'], { cwd: dir, env });
+}
+
+/**
+ * Run a command once under /usr/bin/time: wall seconds (timed here) and the
+ * child's peak memory (max RSS, MB). Throws when it fails.
+ */
+export function measure(cmd, args, opts = {}) {
+  const rssFile = path.join(os.tmpdir(), `cairn-bench-rss-${process.pid}`);
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', '-o', rssFile, cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 28, ...opts });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${String(r.stderr).slice(-2000)}`);
+  const rssMB = Number(fs.readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024;
+  fs.rmSync(rssFile, { force: true });
+  return { seconds, rssMB };
+}
+
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** The load average now (the first number of `uptime`), printed with every table: the machine is shared. */
+export function loadAverage() {
+  return os.loadavg().map((x) => x.toFixed(2)).join(', ');
+}

@@ -185,3 +185,41 @@ describe('a tracked folder changing while status looks at it', () => {
     expect(state).toBe('modified');
   });
 });
+
+describe('walking a folder artifact', () => {
+  it('sorts in UTF-8 byte order, with and without characters where UTF-16 order differs', async () => {
+    const { walkDir } = await import('../../src/artifacts/workspace.js');
+    const byBytes = (names: string[]) => [...names].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    for (const names of [
+      ['b', 'a.txt', 'a/b', 'a-b', 'A', 'z'],
+      ['b', 'a.txt', 'a/b', '\u{1F600}', '\uE000', '\uFFFD', 'z'],
+    ]) {
+      const dir = tempDir();
+      for (const n of names) {
+        fs.mkdirSync(path.dirname(path.join(dir, n)), { recursive: true });
+        fs.writeFileSync(path.join(dir, n), n);
+      }
+      const walked = walkDir(dir).map((e) => e.path);
+      expect(walked).toEqual(byBytes(names));
+      // Unsorted, the same entries (in readdir order).
+      expect(byBytes(walkDir(dir, { sorted: false }).map((e) => e.path))).toEqual(walked);
+    }
+  });
+
+  it('status sees a file changed in a folder whose listing order changed', async () => {
+    const test = gitRepo();
+    const dir = test.dir;
+    await init(dir);
+    writeSettled(test, Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`data/f${i}`, `v${i}`])));
+    const repo = await openRepo(dir);
+    await addArtifacts(repo, { cwd: dir, paths: ['data'] });
+    expect((await status(repo, { cwd: dir }))[0]!.workspace).toBe('unchanged');
+    // Rewrite the folder (another readdir order), one file with other bytes of the same size.
+    for (let i = 49; i >= 0; i--) {
+      const bytes = fs.readFileSync(path.join(dir, 'data', `f${i}`));
+      fs.rmSync(path.join(dir, 'data', `f${i}`));
+      fs.writeFileSync(path.join(dir, 'data', `f${i}`), i === 7 ? 'w7' : bytes);
+    }
+    expect((await status(repo, { cwd: dir }))[0]!.workspace).toBe('modified');
+  });
+});
