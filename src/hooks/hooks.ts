@@ -12,7 +12,7 @@ import { writeFileAtomic } from '../durable/atomicWrite.js';
 import { isInitialized, openRepo } from '../repo/repo.js';
 import { checkout } from '../artifacts/checkout.js';
 import { expandObjects, stagedPointers } from '../artifacts/references.js';
-import { push } from '../remote/transfer.js';
+import { push } from '../commands/push.js';
 import { LEGACY_TEMPLATES } from './legacyHooks.js';
 
 /** The git hooks cairn installs: post-checkout checks out artifacts, pre-push pushes their objects, pre-commit refuses pointers whose content is not cached. */

@@ -12,7 +12,7 @@ import { openRepo, type Repo } from '../repo/repo.js';
 import { checkout, type CheckoutResult } from '../artifacts/checkout.js';
 import { status } from '../artifacts/status.js';
 import { collectPointers, expandObjects, pointersInCommits } from '../artifacts/references.js';
-import { fetch } from '../remote/transfer.js';
+import { fetch } from '../commands/fetch.js';
 import { openRemote } from '../remote/remote.js';
 import { listWorktrees, type WorktreeInfo } from '../gc/gc.js';
 import { readExplorations } from './registry.js';
@@ -217,7 +217,7 @@ async function inspectWorktree(
       let missing: Set<string>;
       try {
         const objects = [...new Map([...history, ...workspace])].map(([hash, size]) => ({ hash, size }));
-        const there = await remote.present(objects);
+        const there = (await remote.inventory(objects)).present;
         missing = new Set(objects.filter((o) => !there.has(o.hash)).map((o) => o.hash));
       } finally {
         remote.close();

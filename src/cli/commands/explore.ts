@@ -11,7 +11,7 @@ import { formatBytes, table } from '../output.js';
 // pay for the worktree code, nor `explore list` for lineage.
 const history = () => import('../../explore/history.js');
 const exploration = () => import('../../worktrees/exploration.js');
-const getter = () => import('../../explore/get.js');
+const getter = () => import('../../commands/exploreGet.js');
 const lineages = () => import('../../explore/lineage.js');
 
 const show = (v: TagValue | null): string => (v === null ? '-' : String(v));

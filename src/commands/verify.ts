@@ -1,13 +1,15 @@
 /**
  * `cairn verify`: rehash every object in the cache, and check that every
- * object the worktree's pointers need is there.
+ * object the worktree's pointers need is there (and, with `--remote`, on
+ * the remote and intact there).
  */
 import { IntegrityError, UnsafeError, type CairnError } from '../errors.js';
-import { openRemote, rehashOnRemote } from '../remote/remote.js';
+import { openRemote } from '../remote/remote.js';
+import { rehash } from '../store/objectStore.js';
 import type { Repo } from '../repo/repo.js';
 import type { Progress } from '../progress.js';
-import { readManifest } from './inspect.js';
-import { loadArtifacts } from './workspace.js';
+import { readManifest } from '../artifacts/inspect.js';
+import { loadArtifacts } from '../artifacts/workspace.js';
 
 /** What {@link verify} found; `ok` is false when anything is corrupt, missing or invalid (turn it into an error with {@link verifyFailure}). */
 export interface VerifyResult {
@@ -73,7 +75,7 @@ async function verifyRemote(repo: Repo, name: string | undefined, hashes: string
   const remote = await openRemote(repo, name);
   try {
     progress?.start(`verifying on ${remote.name}`, hashes.length, 'objects');
-    const found = await rehashOnRemote(remote, hashes, repo.config.transfer.jobs, () => progress?.tick(1));
+    const found = await rehash(remote, hashes, repo.config.transfer.jobs, () => progress?.tick(1));
     return { name: remote.name, checked: hashes.length, ...found };
   } finally {
     progress?.stop();
