@@ -240,7 +240,7 @@ export {
  * const merged = await mergeResults({ cwd, target: 'results.db', sources: ['exp/cnn:results.db'] });
  * if (merged.refused) console.error(`not merged: ${merged.refused}`);
  */
-export { merge as mergeResults } from './commands/merge.js';
+export { mergeResults } from './commands/merge.js';
 export {
   mergeSettings,
   DEFAULT_WAIT_MS,

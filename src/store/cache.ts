@@ -501,12 +501,14 @@ export class ObjectBatch {
     if (this.pending.length > BATCH_SYNCFS_THRESHOLD) flushAll(this.cache.objectsDir, []);
     else for (const dir of new Set(this.pending.map((p) => path.dirname(p.tmp)))) fsyncDir(dir);
     this.pending = [];
+    this.seen.clear(); // published: the cache answers from now on (and a later `replace` must write again)
   }
 
   /** Drop staged temp files (after an error). */
   abort(): void {
     for (const { tmp } of this.pending) removeTemp(tmp);
     this.pending = [];
+    this.seen.clear();
   }
 }
 

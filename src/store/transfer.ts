@@ -73,7 +73,8 @@ export async function transfer(from: ObjectStore, to: ObjectStore, objects: Obje
   await options.beforeMove?.();
   const move = async (o: ObjectRef): Promise<void> => {
     try {
-      result.bytes += await to.put(o.hash, o.size, from, { replace: damaged.has(o.hash), onBytes: (n) => options.progress?.tick(n) });
+      const bytes = await to.put(o.hash, o.size, from, { replace: damaged.has(o.hash), onBytes: (n) => options.progress?.tick(n) });
+      result.bytes += bytes; // after the await: `x += await` would add to a stale total
       result.transferred.push(o.hash);
     } catch (err) {
       if (err instanceof NotFoundError || err instanceof IntegrityError) result.failed.set(o.hash, err);

@@ -3,7 +3,7 @@
  */
 import { Option, type Command } from 'commander';
 import { mergeFailure, type ConflictDetail, type MergeResult } from '../../results/mergeResult.js';
-import { merge } from '../../commands/merge.js';
+import { mergeResults } from '../../commands/merge.js';
 import { ON_CONFLICT, STRATEGIES, type MergeStrategy, type OnConflict } from '../../results/mergePlan.js';
 import { collect, type CliContext } from '../context.js';
 import { table } from '../output.js';
@@ -100,7 +100,7 @@ export function registerResultsCommands(program: Command, ctx: CliContext): void
     .addHelpText('after', MERGE_EXAMPLES)
     .action(async (target: string, sources: string[], opts: MergeFlags) => {
       ctx.useJson(opts);
-      const result = await merge({
+      const result = await mergeResults({
         cwd: ctx.cwd(),
         target,
         sources,
