@@ -45,6 +45,8 @@ export class LocalRemote extends FolderStore {
     const store = new Cache(dir);
     super(name, store, {
       checkSizes: true,
+      // At most 2,000 staged temp files on a remote at once, as push always had.
+      batchLimit: 2000,
       notFound: (hash) =>
         new NotFoundError(`object ${hash} is not on remote ${name}`, {
           hint: `push it from a machine that has it (cairn push -r ${name})`,

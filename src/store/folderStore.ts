@@ -13,8 +13,6 @@ import { Cache, missingObject, ObjectBatch, SMALL_FILE } from './cache.js';
 import { CHUNK_SIZE } from './hash.js';
 import type { Inventory, ObjectRef, ObjectStore, PutOptions } from './objectStore.js';
 
-/** Small puts share one flush; this many at most wait for it. */
-const BATCH_LIMIT = 2000;
 /** Stats in flight at once when sizing objects (hides NFS latency). */
 const STAT_JOBS = 32;
 
@@ -26,6 +24,8 @@ export interface FolderStoreOptions {
   notFound?: (hash: string) => NotFoundError;
   /** Called before the first access: a folder that must exist throws here. */
   checkReachable?: () => void;
+  /** Small puts share one flush; at most this many wait for it (default: all until {@link FolderStore.flush}). */
+  batchLimit?: number;
 }
 
 export class FolderStore implements ObjectStore {
@@ -101,7 +101,7 @@ export class FolderStore implements ObjectStore {
       const data = file ? readWhole(file, hash, from) : await buffer(await from.read(hash));
       this.batch.add(data, hash, { replace }); // verified on the way in
       options.onBytes?.(data.length);
-      if (this.batch.size >= BATCH_LIMIT) this.batch.commit();
+      if (this.batch.size >= (this.options.batchLimit ?? Infinity)) this.batch.commit();
       return data.length;
     }
     if (file) return (await this.cache.storeCopy(file, hash, options.onBytes, { replace })).size;
