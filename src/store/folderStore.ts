@@ -26,6 +26,8 @@ export interface FolderStoreOptions {
   checkReachable?: () => void;
   /** Small puts share one flush; at most this many wait for it (default: all until {@link FolderStore.flush}). */
   batchLimit?: number;
+  /** Only this program writes here (the repository's cache): a store receiving from it may hash beside a kernel copy (Cache.storeCopyOfOwn). */
+  own?: boolean;
 }
 
 export class FolderStore implements ObjectStore {
@@ -40,7 +42,12 @@ export class FolderStore implements ObjectStore {
 
   /** The cache of a repository, as a store. */
   static ofCache(cache: Cache): FolderStore {
-    return new FolderStore('the cache', cache);
+    return new FolderStore('the cache', cache, { own: true });
+  }
+
+  /** Is this the repository's own cache, which nobody else writes to? */
+  get own(): boolean {
+    return this.options.own ?? false;
   }
 
   private get batch(): ObjectBatch {
@@ -104,6 +111,7 @@ export class FolderStore implements ObjectStore {
       if (this.batch.size >= (this.options.batchLimit ?? Infinity)) this.batch.commit();
       return data.length;
     }
+    if (file && from instanceof FolderStore && from.own) return (await this.cache.storeCopyOfOwn(file, hash, options.onBytes, { replace })).size;
     if (file) return (await this.cache.storeCopy(file, hash, options.onBytes, { replace })).size;
     if (!replace && this.cache.has(hash)) return 0;
     return (await this.cache.storeStream(await from.read(hash, size), { expected: hash, onBytes: options.onBytes })).size;
