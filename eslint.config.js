@@ -1,6 +1,7 @@
 // Lint for src/, test/ and bench/ (npm run lint; CI runs it with the tests).
 // typescript-eslint's recommended rules, plus the project's own:
-// every git invocation goes through src/git/ (a spawn of git anywhere else is an error).
+// every git invocation goes through src/git/ (a spawn of git anywhere else is an error),
+// and only src/git/ may import its spawn primitive (src/git/run.ts): no domain file builds git argv.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -8,6 +9,15 @@ const GIT_SPAWN = {
   selector:
     "CallExpression[callee.name=/^(spawn|spawnSync|execFile|execFileSync|exec|execSync)$/][arguments.0.value='git'], CallExpression[callee.property.name=/^(spawn|spawnSync|execFile|execFileSync)$/][arguments.0.value='git']",
   message: 'run git through src/git/ (one spawn primitive with a fixed environment), not directly',
+};
+
+const GIT_PRIMITIVE = {
+  patterns: [
+    {
+      group: ['**/git/run', '**/git/run.js'],
+      message: 'call a typed helper of src/git/ (git.ts, revision.ts, worktrees.ts), or add one there; only src/git/ builds git argv',
+    },
+  ],
 };
 
 export default tseslint.config(
@@ -24,6 +34,28 @@ export default tseslint.config(
   {
     files: ['src/**/*.ts'],
     ignores: ['src/git/**'],
-    rules: { 'no-restricted-syntax': ['error', GIT_SPAWN] },
+    rules: { 'no-restricted-syntax': ['error', GIT_SPAWN], 'no-restricted-imports': ['error', GIT_PRIMITIVE] },
+  },
+  {
+    // The git layer stands on layer 0 only (docs/ARCHITECTURE.md): it never parses what cairn stores in git.
+    files: ['src/git/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../*', '!../errors.js', '!../trust', '!../durable', '!../concurrency.js', '!../progress.js'],
+              message: 'src/git/ imports only layer 0 (errors, trust, durable, concurrency, progress)',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['test/**/*.ts', 'bench/**/*.mjs'],
+    ignores: ['test/git/**'],
+    rules: { 'no-restricted-imports': ['error', GIT_PRIMITIVE] },
   },
 );

@@ -71,7 +71,8 @@ export type { ArtifactStatusWithRemote } from './commands/status.js';
  * const dry = await gc(repo); // a dry run: dry.unreferenced lists what --yes would delete
  * await installHooks(cwd);
  */
-export { gc, listWorktrees, type GcOptions, type GcResult, type WorktreeInfo } from './gc/gc.js';
+export { gc, type GcOptions, type GcResult } from './gc/gc.js';
+export { listWorktrees, type WorktreeInfo } from './git/worktrees.js';
 /** Merge backups pinned in the cache (gc keeps them until dropped). */
 export { listPins, dropPins, type Pin } from './store/pins.js';
 export { installHooks, uninstallHooks, runHook, HOOK_NAMES, type HooksResult, type HookRun } from './hooks/hooks.js';

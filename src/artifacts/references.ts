@@ -6,8 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CairnError } from '../errors.js';
-import { git, splitNul } from '../git/git.js';
-import { pointersAt, readBlobs } from '../git/revision.js';
+import { blobsInCommits, refNames, stagedObjects } from '../git/git.js';
+import { readBlobs } from '../git/revision.js';
+import { pointersAt } from '../store/pointersAtRevision.js';
 import type { Repo } from '../repo/repo.js';
 import type { Cache } from '../store/cache.js';
 import { artifactPathOf, isPointerPath, parsePointer, POINTER_SUFFIX, type Pointer } from '../store/pointer.js';
@@ -28,12 +29,6 @@ export interface ReferenceScope {
   allBranches?: boolean;
   /** Every commit reachable from any ref (as DVC's --all-commits). */
   allCommits?: boolean;
-}
-
-/** Names of refs under a namespace (`refs/tags`, `refs/heads`...). */
-export async function refNames(cwd: string, namespaces: string[]): Promise<string[]> {
-  const { stdout } = await git(['for-each-ref', '--format=%(refname)', ...namespaces], { cwd });
-  return stdout.split('\n').filter(Boolean);
 }
 
 /** The pointers a scope covers. With no scope flags, the workspace. */
@@ -61,14 +56,7 @@ export async function collectPointers(repo: Repo, scope: ReferenceScope): Promis
  * folder was moved away or unmounted still counts.
  */
 export async function stagedPointers(cwd: string, options: { gitDir?: string } = {}): Promise<PointerRef[]> {
-  const gitDir = options.gitDir ? [`--git-dir=${options.gitDir}`] : [];
-  const { stdout } = await git([...gitDir, 'ls-files', '-z', '--stage', '--', `*${POINTER_SUFFIX}`], { cwd });
-  const entries = splitNul(stdout)
-    .map((line) => {
-      const tab = line.indexOf('\t');
-      return { object: line.slice(0, tab).split(' ')[1]!, path: line.slice(tab + 1) };
-    })
-    .filter((e) => isPointerPath(e.path));
+  const entries = (await stagedObjects(cwd, `*${POINTER_SUFFIX}`, options)).filter((e) => isPointerPath(e.path));
   const blobs = await readBlobs(cwd, entries.map((e) => e.object));
   return entries.map((e, i) => ({
     pointer: parsePointer(blobs[i]!.toString('utf8'), `index:${e.path}`, path.posix.basename(artifactPathOf(e.path))),
@@ -83,14 +71,8 @@ export async function stagedPointers(cwd: string, options: { gitDir?: string } =
  * are skipped.
  */
 export async function pointersInCommits(cwd: string, revs: string[]): Promise<PointerRef[]> {
-  const { stdout } = await git(['rev-list', '--objects', '--filter=object:type=blob', ...revs], { cwd });
   const blobs = new Map<string, string>();
-  for (const line of stdout.split('\n')) {
-    const space = line.indexOf(' ');
-    if (space < 0) continue;
-    const file = line.slice(space + 1);
-    if (isPointerPath(file)) blobs.set(line.slice(0, space), file);
-  }
+  for (const { object, path: file } of await blobsInCommits(cwd, revs)) if (isPointerPath(file)) blobs.set(object, file);
   const ids = [...blobs.keys()];
   const data = await readBlobs(cwd, ids);
   const out: PointerRef[] = [];

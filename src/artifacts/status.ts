@@ -6,6 +6,7 @@ import type { Progress } from '../progress.js';
 import { inspectArtifact, type ArtifactStatus } from './inspect.js';
 import { loadArtifacts, WorkspaceObserver, type InvalidPointer } from './workspace.js';
 import { IntegrityError, UnsafeError, type CairnError } from '../errors.js';
+import { plural } from '../display.js';
 
 /** Options of {@link status}: which artifacts (paths relative to `cwd`). */
 export interface StatusOptions {
@@ -44,7 +45,7 @@ export async function status(repo: Repo, options: StatusOptions): Promise<Artifa
 export function invalidPointersFailure(found: { invalid: InvalidPointer; error: CairnError }[]): CairnError {
   if (found.length === 1) return found[0]!.error;
   const Failure = found.some((f) => f.error instanceof UnsafeError) ? UnsafeError : IntegrityError;
-  return new Failure(`${found.length} invalid pointer file(s): ${found.map((f) => f.invalid.pointer).join(', ')}`, {
+  return new Failure(`${plural(found.length, 'invalid pointer file')}: ${found.map((f) => f.invalid.pointer).join(', ')}`, {
     hint: 'restore them from git (git checkout -- <pointer>), or cairn untrack the artifact',
     data: { invalidPointers: found.map((f) => f.invalid) },
   });

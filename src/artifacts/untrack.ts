@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
-import { git, gitAdd } from '../git/git.js';
+import { gitAdd, removeFromIndex } from '../git/git.js';
 import { repoRelative, type Repo } from '../repo/repo.js';
 import { checkConfined } from '../trust/confine.js';
 import { checkIgnoreFile, unignoreArtifact } from './gitignore.js';
@@ -71,7 +71,7 @@ export async function untrack(repo: Repo, options: UntrackOptions): Promise<Untr
   checkConfined(repo.root, artifact.path, `untrack ${artifact.path}`);
   checkIgnoreFile(repo.root, artifact.path);
   const unlinked = await detachFromCache(repo, artifact);
-  await git(['rm', '--cached', '--quiet', '--ignore-unmatch', '--', `:(literal)${artifact.pointerPath}`], { cwd: repo.root });
+  await removeFromIndex(repo.root, [artifact.pointerPath]);
   fs.rmSync(path.join(repo.root, artifact.pointerPath), { force: true });
   const ignore = unignoreArtifact(repo.root, artifact.path);
   if (ignore) await gitAdd(repo.root, [`:(literal)${ignore}`]);

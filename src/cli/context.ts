@@ -61,7 +61,7 @@ export function positiveInt(name: string) {
   return (value: string): number => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < 1) {
-      throw Object.assign(new Error(`${name} must be a positive integer, got '${value}'`), { code: 'commander.invalidArgument' });
+      throw Object.assign(new Error(`${name} takes a whole number of at least 1`), { code: 'commander.invalidArgument' });
     }
     return n;
   };

@@ -87,6 +87,8 @@ export async function buildProgram(ctx: CliContext, version: string, args: strin
     .configureOutput({
       writeOut: (s) => process.stdout.write(s),
       writeErr: (s) => process.stderr.write(s),
+      // Usage errors are printed by main(), in the shape of every cairn error.
+      outputError: () => {},
     });
   ctx.attach(program);
   const name = commandName(args);
@@ -104,23 +106,38 @@ export async function buildProgram(ctx: CliContext, version: string, args: strin
   return program;
 }
 
+/** Every error cairn prints has this shape: what failed, then what to do. */
+function printError(message: string, hint: string): void {
+  process.stderr.write(`cairn: error: ${message}\nhint: ${hint}\n`);
+}
+
 function report(ctx: CliContext, err: CairnError): void {
   if (ctx.out.json && !ctx.out.wroteData) ctx.out.data({ error: { code: err.code, exitCode: err.exitCode, message: err.message, hint: err.hint } });
-  process.stderr.write(`cairn: error: ${err.message}\nhint: ${err.hint}\n`);
+  printError(err.message, err.hint);
 }
 
 /**
- * A usage error (commander printed its own line when `printed`): add the
- * hint every cairn error carries, and the JSON error with --json.
+ * commander's message without its own "error: " and with its "(Did you mean
+ * x?)" line taken out, to go into the hint.
  */
-function usageFailure(args: string[], message: string, printed: boolean): number {
+export function splitCommanderMessage(message: string): { message: string; suggestion?: string } {
+  const m = /\n\(Did you mean (.+)\?\)\s*$/.exec(message);
+  const text = (m ? message.slice(0, m.index) : message).replace(/^error: /, '').trim();
+  return m ? { message: text, suggestion: m[1]! } : { message: text };
+}
+
+/** A usage error: the message and a hint (with commander's suggestion), and the JSON error with --json. */
+function usageFailure(args: string[], commanderMessage: string): number {
+  const { message, suggestion } = splitCommanderMessage(commanderMessage);
   const name = commandName(args);
   const misplaced = args.indexOf('-C') > args.indexOf(name ?? '') && name !== undefined && args.includes('-C');
+  const help = `run cairn ${name && COMMAND_GROUPS.some((g) => g.commands.includes(name)) ? `${name} ` : ''}--help for usage`;
   const hint = misplaced
     ? `global options go before the command, as with git: cairn -C <dir> ${name} ...`
-    : `run cairn ${name && COMMAND_GROUPS.some((g) => g.commands.includes(name)) ? `${name} ` : ''}--help for usage`;
-  if (!printed) process.stderr.write(`cairn: error: ${message}\n`);
-  process.stderr.write(`hint: ${hint}\n`);
+    : suggestion
+      ? `did you mean ${suggestion}? (${help})`
+      : help;
+  printError(message, hint);
   if (args.includes('--json')) {
     process.stdout.write(JSON.stringify({ error: { code: 'E_USAGE', exitCode: ExitCode.usage, message, hint } }, null, 2) + '\n');
   }
@@ -148,10 +165,10 @@ export async function main(argv: string[], version: string): Promise<number> {
       // No command at all: usage on stderr and exit 1, as git does.
       if (err.code === 'commander.help') return err.exitCode === 0 ? ExitCode.ok : ExitCode.failed;
       if (err.exitCode === 0) return ExitCode.ok;
-      return usageFailure(argv.slice(2), err.message.replace(/^error: /, ''), true);
+      return usageFailure(argv.slice(2), err.message);
     }
     if (err instanceof Error && (err as { code?: string }).code === 'commander.invalidArgument') {
-      return usageFailure(argv.slice(2), err.message, false);
+      return usageFailure(argv.slice(2), err.message);
     }
     const cairnError = toCairnError(err);
     report(ctx, cairnError);

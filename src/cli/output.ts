@@ -1,3 +1,5 @@
+export { formatBytes, formatDate, plural, shortHash } from '../display.js';
+
 /**
  * Everything the CLI prints goes through here: human text, or JSON with
  * --json. Nothing else in cairn writes to stdout or stderr.
@@ -39,23 +41,6 @@ export class Output {
   raw(data: Uint8Array | string): void {
     this.stdout.write(data);
   }
-}
-
-/** 1536 → "1.5 KiB". */
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${n} B` : `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
-}
-
-/** First 12 hex digits of a sha256: hash, for people. */
-export function shortHash(hash: string): string {
-  return hash.replace(/^sha256:/, '').slice(0, 12);
 }
 
 /** Left-aligned columns. */

@@ -53,7 +53,17 @@ function guardTerminal(stream: NodeJS.WriteStream): () => void {
   return remove;
 }
 
-export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): Progress {
+/** Bytes per second after `ms` milliseconds, for people ("12.5 MiB/s"); nothing in the first half second, too soon to say. */
+export function throughput(bytes: number, ms: number): string {
+  return ms < 500 ? '' : `${formatBytes(Math.round((bytes * 1000) / ms))}/s`;
+}
+
+/**
+ * A reporter that draws on `stream`. A byte count (`unit` 'B': add, fetch,
+ * push, pull, verify) shows done/total and the throughput so far; `now` is
+ * the clock (tests pass their own).
+ */
+export function terminalProgress(stream: NodeJS.WriteStream = process.stderr, now: () => number = Date.now): Progress {
   if (!stream.isTTY || process.env.CI || process.env.CAIRN_NO_PROGRESS) return silentProgress;
   let bar: Bar | null = null;
   return {
@@ -64,20 +74,22 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): P
       const cliProgress = require('cli-progress') as typeof import('cli-progress');
       const format =
         unit === 'B'
-          ? `${label} [{bar}] {percentage}% {done}/{size} {eta_formatted}`
+          ? `${label} [{bar}] {percentage}% {done}/{size}{speed} {eta_formatted}`
           : `${label} [{bar}] {value}/{total} ${unit} {eta_formatted}`;
       const b = new cliProgress.SingleBar(
         { format, stream, hideCursor: true, clearOnComplete: true, barsize: 30, fps: 10 },
         cliProgress.Presets.shades_classic,
       );
       let done = 0;
+      const started = now();
       const unguard = guardTerminal(stream);
-      b.start(total, 0, { done: formatBytes(0), size: formatBytes(total) });
+      b.start(total, 0, { done: formatBytes(0), size: formatBytes(total), speed: '' });
       bar = {
         start: () => {},
         increment: (n) => {
           done += n;
-          b.increment(n, { done: formatBytes(done) });
+          const rate = throughput(done, now() - started);
+          b.increment(n, { done: formatBytes(done), speed: rate && `, ${rate}` });
         },
         stop: () => {
           b.stop();

@@ -6,8 +6,8 @@
  * Combines explore, experiments and artifacts: a command.
  */
 import { CairnError } from '../errors.js';
-import { git } from '../git/git.js';
-import { pointersAt } from '../git/revision.js';
+import { diffStat } from '../git/git.js';
+import { pointersAt } from '../store/pointersAtRevision.js';
 import type { Repo } from '../repo/repo.js';
 import { loadArtifacts } from '../artifacts/workspace.js';
 import { tagExperiment } from '../experiments/tag.js';
@@ -35,13 +35,13 @@ export async function compareWithWorkspace(repo: Repo, options: { cwd: string; v
   const head = would.commit;
   const to = { ...from, tag: `workspace (${would.tag} if tagged now)`, commit: head, metrics: would.metrics, params: would.params, subject: '' };
   const [before, now] = [await pointersAt(repo.root, from.commit), await loadArtifacts(repo, [], () => {})];
-  const { stdout } = await git(['diff', '--stat', from.commit], { cwd: repo.root });
+  const stat = await diffStat(repo.root, from.commit);
   const diff = diffExperiments(
     from,
     to,
     before.map((p) => ({ path: p.path, hash: p.pointer.hash })),
     now.map((a) => ({ path: a.path, hash: a.pointer.hash })),
-    stdout.trimEnd(),
+    stat,
   );
   return { ...diff, notes };
 }

@@ -27,6 +27,7 @@ import { mergeResults } from '../results/merge.js';
 import { mergeFailure } from '../results/mergeResult.js';
 import { checkConfined } from '../trust/confine.js';
 import { MAX_POINTER_BYTES, readUntrustedFile } from '../trust/untrustedFile.js';
+import { shortHash } from '../display.js';
 
 /** The files git hands the driver: `%O` ancestor, `%A` ours (the result is written here), `%B` theirs, `%P` the path. */
 export interface MergeDriverOptions {
@@ -111,7 +112,7 @@ export async function runMergeDriver(options: MergeDriverOptions): Promise<Merge
     return conflict(`cannot open the repository (${(err as Error).message})`);
   }
   for (const [side, p] of [['ours', plan.ours], ['theirs', plan.theirs]] as const) {
-    if (!repo.cache.has(p.hash)) return conflict(`${side} side's object ${p.hash.slice(7, 19)} is not in the cache (cairn fetch --all-branches, then merge again)`);
+    if (!repo.cache.has(p.hash)) return conflict(`${side} side's object ${shortHash(p.hash)} is not in the cache (cairn fetch --all-branches, then merge again)`);
   }
   const kindOf = (hash: string): string | null => {
     try {
@@ -146,7 +147,7 @@ export async function runMergeDriver(options: MergeDriverOptions): Promise<Merge
     const workspaceUpdated = await followInWorkspace(repo, options.path, plan.ours.hash, stored.hash);
     return {
       outcome: 'merged',
-      message: `${options.path}: merged the rows of both sides (${stored.hash.slice(7, 19)})${workspaceUpdated ? '' : '; run cairn checkout to update the workspace copy'}`,
+      message: `${options.path}: merged the rows of both sides (${shortHash(stored.hash)})${workspaceUpdated ? '' : '; run cairn checkout to update the workspace copy'}`,
       pointer,
       workspaceUpdated,
     };

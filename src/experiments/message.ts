@@ -1,7 +1,7 @@
 /**
  * The experiment tag message (docs/FORMATS.md, "Tag message"), rendered and parsed. Pure: no I/O.
  *
- *     lr=0.0001 | model=bert-base | f1=0.89 | data=3a2f1b | sweep winner
+ *     lr=0.0001 | model=bert-base | f1=0.89 | data=3a2f1b9c0d4e | sweep winner
  *
  *     Cairn-Version: e0.2.0
  *     Cairn-Run: brave-otter-0042
@@ -12,7 +12,7 @@
  *     Cairn-Results: results/experiments.db#predictions
  *
  * The subject is for people: params, then metrics (4 significant digits),
- * the first 6 hex digits of the data fingerprint, then the user's text; it is
+ * the data fingerprint as a short hash (src/display.ts), then the user's text; it is
  * always one line. The trailers are for programs and round-trip exactly:
  * `git interpret-trailers --parse` reads them, and so does parseTagMessage.
  *
@@ -21,6 +21,7 @@
  * string literal), and the subject has its whitespace and control characters
  * collapsed to single spaces.
  */
+import { shortHash } from '../display.js';
 
 /** A metric or param value as a tag carries it. */
 export type TagValue = number | string | boolean;
@@ -80,7 +81,6 @@ export const TRAILER = {
 
 /** Subject values longer than this are cut (the trailers keep them whole). */
 const SUBJECT_VALUE_MAX = 40;
-const DATA_SHORT = 6;
 
 // Control characters (C0, DEL, C1), line and paragraph separators, lone surrogates.
 // eslint-disable-next-line no-control-regex
@@ -216,7 +216,7 @@ export function renderSubject(fields: TagMessageFields): string {
   const parts = [
     ...Object.entries(fields.params ?? {}).map(([k, v]) => subjectPart(k, v)),
     ...Object.entries(fields.metrics ?? {}).map(([k, v]) => subjectPart(k, v)),
-    `data=${fields.data.replace(/^sha256:/, '').slice(0, DATA_SHORT)}`,
+    `data=${shortHash(fields.data)}`,
   ];
   const text = oneLine(fields.text ?? '');
   if (text) parts.push(text);

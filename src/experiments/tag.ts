@@ -7,7 +7,7 @@
  */
 import { AlreadyExistsError, CairnError, NotFoundError, UnsafeError, UsageError, type CairnErrorOptions } from '../errors.js';
 import { createAnnotatedTag, currentBranch, forEachRef, resolveCommit, trackedChanges, type TrackedChange } from '../git/git.js';
-import { pointersAt } from '../git/revision.js';
+import { pointersAt } from '../store/pointersAtRevision.js';
 import type { Repo } from '../repo/repo.js';
 import { status } from '../artifacts/status.js';
 import type { Progress } from '../progress.js';
@@ -24,6 +24,7 @@ import { formatExact, formatFloat32, renderSubject, renderTagMessage, type TagVa
 import { readVersionRows, type VersionRows } from './results.js';
 import { bestRowIndex, looksLikeLoss, summarizeRow, type ColumnRules, type RowSummary } from './row.js';
 import { describeChoice, resolveResultsFile, resultsLocation, type TableChoiceReason } from './resultsTable.js';
+import { shortHash } from '../display.js';
 
 /** Options of {@link tagExperiment}: which tag to create, where its metrics come from (config defaults when unset), and what to allow. */
 export interface TagOptions {
@@ -214,7 +215,7 @@ export async function tagExperiment(repo: Repo, options: TagOptions): Promise<Ta
   });
 
   const notes: string[] = [];
-  if (branch === null) notes.push(`HEAD is detached at ${commit.slice(0, 12)}: tagging that commit`);
+  if (branch === null) notes.push(`HEAD is detached at ${shortHash(commit)}: tagging that commit`);
   const sameCommit = (await forEachRef(root, ['refname:lstrip=2', '*objectname', 'objectname'], ['refs/tags']))
     .filter((r) => (r[1] || r[2]) === commit && parseExperimentTag(r[0]!, prefix))
     .map((r) => r[0]!);

@@ -7,8 +7,8 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import { NotFoundError, UsageError } from '../errors.js';
-import { git, resolveCommit } from '../git/git.js';
-import { pointersAt } from '../git/revision.js';
+import { commitSummary, diffStat, resolveCommit } from '../git/git.js';
+import { pointersAt } from '../store/pointersAtRevision.js';
 import type { Repo } from '../repo/repo.js';
 import { listExperiments, type Experiment } from '../experiments/list.js';
 import type { TagValue, TagValues } from '../experiments/message.js';
@@ -49,9 +49,8 @@ export async function findExperiment(repo: Repo, version: string): Promise<Exper
   }
   const tagged = experiments.filter((e) => e.commit === commit).pop();
   if (tagged) return tagged;
-  const { stdout } = await git(['log', '-1', '--format=%cI%x00%s', commit], { cwd: repo.root });
-  const [date, subject] = stdout.trim().split('\0');
-  return { tag: version, kind: 'semver', commit, annotated: false, date: date ?? '', subject: subject ?? '', metrics: {}, params: {} };
+  const { date, subject } = await commitSummary(repo.root, commit);
+  return { tag: version, kind: 'semver', commit, annotated: false, date, subject, metrics: {}, params: {} };
 }
 
 function columnRules(repo: Repo): ColumnRules {
@@ -185,6 +184,23 @@ function sortValue(e: ListedExperiment, metric: string): number | null {
 }
 
 /**
+ * The `limit` most recently tagged experiments, in the listing's order: what
+ * `--limit N` means without `--sort`, as `git log -n N` shows the newest N.
+ * Tags made in the same second keep their order in the listing.
+ */
+function newest<E extends { date: string }>(experiments: E[], limit: number): E[] {
+  const at = (e: E): number => Date.parse(e.date) || 0;
+  const chosen = new Set(
+    experiments
+      .map((e, i) => ({ e, i }))
+      .sort((a, b) => at(b.e) - at(a.e) || b.i - a.i)
+      .slice(0, limit)
+      .map((x) => x.e),
+  );
+  return experiments.filter((e) => chosen.has(e));
+}
+
+/**
  * Experiments in version order (or best first by a metric), each joined with
  * its results rows when a database is known: the one given, else the file
  * its tag records (Cairn-Results), else results.db from the config or the
@@ -307,7 +323,7 @@ export async function exploreList(repo: Repo, options: ExploreListOptions): Prom
     });
   }
   return {
-    experiments: options.limit !== undefined ? out.slice(0, options.limit) : out,
+    experiments: options.limit === undefined ? out : options.sort !== undefined ? out.slice(0, options.limit) : newest(out, options.limit),
     ...(options.sort !== undefined ? { sort: { metric: options.sort, minimize } } : {}),
     notes: [...notes],
   };
@@ -441,12 +457,12 @@ export function diffExperiments(
 export async function exploreDiff(repo: Repo, v1: string, v2: string): Promise<ExperimentDiff> {
   const [a, b] = [await findExperiment(repo, v1), await findExperiment(repo, v2)];
   const [pa, pb] = [await pointersAt(repo.root, a.commit), await pointersAt(repo.root, b.commit)];
-  const { stdout } = await git(['diff', '--stat', a.commit, b.commit], { cwd: repo.root });
+  const stat = await diffStat(repo.root, a.commit, b.commit);
   return diffExperiments(
     a,
     b,
     pa.map((p) => ({ path: p.path, hash: p.pointer.hash })),
     pb.map((p) => ({ path: p.path, hash: p.pointer.hash })),
-    stdout.trimEnd(),
+    stat,
   );
 }

@@ -5,13 +5,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { NotFoundError, UsageError } from '../errors.js';
-import { git } from '../git/git.js';
-import { pointersAt } from '../git/revision.js';
+import { forEachRef } from '../git/git.js';
+import { pointersAt } from '../store/pointersAtRevision.js';
 import type { Repo } from '../repo/repo.js';
 import { hashFile, HASH_PREFIX, isHash } from '../store/hash.js';
 import { readManifest } from '../artifacts/inspect.js';
 import { loadArtifacts } from '../artifacts/workspace.js';
 import { repoRelative } from '../repo/repo.js';
+import { shortHash } from '../display.js';
 
 /** One tag whose commit holds the content, with the tag's date and the paths the content has there. */
 export interface LineageHit {
@@ -49,7 +50,7 @@ function expandShortHash(repo: Repo, prefix: string): string {
   if (matches.length === 0) {
     throw new NotFoundError(`no object in the cache starts with ${prefix}`, { hint: 'give the full sha256:<hex> hash (cairn explore show VERSION lists them), or a path' });
   }
-  throw new UsageError(`${prefix} is ambiguous: ${matches.length} objects start with it (${matches.slice(0, 3).map((h) => h.slice(7, 19)).join(', ')}, ...)`, {
+  throw new UsageError(`${prefix} is ambiguous: ${matches.length} objects start with it (${matches.slice(0, 3).map(shortHash).join(', ')}, ...)`, {
     hint: 'give more hex digits',
   });
 }
@@ -62,13 +63,9 @@ function expandShortHash(repo: Repo, prefix: string): string {
  */
 export async function lineage(repo: Repo, options: { cwd: string; target: string }): Promise<LineageResult> {
   const hash = await targetHash(repo, options.cwd, options.target);
-  const { stdout } = await git(
-    ['for-each-ref', '--sort=-creatordate', '--format=%(refname:strip=2)%00%(creatordate:iso-strict)%00%(objectname)%00%(*objectname)', 'refs/tags'],
-    { cwd: repo.root },
-  );
+  const tags = await forEachRef(repo.root, ['refname:strip=2', 'creatordate:iso-strict', 'objectname', '*objectname'], ['refs/tags'], ['--sort=-creatordate']);
   const experiments: LineageHit[] = [];
-  for (const line of stdout.split('\n').filter(Boolean)) {
-    const [tag, date, object, peeled] = line.split('\0');
+  for (const [tag, date, object, peeled] of tags) {
     const commit = peeled || object!;
     const paths: string[] = [];
     for (const p of await pointersAt(repo.root, commit)) {

@@ -13,8 +13,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UnsafeError } from '../errors.js';
-import { git, GitError, splitNul } from '../git/git.js';
-import { pointersAt } from '../git/revision.js';
+import { forEachRef, GitError, reflogCommits } from '../git/git.js';
+import { listWorktrees } from '../git/worktrees.js';
+import { pointersAt } from '../store/pointersAtRevision.js';
 import type { Repo } from '../repo/repo.js';
 import { lockExclusive, withLock } from '../durable/lock.js';
 import { staleTempsIn } from '../durable/atomicWrite.js';
@@ -23,6 +24,7 @@ import { listPins, pinsDir, type Pin } from '../store/pins.js';
 import { expandObjects, pointersInCommits, stagedPointers, type PointerRef } from '../artifacts/references.js';
 import { loadArtifacts } from '../artifacts/workspace.js';
 import type { Progress } from '../progress.js';
+import { plural, shortHash } from '../display.js';
 
 /** Options of {@link gc}: without `yes` it only reports what it would delete. */
 export interface GcOptions {
@@ -54,37 +56,6 @@ export interface GcResult {
   missingRepos: string[];
   /** Objects kept because they are pinned (merge backups), until `cairn backup drop`. */
   pinned: Pin[];
-}
-
-/** One worktree as `git worktree list --porcelain` describes it; `branch` is the full ref name (`refs/heads/...`). */
-export interface WorktreeInfo {
-  path: string;
-  head: string | null;
-  branch: string | null;
-  bare: boolean;
-  detached: boolean;
-  locked: boolean;
-  prunable: boolean;
-}
-
-/** `git worktree list --porcelain`, parsed. */
-export async function listWorktrees(cwd: string): Promise<WorktreeInfo[]> {
-  const { stdout } = await git(['worktree', 'list', '--porcelain', '-z'], { cwd });
-  const out: WorktreeInfo[] = [];
-  let cur: WorktreeInfo | null = null;
-  for (const line of splitNul(stdout)) {
-    if (line.startsWith('worktree ')) {
-      cur = { path: line.slice(9), head: null, branch: null, bare: false, detached: false, locked: false, prunable: false };
-      out.push(cur);
-    } else if (!cur) continue;
-    else if (line.startsWith('HEAD ')) cur.head = line.slice(5);
-    else if (line.startsWith('branch ')) cur.branch = line.slice(7);
-    else if (line === 'bare') cur.bare = true;
-    else if (line === 'detached') cur.detached = true;
-    else if (line.startsWith('locked')) cur.locked = true;
-    else if (line.startsWith('prunable')) cur.prunable = true;
-  }
-  return out;
 }
 
 /** Where to ask git about one repository: a folder git runs in (a work tree, or the git dir itself) and its common dir. */
@@ -141,12 +112,6 @@ async function stagedAway(away: { admin: string; path: string | null }): Promise
   }
 }
 
-/** Every commit of the stash: each entry of its reflog, with the index and untracked-files commits it carries as parents. */
-async function stashCommits(cwd: string): Promise<string[]> {
-  const { stdout } = await git(['log', '--walk-reflogs', '--format=%H %P', 'refs/stash', '--'], { cwd });
-  return [...new Set(stdout.split(/\s+/).filter(Boolean))];
-}
-
 /** Every pointer that some worktree (its files and index), ref, stash entry or (optionally) commit of one repository holds. */
 export async function referencedPointers(at: GitLocation, allCommits: boolean): Promise<PointerRef[]> {
   const refs: PointerRef[] = [];
@@ -161,19 +126,18 @@ export async function referencedPointers(at: GitLocation, allCommits: boolean): 
     if (!awayPaths.has(wt.path)) refs.push(...(await stagedPointers(wt.path)));
   }
   for (const a of away) refs.push(...(await stagedAway(a)));
-  const { stdout } = await git(['for-each-ref', '--format=%(objecttype) %(objectname) %(*objecttype) %(*objectname) %(refname)'], { cwd: at.cwd });
   let stash = false;
-  for (const line of stdout.split('\n').filter(Boolean)) {
-    const [type, id, peeledType, peeled, name] = line.split(' ');
+  for (const [type, id, peeledType, peeled, name] of await forEachRef(at.cwd, ['objecttype', 'objectname', '*objecttype', '*objectname', 'refname'], [])) {
     if (type === 'commit') commits.add(id!);
     else if (type === 'tag' && peeledType === 'commit') commits.add(peeled!);
     if (name === 'refs/stash') stash = true;
   }
   for (const commit of commits) {
-    for (const p of await pointersAt(at.cwd, commit)) refs.push({ pointer: p.pointer, where: `${commit.slice(0, 12)}:${p.pointerPath}` });
+    for (const p of await pointersAt(at.cwd, commit)) refs.push({ pointer: p.pointer, where: `${shortHash(commit)}:${p.pointerPath}` });
   }
   // refs/stash names only stash@{0}; the older entries live in its reflog.
-  if (stash) refs.push(...(await pointersInCommits(at.cwd, ['--no-walk', ...(await stashCommits(at.cwd))])));
+  // Every commit of the stash: each entry of its reflog, with the index and untracked-files commits it carries as parents.
+  if (stash) refs.push(...(await pointersInCommits(at.cwd, ['--no-walk', ...(await reflogCommits(at.cwd, 'refs/stash'))])));
   if (allCommits) refs.push(...(await pointersInCommits(at.cwd, ['--all', '--reflog'])));
   return refs;
 }
@@ -250,7 +214,7 @@ export async function gc(repo: Repo, options: GcOptions = {}): Promise<GcResult>
     }
     if (unknownManifests.length && !options.force && garbage.length) {
       throw new UnsafeError(
-        `${unknownManifests.length} referenced folder manifest(s) are not in the cache, so the files they list cannot be told apart from garbage`,
+        `${plural(unknownManifests.length, 'referenced folder manifest')} ${unknownManifests.length === 1 ? 'is' : 'are'} not in the cache, so the files they list cannot be told apart from garbage`,
         {
           hint: 'fetch them first (cairn fetch --all-tags --all-branches), or pass --force to delete anyway',
           data: { ...result },

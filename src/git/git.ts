@@ -1,98 +1,16 @@
 /**
- * The one adapter over the git CLI. Everything cairn asks of git goes through
- * `git()` (or the small typed helpers below), with an explicit `cwd`.
- * node:child_process is used directly: it is what the hot paths can afford.
+ * Typed helpers over the git CLI: repository discovery, refs, tags,
+ * branches, status, ls-files, config. Each starts git through `./run.ts`
+ * (one spawn primitive with a fixed environment), with an explicit `cwd`;
+ * no file outside `src/git/` builds git argv (docs/ARCHITECTURE.md).
  */
-import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CairnError, NotARepoError, NotFoundError } from '../errors.js';
+import { NotARepoError } from '../errors.js';
+import { git, GitError, gitStream, type GitResult } from './run.js';
 
-export interface GitOptions {
-  cwd: string;
-  /** Bytes written to git's stdin. */
-  input?: string | Buffer;
-  /** Extra environment variables. */
-  env?: NodeJS.ProcessEnv;
-  /** Exit codes that are not failures (default: only 0). */
-  okCodes?: number[];
-}
-
-export interface GitResult {
-  stdout: string;
-  stderr: string;
-  exitCode: number;
-}
-
-/** Thrown when git exits with a code the caller did not expect. */
-export class GitError extends CairnError {
-  override readonly code: string = 'E_GIT';
-  constructor(args: string[], result: GitResult) {
-    const detail = result.stderr.trim() || result.stdout.trim() || `exit code ${result.exitCode}`;
-    super(`git ${args.join(' ')} failed: ${detail}`, {
-      hint: 'see git\'s message above; fix the repository state and retry',
-      data: { args, exitCode: result.exitCode, stderr: result.stderr },
-    });
-  }
-}
-
-const MAX_BUFFER = 1024 * 1024 * 512;
-
-/** Run git and return its output; rejects with GitError on an unexpected exit code. */
-export function git(args: string[], options: GitOptions): Promise<GitResult> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      'git',
-      args,
-      {
-        cwd: options.cwd,
-        env: options.env ? { ...process.env, ...options.env } : process.env,
-        maxBuffer: MAX_BUFFER,
-        encoding: 'utf8',
-      },
-      (error, stdout, stderr) => {
-        const exitCode = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        if (error && typeof error.code === 'string') {
-          reject(spawnFailure(error, options.cwd));
-          return;
-        }
-        const result = { stdout, stderr, exitCode };
-        if (exitCode === 0 || options.okCodes?.includes(exitCode)) resolve(result);
-        else reject(new GitError(args, result));
-      },
-    );
-    if (options.input !== undefined) child.stdin?.end(options.input);
-  });
-}
-
-function spawnFailure(error: Error, cwd: string): CairnError {
-  if (!existsSync(cwd)) return new NotFoundError(`no such directory: ${cwd}`, { hint: 'check the path given with -C', cause: error });
-  if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-    return new NotFoundError('git is not installed or not on PATH', { hint: 'install git 2.31 or newer', cause: error });
-  }
-  return new CairnError(`could not run git: ${error.message}`, { cause: error });
-}
-
-/** Run git and return stdout as raw bytes (for blobs). */
-export function gitBytes(args: string[], options: GitOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', args, {
-      cwd: options.cwd,
-      env: options.env ? { ...process.env, ...options.env } : process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const chunks: Buffer[] = [];
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => chunks.push(c));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', (err) => reject(spawnFailure(err, options.cwd)));
-    child.on('close', (code) => {
-      if (code === 0) resolve(Buffer.concat(chunks));
-      else reject(new GitError(args, { stdout: '', stderr, exitCode: code ?? -1 }));
-    });
-  });
-}
+export { GitError } from './run.js';
 
 /** Where a worktree lives: its top level, its own git dir, and the repo's common dir. */
 export interface RepoPaths {
@@ -212,7 +130,7 @@ export async function repoPaths(cwd: string): Promise<RepoPaths> {
   try {
     result = await git(
       ['rev-parse', '--path-format=absolute', '--show-toplevel', '--git-dir', '--git-common-dir'],
-      { cwd },
+      { cwd, readOnly: true },
     );
   } catch (err) {
     throw isNotARepo(err) ? notARepo(cwd) : err;
@@ -248,7 +166,7 @@ export interface IgnoreRule {
 export async function ignoredPaths(root: string, paths: string[]): Promise<IgnoreRule[]> {
   if (paths.length === 0) return [];
   // Paths on stdin (NUL-separated): no pathspec magic, any file name.
-  const { stdout } = await git(['check-ignore', '-v', '-z', '--stdin'], { cwd: root, input: paths.join('\0') + '\0', okCodes: [1] });
+  const { stdout } = await git(['check-ignore', '-v', '-z', '--stdin'], { cwd: root, input: paths.join('\0') + '\0', okCodes: [1], readOnly: true });
   const fields = stdout.split('\0');
   const out: IgnoreRule[] = [];
   for (let i = 0; i + 3 < fields.length; i += 4) {
@@ -277,7 +195,7 @@ export async function gitAdd(cwd: string, paths: string[]): Promise<void> {
 export async function lsFiles(cwd: string, pathspecs: string[], options: { others?: boolean } = {}): Promise<string[]> {
   const args = ['ls-files', '-z', '--full-name', '--cached'];
   if (options.others) args.push('--others', '--exclude-standard');
-  const { stdout } = await git([...args, '--', ...pathspecs], { cwd });
+  const { stdout } = await git([...args, '--', ...pathspecs], { cwd, readOnly: true });
   return [...new Set(splitNul(stdout))];
 }
 
@@ -287,6 +205,7 @@ export async function resolveCommit(cwd: string, rev: string): Promise<string | 
   const { stdout, exitCode } = await git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`], {
     cwd,
     okCodes: [1, 128],
+    readOnly: true,
   });
   if (exitCode !== 0) return null;
   const commit = stdout.trim();
@@ -319,7 +238,7 @@ function notARepo(cwd: string): NotARepoError {
  * separated by NUL, which no ref name or tag message can contain. `options`
  * go before the patterns (e.g. `--sort=...`).
  */
-export function streamRefs(
+export async function streamRefs(
   cwd: string,
   fields: string[],
   patterns: string[],
@@ -327,39 +246,31 @@ export function streamRefs(
   onRef: (ref: string[]) => void,
 ): Promise<void> {
   const args = ['for-each-ref', `--format=${fields.map((f) => `%(${f})%00`).join('')}`, ...options, '--', ...patterns];
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    let pending = '';
-    let record: string[] = [];
-    let failure: unknown = null;
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      const parts = (pending + chunk).split('\0');
-      pending = parts.pop()!;
-      for (const part of parts) {
-        // Each ref's record ends with the newline for-each-ref adds after the format.
-        record.push(record.length === 0 && part.charCodeAt(0) === 10 ? part.slice(1) : part);
-        if (record.length === fields.length) {
-          try {
-            if (failure === null) onRef(record);
-          } catch (err) {
-            failure = err;
-          }
-          record = [];
+  let pending = '';
+  let record: string[] = [];
+  let failure: unknown = null;
+  const onText = (text: string) => {
+    const parts = (pending + text).split('\0');
+    pending = parts.pop()!;
+    for (const part of parts) {
+      // Each ref's record ends with the newline for-each-ref adds after the format.
+      record.push(record.length === 0 && part.charCodeAt(0) === 10 ? part.slice(1) : part);
+      if (record.length === fields.length) {
+        try {
+          if (failure === null) onRef(record);
+        } catch (err) {
+          failure = err;
         }
+        record = [];
       }
-    });
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', (err) => reject(spawnFailure(err, cwd)));
-    child.on('close', (code) => {
-      if (code !== 0) {
-        const err = new GitError(args, { stdout: '', stderr, exitCode: code ?? -1 });
-        reject(isNotARepo(err) ? notARepo(cwd) : err);
-      } else if (failure !== null) reject(failure);
-      else resolve();
-    });
-  });
+    }
+  };
+  try {
+    await gitStream(args, { cwd, readOnly: true }, onText);
+  } catch (err) {
+    throw isNotARepo(err) ? notARepo(cwd) : err;
+  }
+  if (failure !== null) throw failure;
 }
 
 /** Every ref of `patterns` with its `fields`, as streamRefs reads them. */
@@ -371,7 +282,7 @@ export async function forEachRef(cwd: string, fields: string[], patterns: string
 
 /** The branch HEAD is on (`main`), or null when HEAD is detached. */
 export async function currentBranch(cwd: string): Promise<string | null> {
-  const { stdout, exitCode } = await git(['symbolic-ref', '--quiet', '--short', 'HEAD'], { cwd, okCodes: [1] });
+  const { stdout, exitCode } = await git(['symbolic-ref', '--quiet', '--short', 'HEAD'], { cwd, okCodes: [1], readOnly: true });
   return exitCode === 0 ? stdout.trim() : null;
 }
 
@@ -380,6 +291,7 @@ export async function tagTarget(cwd: string, name: string): Promise<string | nul
   const { stdout, exitCode } = await git(['rev-parse', '--verify', '--quiet', `refs/tags/${name}^{}`], {
     cwd,
     okCodes: [1, 128],
+    readOnly: true,
   });
   return exitCode === 0 ? stdout.trim() : null;
 }
@@ -393,7 +305,7 @@ export async function createAnnotatedTag(cwd: string, name: string, commit: stri
   // stdin, a kill of cairn mid-write would hand git a truncated message at EOF,
   // and git would tag with it.
   // Beside git's own TAG_EDITMSG, so that it does not depend on TMPDIR.
-  const gitDir = (await git(['rev-parse', '--absolute-git-dir'], { cwd })).stdout.trim();
+  const gitDir = (await git(['rev-parse', '--absolute-git-dir'], { cwd, readOnly: true })).stdout.trim();
   const file = path.join(gitDir, `CAIRN_TAGMSG-${process.pid}-${Date.now()}`);
   try {
     await writeFile(file, message);
@@ -412,7 +324,7 @@ export interface TrackedChange {
 
 /** Tracked files with uncommitted changes (untracked files are not listed). */
 export async function trackedChanges(cwd: string): Promise<TrackedChange[]> {
-  const { stdout } = await git(['status', '--porcelain=v1', '-z', '--untracked-files=no'], { cwd });
+  const { stdout } = await git(['status', '--porcelain=v1', '-z', '--untracked-files=no'], { cwd, readOnly: true });
   const records = splitNul(stdout);
   const out: TrackedChange[] = [];
   for (let i = 0; i < records.length; i++) {
@@ -423,4 +335,137 @@ export async function trackedChanges(cwd: string): Promise<TrackedChange[]> {
     if (status[0] === 'R' || status[0] === 'C') i++;
   }
   return out;
+}
+
+/** Set one key in the repository's own config (`.git/config`). */
+export async function setConfig(cwd: string, key: string, value: string): Promise<void> {
+  await git(['config', '--', key, value], { cwd });
+}
+
+/** Remove a whole section from the repository's config; no error when it is not there. */
+export async function removeConfigSection(cwd: string, section: string): Promise<void> {
+  // 128 (older git) and 5 (newer git): no such section.
+  await git(['config', '--remove-section', '--', section], { cwd, okCodes: [128, 5] });
+}
+
+/** Absolute paths of files inside the git dir (`git rev-parse --git-path`): `hooks` honours core.hooksPath, per-worktree names resolve per worktree. */
+export async function gitPaths(cwd: string, names: string[]): Promise<string[]> {
+  const args = ['rev-parse', '--path-format=absolute', ...names.flatMap((name) => ['--git-path', name])];
+  const { stdout } = await git(args, { cwd, readOnly: true });
+  return stdout.split('\n').filter(Boolean);
+}
+
+/** The top level of the work tree holding `cwd`. */
+export async function topLevel(cwd: string): Promise<string> {
+  return (await git(['rev-parse', '--show-toplevel'], { cwd, readOnly: true })).stdout.trim();
+}
+
+/** The commit a tag points at (peeled through annotated tags), or null when there is no such tag. */
+export async function tagCommit(cwd: string, name: string): Promise<string | null> {
+  const { stdout, exitCode } = await git(['rev-parse', '--verify', '--quiet', '--end-of-options', `refs/tags/${name}^{commit}`], {
+    cwd,
+    okCodes: [1, 128],
+    readOnly: true,
+  });
+  return exitCode === 0 ? stdout.trim() : null;
+}
+
+/** Whether `refs/heads/<branch>` exists. */
+export async function branchExists(cwd: string, branch: string): Promise<boolean> {
+  const { exitCode } = await git(['show-ref', '--verify', '--quiet', `refs/heads/${branch}`], { cwd, okCodes: [1], readOnly: true });
+  return exitCode === 0;
+}
+
+/** Delete a branch whether or not it is merged (`git branch -D`). */
+export async function deleteBranch(cwd: string, branch: string): Promise<void> {
+  await git(['branch', '-D', '--', branch], { cwd });
+}
+
+/** `git status --porcelain` lines (tracked changes and untracked files), empty for a clean work tree. */
+export async function statusLines(cwd: string): Promise<string[]> {
+  const { stdout } = await git(['status', '--porcelain'], { cwd, readOnly: true });
+  return stdout.split('\n').filter(Boolean);
+}
+
+/** A commit's committer date (strict ISO 8601) and subject line. */
+export async function commitSummary(cwd: string, commit: string): Promise<{ date: string; subject: string }> {
+  const { stdout } = await git(['log', '-1', '--format=%cI%x00%s', '--end-of-options', commit, '--'], { cwd, readOnly: true });
+  const [date, subject] = stdout.trim().split('\0');
+  return { date: date ?? '', subject: subject ?? '' };
+}
+
+/** `git diff --stat` from commit `from` to commit `to`, or to the work tree when `to` is omitted; trailing newline removed. */
+export async function diffStat(cwd: string, from: string, to?: string): Promise<string> {
+  const { stdout } = await git(['diff', '--stat', '--end-of-options', from, ...(to ? [to] : []), '--'], { cwd, readOnly: true });
+  return stdout.trimEnd();
+}
+
+/** Remove paths (literal, from the root) from the index, keeping the files; paths not in the index are skipped. */
+export async function removeFromIndex(root: string, paths: string[]): Promise<void> {
+  if (paths.length === 0) return;
+  await git(['rm', '--cached', '--quiet', '--ignore-unmatch', '--', ...paths.map((p) => `:(literal)${p}`)], { cwd: root });
+}
+
+/** Full names of the refs under the given namespaces (`refs/tags`, `refs/heads`...). */
+export async function refNames(cwd: string, namespaces: string[]): Promise<string[]> {
+  return (await forEachRef(cwd, ['refname'], namespaces)).map(([name]) => name!);
+}
+
+/** An object git names at a path: an index entry, or a blob a walk over commits met. */
+export interface PathObject {
+  object: string;
+  path: string;
+}
+
+/**
+ * The index entries matching a pathspec (`git ls-files --stage`). With
+ * `gitDir` (a linked worktree's folder under `<common dir>/worktrees/`) the
+ * index is read from there.
+ */
+export async function stagedObjects(cwd: string, pathspec: string, options: { gitDir?: string } = {}): Promise<PathObject[]> {
+  const gitDir = options.gitDir ? [`--git-dir=${options.gitDir}`] : [];
+  const { stdout } = await git([...gitDir, 'ls-files', '-z', '--stage', '--', pathspec], { cwd, readOnly: true });
+  return splitNul(stdout).map((line) => {
+    const tab = line.indexOf('\t');
+    return { object: line.slice(0, tab).split(' ')[1]!, path: line.slice(tab + 1) };
+  });
+}
+
+/**
+ * Every blob (with the path it was first met at) in the commits `git
+ * rev-list <revs>` walks, e.g. `--all --reflog` or `HEAD --not --remotes`.
+ * One rev-list however long the history.
+ */
+export async function blobsInCommits(cwd: string, revs: string[]): Promise<PathObject[]> {
+  const { stdout } = await git(['rev-list', '--objects', '--filter=object:type=blob', ...revs], { cwd, readOnly: true });
+  const out: PathObject[] = [];
+  for (const line of stdout.split('\n')) {
+    const space = line.indexOf(' ');
+    if (space >= 0) out.push({ object: line.slice(0, space), path: line.slice(space + 1) });
+  }
+  return out;
+}
+
+/** Every commit a ref's reflog names, with their parents (for `refs/stash`: each entry and the index and untracked commits it carries). */
+export async function reflogCommits(cwd: string, ref: string): Promise<string[]> {
+  const { stdout } = await git(['log', '--walk-reflogs', '--format=%H %P', ref, '--'], { cwd, readOnly: true });
+  return [...new Set(stdout.split(/\s+/).filter(Boolean))];
+}
+
+/** The newest tag reachable from `commit` whose name matches one of the glob `patterns` (`git describe --tags --abbrev=0`), or null. */
+export async function nearestTag(cwd: string, commit: string, patterns: string[]): Promise<string | null> {
+  const { stdout, exitCode } = await git(['describe', '--tags', '--abbrev=0', ...patterns.map((p) => `--match=${p}`), commit], {
+    cwd,
+    okCodes: [128],
+    readOnly: true,
+  });
+  return exitCode === 0 ? stdout.trim() || null : null;
+}
+
+/** Commits on branch `branch` that no tag, no remote-tracking branch and no other branch reaches. */
+export async function unsharedCommits(cwd: string, branch: string): Promise<string[]> {
+  // --exclude patterns for --branches are written without the refs/heads/ prefix.
+  const args = ['rev-list', `refs/heads/${branch}`, '--not', `--exclude=${branch}`, '--branches', '--tags', '--remotes'];
+  const { stdout } = await git(args, { cwd, readOnly: true });
+  return stdout.split('\n').filter(Boolean);
 }

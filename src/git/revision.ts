@@ -1,12 +1,12 @@
 /**
  * Reading what a revision holds straight from git's object database: no
  * checkout, no worktree, no change to HEAD, the index or the workspace.
+ * Trees and blobs only: what the blobs mean (cairn pointers) is the store's
+ * business (src/store/pointersAtRevision.ts).
  */
-import { spawn } from 'node:child_process';
 import { NotFoundError } from '../errors.js';
-import { artifactPathOf, isPointerPath, parsePointer, type Pointer } from '../store/pointer.js';
-import { git, GitError, resolveCommit, splitNul } from './git.js';
-import path from 'node:path';
+import { resolveCommit, splitNul } from './git.js';
+import { git, gitBytes } from './run.js';
 
 export interface TreeEntry {
   mode: string;
@@ -18,7 +18,7 @@ export interface TreeEntry {
 /** Every blob of a commit's tree (recursively), paths from the root. */
 export async function listTree(cwd: string, rev: string, pathspecs: string[] = []): Promise<TreeEntry[]> {
   const commit = await requireCommit(cwd, rev);
-  const { stdout } = await git(['ls-tree', '-r', '-z', '--full-tree', commit, '--', ...pathspecs], { cwd });
+  const { stdout } = await git(['ls-tree', '-r', '-z', '--full-tree', commit, '--', ...pathspecs], { cwd, readOnly: true });
   return splitNul(stdout).map((line) => {
     const tab = line.indexOf('\t');
     const [mode, type, object] = line.slice(0, tab).split(' ');
@@ -39,32 +39,20 @@ export async function requireCommit(cwd: string, rev: string): Promise<string> {
 }
 
 /** Read many blobs at once through one `git cat-file --batch`. */
-export function readBlobs(cwd: string, objects: string[]): Promise<Buffer[]> {
-  if (objects.length === 0) return Promise.resolve([]);
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', ['cat-file', '--batch'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
-    const chunks: Buffer[] = [];
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => chunks.push(c));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new GitError(['cat-file', '--batch'], { stdout: '', stderr, exitCode: code ?? -1 }));
-      const all = Buffer.concat(chunks);
-      const out: Buffer[] = [];
-      let pos = 0;
-      for (const object of objects) {
-        const nl = all.indexOf(0x0a, pos);
-        const header = all.subarray(pos, nl).toString();
-        if (header.endsWith(' missing')) return reject(new NotFoundError(`git object ${object} is missing`));
-        const size = Number(header.split(' ')[2]);
-        out.push(all.subarray(nl + 1, nl + 1 + size));
-        pos = nl + 1 + size + 1;
-      }
-      resolve(out);
-    });
-    child.stdin.end(objects.join('\n') + '\n');
-  });
+export async function readBlobs(cwd: string, objects: string[]): Promise<Buffer[]> {
+  if (objects.length === 0) return [];
+  const all = await gitBytes(['cat-file', '--batch'], { cwd, input: objects.join('\n') + '\n', readOnly: true });
+  const out: Buffer[] = [];
+  let pos = 0;
+  for (const object of objects) {
+    const nl = all.indexOf(0x0a, pos);
+    const header = all.subarray(pos, nl).toString();
+    if (header.endsWith(' missing')) throw new NotFoundError(`git object ${object} is missing`);
+    const size = Number(header.split(' ')[2]);
+    out.push(all.subarray(nl + 1, nl + 1 + size));
+    pos = nl + 1 + size + 1;
+  }
+  return out;
 }
 
 /** The bytes of one file at a revision, or null when the revision lacks it. */
@@ -74,28 +62,4 @@ export async function readFileAt(cwd: string, rev: string, file: string): Promis
   if (!entry) return null;
   const [data] = await readBlobs(cwd, [entry.object]);
   return data!;
-}
-
-export interface PointerAt {
-  /** The pointer file's path from the worktree root. */
-  pointerPath: string;
-  /** The artifact's path from the worktree root. */
-  path: string;
-  pointer: Pointer;
-}
-
-/** Every pointer file committed at `rev`, parsed and validated. */
-export async function pointersAt(cwd: string, rev: string): Promise<PointerAt[]> {
-  return pointersIn(cwd, await listTree(cwd, rev), rev);
-}
-
-/** The pointer files among a tree listing of `rev` (see listTree), parsed and validated. */
-export async function pointersIn(cwd: string, tree: TreeEntry[], rev: string): Promise<PointerAt[]> {
-  const entries = tree.filter((e) => e.type === 'blob' && isPointerPath(e.path));
-  const blobs = await readBlobs(cwd, entries.map((e) => e.object));
-  return entries.map((e, i) => ({
-    pointerPath: e.path,
-    path: artifactPathOf(e.path),
-    pointer: parsePointer(blobs[i]!.toString('utf8'), `${rev}:${e.path}`, path.posix.basename(artifactPathOf(e.path))),
-  }));
 }

@@ -7,13 +7,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CairnError, UnsafeError, UsageError } from '../errors.js';
-import { git } from '../git/git.js';
+import { gitPaths, topLevel } from '../git/git.js';
 import { writeFileAtomic } from '../durable/atomicWrite.js';
 import { isInitialized, openRepo } from '../repo/repo.js';
 import { checkout } from '../artifacts/checkout.js';
 import { expandObjects, stagedPointers } from '../artifacts/references.js';
 import { push } from '../commands/push.js';
 import { LEGACY_TEMPLATES } from './legacyHooks.js';
+import { plural } from '../display.js';
 
 /** The git hooks cairn installs: post-checkout checks out artifacts, pre-push pushes their objects, pre-commit refuses pointers whose content is not cached. */
 export const HOOK_NAMES = ['post-checkout', 'pre-push', 'pre-commit'] as const;
@@ -36,8 +37,8 @@ const QUOTED = /^(?:'[^']*'|\\')+$/;
 
 /** The folder git runs hooks from (honours core.hooksPath; shared by linked worktrees). */
 export async function hooksDir(cwd: string): Promise<string> {
-  const { stdout } = await git(['rev-parse', '--path-format=absolute', '--git-path', 'hooks'], { cwd });
-  return stdout.trim();
+  const [dir] = await gitPaths(cwd, ['hooks']);
+  return dir!;
 }
 
 function template(name: HookName): string {
@@ -194,8 +195,7 @@ export interface HookRun {
 
 /** Is a rebase (or am) in progress in this worktree? Then post-checkout stays out of the way. */
 async function rebasing(cwd: string): Promise<boolean> {
-  const { stdout } = await git(['rev-parse', '--path-format=absolute', '--git-path', 'rebase-merge', '--git-path', 'rebase-apply'], { cwd });
-  return stdout.split('\n').filter(Boolean).some((p) => fs.existsSync(p));
+  return (await gitPaths(cwd, ['rebase-merge', 'rebase-apply'])).some((p) => fs.existsSync(p));
 }
 
 /** What the hook scripts run. Never throws: the exit code says whether git may go on. */
@@ -205,8 +205,7 @@ export async function runHook(cwd: string, name: string, args: string[], stdin: 
   }
   const messages: string[] = [];
   try {
-    const { stdout } = await git(['rev-parse', '--show-toplevel'], { cwd });
-    const root = stdout.trim();
+    const root = await topLevel(cwd);
     if (!isInitialized(root)) return { exitCode: 0, messages };
     const repo = await openRepo(root);
     switch (name as HookName) {
@@ -215,7 +214,7 @@ export async function runHook(cwd: string, name: string, args: string[], stdin: 
         try {
           const r = await checkout(repo, { cwd: root });
           if (r.written.length || r.removed.length) {
-            messages.push(`cairn: checked out ${r.written.length} file(s), removed ${r.removed.length}`);
+            messages.push(`cairn: checked out ${plural(r.written.length, 'file')}, removed ${r.removed.length}`);
           }
         } catch (err) {
           // post-checkout cannot undo the checkout: warn, never fail.
@@ -236,7 +235,7 @@ export async function runHook(cwd: string, name: string, args: string[], stdin: 
           return { exitCode: 0, messages };
         }
         const r = await push(repo, { revs });
-        messages.push(`cairn: pushed ${r.uploaded} object(s) to ${r.remote} (${r.present} already there)`);
+        messages.push(`cairn: pushed ${plural(r.uploaded, 'object')} to ${r.remote} (${r.present} already there)`);
         return { exitCode: 0, messages };
       }
       case 'pre-commit': {

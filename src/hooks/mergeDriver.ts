@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UnsafeError } from '../errors.js';
-import { git, gitAdd } from '../git/git.js';
+import { gitAdd, removeConfigSection, setConfig } from '../git/git.js';
 import { writeFileAtomic } from '../durable/atomicWrite.js';
 import { checkConfined } from '../trust/confine.js';
 import { MAX_CONFIG_BYTES, readUntrustedFile } from '../trust/untrustedFile.js';
@@ -48,8 +48,8 @@ export async function registerMergeDriver(root: string): Promise<MergeDriverRegi
   const text = readAttributesFile(root);
   const has = text.split('\n').some((l) => l.trim() === ATTRIBUTES_LINE);
   const driver = driverCommand();
-  await git(['config', 'merge.cairn.name', 'cairn: merge results databases, conflict on other artifacts'], { cwd: root });
-  await git(['config', 'merge.cairn.driver', driver], { cwd: root });
+  await setConfig(root, 'merge.cairn.name', 'cairn: merge results databases, conflict on other artifacts');
+  await setConfig(root, 'merge.cairn.driver', driver);
   if (!has) {
     writeFileAtomic(file, `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${ATTRIBUTES_LINE}\n`);
     await gitAdd(root, [':(literal).gitattributes']);
@@ -59,5 +59,5 @@ export async function registerMergeDriver(root: string): Promise<MergeDriverRegi
 
 /** Remove the driver from the git config (the committed attribute stays: without a driver git merges pointers as text). */
 export async function unregisterMergeDriver(root: string): Promise<void> {
-  await git(['config', '--remove-section', 'merge.cairn'], { cwd: root, okCodes: [128, 5] });
+  await removeConfigSection(root, 'merge.cairn');
 }

@@ -5,6 +5,7 @@
  */
 import type { DuckDBAppender } from '@duckdb/node-api';
 import { UsageError } from '../errors.js';
+import { plural } from '../display.js';
 import { quoteIdent, sqlString } from './database.js';
 import { mapColumnType } from './columnTypes.js';
 import { duckFiles, duckRows, openDuck, readDuckShape, type DuckHandle } from './duckdb.js';
@@ -154,7 +155,7 @@ function appendValue(a: DuckDBAppender, column: { name: string; type: string }, 
       if (typeof v === 'string') return a.appendVarchar(v);
       if (typeof v === 'number' || typeof v === 'bigint') return a.appendVarchar(String(v));
   }
-  const shown = v instanceof Uint8Array ? `${v.length} bytes` : JSON.stringify(String(v)).slice(0, 40);
+  const shown = v instanceof Uint8Array ? plural(v.length, 'byte') : JSON.stringify(String(v)).slice(0, 40);
   throw new UsageError(`value ${shown} in column ${JSON.stringify(column.name)} of table ${JSON.stringify(table)} (${label}) does not fit DuckDB type ${column.type}`, {
     hint: 'SQLite lets a column hold values of any type, DuckDB does not: fix the value, or merge into a SQLite target',
   });

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ConflictError, UnsafeError, type CairnError } from '../errors.js';
+import { plural, shortHash } from '../display.js';
 import { assetHashOfKey } from './assetTables.js';
 import { plainValue, type ResultsKind } from './database.js';
 import type { IdentityRule, MergeStrategy, OnConflict, TableStep } from './mergePlan.js';
@@ -169,7 +170,7 @@ export function sameValue(a: unknown, b: unknown): boolean {
 
 /** Bytes as people can compare them: the first 12 hex digits of their SHA-256, and their length. */
 export function byteDigest(v: Uint8Array): string {
-  return `sha256:${createHash('sha256').update(v).digest('hex').slice(0, 12)} (${v.byteLength} bytes)`;
+  return `sha256:${shortHash(createHash('sha256').update(v).digest('hex'))} (${plural(v.byteLength, 'byte')})`;
 }
 
 const digestOf = (v: unknown): string | null => (v instanceof Uint8Array ? byteDigest(v) : null);

@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { NotARepoError, NotFoundError, UnsafeError, UsageError } from '../errors.js';
-import { pointersAt, readFileAt, requireCommit } from '../git/revision.js';
+import { readFileAt, requireCommit } from '../git/revision.js';
+import { pointersAt } from '../store/pointersAtRevision.js';
 import type { Repo } from '../repo/repo.js';
 import { escapes, toPosix } from '../repo/repo.js';
 import { detectKind, type ResultsKind } from './database.js';

@@ -67,7 +67,7 @@ export interface Rehash {
 }
 
 /** Read and rehash objects of a store (at most `jobs` at once). */
-export async function rehash(store: ObjectStore, hashes: string[], jobs: number, onEach?: () => void): Promise<Rehash> {
+export async function rehash(store: ObjectStore, hashes: string[], jobs: number, onEach?: (hash: string) => void): Promise<Rehash> {
   const out: Rehash = { corrupt: [], missing: [] };
   await mapLimit(hashes, jobs, async (hash) => {
     try {
@@ -78,7 +78,7 @@ export async function rehash(store: ObjectStore, hashes: string[], jobs: number,
       if (err instanceof NotFoundError) out.missing.push(hash);
       else throw err;
     }
-    onEach?.();
+    onEach?.(hash);
   });
   return out;
 }

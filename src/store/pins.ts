@@ -12,6 +12,7 @@ import path from 'node:path';
 import { NotFoundError, UsageError } from '../errors.js';
 import { isTempName, writeFileAtomic } from '../durable/atomicWrite.js';
 import { HASH_PREFIX, hashHex } from './hash.js';
+import { shortHash } from '../display.js';
 
 /** What a pin says about the object it holds. */
 export interface Pin {
@@ -38,9 +39,9 @@ export function pinsDir(cacheDir: string): string {
   return path.join(cacheDir, 'pins');
 }
 
-/** The short name users type: the first 12 hex digits of the hash. */
+/** The short name users type: the short hash cairn prints everywhere. */
 export function pinId(hash: string): string {
-  return hashHex(hash).slice(0, 12);
+  return shortHash(hashHex(hash));
 }
 
 /** Pin an object (already in the cache) until {@link dropPins} removes the pin. */

@@ -6,9 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AlreadyExistsError, NotFoundError, UnsafeError } from '../errors.js';
-import { git } from '../git/git.js';
+import { statusLines, tagCommit } from '../git/git.js';
+import { listWorktrees, worktreeAdd, worktreePrune, worktreeRemove } from '../git/worktrees.js';
 import { openRepo, type Repo } from '../repo/repo.js';
-import { listWorktrees } from '../gc/gc.js';
 import type { CheckoutResult } from '../artifacts/checkout.js';
 import { status } from '../artifacts/status.js';
 import type { Progress } from '../progress.js';
@@ -20,16 +20,14 @@ export const EXPLORE_PREFIX = 'explore-';
 /** The commit an experiment tag points at, or a NotFoundError. */
 export async function versionCommit(cwd: string, version: string): Promise<string> {
   const plausible = /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(version) && !version.includes('..');
-  const { stdout, exitCode } = plausible
-    ? await git(['rev-parse', '--verify', '--quiet', '--end-of-options', `refs/tags/${version}^{commit}`], { cwd, okCodes: [1, 128] })
-    : { stdout: '', exitCode: 1 };
-  if (exitCode !== 0) {
+  const commit = plausible ? await tagCommit(cwd, version) : null;
+  if (commit === null) {
     throw new NotFoundError(`unknown version ${JSON.stringify(version)}: no such tag`, {
       hint: 'cairn tags lists the experiments',
       data: { version },
     });
   }
-  return stdout.trim();
+  return commit;
 }
 
 /** The exploration worktree {@link exploreCheckout} made or found for a version: its folder and the tagged commit it is detached at. */
@@ -61,16 +59,16 @@ export async function exploreCheckout(repo: Repo, version: string, progress?: Pr
       hint: 'move it away, or look at the version with cairn explore show/get instead',
     });
   }
-  await git(['worktree', 'add', '--quiet', '--detach', dir, commit], { cwd: repo.root });
+  await worktreeAdd(repo.root, dir, commit);
   try {
     const result = await checkoutWithFetch(await openRepo(dir), dir, progress);
     const entry: Exploration = { version, path: dir, commit, created: new Date().toISOString() };
     writeExplorations(repo, [...readExplorations(repo).filter((e) => e.version !== version), entry]);
     return { version, path: dir, commit, created: true, ...result };
   } catch (err) {
-    await git(['worktree', 'remove', '--force', '--force', dir], { cwd: repo.root, okCodes: [128] });
+    await worktreeRemove(repo.root, dir, { ifPresent: true });
     fs.rmSync(dir, { recursive: true, force: true });
-    await git(['worktree', 'prune'], { cwd: repo.root });
+    await worktreePrune(repo.root);
     throw err;
   }
 }
@@ -102,8 +100,8 @@ export async function exploreCleanup(repo: Repo, version?: string, options: { fo
   const changed: string[] = [];
   for (const e of chosen) {
     if (!live.has(path.resolve(e.path))) continue;
-    const porcelain = (await git(['status', '--porcelain'], { cwd: e.path })).stdout.trim();
-    if (porcelain) changed.push(`${e.path}: ${porcelain.split('\n').slice(0, 5).join('; ')}`);
+    const porcelain = await statusLines(e.path);
+    if (porcelain.length) changed.push(`${e.path}: ${porcelain.slice(0, 5).map((l) => l.trim()).join('; ')}`);
     const modified = (await status(await openRepo(e.path), { cwd: e.path })).filter((a) => a.state === 'modified');
     if (modified.length) changed.push(`${e.path}: artifacts modified: ${modified.map((a) => a.path).join(', ')}`);
   }
@@ -115,10 +113,10 @@ export async function exploreCleanup(repo: Repo, version?: string, options: { fo
   }
   const removed: string[] = [];
   for (const e of chosen) {
-    if (live.has(path.resolve(e.path))) await git(['worktree', 'remove', '--force', '--force', e.path], { cwd: repo.root });
+    if (live.has(path.resolve(e.path))) await worktreeRemove(repo.root, e.path);
     removed.push(e.path);
   }
-  await git(['worktree', 'prune'], { cwd: repo.root });
+  await worktreePrune(repo.root);
   writeExplorations(repo, all.filter((e) => !chosen.includes(e)));
   return { removed, discarded: options.force ? changed : [] };
 }

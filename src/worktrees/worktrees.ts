@@ -7,18 +7,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AlreadyExistsError, CairnError, NotFoundError, UnsafeError, UsageError } from '../errors.js';
-import { git, resolveCommit } from '../git/git.js';
+import { branchExists, deleteBranch, nearestTag, resolveCommit, statusLines, unsharedCommits } from '../git/git.js';
+import { listWorktrees, worktreeAdd, worktreePrune, worktreeRemove, type WorktreeInfo } from '../git/worktrees.js';
 import { openRepo, type Repo } from '../repo/repo.js';
 import { checkout, type CheckoutResult } from '../artifacts/checkout.js';
 import { status } from '../artifacts/status.js';
 import { collectPointers, expandObjects, pointersInCommits } from '../artifacts/references.js';
 import { fetch } from '../commands/fetch.js';
 import { openRemote } from '../remote/remote.js';
-import { listWorktrees, type WorktreeInfo } from '../gc/gc.js';
 import { readExplorations } from './registry.js';
 import { mergeResults } from '../results/merge.js';
 import type { Progress } from '../progress.js';
 import { confinedFile } from '../trust/confine.js';
+import { plural } from '../display.js';
 
 export const BRANCH_PREFIX = 'exp/';
 export const FOLDER_PREFIX = 'exp-';
@@ -48,11 +49,6 @@ export function invalidNameReason(name: string): string | null {
 /** `exp/NAME` and `../exp-NAME` (a `/` in NAME becomes `-` in the folder). */
 export function experimentPlaces(repo: Pick<Repo, 'root' | 'mainRoot'>, name: string): { branch: string; dir: string } {
   return { branch: BRANCH_PREFIX + name, dir: path.join(worktreeBase(repo), FOLDER_PREFIX + name.replace(/\//g, '-')) };
-}
-
-async function branchExists(cwd: string, branch: string): Promise<boolean> {
-  const { exitCode } = await git(['show-ref', '--verify', '--quiet', `refs/heads/${branch}`], { cwd, okCodes: [1] });
-  return exitCode === 0;
 }
 
 /** Options of {@link newWorktree}: the experiment `name`, the revision to branch from (default HEAD), and a folder to use instead of `../exp-NAME`. */
@@ -98,7 +94,7 @@ export async function newWorktree(repo: Repo, options: NewWorktreeOptions): Prom
 
   let created = false;
   try {
-    await git(['worktree', 'add', '--quiet', '-b', places.branch, dir, commit], { cwd: repo.root });
+    await worktreeAdd(repo.root, dir, commit, { branch: places.branch });
     created = true;
     const wt = await openRepo(dir);
     const { checkout: result, fetched } = await checkoutWithFetch(wt, dir, options.progress);
@@ -120,10 +116,10 @@ export async function checkoutWithFetch(wt: Repo, dir: string, progress?: Progre
 }
 
 async function rollback(repo: Repo, dir: string, branch: string | null, created: boolean): Promise<void> {
-  if (created) await git(['worktree', 'remove', '--force', '--force', dir], { cwd: repo.root, okCodes: [128] });
+  if (created) await worktreeRemove(repo.root, dir, { ifPresent: true });
   if (created && fs.existsSync(dir)) fs.rmSync(dir, { recursive: true, force: true });
-  await git(['worktree', 'prune'], { cwd: repo.root });
-  if (branch && (await branchExists(repo.root, branch))) await git(['branch', '-D', branch], { cwd: repo.root });
+  await worktreePrune(repo.root);
+  if (branch && (await branchExists(repo.root, branch))) await deleteBranch(repo.root, branch);
 }
 
 /** One worktree as {@link listExperimentWorktrees} reports it: its kind, and what removing it would lose. `branch` is the short name. */
@@ -143,11 +139,7 @@ export interface WorktreeEntry {
 }
 
 async function lastTag(cwd: string, head: string, prefix: string): Promise<string | null> {
-  const { stdout, exitCode } = await git(
-    ['describe', '--tags', '--abbrev=0', `--match=${prefix}[0-9]*`, '--match=exp-*-v[0-9]*', head],
-    { cwd, okCodes: [128] },
-  );
-  return exitCode === 0 ? stdout.trim() || null : null;
+  return nearestTag(cwd, head, [`${prefix}[0-9]*`, 'exp-*-v[0-9]*']);
 }
 
 /** Every worktree (main included) with what would be lost by removing it. */
@@ -202,8 +194,8 @@ async function inspectWorktree(
   hasRemote: boolean,
 ): Promise<{ dirty: boolean; notPushed: number | null; problems: string[] }> {
   const problems: string[] = [];
-  const porcelain = (await git(['status', '--porcelain'], { cwd: wt.path })).stdout.trim();
-  if (porcelain) problems.push(`uncommitted changes:\n      ${porcelain.split('\n').slice(0, 8).join('\n      ')}`);
+  const porcelain = await statusLines(wt.path);
+  if (porcelain.length) problems.push(`uncommitted changes:\n      ${porcelain.slice(0, 8).map((l) => l.trim()).join('\n      ')}`);
   let notPushed: number | null = null;
   try {
     const wtRepo = await openRepo(wt.path);
@@ -226,7 +218,7 @@ async function inspectWorktree(
       if (notPushed) {
         // A plain push covers the worktree's files; objects only older commits hold need --all-commits.
         const onlyInHistory = [...missing].some((h) => !workspace.has(h));
-        problems.push(`${notPushed} artifact object(s) are not on the remote (${onlyInHistory ? 'cairn push --all-commits' : 'cairn push'} in that worktree)`);
+        problems.push(`${plural(notPushed, 'artifact object')} ${notPushed === 1 ? 'is' : 'are'} not on the remote (${onlyInHistory ? 'cairn push --all-commits' : 'cairn push'} in that worktree)`);
       }
     }
   } catch (err) {
@@ -265,16 +257,6 @@ async function findExperiment(repo: Repo, name: string): Promise<WorktreeInfo> {
   return found;
 }
 
-/** Commits on `branch` that no tag and no other branch reaches. */
-async function unsharedCommits(cwd: string, branch: string): Promise<string[]> {
-  const { stdout } = await git(
-    // --exclude patterns for --branches are written without the refs/heads/ prefix.
-    ['rev-list', `refs/heads/${branch}`, '--not', `--exclude=${branch}`, '--branches', '--tags', '--remotes'],
-    { cwd },
-  );
-  return stdout.split('\n').filter(Boolean);
-}
-
 /** Remove an experiment worktree, refusing (with every reason) while something would be lost. */
 export async function removeWorktree(repo: Repo, options: RemoveWorktreeOptions): Promise<RemoveWorktreeResult> {
   const wt = await findExperiment(repo, options.name);
@@ -286,7 +268,7 @@ export async function removeWorktree(repo: Repo, options: RemoveWorktreeOptions)
   if (fs.existsSync(wt.path)) reasons.push(...(await inspectWorktree(repo, wt, Object.keys(repo.config.remotes).length > 0)).problems);
   const unshared = branch ? await unsharedCommits(repo.root, branch) : [];
   if (unshared.length) {
-    reasons.push(`${unshared.length} commit(s) on ${branch} are reachable from no tag and no other branch (tag them with cairn tag, or merge the branch)`);
+    reasons.push(`${plural(unshared.length, 'commit')} on ${branch} ${unshared.length === 1 ? 'is' : 'are'} reachable from no tag and no other branch (tag ${unshared.length === 1 ? 'it' : 'them'} with cairn tag, or merge the branch)`);
   }
   if (reasons.length && !options.force) {
     throw new UnsafeError(`refusing to remove ${wt.path}:\n  - ${reasons.join('\n  - ')}`, {
@@ -294,11 +276,11 @@ export async function removeWorktree(repo: Repo, options: RemoveWorktreeOptions)
       data: { reasons },
     });
   }
-  await git(['worktree', 'remove', '--force', '--force', wt.path], { cwd: repo.root });
+  await worktreeRemove(repo.root, wt.path);
   // Reaching here, the branch tip is reachable from a tag or another branch (or --force said so).
   let branchDeleted = false;
   if (options.deleteBranch && branch) {
-    await git(['branch', '-D', branch], { cwd: repo.root });
+    await deleteBranch(repo.root, branch);
     branchDeleted = true;
   }
   return { name: options.name, path: wt.path, branch, branchDeleted, discarded: options.force ? reasons : [] };

@@ -58,7 +58,7 @@ describe('cairn tag', () => {
     await resultsFile('sqlite', path.join(repo.dir, 'results', 'experiments.db'), [sweep]);
     const r = await cairnOk(['tag', '--db', 'results/experiments.db', '--metric', 'f1', '-m', 'sweep winner'], { cwd: repo.dir });
     expect(r.stdout).toMatch(
-      /^tagged [0-9a-f]{12} as e0\.1\.0 \(main\)\n {2}lr=0\.0001 \| model=bert \| f1=0\.89 \| val_loss=0\.35 \| data=[0-9a-f]{6} \| sweep winner\n {2}results: results\/experiments\.db#default \(the only results table; 3 rows of e0\.1\.0\)\n$/,
+      /^tagged [0-9a-f]{12} as e0\.1\.0 \(main\)\n {2}lr=0\.0001 \| model=bert \| f1=0\.89 \| val_loss=0\.35 \| data=[0-9a-f]{12} \| sweep winner\n {2}results: results\/experiments\.db#default \(the only results table; 3 rows of e0\.1\.0\)\n$/,
     );
     const listed = JSON.parse((await cairnOk(['tags', '--json'], { cwd: repo.dir })).stdout);
     expect(listed.experiments).toHaveLength(1);
@@ -70,7 +70,7 @@ describe('cairn tag', () => {
       results: 'results/experiments.db#default',
     });
     const human = await cairnOk(['tags'], { cwd: repo.dir });
-    expect(human.stdout).toMatch(/^e0\.1\.0 +\d{4}-\d\d-\d\d +[0-9a-f]{7} +lr=0\.0001 \| model=bert/);
+    expect(human.stdout).toMatch(/^e0\.1\.0 +\d{4}-\d\d-\d\d \d\d:\d\d +[0-9a-f]{12} +lr=0\.0001 \| model=bert/);
   });
 
   it('from DuckDB too (detected from the bytes, whatever the file is called)', async () => {
@@ -116,7 +116,7 @@ describe('cairn tag', () => {
   it('--dry-run prints the message and creates nothing', async () => {
     const repo = project();
     const r = await cairnOk(['tag', '--no-db', '-m', 'try', '--dry-run'], { cwd: repo.dir });
-    expect(r.stdout).toMatch(/^data=[0-9a-f]{6} \| try\n\nCairn-Version: e0\.1\.0\nCairn-Data: sha256:[0-9a-f]{64}\n$/);
+    expect(r.stdout).toMatch(/^data=[0-9a-f]{12} \| try\n\nCairn-Version: e0\.1\.0\nCairn-Data: sha256:[0-9a-f]{64}\n$/);
     expect(r.stderr).toContain('dry run: would tag');
     expect(repo.git('tag', '-l')).toBe('');
   });

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { terminalProgress } from '../../src/cli/progress.js';
+import { terminalProgress, throughput } from '../../src/cli/progress.js';
 import { silentProgress } from '../../src/progress.js';
 
 function fakeStream(isTTY: boolean): NodeJS.WriteStream & { text: () => string } {
@@ -45,5 +45,24 @@ describe('progress bars', () => {
     p.tick(1024);
     p.stop();
     expect(stream.text()).toBe('');
+  });
+
+  it('a byte count shows the throughput so far (push, pull, fetch, verify)', () => {
+    delete process.env.CI;
+    delete process.env.CAIRN_NO_PROGRESS;
+    const stream = fakeStream(true);
+    let clock = 0;
+    const p = terminalProgress(stream, () => clock);
+    p.start('pushing to store', 512 * 1024 * 1024, 'B');
+    clock = 2000;
+    p.tick(256 * 1024 * 1024);
+    p.stop();
+    expect(stream.text()).toContain('256 MiB/512 MiB, 128 MiB/s');
+  });
+
+  it('throughput says nothing in the first half second, then bytes per second', () => {
+    expect(throughput(1024, 100)).toBe('');
+    expect(throughput(3 * 1024 * 1024, 1500)).toBe('2.0 MiB/s');
+    expect(throughput(100, 1000)).toBe('100 B/s');
   });
 });

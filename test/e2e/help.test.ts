@@ -38,7 +38,7 @@ describe('help output', () => {
     for (const [typo, near] of [['stauts', 'status'], ['merg', 'merge'], ['workstree', 'worktree']]) {
       const r = await cairn([typo!], { cwd: tempDir() });
       expect(r.exitCode).toBe(2);
-      expect(r.stderr).toContain(`Did you mean ${near}?`);
+      expect(r.stderr).toContain(`hint: did you mean ${near}?`);
     }
   });
 });

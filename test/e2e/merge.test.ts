@@ -25,7 +25,7 @@ describe('cairn merge (CLI)', () => {
     const dir = await pair();
     const r = await cairn(['merge', 'results.db', 'exp.db'], { cwd: dir });
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).toMatch(/^merged 1 source\(s\) into .*results\.db\n/);
+    expect(r.stdout).toMatch(/^merged 1 source into .*results\.db\n/);
     expect(r.stdout).toMatch(/^ {2}table +source +added +duplicates +conflicts +filled +replaced +deleted +changes$/m);
     expect(r.stdout).toMatch(/^ {2}default +exp\.db +3 +4 +0 +0 +0 +0 +\+f1 REAL, \+epochs INTEGER$/m);
     // No row holds an asset hash: the count already there stays, the new asset's count is copied.
@@ -60,7 +60,7 @@ describe('cairn merge (CLI)', () => {
     const before = bytesOf(path.join(dir, 'results.db'));
     const dry = await cairn(['merge', 'results.db', 'exp.db', '--strategy', 'rebase', '--key', 'version'], { cwd: dir });
     expect(dry.exitCode).toBe(7);
-    expect(dry.stdout).toMatch(/^would rebase 1 source\(s\)/);
+    expect(dry.stdout).toMatch(/^would rebase 1 source into/);
     expect(dry.stderr).toContain('cairn: error: rebase would delete 2 rows and insert 3; nothing was written\n');
     expect(bytesOf(path.join(dir, 'results.db')).equals(before)).toBe(true);
     const yes = await cairn(['merge', 'results.db', 'exp.db', '--strategy', 'rebase', '--key', 'version', '--yes'], { cwd: dir });

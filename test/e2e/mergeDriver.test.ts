@@ -167,4 +167,43 @@ describe('git merges experiment branches through the cairn merge driver', () => 
     expect(r.out).toContain('do not merge');
     expect((await cairn(['status'], { cwd: repo.dir })).stderr).toContain('in merge conflict');
   });
+
+  it('a folder artifact: changed on one side it merges, changed on both it is a conflict status names, with the steps', async () => {
+    const repo = gitRepo();
+    await cairnOk(['init'], { cwd: repo.dir });
+    repo.write('data/a.csv', 'a v1\n');
+    repo.write('data/b.csv', 'b v1\n');
+    repo.write('images/x.png', 'x v1\n');
+    await cairnOk(['add', 'data', 'images'], { cwd: repo.dir });
+    repo.commit('baseline');
+    repo.git('checkout', '-q', '-b', 'exp/a');
+    repo.write('data/a.csv', 'a from exp\n');
+    repo.write('images/x.png', 'x from exp\n'); // only this side changes images/
+    await cairnOk(['add', 'data', 'images'], { cwd: repo.dir });
+    repo.commit('variant data');
+    repo.git('checkout', '-q', 'main');
+    await cairnOk(['checkout'], { cwd: repo.dir });
+    repo.write('data/b.csv', 'b from main\n');
+    await cairnOk(['add', 'data'], { cwd: repo.dir });
+    repo.commit('main data');
+
+    const r = gitRun(repo, ['merge', '-q', '--no-edit', 'exp/a']);
+    expect(r.status).not.toBe(0);
+    expect(r.out).toContain('data.cairn: both sides changed the folder, and only results databases merge');
+    expect(repo.read('data.cairn')).toMatch(/^<<<<<<< ours\n/);
+    // The folder only one side changed came through.
+    expect(repo.read('images.cairn')).toBe(repo.git('show', 'exp/a:images.cairn'));
+    const st = await cairn(['status'], { cwd: repo.dir });
+    expect(st.exitCode).toBe(6);
+    expect(st.stderr).toContain('data.cairn is in merge conflict');
+    expect(st.stderr).toContain('git checkout --ours data.cairn');
+    repo.git('checkout', '--ours', 'data.cairn');
+    await cairnOk(['checkout', '--force'], { cwd: repo.dir });
+    repo.git('add', 'data.cairn');
+    repo.git('commit', '-q', '--no-edit');
+    expect(repo.read('data/b.csv')).toBe('b from main\n');
+    expect(repo.read('images/x.png')).toBe('x from exp\n');
+    expect(repo.git('status', '--porcelain')).toBe('');
+    expect((await cairn(['status', '--exit-code'], { cwd: repo.dir })).exitCode).toBe(0);
+  });
 });

@@ -79,7 +79,8 @@ describe('cairn status', () => {
     repo.write('a.txt.cairn', 'not json');
     const r = await cairn(['status'], { cwd: repo.dir });
     expect(r.exitCode).toBe(8);
-    expect(r.stdout).toContain('invalid pointer: invalid pointer a.txt.cairn');
+    expect(r.stdout).toContain('invalid pointer a.txt.cairn: it is not JSON');
+    expect(r.stdout).not.toContain('invalid pointer: invalid pointer'); // the message names its kind once
     // Never "all up to date" beside an error.
     expect(r.stdout).toContain('1 of 2 artifacts up to date');
     expect(r.stdout).not.toContain('all ');
@@ -96,7 +97,7 @@ describe('cairn status', () => {
     repo.write('b.txt.cairn', JSON.stringify({ cairn: 1, kind: 'file', path: '../b.txt', hash: `sha256:${'0'.repeat(64)}`, size: 1 }));
     const both = await cairn(['status'], { cwd: repo.dir });
     expect(both.exitCode).toBe(7);
-    expect(both.stderr).toContain('2 invalid pointer file(s): a.txt.cairn, b.txt.cairn');
+    expect(both.stderr).toContain('2 invalid pointer files: a.txt.cairn, b.txt.cairn');
     expect(both.stderr).toContain('hint: restore them from git');
   });
 
@@ -126,7 +127,7 @@ describe('cairn status', () => {
     fs.rmSync(path.join(cache, 'state'), { recursive: true, force: true });
     repo.write('d/z.txt', 'z\n');
     const r = await cairnOk(['status'], { cwd: repo.dir });
-    expect(r.stdout).toMatch(/modified: +d +\(1 object\(s\) missing from cache\)/);
+    expect(r.stdout).toMatch(/modified: +d +\(1 object missing from cache\)/);
   });
 });
 
@@ -136,9 +137,9 @@ describe('group subcommands', () => {
     const r = await cairn(['remote', 'ad', 'origin', '/x'], { cwd: repo.dir });
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain("unknown command 'ad'");
-    expect(r.stderr).toContain('Did you mean add?');
+    expect(r.stderr).toContain('hint: did you mean add?');
     const w = await cairn(['worktree', 'nwe', 'x'], { cwd: repo.dir });
-    expect(w.stderr).toContain('Did you mean new?');
+    expect(w.stderr).toContain('hint: did you mean new?');
     const extra = await cairn(['remote', 'list', 'extra'], { cwd: repo.dir });
     expect(extra.exitCode).toBe(2);
     expect(extra.stderr).toContain("too many arguments for 'list'");

@@ -36,7 +36,11 @@ describe('command vocabulary', () => {
     expect((await cairnOk(['worktree', 'ls'], { cwd: repo.dir })).stdout).toContain('exp/alias');
     await cairnOk(['worktree', 'remove', 'alias'], { cwd: repo.dir });
     expect((await cairnOk(['worktree', 'ls'], { cwd: repo.dir })).stdout).not.toContain('exp/alias');
-    for (const group of ['explore', 'model', 'backup']) expect((await cairn([group, 'ls'], { cwd: repo.dir })).exitCode).toBe(0);
+    for (const group of ['remote', 'worktree', 'explore', 'model', 'backup', 'config']) {
+      const [ls, list] = [await cairn([group, 'ls'], { cwd: repo.dir }), await cairn([group, 'list'], { cwd: repo.dir })];
+      expect(ls.exitCode, `${group} ls: ${ls.stderr}`).toBe(0);
+      expect(ls.stdout, `${group} ls`).toBe(list.stdout);
+    }
     const typo = await cairn(['remote', 'ls', 'extra'], { cwd: repo.dir });
     expect(typo.exitCode).toBe(2);
   });
@@ -70,6 +74,13 @@ describe('command vocabulary', () => {
     expect(clean.exitCode).toBe(0);
     expect(clean.stdout).toContain('all 2 artifacts up to date');
     expect(await cairn(['status', '-q'], { cwd: repo.dir })).toMatchObject({ exitCode: 0, stdout: '' });
+    // With --remote, not pushed is not up to date either; after a push it is.
+    await cairnOk(['remote', 'add', 'store', path.join(tempDir(), 'store'), '--default'], { cwd: repo.dir });
+    expect((await cairn(['status', '--remote', '--exit-code'], { cwd: repo.dir })).exitCode).toBe(1);
+    expect((await cairn(['status', '--remote', '-q'], { cwd: repo.dir })).exitCode).toBe(1);
+    expect((await cairn(['status', '--exit-code'], { cwd: repo.dir })).exitCode).toBe(0);
+    await cairnOk(['push'], { cwd: repo.dir });
+    expect((await cairn(['status', '--remote', '--exit-code'], { cwd: repo.dir })).exitCode).toBe(0);
 
     repo.write('a.txt', 'changed\n');
     fs.rmSync(path.join(repo.dir, 'b.txt'));

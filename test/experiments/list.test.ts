@@ -42,7 +42,7 @@ describe('listing experiments from tags', () => {
     const byTag = new Map((await listExperiments(repo.dir)).map((e) => [e.tag, e]));
     const e9 = byTag.get('e0.9.0')!;
     expect(e9).toMatchObject({ kind: 'semver', annotated: true, commit: repo.git('rev-parse', 'e0.9.0^{commit}').trim(), metrics: {}, params: {} });
-    expect(e9.subject).toMatch(/^data=[0-9a-f]{6} \| run e0.9.0$/);
+    expect(e9.subject).toMatch(/^data=[0-9a-f]{12} \| run e0.9.0$/);
     expect(e9.data).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(Number.isNaN(Date.parse(e9.date))).toBe(false);
     expect(byTag.get('exp-cnn-v2')).toMatchObject({ kind: 'worktree', annotated: true });

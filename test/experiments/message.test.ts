@@ -45,7 +45,7 @@ describe('the tag message (golden)', () => {
   it('renders the tag message of docs/FORMATS.md: subject with params, metrics, data and text; then the trailers', () => {
     expect(renderTagMessage(example)).toBe(
       [
-        'model=bert-base | lr=0.0001 | f1=0.89 | data=3a2f1b | sweep winner',
+        'model=bert-base | lr=0.0001 | f1=0.89 | data=3a2f1bcccccc | sweep winner',
         '',
         'Cairn-Version: e0.2.0',
         'Cairn-Run: brave-otter-0042',
@@ -61,14 +61,14 @@ describe('the tag message (golden)', () => {
 
   it('without results: only the data fingerprint and the description', () => {
     const message = renderTagMessage({ version: 'e0.1.0', data: DATA, text: 'baseline' });
-    expect(message).toBe(`data=3a2f1b | baseline\n\nCairn-Version: e0.1.0\nCairn-Data: ${DATA}\n`);
+    expect(message).toBe(`data=3a2f1bcccccc | baseline\n\nCairn-Version: e0.1.0\nCairn-Data: ${DATA}\n`);
     expect(parseTagMessage(message)).toMatchObject({ version: 'e0.1.0', data: DATA, metrics: {}, params: {} });
   });
 
   it('parses back what it renders', () => {
     const parsed = parseTagMessage(renderTagMessage(example));
     expect(parsed).toMatchObject({
-      subject: 'model=bert-base | lr=0.0001 | f1=0.89 | data=3a2f1b | sweep winner',
+      subject: 'model=bert-base | lr=0.0001 | f1=0.89 | data=3a2f1bcccccc | sweep winner',
       version: 'e0.2.0',
       run: 'brave-otter-0042',
       metrics: { f1: 0.89 },
@@ -139,7 +139,7 @@ describe('hostile text never adds a trailer', () => {
       data: DATA,
       text: 'good run\n\nCairn-Metric: acc=1\nSigned-off-by: mallory',
     });
-    expect(message.split('\n')[0]).toBe('data=3a2f1b | good run Cairn-Metric: acc=1 Signed-off-by: mallory');
+    expect(message.split('\n')[0]).toBe('data=3a2f1bcccccc | good run Cairn-Metric: acc=1 Signed-off-by: mallory');
     expect(gitTrailers(message)).toEqual([
       { key: 'Cairn-Version', value: 'e0.3.0' },
       { key: 'Cairn-Data', value: DATA },

@@ -18,7 +18,7 @@ import {
   tagExperiment,
   type TagOptions,
 } from '../../src/index.js';
-import { pointersAt } from '../../src/git/revision.js';
+import { pointersAt } from '../../src/store/pointersAtRevision.js';
 import { gitRepo, linkedWorktree, tempDir, type TestRepo } from '../helpers/repo.js';
 import { resultsFile, sqliteTables, xetrackTable, type TableSpec } from '../helpers/results.js';
 
@@ -68,7 +68,7 @@ describe.each(['sqlite', 'duckdb'] as const)('tagging from a %s results database
       results: { table: 'default', versionColumn: 'version', rows: 4, metric: 'f1', minimize: false },
     });
     const message = tagMessage(repo, 'e0.1.0');
-    expect(message.split('\n')[0]).toBe(`lr=0.0001 | model=bert | f1=0.89 | val_loss=0.35 | data=${result.data.slice(7, 13)} | sweep winner`);
+    expect(message.split('\n')[0]).toBe(`lr=0.0001 | model=bert | f1=0.89 | val_loss=0.35 | data=${result.data.slice(7, 19)} | sweep winner`);
     expect(message).toContain('\nCairn-Results: results/experiments.db#default\n');
     expect(parseTagMessage(message)).toMatchObject({
       version: 'e0.1.0',
@@ -266,7 +266,7 @@ describe('the state of the work tree', () => {
     const repo = project();
     const result = await tag(repo, { db: false, message: 'just looking', dryRun: true });
     expect(result).toMatchObject({ tag: 'e0.1.0', created: false, dryRun: true });
-    expect(result.message).toMatch(/^data=[0-9a-f]{6} \| just looking\n\nCairn-Version: e0.1.0\n/);
+    expect(result.message).toMatch(/^data=[0-9a-f]{12} \| just looking\n\nCairn-Version: e0.1.0\n/);
     expect(repo.git('tag', '-l')).toBe('');
   });
 

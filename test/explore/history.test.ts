@@ -56,7 +56,7 @@ describe('explore show / diff / list on tags made by cairn tag', () => {
       commit: '<e010>',
       annotated: true,
       date: '<date>',
-      subject: 'lr=0.01 | f1=0.8 | loss=0 | data=' + shown.data.slice(7, 13) + ' | baseline',
+      subject: 'lr=0.01 | f1=0.8 | loss=0 | data=' + shown.data.slice(7, 19) + ' | baseline',
       run: 'a1',
       metrics: { f1: 0.8, loss: 0 },
       params: { lr: 0.01 },

@@ -126,7 +126,7 @@ describe('cairn gc', () => {
     fs.rmSync(path.join(repo.dir, '.git/cairn/cache/objects', manifest.slice(0, 2), manifest.slice(2)));
     const r = await cairn(['gc', '--yes'], { cwd: repo.dir });
     expect(r.exitCode).toBe(7);
-    expect(r.stderr).toContain('manifest(s) are not in the cache');
+    expect(r.stderr).toContain('1 referenced folder manifest is not in the cache');
     expect(objectExists(repo, hashBytes('junk'))).toBe(true);
     await cairnOk(['gc', '--yes', '--force'], { cwd: repo.dir });
     expect(objectExists(repo, hashBytes('junk'))).toBe(false);

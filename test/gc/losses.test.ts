@@ -172,19 +172,19 @@ describe('gc and the prior state a merge kept (loss 7)', () => {
     await makeDatabase(path.join(repo.dir, 'exp.db'), 'sqlite', source());
     const before = bytesOf(path.join(repo.dir, 'results.db'));
     const merged = await cairnOk(['merge', 'results.db', 'exp.db', ...flags], { cwd: repo.dir });
-    const m = /^prior state kept: (.+) \((sha256:[0-9a-f]{64})\)$/m.exec(merged.stdout);
+    const m = /^prior state kept: (.+) \(([0-9a-f]{12})\)$/m.exec(merged.stdout);
     expect(m, merged.stdout).not.toBeNull();
-    const [, file, hash] = m!;
+    const [, file, id] = m!;
     await cairnOk(['gc', '--yes'], { cwd: repo.dir });
     expect(fs.existsSync(file!) && bytesOf(file!).equals(before)).toBe(true);
 
-    expect(merged.stdout).toContain(`cairn backup drop ${hash!.slice(7, 19)}`);
+    expect(merged.stdout).toContain(`cairn backup drop ${id}`);
     const dry = await cairnOk(['gc'], { cwd: repo.dir });
-    expect(dry.stdout).toContain(`pinned backup ${hash!.slice(7, 19)}`);
+    expect(dry.stdout).toContain(`pinned backup ${id}`);
     const listed = JSON.parse((await cairnOk(['backup', 'list', '--json'], { cwd: repo.dir })).stdout);
-    expect(listed.backups).toMatchObject([{ hash, target: path.join(repo.dir, 'results.db') }]);
+    expect(listed.backups).toMatchObject([{ id, hash: expect.stringMatching(new RegExp(`^sha256:${id}[0-9a-f]{52}$`)), target: path.join(repo.dir, 'results.db') }]);
 
-    await cairnOk(['backup', 'drop', hash!.slice(7, 19)], { cwd: repo.dir });
+    await cairnOk(['backup', 'drop', id!], { cwd: repo.dir });
     const after = JSON.parse((await cairnOk(['gc', '--yes', '--json'], { cwd: repo.dir })).stdout);
     expect(after.unreferenced.count).toBe(1);
     expect(fs.existsSync(file!)).toBe(false);

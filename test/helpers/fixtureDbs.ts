@@ -42,7 +42,10 @@ export function unionOfFixtures(dest: string, sources: string[], options: { tabl
   try {
     db.exec(`CREATE TABLE ${q(table)} (${columns.map(q).join(', ')}, PRIMARY KEY (track_id, timestamp))`);
     const insert = db.prepare(`INSERT INTO ${q(table)} (${columns.map(q).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`);
-    for (const rows of all) for (const r of rows) insert.run(...columns.map((c) => r[c] ?? null));
+    // One transaction for all rows: one journal sync, not one per row.
+    db.transaction(() => {
+      for (const rows of all) for (const r of rows) insert.run(...columns.map((c) => r[c] ?? null));
+    })();
   } finally {
     db.close();
   }

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { cairn, cairnOk } from './cli.js';
-import { gitRepo, tempDir, type TestRepo } from './repo.js';
+import { gitRepo, repoAt, tempDir, type TestRepo } from './repo.js';
 import { sqliteResults, type ResultRow } from './results.js';
 import { hashBytes } from '../../src/store/hash.js';
 
@@ -91,10 +91,31 @@ function fill(text: string, victim: Victim, objects: string[] = [], depth = 0): 
     .replaceAll('{{SENTINEL}}', victim.sentinel);
 }
 
+/** A repository after `cairn init` and a commit, made once per test file; each case gets a copy. */
+let template: string | null = null;
+
+/**
+ * A fresh initialised repository: a copy of the template (no absolute path
+ * is recorded in it, and a default cache records no user), its index
+ * refreshed for the copies' new inodes. One cp and one git process instead of
+ * seven git processes and a cairn process per case.
+ */
+async function initialisedRepo(): Promise<TestRepo> {
+  if (!template) {
+    const made = gitRepo();
+    await cairnOk(['init'], { cwd: made.dir });
+    made.commit('init');
+    template = made.dir;
+  }
+  const dir = path.join(tempDir(), 'repo');
+  fs.cpSync(template, dir, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+  const repo = repoAt(dir);
+  repo.git('update-index', '-q', '--refresh');
+  return repo;
+}
+
 async function prepare(c: HostileCase, victim: Victim, servers: net.Server[]): Promise<TestRepo> {
-  const repo = gitRepo();
-  await cairnOk(['init'], { cwd: repo.dir });
-  repo.commit('init');
+  const repo = await initialisedRepo();
   const at = (rel: string): string => {
     const abs = path.join(repo.dir, fill(rel, victim));
     fs.mkdirSync(path.dirname(abs), { recursive: true });

@@ -62,7 +62,7 @@ describe('cairn recognises its own hook by its exact text', () => {
     expect(fs.readFileSync(hook, 'utf8')).toBe(user);
 
     const installed = await cairnOk(['hooks', 'install'], { cwd: repo.dir });
-    expect(installed.stdout).toContain('existing post-checkout hook(s) still run first');
+    expect(installed.stdout).toContain('existing post-checkout hook still runs first');
     expect(fs.readFileSync(hook + '.cairn-chained', 'utf8')).toBe(user);
     expect(isCairnHook('post-checkout', fs.readFileSync(hook, 'utf8'))).toBe(true);
     await cairnOk(['hooks', 'install'], { cwd: repo.dir }); // idempotent: cairn's own hook is replaced, not chained

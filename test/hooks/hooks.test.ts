@@ -94,7 +94,7 @@ describe('git hooks', () => {
     const userHook = `#!/bin/sh\necho "$3" >> '${marker}'\n`;
     fs.writeFileSync(hook, userHook, { mode: 0o755 });
     const installed = await cairnOk(['hooks', 'install'], { cwd: repo.dir });
-    expect(installed.stdout).toContain('existing post-checkout hook(s) still run first');
+    expect(installed.stdout).toContain('existing post-checkout hook still runs first');
     await twoBranches(repo);
     await execa('git', ['checkout', '-q', 'main'], { cwd: repo.dir });
     expect(fs.readFileSync(marker, 'utf8')).toContain('1');

@@ -120,7 +120,7 @@ describe('experiment worktrees', () => {
       wt.commit('untagged work');
       const r = await cairn(['worktree', 'rm', 'c', '--delete-branch'], { cwd: repo.dir });
       expect(r.exitCode).toBe(7);
-      expect(r.stderr).toContain('1 commit(s) on exp/c are reachable from no tag and no other branch');
+      expect(r.stderr).toContain('1 commit on exp/c is reachable from no tag and no other branch');
       expect(repo.git('branch', '--list', 'exp/c')).toContain('exp/c');
       wt.git('tag', '-a', 'exp-c-v1', '-m', 'tagged');
       await cairnOk(['worktree', 'rm', 'c', '--delete-branch'], { cwd: repo.dir });
@@ -142,7 +142,7 @@ describe('experiment worktrees', () => {
       wt.git('tag', '-a', 'exp-p-v1', '-m', 'tagged');
       const r = await cairn(['worktree', 'rm', 'p'], { cwd: repo.dir });
       expect(r.exitCode).toBe(7);
-      expect(r.stderr).toContain('1 artifact object(s) are not on the remote (cairn push in that worktree)');
+      expect(r.stderr).toContain('1 artifact object is not on the remote (cairn push in that worktree)');
       const listed = JSON.parse((await cairnOk(['worktree', 'list', '--json'], { cwd: repo.dir })).stdout).worktrees;
       expect(listed[1].notPushed).toBe(1);
       await cairnOk(['push'], { cwd: dir });
@@ -166,7 +166,7 @@ describe('experiment worktrees', () => {
       await cairnOk(['push'], { cwd: dir }); // the tip's objects only
       const r = await cairn(['worktree', 'rm', 'old'], { cwd: repo.dir });
       expect(r.exitCode).toBe(7);
-      expect(r.stderr).toContain('1 artifact object(s) are not on the remote (cairn push --all-commits in that worktree)');
+      expect(r.stderr).toContain('1 artifact object is not on the remote (cairn push --all-commits in that worktree)');
       const pushed = JSON.parse((await cairnOk(['push', '--all-commits', '--json'], { cwd: dir })).stdout);
       expect(pushed.uploaded).toBe(1); // the first weights, which only HEAD~1 holds
       await cairnOk(['worktree', 'rm', 'old'], { cwd: repo.dir });
@@ -181,7 +181,7 @@ describe('experiment worktrees', () => {
       wt.write('notes.txt', 'scratch');
       const r = await cairnOk(['worktree', 'rm', 'f', '--force', '--delete-branch'], { cwd: repo.dir });
       expect(r.stdout).toContain('discarded: uncommitted changes');
-      expect(r.stdout).toContain('discarded: 1 commit(s) on exp/f');
+      expect(r.stdout).toContain('discarded: 1 commit on exp/f');
       expect(fs.existsSync(wt.dir)).toBe(false);
       expect(repo.git('branch', '--list', 'exp/f').trim()).toBe('');
     });

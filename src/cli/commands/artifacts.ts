@@ -6,7 +6,7 @@ import type { ArtifactStatus } from '../../artifacts/inspect.js';
 import type { InvalidPointer } from '../../artifacts/workspace.js';
 import type { CairnError } from '../../errors.js';
 import type { CliContext } from '../context.js';
-import { formatBytes, shortHash, table } from '../output.js';
+import { formatBytes, plural, shortHash, table } from '../output.js';
 
 // Each command loads only its own module when it runs (see main.ts): `status`,
 // the one run most often, does not pay for add, checkout or verify.
@@ -26,12 +26,8 @@ const STATE_LABEL: Record<string, string> = {
 
 /** What status adds after an artifact's path: why it differs, and what the cache lacks. */
 function statusNotes(a: ArtifactStatus): string {
-  const notes = [a.note, a.state !== 'missingCache' && a.missingObjects > 0 ? `${a.missingObjects} object(s) missing from cache` : undefined].filter(Boolean);
+  const notes = [a.note, a.state !== 'missingCache' && a.missingObjects > 0 ? `${plural(a.missingObjects, 'object')} missing from cache` : undefined].filter(Boolean);
   return notes.length ? `  (${notes.join('; ')})` : '';
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /** What to run next, from the states status found (after a clone: pull; a missing file: checkout; a modified one: add). */
@@ -42,7 +38,7 @@ export function nextSteps(artifacts: ArtifactStatus[]): string[] {
   if (notCached.length) steps.push(`cairn pull fetches what the cache lacks (${notCached.slice(0, 3).join(', ')}${notCached.length > 3 ? ', ...' : ''})`);
   if (of('missingWorkspace').length) steps.push('cairn checkout restores the missing files from the cache');
   const modified = of('modified');
-  if (modified.length) steps.push(`cairn add ${modified.slice(0, 3).join(' ')} records the changes (cairn checkout --force <path> drops them)`);
+  if (modified.length) steps.push(`cairn add ${modified.slice(0, 3).join(' ')} records the changes; cairn checkout --force <path> drops them`);
   return steps;
 }
 
@@ -71,7 +67,7 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
       const added = await (await adding()).addArtifacts(repo, { cwd: ctx.cwd(), paths, progress: ctx.progress() });
       ctx.out.result({ added }, () => {
         for (const a of added) {
-          const what = a.kind === 'dir' ? `${a.files} files, ${formatBytes(a.size)}` : formatBytes(a.size);
+          const what = a.kind === 'dir' ? `${plural(a.files ?? 0, 'file')}, ${formatBytes(a.size)}` : formatBytes(a.size);
           ctx.out.line(`${a.changed ? 'added' : 'unchanged'} ${a.path} (${what}, ${shortHash(a.hash)}) -> ${a.pointer}`);
         }
       });
@@ -105,14 +101,15 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
         return;
       }
       ctx.out.result({ artifacts, ...(invalidPointers.length ? { invalidPointers } : {}) }, () => {
-        for (const p of invalidPointers) ctx.out.line(`invalid pointer: ${p.message}`);
+        // The message names its kind (invalid pointer, refusing pointer, in merge conflict): no label before it.
+        for (const p of invalidPointers) ctx.out.line(p.message);
         if (artifacts.length === 0) {
           if (invalidPointers.length === 0) ctx.out.line('no artifacts tracked yet (cairn add <path>)');
           return;
         }
         const changed = artifacts.filter((a) => a.state !== 'unchanged');
         const rows = changed.map((a) => [`${STATE_LABEL[a.state]}:`, a.path + statusNotes(a)]);
-        for (const a of artifacts) if (a.notPushed) rows.push(['not pushed:', `${a.path}  (${a.notPushed} object(s))`]);
+        for (const a of artifacts) if (a.notPushed) rows.push(['not pushed:', `${a.path}  (${plural(a.notPushed, 'object')})`]);
         if (rows.length) ctx.out.line(table(rows, '  '));
         // With invalid pointers nothing is "all" up to date: the error below says why.
         ctx.out.line(
@@ -139,7 +136,7 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
       const result = await (await checking()).checkout(repo, { cwd: ctx.cwd(), paths, force: opts.force, progress: ctx.progress() });
       ctx.out.result(result, () => {
         ctx.out.line(
-          `checked out ${result.written.length} file(s), removed ${result.removed.length}, ${result.unchanged.length} artifact(s) already up to date`,
+          `checked out ${plural(result.written.length, 'file')}, removed ${result.removed.length}, ${plural(result.unchanged.length, 'artifact')} already up to date`,
         );
       });
     });
@@ -168,14 +165,14 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
       const repo = await ctx.repo();
       const result = await (await verifying()).verify(repo, { remote: opts.remote, progress: ctx.progress() });
       ctx.out.result(result, () => {
-        ctx.out.line(`checked ${result.checked} object(s)`);
-        for (const c of result.corrupt) ctx.out.line(`  corrupt: ${c.hash} (${c.file})`);
-        for (const m of result.missing) ctx.out.line(`  missing: ${m.hash} (needed by ${m.usedBy})`);
-        for (const p of result.invalidPointers) ctx.out.line(`  invalid pointer: ${p.message}`);
+        ctx.out.line(`checked ${plural(result.checked, 'object')}`);
+        for (const c of result.corrupt) ctx.out.line(`  corrupt: ${shortHash(c.hash)} (${c.file})`);
+        for (const m of result.missing) ctx.out.line(`  missing: ${shortHash(m.hash)} (needed by ${m.usedBy})`);
+        for (const p of result.invalidPointers) ctx.out.line(`  ${p.message}`);
         if (result.remote) {
-          ctx.out.line(`checked ${result.remote.checked} object(s) on ${result.remote.name}`);
-          for (const h of result.remote.corrupt) ctx.out.line(`  corrupt on ${result.remote.name}: ${h}`);
-          for (const h of result.remote.missing) ctx.out.line(`  missing on ${result.remote.name}: ${h}`);
+          ctx.out.line(`checked ${plural(result.remote.checked, 'object')} on ${result.remote.name}`);
+          for (const h of result.remote.corrupt) ctx.out.line(`  corrupt on ${result.remote.name}: ${shortHash(h)}`);
+          for (const h of result.remote.missing) ctx.out.line(`  missing on ${result.remote.name}: ${shortHash(h)}`);
         }
         if (result.ok) ctx.out.line('no problems found');
       });

@@ -16,7 +16,7 @@ import { listExperiments, nextExperimentVersion } from '../../experiments/list.j
 import { BUMP_KINDS } from '../../versions/version.js';
 import { UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
-import { table } from '../output.js';
+import { formatDate, plural, shortHash, table } from '../output.js';
 
 /** The flags of `cairn tag`: the library's options, plus --json. */
 export type TagFlags = Omit<TagOptions, 'cwd' | 'version' | 'progress'> & { json?: boolean };
@@ -72,13 +72,13 @@ export async function runTag(ctx: CliContext, version: string | undefined, opts:
   for (const note of result.notes) ctx.out.note(`note: ${note}`);
   ctx.out.result(result, () => {
     if (result.dryRun) {
-      ctx.out.note(`dry run: would tag ${result.commit.slice(0, 12)} as ${result.tag}; nothing created`);
+      ctx.out.note(`dry run: would tag ${shortHash(result.commit)} as ${result.tag}; nothing created`);
       ctx.out.raw(result.message);
       return;
     }
-    ctx.out.line(`tagged ${result.commit.slice(0, 12)} as ${result.tag}${result.branch ? ` (${result.branch})` : ''}`);
+    ctx.out.line(`tagged ${shortHash(result.commit)} as ${result.tag}${result.branch ? ` (${result.branch})` : ''}`);
     ctx.out.line(`  ${result.subject}`);
-    if (result.results) ctx.out.line(`  results: ${result.results.location} (${result.results.why}; ${result.results.rows} row${result.results.rows === 1 ? '' : 's'} of ${result.tag})`);
+    if (result.results) ctx.out.line(`  results: ${result.results.location} (${result.results.why}; ${plural(result.results.rows, 'row')} of ${result.tag})`);
   });
 }
 
@@ -98,7 +98,7 @@ export async function runTags(ctx: CliContext, opts: TagsFlags): Promise<void> {
   const experiments = await listExperiments(ctx.cwd(), opts.prefix !== undefined ? { prefix: opts.prefix } : {});
   ctx.out.result({ experiments }, () => {
     if (experiments.length === 0) return ctx.out.line('no experiment tags yet (cairn tag)');
-    ctx.out.line(table(experiments.map((e) => [e.tag, e.date.slice(0, 10), e.commit.slice(0, 7), e.subject])));
+    ctx.out.line(table(experiments.map((e) => [e.tag, formatDate(e.date), shortHash(e.commit), e.subject])));
   });
 }
 

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import type { TagValue, TagValues } from '../../experiments/message.js';
 import type { CliContext } from '../context.js';
-import { formatBytes, table } from '../output.js';
+import { formatBytes, formatDate, shortHash, table } from '../output.js';
 
 // Each subcommand loads only its own part of the library when it runs, as
 // main.ts loads only the group of the command given: `explore get` does not
@@ -41,7 +41,7 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
     .option('--table <name>', 'table in it (default: the one each tag records, else results.table, else the one with rows of the version)')
     .option('--sort <metric>', 'best first by this metric')
     .option('--minimize', 'with --sort: lower is better')
-    .option('--limit <n>', 'at most this many (a whole number, at least 1)', parseLimit)
+    .option('--limit <n>', 'the newest N, as git log -n (with --sort: the best N)', parseLimit)
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExamples:\n  $ cairn explore list --sort f1 --limit 5\n  $ cairn explore list --db results/experiments.db --json')
     .action(async (opts: { db?: string; table?: string; sort?: string; minimize?: boolean; limit?: number; json?: boolean }) => {
@@ -57,7 +57,7 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
         ctx.out.line(
           table([
             ['VERSION', 'DATE', 'COMMIT', 'RUN', 'METRICS', 'ROWS', 'SUBJECT'],
-            ...list.map((e, i) => [e.tag, e.date.slice(0, 10), e.commit.slice(0, 8), shown[i]!.run ?? '-', values(shown[i]!.metrics), e.resultsRows ? String(e.resultsRows.rows) : '-', e.subject]),
+            ...list.map((e, i) => [e.tag, formatDate(e.date), shortHash(e.commit), shown[i]!.run ?? '-', values(shown[i]!.metrics), e.resultsRows ? String(e.resultsRows.rows) : '-', e.subject]),
           ]),
         );
         const byLocation = new Map<string, string[]>();
@@ -76,7 +76,7 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
       ctx.useJson(opts);
       const e = await (await history()).exploreShow(await ctx.repo(), version);
       ctx.out.result(e, () => {
-        ctx.out.line(`${e.tag}  ${e.commit}  ${e.date}`);
+        ctx.out.line(`${e.tag}  ${e.commit}  ${formatDate(e.date)}`);
         ctx.out.line(`  ${e.subject}`);
         if (e.run) ctx.out.line(`  run:     ${e.run}`);
         ctx.out.line(`  metrics: ${values(e.metrics) || '-'}`);
@@ -86,7 +86,7 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
         ctx.out.line('  artifacts:');
         ctx.out.line(
           table(
-            e.artifacts.map((a) => [a.path, a.hash.slice(7, 19), formatBytes(a.size), a.inCache ? 'cached' : 'not cached', a.onRemote === null ? '' : a.onRemote ? 'on remote' : 'not on remote']),
+            e.artifacts.map((a) => [a.path, shortHash(a.hash), formatBytes(a.size), a.inCache ? 'cached' : 'not cached', a.onRemote === null ? '' : a.onRemote ? 'on remote' : 'not on remote']),
             '    ',
           ) || '    (none)',
         );
@@ -125,7 +125,7 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
           ctx.out.line('artifacts:');
           for (const x of a.added) ctx.out.line(`  added:   ${x.path}`);
           for (const x of a.removed) ctx.out.line(`  removed: ${x.path}`);
-          for (const x of a.changed) ctx.out.line(`  changed: ${x.path}  (${x.old.slice(7, 19)} -> ${x.new.slice(7, 19)})`);
+          for (const x of a.changed) ctx.out.line(`  changed: ${x.path}  (${shortHash(x.old)} -> ${shortHash(x.new)})`);
         }
         ctx.out.line('code:');
         ctx.out.line(d.codeStat ? d.codeStat.split('\n').map((l) => `  ${l}`).join('\n') : '  (no changes)');
@@ -142,7 +142,7 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
       ctx.useJson(opts);
       const r = await (await exploration()).exploreCheckout(await ctx.repo(), version, ctx.progress());
       ctx.out.result(r, () =>
-        ctx.out.line(r.created ? `created ${r.path} at ${version} (${r.commit.slice(0, 12)})` : `${version} is already open at ${r.path}`),
+        ctx.out.line(r.created ? `created ${r.path} at ${version} (${shortHash(r.commit)})` : `${version} is already open at ${r.path}`),
       );
     });
 
@@ -202,8 +202,8 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
       ctx.useJson(opts);
       const r = await (await lineages()).lineage(await ctx.repo(), { cwd: ctx.cwd(), target });
       ctx.out.result(r, () => {
-        if (r.experiments.length === 0) return ctx.out.line(`no experiment holds ${r.hash}`);
-        ctx.out.line(table(r.experiments.map((e) => [e.tag, e.date.slice(0, 19), e.commit.slice(0, 12), e.paths.join(', ')])));
+        if (r.experiments.length === 0) return ctx.out.line(`no experiment holds ${shortHash(r.hash)}`);
+        ctx.out.line(table(r.experiments.map((e) => [e.tag, formatDate(e.date), shortHash(e.commit), e.paths.join(', ')])));
       });
     });
   return explore;

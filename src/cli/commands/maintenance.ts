@@ -7,7 +7,7 @@ import { runHook } from '../../hooks/hooks.js';
 import { installRepositoryHooks, uninstallRepositoryHooks } from '../../commands/setup.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../../errors.js';
-import { formatBytes, shortHash, table } from '../output.js';
+import { formatBytes, formatDate, plural, shortHash, table } from '../output.js';
 import { dropPins, listPins, type Pin } from '../../store/pins.js';
 
 async function readStdin(): Promise<string> {
@@ -18,7 +18,7 @@ async function readStdin(): Promise<string> {
 }
 
 function describePin(pin: Pin): string {
-  return `${shortHash(pin.hash)} (prior state of ${pin.target ?? 'a results file'}${pin.created ? `, ${pin.created}` : ''})`;
+  return `${shortHash(pin.hash)} (prior state of ${pin.target ?? 'a results file'}${pin.created ? `, ${formatDate(pin.created)}` : ''})`;
 }
 
 export function registerMaintenanceCommands(program: Command, ctx: CliContext): void {
@@ -45,10 +45,10 @@ export function registerMaintenanceCommands(program: Command, ctx: CliContext): 
       });
       const { hashes: _hashes, ...unreferenced } = r.unreferenced;
       ctx.out.result({ ...r, unreferenced }, () => {
-        const what = `${r.unreferenced.count} unreferenced object(s), ${formatBytes(r.unreferenced.bytes)}`;
+        const what = `${plural(r.unreferenced.count, 'unreferenced object')}, ${formatBytes(r.unreferenced.bytes)}`;
         ctx.out.line(r.dryRun ? `would delete ${what} (run with --yes to delete)` : `deleted ${what}`);
-        ctx.out.line(`kept ${r.kept} referenced object(s)${r.staleTemps ? `; ${r.dryRun ? 'would remove' : 'removed'} ${r.staleTemps} stale temp file(s)` : ''}`);
-        for (const m of r.unknownManifests.slice(0, 10)) ctx.out.line(`  manifest not in cache: ${m.hash} (${m.where})`);
+        ctx.out.line(`kept ${plural(r.kept, 'referenced object')}${r.staleTemps ? `; ${r.dryRun ? 'would remove' : 'removed'} ${plural(r.staleTemps, 'stale temp file')}` : ''}`);
+        for (const m of r.unknownManifests.slice(0, 10)) ctx.out.line(`  manifest not in cache: ${shortHash(m.hash)} (${m.where})`);
         if (r.repos.length > 1) ctx.out.line(`the cache is shared: kept what any of ${r.repos.length} repositories needs`);
         for (const gone of r.missingRepos) {
           const state = opts.forgetMissingRepos && !r.dryRun ? 'forgotten' : 'gc --yes refuses to delete while it is missing; --forget-missing-repos forgets it';
@@ -75,7 +75,7 @@ export function registerMaintenanceCommands(program: Command, ctx: CliContext): 
         ctx.out.line(
           table([
             ['id', 'size', 'made', 'strategy', 'prior state of'],
-            ...pins.map((p) => [shortHash(p.hash), p.size === null ? '?' : formatBytes(p.size), p.created ?? '?', p.strategy ?? '?', p.target ?? '?']),
+            ...pins.map((p) => [shortHash(p.hash), p.size === null ? '?' : formatBytes(p.size), p.created === null ? '?' : formatDate(p.created), p.strategy ?? '?', p.target ?? '?']),
           ]),
         );
       });
@@ -103,7 +103,7 @@ export function registerMaintenanceCommands(program: Command, ctx: CliContext): 
     .action(async () => {
       const r = await installRepositoryHooks(ctx.cwd());
       ctx.out.line(`installed ${r.installed.join(', ')} in ${r.dir}`);
-      if (r.chained.length) ctx.out.line(`your existing ${r.chained.join(', ')} hook(s) still run first`);
+      if (r.chained.length) ctx.out.line(`your existing ${r.chained.join(', ')} ${r.chained.length === 1 ? 'hook still runs' : 'hooks still run'} first`);
     });
   hooks
     .command('uninstall')

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { modelAdd, modelList, modelPromote, modelPrune } from '../../models/models.js';
 import type { CliContext } from '../context.js';
-import { formatBytes, shortHash, table } from '../output.js';
+import { formatBytes, plural, shortHash, table } from '../output.js';
 
 interface RankFlags {
   db?: string;
@@ -76,7 +76,7 @@ export function registerModelCommands(program: Command, ctx: CliContext): void {
       const gone = r.dryRun ? 'would delete' : 'deleted';
       ctx.out.line(table([...r.kept.map((c) => ['keep', c.run, fmt(c.value)]), ...r.removed.map((c) => [gone, c.run, fmt(c.value)])], '  '));
       ctx.out.line(`results: ${r.results.location} (${r.results.why})`);
-      ctx.out.line(r.dryRun ? 'dry run: nothing deleted' : `pruned ${r.removed.length} candidate(s); earlier commits still hold them`);
+      ctx.out.line(r.dryRun ? 'dry run: nothing deleted' : `pruned ${plural(r.removed.length, 'candidate')}; earlier commits still hold ${r.removed.length === 1 ? 'it' : 'them'}`);
     });
   });
 

@@ -7,7 +7,7 @@ import { fetch, type TransferOptions } from '../../commands/fetch.js';
 import { pull } from '../../commands/pull.js';
 import { push } from '../../commands/push.js';
 import { collect, positiveInt, type CliContext } from '../context.js';
-import { formatBytes, table } from '../output.js';
+import { formatBytes, plural, table } from '../output.js';
 
 interface TransferFlags {
   remote?: string;
@@ -122,9 +122,9 @@ export function registerRemoteCommands(program: Command, ctx: CliContext): void 
       const repo = await ctx.repo();
       const r = await push(repo, { ...scope(opts), verify: opts.verify, progress: ctx.progress() });
       ctx.out.result(r, () => {
-        ctx.out.line(`pushed ${r.uploaded} object(s), ${formatBytes(r.bytes)} to ${r.remote}; ${r.present} already there`);
-        if (r.repaired.length) ctx.out.line(`replaced ${r.repaired.length} damaged object(s) on ${r.remote}`);
-        if (r.sweptTemps) ctx.out.line(`removed ${r.sweptTemps} temp file(s) left on ${r.remote} by killed pushes`);
+        ctx.out.line(`pushed ${plural(r.uploaded, 'object')}, ${formatBytes(r.bytes)} to ${r.remote}; ${r.present} already there`);
+        if (r.repaired.length) ctx.out.line(`replaced ${plural(r.repaired.length, 'damaged object')} on ${r.remote}`);
+        if (r.sweptTemps) ctx.out.line(`removed ${plural(r.sweptTemps, 'temp file')} left on ${r.remote} by killed pushes`);
       });
     });
 
@@ -133,7 +133,7 @@ export function registerRemoteCommands(program: Command, ctx: CliContext): void 
       ctx.useJson(opts);
       const repo = await ctx.repo();
       const r = await fetch(repo, { ...scope(opts), progress: ctx.progress() });
-      ctx.out.result(r, () => ctx.out.line(`fetched ${r.downloaded} object(s), ${formatBytes(r.bytes)} from ${r.remote}; ${r.cached} already cached`));
+      ctx.out.result(r, () => ctx.out.line(`fetched ${plural(r.downloaded, 'object')}, ${formatBytes(r.bytes)} from ${r.remote}; ${r.cached} already cached`));
     },
   );
 
@@ -144,8 +144,8 @@ export function registerRemoteCommands(program: Command, ctx: CliContext): void 
       const repo = await ctx.repo();
       const r = await pull(repo, { ...scope(opts), cwd: ctx.cwd(), force: opts.force, progress: ctx.progress() });
       ctx.out.result(r, () => {
-        ctx.out.line(`fetched ${r.downloaded} object(s), ${formatBytes(r.bytes)} from ${r.remote}; ${r.cached} already cached`);
-        ctx.out.line(`checked out ${r.checkout.written.length} file(s), removed ${r.checkout.removed.length}`);
+        ctx.out.line(`fetched ${plural(r.downloaded, 'object')}, ${formatBytes(r.bytes)} from ${r.remote}; ${r.cached} already cached`);
+        ctx.out.line(`checked out ${plural(r.checkout.written.length, 'file')}, removed ${r.checkout.removed.length}`);
       });
     });
 }

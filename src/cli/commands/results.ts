@@ -6,7 +6,7 @@ import { mergeFailure, type ConflictDetail, type MergeResult } from '../../resul
 import { mergeResults } from '../../commands/merge.js';
 import { ON_CONFLICT, STRATEGIES, type MergeStrategy, type OnConflict } from '../../results/mergePlan.js';
 import { collect, type CliContext } from '../context.js';
-import { table } from '../output.js';
+import { plural, shortHash, table } from '../output.js';
 
 const MERGE_EXAMPLES = `
 Examples:
@@ -57,7 +57,7 @@ export function formatConflict(c: ConflictDetail): string {
 
 function printHuman(ctx: CliContext, r: MergeResult): void {
   const verb = r.applied ? (r.strategy === 'rebase' ? 'rebased' : 'merged') : r.strategy === 'rebase' ? 'would rebase' : 'would merge';
-  ctx.out.line(`${verb} ${r.sources.length} source(s) into ${r.output}${r.output !== r.target ? ` (from ${r.target})` : ''}`);
+  ctx.out.line(`${verb} ${plural(r.sources.length, 'source')} into ${r.output}${r.output !== r.target ? ` (from ${r.target})` : ''}`);
   const rows = r.tables.map((t) => [
     t.table,
     t.source,
@@ -67,15 +67,15 @@ function printHuman(ctx: CliContext, r: MergeResult): void {
     String(t.filled),
     String(t.replaced),
     String(t.deleted),
-    [t.created ? 'new table' : '', ...t.columnsAdded.map((c) => `+${c.name}${c.type ? ` ${c.type}` : ''}`), t.updated ? `${t.updated} ${t.role === 'keys' ? 'key(s) repointed' : 'count(s) updated'}` : '']
+    [t.created ? 'new table' : '', ...t.columnsAdded.map((c) => `+${c.name}${c.type ? ` ${c.type}` : ''}`), t.updated ? `${plural(t.updated, t.role === 'keys' ? 'key' : 'count')} ${t.role === 'keys' ? 'repointed' : 'updated'}` : '']
       .filter(Boolean)
       .join(', '),
   ]);
   if (rows.length) ctx.out.line(table([['table', 'source', 'added', 'duplicates', 'conflicts', 'filled', 'replaced', 'deleted', 'changes'], ...rows], '  '));
   else ctx.out.line('  no tables to merge');
   for (const c of r.conflicts) ctx.out.line(`  conflict: ${formatConflict(c)}`);
-  if (r.conflictsOmitted) ctx.out.line(`  ... and ${r.conflictsOmitted} more conflict(s) (--json lists the first ${r.conflicts.length})`);
-  if (r.backup) ctx.out.line(`prior state kept: ${r.backup.path}${r.backup.hash ? ` (${r.backup.hash})` : ''}`);
+  if (r.conflictsOmitted) ctx.out.line(`  ... and ${plural(r.conflictsOmitted, 'more conflict')} (--json lists the first ${r.conflicts.length})`);
+  if (r.backup) ctx.out.line(`prior state kept: ${r.backup.path}${r.backup.hash ? ` (${shortHash(r.backup.hash)})` : ''}`);
   if (r.backup?.pinned) ctx.out.line(`  pinned: gc keeps it until you run cairn backup drop ${r.backup.pinned}`);
   if (r.refused === 'confirmation') ctx.out.line('nothing was written: a rebase deletes rows; rerun with --yes to apply it');
   if (r.refused === 'conflicts') ctx.out.line('nothing was written: resolve the conflicts with --on-conflict keep|replace');

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { listExperimentWorktrees, newWorktree, removeWorktree } from '../../worktrees/worktrees.js';
 import type { CliContext } from '../context.js';
-import { table } from '../output.js';
+import { plural, table } from '../output.js';
 
 export function registerWorktreeCommands(program: Command, ctx: CliContext): void {
   const wt = program.command('worktree').description('experiment worktrees: ../exp-NAME on branch exp/NAME, sharing the cache');
@@ -22,7 +22,7 @@ export function registerWorktreeCommands(program: Command, ctx: CliContext): voi
       const r = await newWorktree(await ctx.repo(), { name, from: opts.from, path: opts.path, progress: ctx.progress() });
       ctx.out.result(r, () => {
         ctx.out.line(`created ${r.path} on branch ${r.branch} (from ${r.from})`);
-        ctx.out.line(`checked out ${r.checkout.written.length} artifact file(s)${r.fetched ? `, ${r.fetched} object(s) fetched from the remote` : ''}`);
+        ctx.out.line(`checked out ${plural(r.checkout.written.length, 'artifact file')}${r.fetched ? `, ${plural(r.fetched, 'object')} fetched from the remote` : ''}`);
         ctx.out.line(`next: cd ${r.path}`);
       });
     });
