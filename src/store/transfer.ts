@@ -68,8 +68,7 @@ export async function transfer(from: ObjectStore, to: ObjectStore, objects: Obje
     }
   }
   const result: TransferResult = { transferred: [], bytes: 0, present, damaged, failed: new Map(), skipped: [] };
-  const seen = new Set<string>();
-  const todo = objects.filter((o) => !present.has(o.hash) && !seen.has(o.hash) && seen.add(o.hash));
+  const todo = [...new Map(objects.filter((o) => !present.has(o.hash)).map((o) => [o.hash, o])).values()]; // once each
   await options.beforeMove?.();
   const move = async (o: ObjectRef): Promise<void> => {
     try {
