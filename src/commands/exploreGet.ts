@@ -28,7 +28,7 @@ export async function resolveVersion(cwd: string, version: string): Promise<stri
 }
 
 /** Make sure an object is in the cache, fetching it (verified) from the default remote if needed. */
-export async function ensureObject(repo: Repo, hash: string, what: string, size = -1): Promise<'cache' | 'remote'> {
+export async function ensureObject(repo: Repo, hash: string, what: string): Promise<'cache' | 'remote'> {
   if (repo.cache.has(hash)) return 'cache';
   const fetchObject = remoteObjectFetcher(repo, 'cairn explore get');
   if (!fetchObject) {
@@ -37,7 +37,7 @@ export async function ensureObject(repo: Repo, hash: string, what: string, size 
     });
   }
   try {
-    await fetchObject(hash, size);
+    await fetchObject(hash);
   } catch (err) {
     if (err instanceof NotFoundError && err.data.hash === hash) {
       throw new NotFoundError(`${what} (${hash}) is neither in the cache nor on remote ${String(err.data.remote)}`, {
@@ -78,7 +78,7 @@ export async function locateAt(repo: Repo, commit: string, version: string, rel:
     if (exact.pointer.kind === 'dir') {
       throw new UsageError(`${rel} is a tracked folder at ${version}`, { hint: `name a file inside it, e.g. ${rel}/<file>` });
     }
-    const source = await ensureObject(repo, exact.pointer.hash, `${rel} at ${version}`, exact.pointer.size);
+    const source = await ensureObject(repo, exact.pointer.hash, `${rel} at ${version}`);
     return { kind: 'artifact', hash: exact.pointer.hash, pointer: exact.pointer, source };
   }
   const folder = pointers.find((p) => p.pointer.kind === 'dir' && rel.startsWith(p.path + '/'));
@@ -87,7 +87,7 @@ export async function locateAt(repo: Repo, commit: string, version: string, rel:
     const entries = parseManifest(repo.cache.readObject(folder.pointer.hash).toString('utf8'), folder.pointer.hash);
     const entry = entries.find((e) => e.path === rel.slice(folder.path.length + 1));
     if (!entry) throw new NotFoundError(`${rel} is not in ${folder.path} at ${version}`, { hint: `cairn explore show ${version} lists what it holds` });
-    const source = await ensureObject(repo, entry.hash, `${rel} at ${version}`, entry.size);
+    const source = await ensureObject(repo, entry.hash, `${rel} at ${version}`);
     return { kind: 'artifact', hash: entry.hash, pointer: folder.pointer, source: source === 'remote' || mSource === 'remote' ? 'remote' : 'cache' };
   }
   const file = tree.find((e) => e.path === rel && e.type === 'blob');

@@ -118,17 +118,16 @@ export async function fetch(repo: Repo, options: TransferOptions = {}): Promise<
 /**
  * Bring single objects into the cache from the default remote, verified on
  * the way (as {@link fetch} stores them): what `explore get` and `merge
- * REV:path` use for an artifact the cache lacks (its `size`, when a pointer
- * or manifest says it, is only a hint: the bytes are what is verified). Undefined when the
+ * REV:path` use for an artifact the cache lacks. Undefined when the
  * repository has no remote. Rejects with NotFoundError when the remote
  * lacks the object, IntegrityError when it sends other bytes.
  */
-export function remoteObjectFetcher(repo: Repo, command: string): ((hash: string, size?: number) => Promise<void>) | undefined {
+export function remoteObjectFetcher(repo: Repo, command: string): ((hash: string) => Promise<void>) | undefined {
   if (Object.keys(repo.config.remotes).length === 0) return undefined;
-  return (hash, size = -1) =>
+  return (hash) =>
     withStores(repo, undefined, (remote, cache) =>
       withLock(lockShared(repo.cache.locksDir, { command }), async () => {
-        const r = await transfer(remote, cache, [{ hash, size }], { jobs: 1 });
+        const r = await transfer(remote, cache, [{ hash, size: -1 }], { jobs: 1 });
         const failure = r.failed.get(hash);
         if (failure) throw failure;
       }),

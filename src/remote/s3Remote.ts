@@ -26,9 +26,6 @@ type S3 = typeof import('@aws-sdk/client-s3');
 /** Above this size objects go up in parts (a single PUT is limited to 5 GiB). */
 export const MULTIPART_THRESHOLD = 1024 * 1024 * 1024;
 const PART_SIZE = 64 * 1024 * 1024;
-/** Large objects are downloaded in ranges of this size, this many at once. */
-const RANGE_SIZE = 16 * 1024 * 1024;
-const RANGE_JOBS = 4;
 /** With more objects than this, one LIST beats a HEAD each. */
 const LIST_THRESHOLD = 64;
 
@@ -44,7 +41,6 @@ export class S3Remote implements ObjectStore {
     /** Tests lower this to exercise multipart uploads on small files. */
     public multipartThreshold = MULTIPART_THRESHOLD,
     public partSize = PART_SIZE,
-    public rangeSize = RANGE_SIZE,
   ) {}
 
   static async open(name: string, config: RemoteConfig, url: { bucket: string; prefix: string }): Promise<S3Remote> {
@@ -153,7 +149,7 @@ export class S3Remote implements ObjectStore {
       await this.upload(hash, file, n, null, options.onBytes);
       return n;
     }
-    const stream = await from.read(hash, size); // NotFoundError when `from` lacks it
+    const stream = await from.read(hash); // NotFoundError when `from` lacks it
     if (size < 0 || size > SMALL_FILE) {
       (stream as Readable).destroy?.();
       throw new CairnError(`remote ${this.name} can take large objects only from a local store, not from ${from.name}`, {
@@ -253,25 +249,10 @@ export class S3Remote implements ObjectStore {
     }
   }
 
-  /**
-   * An object's bytes, in order. A large one is fetched as ranges, several
-   * at once (as `aws s3 cp` does), and handed out in order: the receiver
-   * hashes the whole, so ranges from different versions of the object, or
-   * of the wrong length, are refused there like any other damage.
-   */
-  async read(hash: string, size = -1): Promise<NodeJS.ReadableStream> {
-    // Known to be small (an empty object has no range to ask for): one plain GET.
-    if (size >= 0 && size <= this.rangeSize) return (await this.get(hash)).Body as Readable;
-    const first = await this.get(hash, `bytes=0-${this.rangeSize - 1}`);
-    const total = Number(/\/(\d+)$/.exec(first.ContentRange ?? '')?.[1] ?? NaN);
-    if (!Number.isSafeInteger(total) || total <= this.rangeSize) return first.Body as Readable;
-    return Readable.from(this.ranges(hash, first.Body as Readable, total));
-  }
-
-  /** One GET (of a range); NotFoundError when the object is absent. */
-  private async get(hash: string, Range?: string): Promise<{ Body?: unknown; ContentRange?: string }> {
+  async read(hash: string): Promise<NodeJS.ReadableStream> {
     try {
-      return await this.client.send(new this.sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.key(hash), Range }));
+      const got = await this.client.send(new this.sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.key(hash) }));
+      return got.Body as Readable;
     } catch (err) {
       const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
       if (e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) {
@@ -280,46 +261,7 @@ export class S3Remote implements ObjectStore {
           data: { hash, remote: this.name },
         });
       }
-      // An empty object has no first byte to ask for: fetch it whole.
-      if (Range && e.$metadata?.httpStatusCode === 416) return this.get(hash);
       throw this.translate(err, `downloading ${hash}`);
-    }
-  }
-
-  /** The ranges after the first, RANGE_JOBS in flight, yielded in order; a range longer than asked is refused before it fills memory. */
-  private async *ranges(hash: string, firstBody: Readable, total: number): AsyncGenerator<Buffer> {
-    const size = this.rangeSize;
-    const fetchRange = async (start: number): Promise<Buffer> => {
-      const end = Math.min(total, start + size) - 1;
-      const got = await this.get(hash, `bytes=${start}-${end}`);
-      try {
-        return await collect(got.Body as Readable, end - start + 1);
-      } catch (err) {
-        throw this.translate(err, `downloading ${hash}`);
-      }
-    };
-    const inFlight: Promise<Buffer>[] = [];
-    let next = size;
-    const refill = (): void => {
-      while (inFlight.length < RANGE_JOBS && next < total) {
-        const p = fetchRange(next);
-        p.catch(() => undefined); // awaited in order below; a later range failing first must not go unhandled
-        inFlight.push(p);
-        next += size;
-      }
-    };
-    refill();
-    try {
-      yield await collect(firstBody, size).catch((err) => {
-        throw this.translate(err, `downloading ${hash}`);
-      });
-      while (inFlight.length > 0) {
-        const part = await inFlight.shift()!;
-        refill();
-        yield part;
-      }
-    } finally {
-      firstBody.destroy();
     }
   }
 
@@ -329,21 +271,4 @@ export class S3Remote implements ObjectStore {
   close(): void {
     this.client.destroy();
   }
-}
-
-/** A body's bytes, refused (IntegrityError) when there are more than `limit`. */
-async function collect(body: Readable, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    n += chunk.length;
-    if (n > limit) {
-      body.destroy();
-      throw new IntegrityError(`the remote sent more bytes than the ${limit} asked for`, {
-        hint: 'the remote is damaged or not S3-compatible in its range requests',
-      });
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, n);
 }

@@ -105,7 +105,7 @@ export class FolderStore implements ObjectStore {
     if (size >= 0 && size <= SMALL_FILE) {
       // Read in one call: a stream would allocate a 1 MiB buffer for each
       // 4 KiB file (seconds of GC for 10,000).
-      const data = file ? readWhole(file, hash, from) : await buffer(await from.read(hash, size));
+      const data = file ? readWhole(file, hash, from) : await buffer(await from.read(hash));
       this.batch.add(data, hash, { replace }); // verified on the way in
       options.onBytes?.(data.length);
       if (this.batch.size >= (this.options.batchLimit ?? Infinity)) this.batch.commit();
@@ -114,7 +114,7 @@ export class FolderStore implements ObjectStore {
     if (file && from instanceof FolderStore && from.own) return (await this.cache.storeCopyOfOwn(file, hash, options.onBytes, { replace })).size;
     if (file) return (await this.cache.storeCopy(file, hash, options.onBytes, { replace })).size;
     if (!replace && this.cache.has(hash)) return 0;
-    return (await this.cache.storeStream(await from.read(hash, size), { expected: hash, onBytes: options.onBytes })).size;
+    return (await this.cache.storeStream(await from.read(hash), { expected: hash, onBytes: options.onBytes })).size;
   }
 
   async flush(): Promise<void> {

@@ -40,8 +40,8 @@ export interface ObjectStore {
   readonly name: string;
   /** Which of `objects` it holds with the expected size, and which with another size. */
   inventory(objects: ObjectRef[]): Promise<Inventory>;
-  /** A stream of an object's bytes (the receiver verifies them); NotFoundError when absent. `size`, when known, may choose how it is fetched. */
-  read(hash: string, size?: number): Promise<NodeJS.ReadableStream>;
+  /** A stream of an object's bytes (the receiver verifies them); NotFoundError when absent. */
+  read(hash: string): Promise<NodeJS.ReadableStream>;
   /** For a store on a local filesystem: the object's file (null when absent), so it can be copied by the kernel or read in one call. */
   localFile?(hash: string): string | null;
   /**
