@@ -16,6 +16,12 @@ export const ExitCode = {
   conflict: 6,
   unsafe: 7,
   integrity: 8,
+  /** `cairn reproduce`: a metric came back different (beyond the tolerance), or the command wrote no rows. */
+  notReproduced: 9,
+  /** `cairn run` / `reproduce`: the command exists but cannot be run (not executable), as a shell's 126. */
+  cannotRun: 126,
+  /** `cairn run` / `reproduce`: no such command, as a shell's 127. */
+  commandNotFound: 127,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -81,6 +87,18 @@ export class UnsafeError extends CairnError {
 export class IntegrityError extends CairnError {
   override readonly code: string = 'E_INTEGRITY';
   override readonly exitCode: ExitCode = ExitCode.integrity;
+}
+
+/** The command given to `cairn run` (or recorded in a tag) is not on PATH or not there. */
+export class CommandNotFoundError extends CairnError {
+  override readonly code: string = 'E_COMMAND_NOT_FOUND';
+  override readonly exitCode: ExitCode = ExitCode.commandNotFound;
+}
+
+/** The command exists but could not be started (not executable, a folder). */
+export class CannotRunError extends CairnError {
+  override readonly code: string = 'E_CANNOT_RUN';
+  override readonly exitCode: ExitCode = ExitCode.cannotRun;
 }
 
 /** A bug in cairn itself. */

@@ -42,6 +42,25 @@ export { init, type InitResult } from './artifacts/init.js';
 export { initRepository, installRepositoryHooks, uninstallRepositoryHooks } from './commands/setup.js';
 export { compareWithWorkspace, type WorkspaceDiff } from './commands/compareWorkspace.js';
 export { runMergeDriver, planPointerMerge, type MergeDriverOptions, type MergeDriverResult } from './commands/mergeDriver.js';
+export {
+  runExperiment,
+  chooseRunVersion,
+  declaredOutputs,
+  type RunOptions,
+  type RunResult,
+  type RunStart,
+  type RecoveredRun,
+} from './commands/run.js';
+export {
+  reproduceExperiment,
+  compareMetrics,
+  checkTolerance,
+  type ReproduceOptions,
+  type ReproduceResult,
+  type MetricComparison,
+} from './commands/reproduce.js';
+export { runChild, shellQuote, signalStatus, type ChildOutcome, type RunChildOptions } from './child.js';
+export { writeDemoProject, writeParquet } from './demo/project.js';
 export { configGet, configSet, configEntries, parseKeyPath, parseValue } from './config/edit.js';
 export { addArtifacts, type AddOptions, type AddedArtifact } from './artifacts/add.js';
 export { invalidPointersFailure, status, type StatusOptions } from './commands/status.js';
@@ -145,12 +164,6 @@ export {
   type MetricDelta,
 } from './explore/history.js';
 
-/**
- * The demo.
- * @example
- * const { dir, steps } = await runDemo({ print: (line) => process.stdout.write(line + '\n'), keep: true });
- */
-export { runDemo, type DemoOptions, type DemoResult } from './demo/demo.js';
 
 /**
  * Experiments: versions and metric-bearing tags.
@@ -187,6 +200,9 @@ export {
   parseTrailers,
   renderSubject,
   renderTagMessage,
+  renderCommand,
+  parseCommand,
+  type RecordedCommand,
   type ParsedTagMessage,
   type TagMessageFields,
   type TagValue,
@@ -260,3 +276,25 @@ export {
 export { STRATEGIES, ON_CONFLICT, type MergeStrategy, type OnConflict, type MergeSettings } from './results/mergePlan.js';
 export { parseRevPath, type FetchObject } from './results/mergeSource.js';
 export { detectKind, type ResultsKind } from './results/database.js';
+
+/**
+ * The ui: the documents of `cairn ui` (each the --json of the matching
+ * command), its read-only server on 127.0.0.1, and the one-file export.
+ * @example
+ * const server = await startUiServer({ source: { repo, cwd } });
+ * console.log(server.url); // http://127.0.0.1:PORT/
+ * await exportUi({ repo, cwd }, { out: 'report.html' });
+ */
+export {
+  uiDocument,
+  uiSnapshot,
+  UI_ENDPOINTS,
+  DEFAULT_DETAIL,
+  type UiSource,
+  type UiEndpoint,
+  type UiInfo,
+  type UiSnapshot,
+  type PathLineage,
+} from './commands/ui.js';
+export { startUiServer, type UiServer, type UiServerOptions } from './ui/server.js';
+export { exportUi, type ExportUiOptions, type ExportUiResult } from './ui/export.js';

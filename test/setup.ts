@@ -19,5 +19,5 @@ Object.assign(process.env, {
 });
 for (const key of Object.keys(process.env)) {
   // The suite's own knobs stay; everything else CAIRN_* would change cairn's behaviour.
-  if (key.startsWith('CAIRN_') && !['CAIRN_NO_PROGRESS', 'CAIRN_KILLS', 'CAIRN_LINK_KILLS', 'CAIRN_ROUNDS', 'CAIRN_TEST_SEED'].includes(key)) delete process.env[key];
+  if (key.startsWith('CAIRN_') && !['CAIRN_NO_PROGRESS', 'CAIRN_KILLS', 'CAIRN_LINK_KILLS', 'CAIRN_ROUNDS', 'CAIRN_TEST_SEED', 'CAIRN_CHROMIUM'].includes(key)) delete process.env[key];
 }

@@ -24,6 +24,7 @@ export const COMMAND_GROUPS: { commands: string[]; load: () => Promise<RegisterC
   { commands: ['remote', 'push', 'fetch', 'pull'], load: async () => (await import('./commands/remotes.js')).registerRemoteCommands },
   { commands: ['gc', 'backup', 'hooks'], load: async () => (await import('./commands/maintenance.js')).registerMaintenanceCommands },
   { commands: ['tag', 'next', 'tags'], load: async () => (await import('./commands/experiments.js')).registerExperimentCommands },
+  { commands: ['run', 'reproduce'], load: async () => (await import('./commands/run.js')).registerRunCommands },
   { commands: ['worktree'], load: async () => (await import('./commands/worktrees.js')).registerWorktreeCommands },
   { commands: ['explore'], load: async () => (await import('./commands/explore.js')).registerExploreCommands },
   { commands: ['model'], load: async () => (await import('./commands/models.js')).registerModelCommands },
@@ -31,6 +32,7 @@ export const COMMAND_GROUPS: { commands: string[]; load: () => Promise<RegisterC
   { commands: ['demo'], load: async () => (await import('./commands/demo.js')).registerDemoCommand },
   { commands: ['merge-driver'], load: async () => (await import('./commands/mergeDriver.js')).registerMergeDriverCommand },
   { commands: ['config'], load: async () => (await import('./commands/config.js')).registerConfigCommands },
+  { commands: ['ui'], load: async () => (await import('./commands/ui.js')).registerUiCommand },
 ];
 
 /** The command named on the command line (global options come before it, as with git). */
@@ -51,7 +53,8 @@ Examples:
   $ cairn checkout
 
 Exit codes: 0 ok, 1 failed, 2 usage, 3 not a repo, 4 not found, 5 already exists,
-            6 conflict, 7 unsafe operation refused, 8 integrity error`;
+            6 conflict, 7 unsafe operation refused, 8 integrity error, 9 not reproduced;
+            cairn run: the command's own status, 126 not executable, 127 not found`;
 
 /**
  * `list` is the default subcommand of its group (`cairn remote` lists), so a
@@ -120,7 +123,7 @@ function report(ctx: CliContext, err: CairnError): void {
  * commander's message without its own "error: " and with its "(Did you mean
  * x?)" line taken out, to go into the hint.
  */
-export function splitCommanderMessage(message: string): { message: string; suggestion?: string } {
+function splitCommanderMessage(message: string): { message: string; suggestion?: string } {
   const m = /\n\(Did you mean (.+)\?\)\s*$/.exec(message);
   const text = (m ? message.slice(0, m.index) : message).replace(/^error: /, '').trim();
   return m ? { message: text, suggestion: m[1]! } : { message: text };

@@ -117,7 +117,10 @@ export function verifyFailure(result: VerifyResult): IntegrityError | UnsafeErro
   const local = result.corrupt.length + result.missing.length + result.invalidPointers.length > 0;
   const remote = result.remote && result.remote.corrupt.length + result.remote.missing.length > 0;
   const hints = [
-    local ? 'delete corrupt object files and fetch them again (cairn pull), or re-add the originals; restore invalid pointers from git' : '',
+    // Only the steps for what was found.
+    result.corrupt.length ? 'delete the corrupt object files and fetch them again (cairn pull), or re-add the originals' : '',
+    result.missing.length ? 'cairn pull fetches the missing objects (or re-add the originals)' : '',
+    result.invalidPointers.length ? 'restore the invalid pointers from git (git checkout -- <pointer>)' : '',
     // The remote's copies are the damaged ones: the way back is from this cache to the remote, never a pull.
     remote ? `cairn push --verify -r ${result.remote!.name} re-uploads the damaged and missing objects from this cache${local ? ' once it is sound' : ''}` : '',
   ].filter(Boolean);

@@ -54,6 +54,8 @@ export interface CairnConfig {
   };
   merge: { strategy: 'merge' | 'rebase'; id?: string[]; key: string[]; tables?: string[] };
   models: { production: string };
+  /** What `cairn run` adds after a successful command (default: `results.db`, when set). */
+  run: { outputs?: string[] };
   transfer: { jobs: number };
 }
 
@@ -75,6 +77,7 @@ export function defaultConfig(): CairnConfig {
     },
     merge: { strategy: 'merge', key: ['version'] },
     models: { production: 'model.bin' },
+    run: {},
     transfer: { jobs: 8 },
   };
 }

@@ -105,6 +105,18 @@ function unsafe(key: string, v: string, why: string | null): string | null {
 /** A path inside the work tree, from its root (`results.db`). */
 const repoPath = also(text(MAX_PATH), (v, key) => unsafe(key, v, unsafePathReason(v)));
 
+/** A non-empty list of paths inside the work tree (`run.outputs`). */
+const repoPaths: Check = (v, key) => {
+  if (!Array.isArray(v)) return `${key} must be a list of paths (it is ${kindOf(v)})`;
+  if (v.length < 1) return `${key} must list at least 1 path`;
+  if (v.length > MAX_LIST) return `${key} must list at most ${MAX_LIST} paths (it lists ${v.length})`;
+  for (let i = 0; i < v.length; i++) {
+    const why = repoPath(v[i], `${key}[${i}]`);
+    if (why) return why;
+  }
+  return null;
+};
+
 /** A file name alone (`models.production`): it is joined to a folder cairn writes into. */
 const fileName = also(text(MAX_NAME), (v, key) => unsafe(key, v, unsafeFileNameReason(v)));
 
@@ -200,10 +212,11 @@ const SECTIONS: Record<string, Record<string, KeySpec>> = {
     tables: { check: names({ min: 0 }) },
   },
   models: { production: { check: fileName } },
+  run: { outputs: { check: repoPaths } },
   transfer: { jobs: { check: integer(1, 256) } },
 };
 
-const TOP_LEVEL = ['cache', 'remotes', 'remote', 'versions', 'metrics', 'results', 'merge', 'models', 'transfer'];
+const TOP_LEVEL = ['cache', 'remotes', 'remote', 'versions', 'metrics', 'results', 'merge', 'models', 'run', 'transfer'];
 
 /** Every key a config file may hold, by section (`remotes.<name>` takes the remote keys; `remote` is a value, not a section). */
 export const CONFIG_KEYS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(

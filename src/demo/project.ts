@@ -13,6 +13,7 @@ import { openDuck } from '../results/duckdb.js';
 const TRAIN = (sqlite: string): string => `// A stand-in for a training script. It logs one xetrack-shaped row per epoch
 // (track_id, timestamp, version, params, metrics) and writes the run's model.
 //   node train.mjs --lr 0.003 --version e0.2.0 [--db results/experiments.db] [--run ID]
+// Under cairn run, the version comes from CAIRN_VERSION.
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 const Database = createRequire(import.meta.url)(${JSON.stringify(sqlite)});
@@ -22,7 +23,7 @@ const arg = (name, fallback) => {
   return i > 0 ? process.argv[i + 1] : fallback;
 };
 const lr = Number(arg('lr', '0.01'));
-const version = arg('version', 'e0.1.0');
+const version = arg('version', process.env.CAIRN_VERSION ?? 'e0.1.0');
 const db = arg('db', 'results/experiments.db');
 const augment = false; // a worktree variant flips this
 const run = arg('run', 'run-' + String(lr).replace('.', '_') + (augment ? '-aug' : ''));
@@ -35,10 +36,11 @@ const out = new Database(db);
 out.exec('CREATE TABLE IF NOT EXISTS "default" (track_id TEXT, timestamp TEXT, version TEXT, model TEXT, lr REAL, epochs INTEGER, f1 REAL, loss REAL)');
 const insert = out.prepare('INSERT INTO "default" VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
 let best = 0;
+const started = Date.now();
 for (let epoch = 1; epoch <= 3; epoch++) {
   const f1 = Number((base - 0.05 / epoch).toFixed(4));
   best = Math.max(best, f1);
-  insert.run(run, new Date(Date.UTC(2026, 0, 1, 0, 0, epoch)).toISOString(), version, 'mlp', lr, epoch, f1, Number((1 - f1).toFixed(4)));
+  insert.run(run, new Date(started + epoch).toISOString(), version, 'mlp', lr, epoch, f1, Number((1 - f1).toFixed(4)));
 }
 out.close();
 fs.mkdirSync('models/out', { recursive: true });

@@ -3,7 +3,8 @@
  * `git for-each-ref` (one more for tags new to the summaries file) and no
  * database.
  */
-import { forEachRef, mainRootOf, mayConfigureTrailers, quickRepoPaths, streamRefs, type RepoPaths } from '../git/git.js';
+import { forEachRef, mainRootOf, repoPaths, streamRefs, type RepoPaths } from '../git/git.js';
+import { objectIdCacheUsable } from '../git/objectIdCache.js';
 import {
   checkPrefix,
   compareExperimentTags,
@@ -40,6 +41,12 @@ export interface Experiment {
   params: TagValues;
   data?: string;
   results?: string;
+  /** What `cairn run` recorded (docs/FORMATS.md): the argv, where it ran, its exit status, duration (s), and whether the tree was dirty. */
+  command?: string[];
+  workdir?: string;
+  exit?: number;
+  duration?: number;
+  dirty?: boolean;
   /** Trailers of the tag message other than Cairn-* ones (e.g. Signed-off-by); omitted when none. */
   otherTrailers?: Trailer[];
 }
@@ -134,7 +141,7 @@ async function readExperimentRefs(
   });
   if (prefix === undefined) {
     listing.catch(() => {}); // outside a repository, repoPaths says so first
-    const known = await configuredPrefix(await quickRepoPaths(cwd), options);
+    const known = await configuredPrefix(await repoPaths(cwd), options);
     prefix = known;
     for (const ref of waiting.splice(0)) take(ref, known);
   }
@@ -160,6 +167,11 @@ function experimentOf(ref: string[], version: ExperimentTag): Experiment {
   if (said.run !== undefined) experiment.run = said.run;
   if (said.data !== undefined) experiment.data = said.data;
   if (said.results !== undefined) experiment.results = said.results;
+  if (said.command !== undefined) experiment.command = said.command;
+  if (said.workdir !== undefined) experiment.workdir = said.workdir;
+  if (said.exit !== undefined) experiment.exit = said.exit;
+  if (said.duration !== undefined) experiment.duration = said.duration;
+  if (said.dirty !== undefined) experiment.dirty = said.dirty;
   if (other) experiment.otherTrailers = other;
   return experiment;
 }
@@ -184,7 +196,8 @@ const FEW_TAGS = 64;
  * Git lists only the tags' names and object ids; what each object's message
  * says is read from the summaries file (summaries.ts). Git parses the
  * messages of tags new to that file (one more `git for-each-ref`), and the
- * file is rewritten.
+ * file is rewritten. The file is passed over while git could say something
+ * else about the same object (src/git/objectIdCache.ts).
  */
 export async function listExperiments(cwd: string, options: ListExperimentsOptions = {}): Promise<Experiment[]> {
   const given = options.prefix === undefined ? undefined : checkPrefix(options.prefix);
@@ -192,18 +205,15 @@ export async function listExperiments(cwd: string, options: ListExperimentsOptio
   const patterns = [...(given === undefined ? ['refs/tags'] : tagPatterns(given)), 'refs/replace'];
   const listing = forEachRef(cwd, ['refname', 'objectname'], patterns, [SORT]);
   listing.catch(() => {}); // outside a repository, repoPaths says so first
+  const usable = objectIdCacheUsable(cwd);
   // While git lists the tags: the prefix, and what is remembered of each tag object.
-  const paths = await quickRepoPaths(cwd);
+  const paths = await repoPaths(cwd);
   const { Summaries, summariesPath, writeSummaries } = await import('./summaries.js');
   const prefix = given ?? (await configuredPrefix(paths, options));
   const file = summariesPath(paths.commonDir);
-  // trailer.* config changes what git parses out of a message: then git parses them all, every time.
-  const remembering = !mayConfigureTrailers(paths);
-  const known = remembering ? Summaries.read(file) : Summaries.none();
+  const known = Summaries.read(file);
   const refs = await listing;
-  if (remembering && refs.some(([ref]) => ref!.startsWith('refs/replace/')) && process.env.GIT_NO_REPLACE_OBJECTS === undefined) {
-    return inVersionOrder(await parseTags(cwd, prefix, experimentTagNames(refs, prefix)));
-  }
+  if (!(await usable(refs.map(([ref]) => ref!)))) return inVersionOrder(await parseTags(cwd, prefix, experimentTagNames(refs, prefix)));
   const found: Found[] = [];
   const unknown: string[] = [];
   const listed = new Set<string>();
@@ -221,7 +231,6 @@ export async function listExperiments(cwd: string, options: ListExperimentsOptio
 
   const parsed = await parseTags(cwd, prefix, unknown);
   found.push(...parsed);
-  if (!remembering) return inVersionOrder(found);
   // Keep what is remembered of tags still there (of every tag, when this listing saw only one prefix).
   const summaries = known.entries((id) => given !== undefined || listed.has(id));
   for (const { id, experiment } of parsed) summaries.set(id, experiment);

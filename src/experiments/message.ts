@@ -43,11 +43,27 @@ export interface TagMessageFields {
   results?: string;
   /** The user's description (-m), last in the subject. */
   text?: string;
+  /** How `cairn run` made this experiment (Cairn-Command, Cairn-Workdir, Cairn-Exit, Cairn-Duration, Cairn-Dirty). */
+  command?: RecordedCommand;
   /**
    * How a number appears in the trailers, by name; the default is the
    * shortest text that reads back as the same double.
    */
   formatNumber?: (name: string, value: number) => string;
+}
+
+/** The command `cairn run` ran, as its trailers record it. */
+export interface RecordedCommand {
+  /** The command line, one element per argument (Cairn-Command, a JSON array). */
+  argv: string[];
+  /** Where it ran, from the work-tree root (`.` for the root; Cairn-Workdir, written when not `.`). */
+  workdir: string;
+  /** Its exit status (Cairn-Exit). */
+  exit: number;
+  /** How long it ran, in seconds (Cairn-Duration, written as `12.345s`). */
+  duration: number;
+  /** Whether the work tree had uncommitted changes (allowed with --allow-dirty; Cairn-Dirty). */
+  dirty: boolean;
 }
 
 /** One `Key: value` line of a trailer block. */
@@ -65,6 +81,16 @@ export interface ParsedTagMessage {
   params: TagValues;
   data?: string;
   results?: string;
+  /** Cairn-Command: the argv `cairn run` ran (absent, or dropped as malformed: then it stays among the trailers). */
+  command?: string[];
+  /** Cairn-Workdir: where the command ran, from the work-tree root. */
+  workdir?: string;
+  /** Cairn-Exit: the command's exit status. */
+  exit?: number;
+  /** Cairn-Duration: how long the command ran, in seconds. */
+  duration?: number;
+  /** Cairn-Dirty: whether the tree had uncommitted changes when the command ran. */
+  dirty?: boolean;
   /** Every trailer of the message, in order (including ones cairn does not know). */
   trailers: Trailer[];
 }
@@ -77,7 +103,59 @@ export const TRAILER = {
   param: 'Cairn-Param',
   data: 'Cairn-Data',
   results: 'Cairn-Results',
+  command: 'Cairn-Command',
+  workdir: 'Cairn-Workdir',
+  exit: 'Cairn-Exit',
+  duration: 'Cairn-Duration',
+  dirty: 'Cairn-Dirty',
 } as const;
+
+/** Limits on a recorded command line read back from a tag (committed data, possibly hostile). */
+export const MAX_COMMAND_ARGS = 1000;
+export const MAX_COMMAND_CHARS = 256 * 1024;
+
+/**
+ * A command line as one trailer value: a JSON array of strings, with every
+ * character outside printable ASCII escaped, so the value is one line that
+ * git's trailer parser and a terminal show as it is, and reads back exactly.
+ */
+export function renderCommand(argv: readonly string[]): string {
+  return JSON.stringify(argv).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * A Cairn-Command value back to an argv, or null when it is not one: a JSON
+ * array of 1 to MAX_COMMAND_ARGS strings, the first non-empty, none holding
+ * NUL, at most MAX_COMMAND_CHARS in all. It names a program to run, so
+ * anything else is refused rather than guessed at.
+ */
+export function parseCommand(text: string): string[] | null {
+  if (text.length > MAX_COMMAND_CHARS * 6 + 2 || !text.startsWith('[')) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_COMMAND_ARGS) return null;
+  let chars = 0;
+  for (const arg of value) {
+    if (typeof arg !== 'string' || arg.includes('\0')) return null;
+    chars += arg.length;
+  }
+  if (value[0] === '' || chars > MAX_COMMAND_CHARS) return null;
+  return value as string[];
+}
+
+/** A duration in seconds as Cairn-Duration writes it: `12.345s`. */
+export function renderDuration(seconds: number): string {
+  return `${(Math.round(seconds * 1000) / 1000).toFixed(3)}s`;
+}
+
+function parseDuration(text: string): number | null {
+  const m = /^(\d{1,12}(?:\.\d{1,9})?)s$/.exec(text);
+  return m ? Number(m[1]) : null;
+}
 
 /** Subject values longer than this are cut (the trailers keep them whole). */
 const SUBJECT_VALUE_MAX = 40;
@@ -238,8 +316,20 @@ export function renderTagMessage(fields: TagMessageFields): string {
     ...pairs(TRAILER.param, fields.params),
     line(TRAILER.data, oneLine(fields.data)),
     ...(fields.results !== undefined ? [line(TRAILER.results, renderText(fields.results))] : []),
+    ...(fields.command ? commandTrailers(fields.command).map(([k, v]) => line(k, v)) : []),
   ];
   return `${renderSubject(fields)}\n\n${trailers.join('\n')}\n`;
+}
+
+/** The trailers of a recorded command, in order (Cairn-Workdir only when it is not the root). */
+export function commandTrailers(command: RecordedCommand): [string, string][] {
+  return [
+    [TRAILER.command, renderCommand(command.argv)],
+    ...(command.workdir !== '.' && command.workdir !== '' ? [[TRAILER.workdir, renderText(command.workdir)] as [string, string]] : []),
+    [TRAILER.exit, String(command.exit)],
+    [TRAILER.duration, renderDuration(command.duration)],
+    [TRAILER.dirty, String(command.dirty)],
+  ];
 }
 
 const TOKEN = /^[A-Za-z0-9][A-Za-z0-9-]*$/;
@@ -325,6 +415,28 @@ export function applyTrailer(out: CairnTrailers, key: string, value: string): bo
       return true;
     case TRAILER.param:
       readNameValue(out.params, value);
+      return true;
+    case TRAILER.command: {
+      // Malformed: not read, so it stays among the other trailers for whoever asks why.
+      const argv = parseCommand(value);
+      if (argv) out.command = argv;
+      return argv !== null;
+    }
+    case TRAILER.workdir:
+      out.workdir = parseText(value);
+      return true;
+    case TRAILER.exit:
+      if (!/^-?\d{1,4}$/.test(value)) return false;
+      out.exit = Number(value);
+      return true;
+    case TRAILER.duration: {
+      const seconds = parseDuration(value);
+      if (seconds !== null) out.duration = seconds;
+      return seconds !== null;
+    }
+    case TRAILER.dirty:
+      if (value !== 'true' && value !== 'false') return false;
+      out.dirty = value === 'true';
       return true;
   }
   // Trailer keys are case-insensitive.

@@ -8,6 +8,8 @@
  * 1,000 tags, against ~20 ms to parse every message's trailers again) and
  * reads the rest here. A missing, damaged or foreign file is read as empty
  * and rewritten whole; nothing here is ever the only copy of anything.
+ * When the file may be used at all is git's business: the one invalidation
+ * rule is in src/git/objectIdCache.ts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,7 +24,7 @@ import type { Experiment } from './list.js';
 export type TagSummary = Experiment;
 
 /** Bump when the fields read from a tag change: an older file is then ignored. */
-const FORMAT = 1;
+const FORMAT = 2;
 
 /** The summaries file of the repository whose git common dir is `commonDir`. */
 export function summariesPath(commonDir: string): string {
@@ -63,7 +65,18 @@ function isSummary(value: unknown): value is TagSummary {
       case 'run':
       case 'data':
       case 'results':
+      case 'workdir':
         if (typeof v !== 'string') return false;
+        break;
+      case 'command':
+        if (!Array.isArray(v) || !v.every((a) => typeof a === 'string')) return false;
+        break;
+      case 'exit':
+      case 'duration':
+        if (typeof v !== 'number') return false;
+        break;
+      case 'dirty':
+        if (typeof v !== 'boolean') return false;
         break;
       case 'kind':
         required++;
@@ -120,11 +133,6 @@ function withNumbersBack(entry: Record<string, unknown>): unknown {
 /** The summaries on file, by object id. */
 export class Summaries {
   private constructor(private readonly tags: Record<string, unknown>) {}
-
-  /** Nothing remembered. */
-  static none(): Summaries {
-    return new Summaries({});
-  }
 
   /** Read `file`; empty when there is none or it cannot be read. */
   static read(file: string): Summaries {

@@ -20,7 +20,7 @@ import {
   type ExperimentTag,
 } from '../versions/version.js';
 import { dataFingerprint } from './fingerprint.js';
-import { formatExact, formatFloat32, renderSubject, renderTagMessage, type TagValues } from './message.js';
+import { formatExact, formatFloat32, renderSubject, renderTagMessage, type RecordedCommand, type TagValues } from './message.js';
 import { readVersionRows, type VersionRows } from './results.js';
 import { bestRowIndex, looksLikeLoss, summarizeRow, type ColumnRules, type RowSummary } from './row.js';
 import { describeChoice, resolveResultsFile, resultsLocation, type TableChoiceReason } from './resultsTable.js';
@@ -49,6 +49,8 @@ export interface TagOptions {
   dryRun?: boolean;
   /** Tag even with uncommitted changes to tracked files or artifacts. */
   allowDirty?: boolean;
+  /** The command that made this experiment (`cairn run`), recorded in trailers. */
+  command?: RecordedCommand;
   progress?: Progress;
 }
 
@@ -149,7 +151,7 @@ export function dirtyRefusal(changes: readonly TrackedChange[], modifiedArtifact
 }
 
 /** Columns whose numbers are single-precision floats (DuckDB FLOAT/REAL; SQLite's REAL is a double). */
-function float32Columns(found: VersionRows): Set<string> {
+export function float32Columns(found: VersionRows): Set<string> {
   if (found.kind === 'sqlite') return new Set();
   return new Set(found.columns.filter((c) => ['FLOAT', 'FLOAT4', 'REAL'].includes(c.type)).map((c) => c.name));
 }
@@ -305,6 +307,7 @@ export async function tagExperiment(repo: Repo, options: TagOptions): Promise<Ta
     data,
     ...(results ? { results: results.location } : {}),
     ...(options.message !== undefined ? { text: options.message } : {}),
+    ...(options.command ? { command: options.command } : {}),
     formatNumber: (name: string, n: number) => (float32.has(name) ? formatFloat32(n) : formatExact(n)),
   };
   const message = renderTagMessage(fields);

@@ -382,7 +382,11 @@ export async function artifactsAt(repo: Repo, commit: string): Promise<ArtifactA
  * Throws NotFoundError when no experiment tag has that name. Reads only.
  */
 export async function exploreShow(repo: Repo, version: string): Promise<ShownExperiment> {
-  const experiment = await findExperiment(repo, version);
+  return showExperiment(repo, await findExperiment(repo, version));
+}
+
+/** {@link exploreShow} of an experiment already found (a caller showing many lists the tags once). */
+export async function showExperiment(repo: Repo, experiment: Experiment): Promise<ShownExperiment> {
   return { ...experiment, artifacts: await artifactsAt(repo, experiment.commit) };
 }
 
@@ -455,7 +459,11 @@ export function diffExperiments(
  * experiment tag. Reads only.
  */
 export async function exploreDiff(repo: Repo, v1: string, v2: string): Promise<ExperimentDiff> {
-  const [a, b] = [await findExperiment(repo, v1), await findExperiment(repo, v2)];
+  return diffFound(repo, await findExperiment(repo, v1), await findExperiment(repo, v2));
+}
+
+/** {@link exploreDiff} of two experiments already found (a caller comparing many lists the tags once). */
+export async function diffFound(repo: Repo, a: Experiment, b: Experiment): Promise<ExperimentDiff> {
   const [pa, pb] = [await pointersAt(repo.root, a.commit), await pointersAt(repo.root, b.commit)];
   const stat = await diffStat(repo.root, a.commit, b.commit);
   return diffExperiments(

@@ -4,7 +4,6 @@
  * (one spawn primitive with a fixed environment), with an explicit `cwd`;
  * no file outside `src/git/` builds git argv (docs/ARCHITECTURE.md).
  */
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { NotARepoError } from '../errors.js';
@@ -22,106 +21,6 @@ export interface RepoPaths {
 /** The main worktree of a repo whose common dir is `<main>/.git`. */
 export function mainRootOf(commonDir: string): string | null {
   return path.basename(commonDir) === '.git' ? path.dirname(commonDir) : null;
-}
-
-/** Variables that change where git looks for a repository. */
-const DISCOVERY_VARIABLES = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_COMMON_DIR', 'GIT_CEILING_DIRECTORIES', 'GIT_DISCOVERY_ACROSS_FILESYSTEM'];
-
-function readText(file: string): string | null {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return null;
-  }
-}
-
-/**
- * {@link repoPaths} without starting git, for the commands whose whole
- * budget is one git call (`cairn tags`, `cairn next`): looks upward from
- * the physical `cwd` (symbolic links resolved, as git's getcwd sees it) for
- * `.git` as git does, and follows a linked worktree's `gitdir:` file and
- * `commondir`. Null whenever the layout is not that plain one, and the
- * caller then asks git: a GIT_* discovery variable set, `core.worktree`,
- * `core.bare` or per-worktree config in the config, a folder on the way up
- * that is itself a git dir (inside `.git`, a bare repository), a `.git`
- * without HEAD, objects and refs, or nothing found.
- */
-export function findRepoPaths(cwd: string, env: NodeJS.ProcessEnv = process.env): RepoPaths | null {
-  if (DISCOVERY_VARIABLES.some((name) => env[name] !== undefined)) return null;
-  let dir: string;
-  try {
-    dir = realpathSync.native(cwd); // the libc one: `link/..` is the folder above where the link points, as for git
-  } catch {
-    return null;
-  }
-  for (;;) {
-    if (path.basename(dir) === '.git' || isGitDir(dir)) return null;
-    const dotGit = path.join(dir, '.git');
-    const st = statSync(dotGit, { throwIfNoEntry: false });
-    if (st) return st.isDirectory() || st.isFile() ? plainLayout(dir, dotGit, st.isFile()) : null;
-    const parent = path.dirname(dir);
-    if (parent === dir) return null;
-    dir = parent;
-  }
-}
-
-/** A folder with HEAD, objects and refs: a git dir (as git tells one), never a work tree. */
-function isGitDir(dir: string): boolean {
-  return existsSync(path.join(dir, 'HEAD')) && existsSync(path.join(dir, 'objects')) && existsSync(path.join(dir, 'refs'));
-}
-
-/** `core.bare`, `core.worktree` or `extensions.worktreeConfig` set to anything git reads as on. */
-function configMovesWorkTree(config: string): boolean {
-  for (const m of config.matchAll(/^\s*(bare|worktree|worktreeconfig)\b\s*(?:=\s*(.*))?$/gim)) {
-    const key = m[1]!.toLowerCase();
-    const value = (m[2] ?? '').trim().toLowerCase();
-    if (key === 'worktree' || !['false', 'no', 'off', '0'].includes(value)) return true;
-  }
-  return false;
-}
-
-function plainLayout(root: string, dotGit: string, isFile: boolean): RepoPaths | null {
-  let gitDir = dotGit;
-  if (isFile) {
-    const m = /^gitdir: (.+)/.exec(readText(dotGit) ?? '');
-    if (!m) return null;
-    gitDir = path.resolve(root, m[1]!.trim());
-  }
-  if (!existsSync(path.join(gitDir, 'HEAD'))) return null;
-  const common = readText(path.join(gitDir, 'commondir'));
-  const commonDir = common === null ? gitDir : path.resolve(gitDir, common.trim());
-  if (!isGitDir(commonDir)) return null;
-  const config = readText(path.join(commonDir, 'config'));
-  if (config === null || configMovesWorkTree(config)) return null;
-  try {
-    return { root, gitDir: realpathSync(gitDir), commonDir: realpathSync(commonDir) };
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Whether git config may hold `trailer.*` settings (which change how git
- * parses a message's trailers), read from the files and variables git reads
- * config from, without starting git. True when unsure: an include may bring
- * in any file.
- */
-export function mayConfigureTrailers(paths: RepoPaths, env: NodeJS.ProcessEnv = process.env): boolean {
-  const suspect = /^\s*\[\s*(trailer|include)|^\s*(trailer|include)/im;
-  const given = [env.GIT_CONFIG_PARAMETERS ?? ''];
-  for (let i = 0; i < Number(env.GIT_CONFIG_COUNT ?? 0); i++) given.push(env[`GIT_CONFIG_KEY_${i}`] ?? '');
-  if (given.some((text) => /'?(trailer|include)/i.test(text))) return true;
-  const home = env.HOME ?? '';
-  const files = [path.join(paths.commonDir, 'config'), path.join(paths.gitDir, 'config.worktree')];
-  if (env.GIT_CONFIG_GLOBAL !== undefined) files.push(env.GIT_CONFIG_GLOBAL);
-  else files.push(path.join(home, '.gitconfig'), path.join(env.XDG_CONFIG_HOME || path.join(home, '.config'), 'git', 'config'));
-  if (env.GIT_CONFIG_NOSYSTEM === undefined) files.push(env.GIT_CONFIG_SYSTEM ?? '/etc/gitconfig');
-  return files.some((file) => suspect.test(readText(file) ?? ''));
-}
-
-/** {@link findRepoPaths} when the layout is plain, else {@link repoPaths} (git). */
-export async function quickRepoPaths(cwd: string): Promise<RepoPaths> {
-  return findRepoPaths(cwd) ?? repoPaths(cwd);
 }
 
 /** Locate the repository containing `cwd`; throws NotARepoError outside one. */
@@ -462,10 +361,71 @@ export async function nearestTag(cwd: string, commit: string, patterns: string[]
   return exitCode === 0 ? stdout.trim() || null : null;
 }
 
+/**
+ * For each commit, the nearest tag below it matching one of `patterns`, or
+ * null when there is none: one `git describe` for all of them (--always makes
+ * a commit with no such tag print its own id instead of failing the batch).
+ */
+export async function nearestTags(cwd: string, commits: string[], patterns: string[]): Promise<(string | null)[]> {
+  if (commits.length === 0) return [];
+  const args = ['describe', '--tags', '--abbrev=0', '--always', ...patterns.map((p) => `--match=${p}`), '--end-of-options', ...commits];
+  const lines = (await git(args, { cwd, readOnly: true })).stdout.split('\n');
+  return commits.map((commit, i) => {
+    const found = lines[i]?.trim() ?? '';
+    return found === '' || commit.startsWith(found) ? null : found;
+  });
+}
+
 /** Commits on branch `branch` that no tag, no remote-tracking branch and no other branch reaches. */
 export async function unsharedCommits(cwd: string, branch: string): Promise<string[]> {
   // --exclude patterns for --branches are written without the refs/heads/ prefix.
   const args = ['rev-list', `refs/heads/${branch}`, '--not', `--exclude=${branch}`, '--branches', '--tags', '--remotes'];
   const { stdout } = await git(args, { cwd, readOnly: true });
   return stdout.split('\n').filter(Boolean);
+}
+
+/**
+ * Commit exactly `paths` (their work-tree content; other staged changes stay
+ * staged and out of the commit) with exactly `message`; returns the new
+ * commit id. The message goes through a file, as for createAnnotatedTag.
+ * Git's own commit is atomic: a kill leaves HEAD at the old commit or the new.
+ */
+export async function commitPaths(cwd: string, message: string, paths: string[]): Promise<string> {
+  const gitDir = (await git(['rev-parse', '--absolute-git-dir'], { cwd })).stdout.trim();
+  const file = path.join(gitDir, `CAIRN_COMMITMSG-${process.pid}-${Date.now()}`);
+  try {
+    await writeFile(file, message);
+    await git(['commit', '--quiet', '--cleanup=verbatim', `--file=${file}`, '--only', '--', ...paths], { cwd });
+  } finally {
+    await rm(file, { force: true });
+  }
+  return (await git(['rev-parse', '--verify', 'HEAD^{commit}'], { cwd })).stdout.trim();
+}
+
+/** True when the index differs from HEAD at any of `paths`. */
+export async function stagedDiffers(cwd: string, paths: string[]): Promise<boolean> {
+  const { exitCode } = await git(['diff', '--cached', '--quiet', 'HEAD', '--', ...paths], { cwd, okCodes: [1] });
+  return exitCode === 1;
+}
+
+/** A commit's parents and its whole message. */
+export async function commitParentsAndMessage(cwd: string, commit: string): Promise<{ parents: string[]; message: string }> {
+  const { stdout } = await git(['show', '-s', '--format=%P%x00%B', commit, '--'], { cwd });
+  const nul = stdout.indexOf('\0');
+  return { parents: stdout.slice(0, nul).split(' ').filter(Boolean), message: stdout.slice(nul + 1) };
+}
+
+/**
+ * Put `paths` back as HEAD has them: in the index, and also in the work tree
+ * when `worktree`. A path HEAD lacks is unstaged (and, with `worktree`,
+ * deleted: it is a file the caller made). Paths git knows nothing of are skipped.
+ */
+export async function restoreFromHead(cwd: string, paths: string[], options: { worktree: boolean }): Promise<void> {
+  if (paths.length === 0) return;
+  const inHead = new Set(splitNul((await git(['ls-tree', '-z', '--name-only', '--full-tree', 'HEAD', '--', ...paths], { cwd })).stdout));
+  const inIndex = new Set(splitNul((await git(['ls-files', '-z', '--full-name', '--', ...paths], { cwd })).stdout));
+  const back = paths.filter((p) => inHead.has(p));
+  const added = paths.filter((p) => !inHead.has(p) && inIndex.has(p));
+  if (back.length) await git(['restore', '--source=HEAD', '--staged', ...(options.worktree ? ['--worktree'] : []), '--', ...back], { cwd });
+  if (added.length) await git(['rm', '--quiet', ...(options.worktree ? ['--force'] : ['--cached']), '--', ...added], { cwd });
 }

@@ -112,6 +112,16 @@ const KEYS: Record<string, { good: unknown[]; bad: [unknown, string][]; localOnl
   },
   'merge.key': { good: [['version']], bad: [[[], 'merge.key must list at least 1 name'], ['version', 'must be a list of names'], [null, 'must be a list of names (it is null)']] },
   'merge.tables': { good: [[], ['default', 'events']], bad: [['default', 'must be a list of names'], [[true], 'merge.tables[0] must be a string (it is true)']] },
+  'run.outputs': {
+    good: [['results/experiments.db'], ['results/experiments.db', 'models/candidates']],
+    bad: [
+      [[], 'run.outputs must list at least 1 path'],
+      ['results.db', 'must be a list of paths'],
+      [['../x'], 'run.outputs[0] is unsafe: "../x" climbs out with ..'],
+      [['ok.db', '.git/config'], "run.outputs[1] is unsafe"],
+      [[5], 'run.outputs[0] must be a string'],
+    ],
+  },
   'models.production': {
     good: ['model.bin', 'best.pt', 'model with space.onnx'],
     bad: [

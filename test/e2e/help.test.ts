@@ -10,12 +10,13 @@ const COMMANDS = [
   'init', 'add', 'status', 'checkout', 'untrack', 'verify',
   'remote add', 'remote list', 'remote remove', 'push', 'fetch', 'pull',
   'gc', 'backup list', 'backup drop', 'hooks install', 'hooks uninstall',
-  'tag', 'next', 'tags',
+  'tag', 'next', 'tags', 'run', 'reproduce',
   'worktree new', 'worktree list', 'worktree rm',
   'merge',
   'model add', 'model promote', 'model prune', 'model list',
   'explore list', 'explore show', 'explore diff', 'explore get', 'explore lineage', 'explore checkout', 'explore worktrees', 'explore cleanup',
   'demo',
+  'ui',
 ];
 
 describe('help output', () => {

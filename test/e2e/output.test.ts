@@ -13,36 +13,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { cairn, type CliResult } from '../helpers/cli.js';
 import { gitRepo, tempDir, type TestRepo } from '../helpers/repo.js';
 import { DATE_PATTERN, SHORT_HASH_LENGTH } from '../../src/display.js';
+import { dates, doubledWords, hashLengths, pluralMistakes } from '../helpers/outputChecks.js';
 
 function log(file: string, row: { track_id: string; timestamp: string; version: string; lr: number; f1: number }): void {
   const db = new Database(file);
   db.exec('CREATE TABLE IF NOT EXISTS "default" (track_id TEXT, timestamp TEXT, version TEXT, lr REAL, f1 REAL, PRIMARY KEY (track_id, timestamp))');
   db.prepare('INSERT INTO "default" VALUES (@track_id, @timestamp, @version, @lr, @f1)').run(row);
   db.close();
-}
-
-/** Every hex word of 7+ digits with a letter in it (a hash, not a part of a file path): its length. */
-export function hashLengths(text: string): number[] {
-  return [...text.matchAll(/(?<![0-9a-zA-Z_/])[0-9a-f]{7,}(?![0-9a-zA-Z_/])/g)].map((m) => m[0]).filter((w) => /[a-f]/.test(w)).map((w) => w.length);
-}
-
-/** Every date-like word, with its time when one follows. */
-export function dates(text: string): string[] {
-  return [...text.matchAll(/\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?/g)].map((m) => m[0]);
-}
-
-const COUNTED = 'files?|objects?|artifacts?|rows?|sources?|commits?|candidates?|conflicts?|pointers?|tables?|runs?|tags?|backups?|hooks?|experiments?|worktrees?|keys?|counts?';
-
-/** Counts whose noun disagrees ("1 files", "2 object") and hedged plurals ("object(s)"). */
-export function pluralMistakes(text: string): string[] {
-  const counted = new RegExp(`(?<![\\w.-])(\\d+) (?:[a-z-]+ )?(${COUNTED})\\b(?!\\()`, 'g');
-  const wrong = [...text.matchAll(counted)].filter((m) => (m[1] === '1') !== !m[2]!.endsWith('s')).map((m) => m[0]);
-  return [...wrong, ...[...text.matchAll(/\w+\(s\)/g)].map((m) => m[0])];
-}
-
-/** A word or two said twice in a row, as in "invalid pointer: invalid pointer" (not "results: results.db"). */
-export function doubledWords(text: string): string[] {
-  return [...text.matchAll(/\b([a-z]{3,}(?: [a-z]{3,})?)[:,]? \1(?![\w.#/-])/gi)].map((m) => m[0]);
 }
 
 describe('the checks themselves', () => {
@@ -149,7 +126,12 @@ describe('output consistency over a fixture repository', () => {
 
   it('no word is said twice in a row', () => {
     for (const { args, r } of outputs) expect(doubledWords(r.stdout + r.stderr), `cairn ${args.join(' ')}`).toEqual([]);
-    expect(outputs.at(-2)!.r.stdout).toContain('invalid pointer bad.cairn: it is not JSON');
+    const status = outputs.at(-2)!.r;
+    expect(status.stderr).toContain('cairn: error: invalid pointer bad.cairn: it is not JSON');
+    expect(status.stdout).not.toContain('invalid pointer'); // one invalid pointer: said once, in the error
+    expect(outputs.at(-1)!.r.stdout).toContain('  invalid pointer bad.cairn: it is not JSON'); // verify's report
+    // and its error gives only the steps for what it found
+    expect(outputs.at(-1)!.r.stderr).toBe('cairn: error: verify found 1 invalid pointer\nhint: restore the invalid pointers from git (git checkout -- <pointer>)\n');
   });
 });
 

@@ -159,14 +159,14 @@ describe('what tag messages say, remembered by object id', () => {
   it.each([
     ['not JSON', 'garbage'],
     ['another format', JSON.stringify({ format: 99, tags: {} })],
-    ['entries of the wrong shape', JSON.stringify({ format: 1, tags: { x: { commit: 5 } } })],
+    ['entries of the wrong shape', JSON.stringify({ format: 2, tags: { x: { commit: 5 } } })],
     ['null', 'null'],
   ])('a summaries file that is %s is read as empty and written again', async (_what, content) => {
     const repo = await tagged();
     const expected = await fromGit(repo);
     fs.writeFileSync(summariesOf(repo), content);
     expect(await listExperiments(repo.dir)).toEqual(expected);
-    expect(JSON.parse(fs.readFileSync(summariesOf(repo), 'utf8')).format).toBe(1);
+    expect(JSON.parse(fs.readFileSync(summariesOf(repo), 'utf8')).format).toBe(2);
     expect(await listExperiments(repo.dir)).toEqual(expected);
   });
 

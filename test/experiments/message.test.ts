@@ -6,7 +6,10 @@ import {
   formatExact,
   formatFloat32,
   interpretTrailers,
+  MAX_COMMAND_ARGS,
+  MAX_COMMAND_CHARS,
   oneLine,
+  parseCommand,
   parseTagMessage,
   parseTrailers,
   renderTagMessage,
@@ -208,5 +211,41 @@ describe('properties', () => {
       }),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('the run trailers (cairn run)', () => {
+  const command = { argv: ['python3', 'train.py', '--name', 'tab\there', 'café', '"q"'], workdir: 'src/train', exit: 0, duration: 12.3456, dirty: true };
+
+  it('renders one plain ASCII line per trailer and reads back exactly', () => {
+    const message = renderTagMessage({ version: 'e0.2.0', data: 'sha256:ab', command });
+    expect(message).toContain('Cairn-Command: ["python3","train.py","--name","tab\\there","caf\\u00e9","\\"q\\""]\n');
+    expect(message).toContain('Cairn-Workdir: src/train\nCairn-Exit: 0\nCairn-Duration: 12.346s\nCairn-Dirty: true\n');
+    for (const line of message.split('\n')) expect(line).toMatch(/^[\x20-\x7e]*$/);
+    const parsed = parseTagMessage(message);
+    expect(parsed).toMatchObject({ command: command.argv, workdir: 'src/train', exit: 0, duration: 12.346, dirty: true });
+    expect(renderTagMessage({ version: 'e0.2.0', data: 'sha256:ab', command: { ...command, workdir: '.' } })).not.toContain('Cairn-Workdir');
+  });
+
+  it.each([
+    ['not JSON', 'python3 train.py; rm -rf ~'],
+    ['an empty array', '[]'],
+    ['an empty program', '["", "x"]'],
+    ['not strings', '["python3", 5]'],
+    ['an object', '{"argv": ["python3"]}'],
+    ['a NUL', '["python3", "a\\u0000b"]'],
+    ['too many arguments', JSON.stringify(Array.from({ length: MAX_COMMAND_ARGS + 1 }, () => 'x'))],
+    ['too long', JSON.stringify(['x', 'y'.repeat(MAX_COMMAND_CHARS)])],
+  ])('a Cairn-Command that is %s is no command: left among the other trailers', (_what, value) => {
+    expect(parseCommand(value)).toBeNull();
+    const parsed = parseTagMessage(`s\n\nCairn-Version: e0.1.0\nCairn-Command: ${value}\n`);
+    expect(parsed.command).toBeUndefined();
+  });
+
+  it('other run trailers that do not parse are not read', () => {
+    const parsed = parseTagMessage('s\n\nCairn-Version: e0.1.0\nCairn-Exit: zero\nCairn-Duration: 5 minutes\nCairn-Dirty: maybe\n');
+    expect(parsed.exit).toBeUndefined();
+    expect(parsed.duration).toBeUndefined();
+    expect(parsed.dirty).toBeUndefined();
   });
 });

@@ -102,7 +102,8 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
       }
       ctx.out.result({ artifacts, ...(invalidPointers.length ? { invalidPointers } : {}) }, () => {
         // The message names its kind (invalid pointer, refusing pointer, in merge conflict): no label before it.
-        for (const p of invalidPointers) ctx.out.line(p.message);
+        // One invalid pointer: the error below is its own message, said once there.
+        if (invalidPointers.length > 1) for (const p of invalidPointers) ctx.out.line(p.message);
         if (artifacts.length === 0) {
           if (invalidPointers.length === 0) ctx.out.line('no artifacts tracked yet (cairn add <path>)');
           return;

@@ -2,7 +2,7 @@
  * demo.
  */
 import type { Command } from 'commander';
-import { runDemo } from '../../demo/demo.js';
+import { runDemo } from '../demoSession.js';
 import type { CliContext } from '../context.js';
 
 export function registerDemoCommand(program: Command, ctx: CliContext): void {

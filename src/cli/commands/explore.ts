@@ -75,6 +75,7 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
     .action(async (version: string, opts: { json?: boolean }) => {
       ctx.useJson(opts);
       const e = await (await history()).exploreShow(await ctx.repo(), version);
+      const { shellQuote } = await import('../../child.js');
       ctx.out.result(e, () => {
         ctx.out.line(`${e.tag}  ${e.commit}  ${formatDate(e.date)}`);
         ctx.out.line(`  ${e.subject}`);
@@ -83,6 +84,10 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
         ctx.out.line(`  params:  ${values(e.params) || '-'}`);
         if (e.data) ctx.out.line(`  data:    ${e.data}`);
         if (e.results) ctx.out.line(`  results: ${e.results}`);
+        if (e.command) {
+          ctx.out.line(`  command: ${shellQuote(e.command)}${e.workdir && e.workdir !== '.' ? ` (in ${e.workdir})` : ''}`);
+        }
+        if (e.duration !== undefined) ctx.out.line(`  ran:     ${e.duration.toFixed(1)} s${e.exit !== undefined ? `, exit ${e.exit}` : ''}${e.dirty !== undefined ? `, tree ${e.dirty ? 'dirty (uncommitted changes)' : 'clean'}` : ''}`);
         ctx.out.line('  artifacts:');
         ctx.out.line(
           table(

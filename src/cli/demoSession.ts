@@ -9,7 +9,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { AlreadyExistsError, CairnError, UnsafeError } from '../errors.js';
-import { writeDemoProject, writeParquet } from './project.js';
+import { writeDemoProject, writeParquet } from '../demo/project.js';
 
 /** Options of {@link runDemo}: where to build the project, whether to keep it, and where the transcript goes. */
 export interface DemoOptions {
@@ -82,7 +82,7 @@ class Session {
  * Everything the demo makes in its folder, beside `project` (the story's
  * `../` paths). Cleaning up removes these names and nothing else.
  */
-const MADE = ['project', 'exp-augmented', 'explore-e0.1.0', 'store', 'clone', 'experiments-e0.1.0.db'] as const;
+const MADE = ['project', 'exp-augmented', 'explore-e0.1.0', 'explore-e0.4.0', 'store', 'clone', 'experiments-e0.1.0.db'] as const;
 
 /**
  * The demo's folder: a new temp folder, or DIR, which must be new or empty
@@ -226,6 +226,12 @@ async function story(s: Session): Promise<void> {
   s.run('cairn', ['model', 'list']);
   s.run('git', ['commit', '-q', '-m', 'promote the sweep winner']);
   s.run('cairn', ['tag', '--no-db', '-m', 'production model from the sweep']);
+
+  s.say('one command from a clean tree to a tagged experiment, and proof that its numbers come back');
+  s.note('cairn run takes the next version, gives it to the script as CAIRN_VERSION, adds results.db, commits and tags');
+  s.run('cairn', ['run', '-m', 'lr 0.02 in one step', '--', 'node', 'train.mjs', '--lr', '0.02']);
+  s.run('cairn', ['explore', 'show', 'e0.4.0']);
+  s.run('cairn', ['reproduce', 'e0.4.0']);
 
   s.say('share everything: push to a remote (a folder here; s3:// works the same), pull into a fresh clone');
   s.run('cairn', ['remote', 'add', 'store', '../store', '--default', '--shared']);
