@@ -63,13 +63,13 @@ export { runChild, shellQuote, signalStatus, type ChildOutcome, type RunChildOpt
 export { writeDemoProject, writeParquet } from './demo/project.js';
 export { configGet, configSet, configEntries, parseKeyPath, parseValue } from './config/edit.js';
 export { addArtifacts, type AddOptions, type AddedArtifact } from './artifacts/add.js';
-export { invalidPointersFailure, status, type StatusOptions } from './artifacts/status.js';
+export { invalidPointersFailure, status, type StatusOptions } from './commands/status.js';
 export type { ArtifactStatus } from './artifacts/inspect.js';
 export type { InvalidPointer } from './artifacts/workspace.js';
 export type { ArtifactState } from './artifacts/state.js';
 export { checkout, type CheckoutOptions, type CheckoutResult } from './artifacts/checkout.js';
 export { untrack, type UntrackOptions, type UntrackResult } from './artifacts/untrack.js';
-export { verify, verifyFailure, type VerifyResult } from './artifacts/verify.js';
+export { verify, verifyFailure, type VerifyResult } from './commands/verify.js';
 
 /**
  * Remotes and transfers.
@@ -79,8 +79,10 @@ export { verify, verifyFailure, type VerifyResult } from './artifacts/verify.js'
  */
 export { addRemote, listRemotes, removeRemote, type AddRemoteOptions, type RemoteInfo } from './remote/remotes.js';
 export { openRemote, parseRemoteUrl, type RemoteStore, type RemoteUrl } from './remote/remote.js';
-export { push, fetch, pull, type TransferOptions, type PushOptions, type PushResult, type FetchResult, type PullOptions } from './remote/transfer.js';
-export type { ArtifactStatusWithRemote } from './artifacts/status.js';
+export { push, type PushOptions, type PushResult } from './commands/push.js';
+export { fetch, type TransferOptions, type FetchResult } from './commands/fetch.js';
+export { pull, type PullOptions } from './commands/pull.js';
+export type { ArtifactStatusWithRemote } from './commands/status.js';
 
 /**
  * Garbage collection and git hooks.
@@ -129,7 +131,7 @@ export { rankRuns, type RankedRun } from './models/ranking.js';
  * const diff = await exploreDiff(repo, 'e0.1.0', 'e0.2.0');
  * await exploreGet(repo, { cwd, version: 'e0.1.0', path: 'results.db', out: 'results-e0.1.0.db' });
  */
-export { exploreGet, resolveVersion, type ExploreGetOptions, type ExploreGetResult } from './explore/get.js';
+export { exploreGet, resolveVersion, type ExploreGetOptions, type ExploreGetResult } from './commands/exploreGet.js';
 export { lineage, type LineageResult, type LineageHit } from './commands/exploreLineage.js';
 export { exploreList, type ExploreListing, type ExploreListOptions } from './commands/exploreList.js';
 export { exploreShow, artifactsAt, type ShownExperiment, type ArtifactAt } from './commands/exploreShow.js';
@@ -222,8 +224,8 @@ export { tagExperiment, type TagOptions, type TagResult, type TagResultsSource }
  * const merged = await mergeResults({ cwd, target: 'results.db', sources: ['exp/cnn:results.db'] });
  * if (merged.refused) console.error(`not merged: ${merged.refused}`);
  */
+export { mergeResults } from './commands/merge.js';
 export {
-  mergeResults,
   mergeSettings,
   DEFAULT_WAIT_MS,
   type MergeResultsOptions,

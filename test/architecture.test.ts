@@ -28,24 +28,6 @@ const LAYERS: { name: string; members: string[]; domains?: true }[] = [
   { name: 'surfaces', members: ['cli', 'ui', 'index.ts'] },
 ];
 
-/**
- * Edges that break the rules today and are known: all of them belong to the
- * object-store work (one object-store interface and one transfer(), issue 17
- * point 3), which moves push/fetch/pull, status --remote, verify --remote,
- * explore get and the REV:path fetch of results/mergeSource into
- * src/commands/. Delete each line when that work lands; the test then holds
- * the rule without exceptions.
- */
-const PENDING_REMOTE_EDGES = new Set([
-  'artifacts/status.ts -> remote/remote.ts', // status --remote
-  'artifacts/verify.ts -> remote/remote.ts', // verify --remote
-  'remote/transfer.ts -> artifacts/checkout.ts', // pull = fetch + checkout
-  'remote/transfer.ts -> artifacts/references.ts', // push/fetch collect pointers
-  'results/mergeSource.ts -> remote/remote.ts', // merge REV:path fetches objects
-  'explore/get.ts -> remote/remote.ts', // explore get fetches objects
-]);
-/** The one known cycle, also the object-store work's: remote/remote.ts opens its two implementations, which import its types. */
-const PENDING_REMOTE_CYCLES = new Set(['remote/localRemote.ts remote/remote.ts remote/s3Remote.ts']);
 
 function sourceFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
@@ -140,24 +122,15 @@ describe('the import map matches the folder map', () => {
     for (const [from, tos] of graph) {
       for (const to of new Set(tos)) {
         const broken = violation(from, to);
-        if (broken && !PENDING_REMOTE_EDGES.has(`${from} -> ${to}`)) found.push(`${from} -> ${to}: ${broken}`);
+        if (broken) found.push(`${from} -> ${to}: ${broken}`);
       }
     }
     expect(found).toEqual([]);
   });
 
-  it('every allowed exception is still needed (delete it once it is not)', () => {
-    const stale = [...PENDING_REMOTE_EDGES].filter((edge) => {
-      const [from, to] = edge.split(' -> ') as [string, string];
-      return !graph.get(from)?.includes(to) || violation(from, to) === null;
-    });
-    expect(stale).toEqual([]);
-  });
-
   it('there is no import cycle between files', () => {
     const found = cycles(graph)
-      .map((scc) => scc.join(' '))
-      .filter((scc) => !PENDING_REMOTE_CYCLES.has(scc));
+      .map((scc) => scc.join(' '));
     expect(found).toEqual([]);
   });
 

@@ -8,17 +8,14 @@ import { loadStatCacheModule } from '../store/statCache.js';
 import type { Progress } from '../progress.js';
 import { inspectArtifact, workspaceState, type ArtifactStatus } from './inspect.js';
 import { loadArtifacts, WorkspaceObserver, type InvalidPointer } from './workspace.js';
-import { expandObjects } from './references.js';
 import { IntegrityError, UnsafeError, type CairnError } from '../errors.js';
 import { plural } from '../display.js';
 
-/** Options of {@link status}: which artifacts (paths relative to `cwd`), and whether to compare against a remote. */
+/** Options of {@link status}: which artifacts (paths relative to `cwd`). */
 export interface StatusOptions {
   cwd: string;
   /** Artifacts to report (all when empty). */
   paths?: string[];
-  /** Also count objects not on this remote (true: the default remote). */
-  remote?: string | boolean;
   progress?: Progress;
   /**
    * Report an invalid pointer here and go on with the others (without it,
@@ -27,14 +24,8 @@ export interface StatusOptions {
   onInvalidPointer?: (invalid: InvalidPointer, error: CairnError) => void;
 }
 
-/** An artifact's status as {@link status} returns it, with the count of objects not yet pushed when a remote was asked for. */
-export interface ArtifactStatusWithRemote extends ArtifactStatus {
-  /** Objects of this artifact that the remote lacks (with --remote). */
-  notPushed?: number;
-}
-
 /** The state of every selected artifact, in path order. */
-export async function status(repo: Repo, options: StatusOptions): Promise<ArtifactStatusWithRemote[]> {
+export async function status(repo: Repo, options: StatusOptions): Promise<ArtifactStatus[]> {
   const selectors = (options.paths ?? []).map((p) => repoRelative(repo, options.cwd, p));
   const listing = loadArtifacts(repo, selectors, options.onInvalidPointer);
   // While git lists the pointers (another process): load the stat cache's
@@ -48,27 +39,11 @@ export async function status(repo: Repo, options: StatusOptions): Promise<Artifa
   // Nothing tracked: no stat cache to open (a plain git repo stays untouched).
   if (artifacts.length === 0) return [];
   const observer = new WorkspaceObserver(repo, options.progress);
-  const out: ArtifactStatusWithRemote[] = [];
+  const out: ArtifactStatus[] = [];
   try {
     for (const artifact of artifacts) out.push((await inspectArtifact(repo, observer, artifact)).status);
   } finally {
     observer.close();
-  }
-  if (options.remote) {
-    // Loaded only for --remote: a plain status does not pay for the remote modules at start-up.
-    const { openRemote } = await import('../remote/remote.js');
-    const remote = await openRemote(repo, typeof options.remote === 'string' ? options.remote : undefined);
-    try {
-      const perArtifact = artifacts.map((a) => expandObjects(repo.cache, [{ pointer: a.pointer, where: a.pointerPath }]).objects);
-      const all = new Map<string, number>();
-      for (const objects of perArtifact) for (const [h, size] of objects) all.set(h, size);
-      const there = await remote.present([...all].map(([hash, size]) => ({ hash, size })));
-      perArtifact.forEach((objects, i) => {
-        out[i]!.notPushed = [...objects.keys()].filter((h) => !there.has(h)).length;
-      });
-    } finally {
-      remote.close();
-    }
   }
   return out;
 }

@@ -6,7 +6,7 @@ import type { Repo } from '../repo/repo.js';
 import type { Progress } from '../progress.js';
 import { checkout, type CheckoutResult } from '../artifacts/checkout.js';
 import { collectPointers, expandObjects } from '../artifacts/references.js';
-import { fetch } from '../remote/transfer.js';
+import { fetch } from './fetch.js';
 
 /** Check a fresh worktree's artifacts out, fetching from the default remote what the cache lacks. */
 export async function checkoutWithFetch(wt: Repo, dir: string, progress?: Progress): Promise<{ checkout: CheckoutResult; fetched: number }> {

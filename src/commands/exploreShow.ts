@@ -37,7 +37,7 @@ export async function artifactsAt(repo: Repo, commit: string): Promise<ArtifactA
     try {
       const all = new Map<string, number>();
       for (const n of needs) for (const [h, s] of n.objects) all.set(h, s);
-      there = await remote.present([...all].map(([hash, size]) => ({ hash, size })));
+      there = (await remote.inventory([...all].map(([hash, size]) => ({ hash, size })))).present;
     } finally {
       remote.close();
     }

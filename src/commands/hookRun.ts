@@ -10,7 +10,7 @@ import { gitPaths, topLevel } from '../git/git.js';
 import { isInitialized, openRepo } from '../repo/repo.js';
 import { checkout } from '../artifacts/checkout.js';
 import { expandObjects, stagedPointers } from '../artifacts/references.js';
-import { push } from '../remote/transfer.js';
+import { push } from './push.js';
 import { HOOK_NAMES, type HookName } from '../hooks/hooks.js';
 import { plural } from '../display.js';
 

@@ -36,7 +36,7 @@ export async function inspectWorktree(
       let missing: Set<string>;
       try {
         const objects = [...new Map([...history, ...workspace])].map(([hash, size]) => ({ hash, size }));
-        const there = await remote.present(objects);
+        const there = (await remote.inventory(objects)).present;
         missing = new Set(objects.filter((o) => !there.has(o.hash)).map((o) => o.hash));
       } finally {
         remote.close();

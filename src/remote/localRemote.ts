@@ -1,20 +1,15 @@
 /**
- * A remote in a local or NFS folder: the same layout as the cache, written
- * the same way (temp file, fsync, verified hash, rename).
+ * A remote in a local or NFS folder: a {@link FolderStore} with the cache's
+ * layout, written the same way (temp file, flush, verified hash, rename),
+ * that must exist (a missing mount is not an empty remote), sizes what it
+ * holds, and sweeps what killed pushes left behind.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { NotFoundError } from '../errors.js';
-import { mapLimit } from '../concurrency.js';
 import { processAlive, TEMP_MARKER } from '../durable/atomicWrite.js';
-import { Cache, ObjectBatch, SMALL_FILE } from '../store/cache.js';
-import { CHUNK_SIZE } from '../store/hash.js';
-import type { RemoteInventory, RemoteObject, RemoteStore } from './remote.js';
-
-/** Small uploads share one flush; this many at most wait for it. */
-const BATCH_LIMIT = 2000;
-/** Stats in flight at once when sizing remote objects (hides NFS latency). */
-const STAT_JOBS = 32;
+import { Cache } from '../store/cache.js';
+import { FolderStore } from '../store/folderStore.js';
 
 /**
  * The temp names the cache code writes into a store (`Cache.tempPath`,
@@ -41,57 +36,31 @@ export function isStaleRemoteTemp(dir: string, name: string, now = Date.now()): 
   return age > STALE_AFTER_MS || (age > REMOTE_TEMP_GRACE_MS && !processAlive(Number(m[1])));
 }
 
-export class LocalRemote implements RemoteStore {
-  private readonly store: Cache;
-  private readonly batch: ObjectBatch;
-  private reachable = false;
-
+export class LocalRemote extends FolderStore {
   constructor(
-    readonly name: string,
+    name: string,
     readonly url: string,
     dir: string,
   ) {
-    this.store = new Cache(dir);
-    this.batch = this.store.batch();
-  }
-
-  async present(objects: RemoteObject[]): Promise<Set<string>> {
-    return (await this.inventory(objects)).present;
-  }
-
-  /** Listed (256 readdirs at most) when many, then each object found is sized with one stat. */
-  async inventory(objects: RemoteObject[]): Promise<RemoteInventory> {
-    this.checkReachable();
-    const missing = this.store.missing(objects.map((o) => o.hash));
-    const out: RemoteInventory = { present: new Set(), damaged: new Set() };
-    await mapLimit(
-      objects.filter((o) => !missing.has(o.hash)),
-      STAT_JOBS,
-      async (o) => {
-        const st = await fs.promises.stat(this.store.objectPath(o.hash)).catch(() => null);
-        if (!st) return;
-        if (o.size < 0 || st.size === o.size) out.present.add(o.hash);
-        else out.damaged.add(o.hash);
+    const store = new Cache(dir);
+    super(name, store, {
+      checkSizes: true,
+      // At most 2,000 staged temp files on a remote at once, as push always had.
+      batchLimit: 2000,
+      notFound: (hash) =>
+        new NotFoundError(`object ${hash} is not on remote ${name}`, {
+          hint: `push it from a machine that has it (cairn push -r ${name})`,
+          data: { hash, remote: name },
+        }),
+      // The remote folder must exist: a missing mount must not look like an empty remote.
+      checkReachable: () => {
+        if (fs.existsSync(store.dir)) return;
+        throw new NotFoundError(`remote ${name} is not reachable: ${store.dir} does not exist`, {
+          hint: 'mount or create the folder (mkdir -p it for a new remote), or fix the URL with cairn remote add --force',
+          data: { remote: name },
+        });
       },
-    );
-    return out;
-  }
-
-  async upload(hash: string, file: string, size: number, onBytes?: (n: number) => void): Promise<void> {
-    this.checkReachable();
-    // Push uploads what is missing or damaged: whatever is under the name now is replaced.
-    const replace = fs.existsSync(this.store.objectPath(hash));
-    if (size <= SMALL_FILE) {
-      this.batch.add(fs.readFileSync(file), hash, { replace }); // verified on the way in
-      onBytes?.(size);
-      if (this.batch.size >= BATCH_LIMIT) this.batch.commit();
-    } else {
-      await this.store.storeCopy(file, hash, onBytes, { replace });
-    }
-  }
-
-  async flush(): Promise<void> {
-    this.batch.commit();
+    });
   }
 
   /**
@@ -100,16 +69,16 @@ export class LocalRemote implements RemoteStore {
    * One readdir per folder, as the presence check of a large push costs.
    */
   async sweepStaleTemps(): Promise<number> {
-    this.checkReachable();
+    this.ready();
     let prefixes: string[] = [];
     try {
-      prefixes = fs.readdirSync(this.store.objectsDir).filter((p) => /^[0-9a-f]{2}$/.test(p));
+      prefixes = fs.readdirSync(this.cache.objectsDir).filter((p) => /^[0-9a-f]{2}$/.test(p));
     } catch {
       /* no objects yet */
     }
     const now = Date.now();
     let swept = 0;
-    for (const dir of [this.store.tmpDir, ...prefixes.map((p) => path.join(this.store.objectsDir, p))]) {
+    for (const dir of [this.cache.tmpDir, ...prefixes.map((p) => path.join(this.cache.objectsDir, p))]) {
       let names: string[];
       try {
         names = fs.readdirSync(dir);
@@ -123,38 +92,5 @@ export class LocalRemote implements RemoteStore {
       }
     }
     return swept;
-  }
-
-  localFile(hash: string): string | null {
-    const file = this.store.objectPath(hash);
-    return fs.existsSync(file) ? file : null;
-  }
-
-  async read(hash: string): Promise<NodeJS.ReadableStream> {
-    const file = this.store.objectPath(hash);
-    if (!fs.existsSync(file)) {
-      this.checkReachable();
-      throw new NotFoundError(`object ${hash} is not on remote ${this.name}`, {
-        hint: `push it from a machine that has it (cairn push -r ${this.name})`,
-        data: { hash, remote: this.name },
-      });
-    }
-    return fs.createReadStream(file, { highWaterMark: CHUNK_SIZE });
-  }
-
-  /** The remote folder must exist: a missing mount must not look like an empty remote. */
-  private checkReachable(): void {
-    if (this.reachable) return;
-    this.reachable = fs.existsSync(this.store.dir);
-    if (!this.reachable) {
-      throw new NotFoundError(`remote ${this.name} is not reachable: ${this.store.dir} does not exist`, {
-        hint: 'mount or create the folder (mkdir -p it for a new remote), or fix the URL with cairn remote add --force',
-        data: { remote: this.name },
-      });
-    }
-  }
-
-  close(): void {
-    this.batch.abort();
   }
 }

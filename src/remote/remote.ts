@@ -1,59 +1,20 @@
 /**
  * Remotes: object stores with the cache's layout (`objects/<h[0:2]>/<h[2:]>`)
  * somewhere else — a local or NFS folder, or S3-compatible storage. Both
- * kinds sit behind one interface; the S3 client is loaded only when an S3
- * remote is used.
+ * kinds are {@link ObjectStore}s, as the cache is; the S3 client is loaded
+ * only when an S3 remote is used.
  */
 import path from 'node:path';
 import { NotFoundError, UsageError } from '../errors.js';
-import { mapLimit } from '../concurrency.js';
 import type { RemoteConfig } from '../config/config.js';
 import type { Repo } from '../repo/repo.js';
+import type { ObjectStore } from '../store/objectStore.js';
 
 /** A parsed remote URL (see {@link parseRemoteUrl}): a local folder (absolute path) or an S3 bucket and key prefix. */
 export type RemoteUrl = { kind: 'local'; path: string } | { kind: 's3'; bucket: string; prefix: string };
 
-/** An object on a remote: its hash and size (-1 when the size is not known). */
-export interface RemoteObject {
-  hash: string;
-  size: number;
-}
-
-/**
- * What a remote holds of some objects: `present` under their names with the
- * expected size; `damaged` under their names with another size (truncated,
- * overwritten). Objects in neither set are missing.
- */
-export interface RemoteInventory {
-  present: Set<string>;
-  damaged: Set<string>;
-}
-
-/** One remote object store. */
-export interface RemoteStore {
-  readonly name: string;
-  readonly url: string;
-  /** The objects among `objects` that the remote holds with the expected size. */
-  present(objects: RemoteObject[]): Promise<Set<string>>;
-  /** Which of `objects` the remote holds with the expected size, and which with another size. */
-  inventory(objects: RemoteObject[]): Promise<RemoteInventory>;
-  /**
-   * Upload the cache object `file`, checking on the way that its bytes hash
-   * to `hash`, and replacing whatever is under that name (push uploads only
-   * what is missing or damaged). Nothing partial is ever left under the final name.
-   */
-  upload(hash: string, file: string, size: number, onBytes?: (n: number) => void): Promise<void>;
-  /** A stream of an object's bytes (the caller verifies them); NotFoundError when absent. */
-  read(hash: string): Promise<NodeJS.ReadableStream>;
-  /** Make every upload so far durable and visible (uploads may be batched until then). */
-  flush(): Promise<void>;
-  /** For a folder remote: the object's file, so it can be copied by the kernel. */
-  localFile?(hash: string): string | null;
-  /** Remove what killed uploads left on the remote (only names this code generates, only when stale); returns how many went. */
-  sweepStaleTemps?(): Promise<number>;
-  /** Release connections; uploads not flushed are dropped. */
-  close(): void;
-}
+/** An open remote: an object store (the interface the cache shares), and the URL it was configured with. */
+export type RemoteStore = ObjectStore & { readonly url: string };
 
 const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
@@ -119,31 +80,6 @@ export function chooseRemote(repo: Pick<Repo, 'config'>, name?: string): string 
   throw new NotFoundError(names.length ? 'several remotes and no default' : 'no remote configured', {
     hint: names.length ? `pick one with -r (${names.join(', ')}) or set a default (cairn remote add ... --default)` : 'add one: cairn remote add <name> <url> --default',
   });
-}
-
-/** What {@link rehashOnRemote} found: objects whose bytes do not match their names, and objects not there. */
-export interface RemoteRehash {
-  corrupt: string[];
-  missing: string[];
-}
-
-/** Download and rehash objects on a remote (at most `jobs` at once). */
-export async function rehashOnRemote(remote: RemoteStore, hashes: string[], jobs: number, onEach?: (hash: string) => void): Promise<RemoteRehash> {
-  const { createHash } = await import('node:crypto');
-  const { HASH_PREFIX } = await import('../store/hash.js');
-  const out: RemoteRehash = { corrupt: [], missing: [] };
-  await mapLimit(hashes, jobs, async (hash) => {
-    try {
-      const h = createHash('sha256');
-      for await (const chunk of (await remote.read(hash)) as AsyncIterable<Buffer>) h.update(chunk);
-      if (HASH_PREFIX + h.digest('hex') !== hash) out.corrupt.push(hash);
-    } catch (err) {
-      if (err instanceof NotFoundError) out.missing.push(hash);
-      else throw err;
-    }
-    onEach?.(hash);
-  });
-  return out;
 }
 
 /** Open a remote store by name (default remote when omitted). */

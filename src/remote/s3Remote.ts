@@ -12,13 +12,14 @@
 import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import type { S3Client as S3ClientType } from '@aws-sdk/client-s3';
 import { CairnError, IntegrityError, NotFoundError } from '../errors.js';
 import type { RemoteConfig } from '../config/config.js';
 import { CHUNK_SIZE, HASH_PREFIX, hashHex } from '../store/hash.js';
 import { SMALL_FILE } from '../store/cache.js';
 import { mapLimit } from '../concurrency.js';
-import type { RemoteInventory, RemoteObject, RemoteStore, RemoteUrl } from './remote.js';
+import type { Inventory, ObjectRef, ObjectStore, PutOptions } from '../store/objectStore.js';
 
 type S3 = typeof import('@aws-sdk/client-s3');
 
@@ -28,7 +29,7 @@ const PART_SIZE = 64 * 1024 * 1024;
 /** With more objects than this, one LIST beats a HEAD each. */
 const LIST_THRESHOLD = 64;
 
-export class S3Remote implements RemoteStore {
+export class S3Remote implements ObjectStore {
   private constructor(
     readonly name: string,
     readonly url: string,
@@ -42,7 +43,7 @@ export class S3Remote implements RemoteStore {
     public partSize = PART_SIZE,
   ) {}
 
-  static async open(name: string, config: RemoteConfig, url: Extract<RemoteUrl, { kind: 's3' }>): Promise<S3Remote> {
+  static async open(name: string, config: RemoteConfig, url: { bucket: string; prefix: string }): Promise<S3Remote> {
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     const sdk = await import('@aws-sdk/client-s3');
     const credentials =
@@ -98,13 +99,9 @@ export class S3Remote implements RemoteStore {
     });
   }
 
-  async present(objects: RemoteObject[]): Promise<Set<string>> {
-    return (await this.inventory(objects)).present;
-  }
-
-  async inventory(objects: RemoteObject[]): Promise<RemoteInventory> {
-    const out: RemoteInventory = { present: new Set(), damaged: new Set() };
-    const sort = (o: RemoteObject, size: number | undefined): void => {
+  async inventory(objects: ObjectRef[]): Promise<Inventory> {
+    const out: Inventory = { present: new Set(), damaged: new Set() };
+    const sort = (o: ObjectRef, size: number | undefined): void => {
       if (size === undefined) return;
       if (o.size < 0 || size === o.size) out.present.add(o.hash);
       else out.damaged.add(o.hash);
@@ -140,17 +137,44 @@ export class S3Remote implements RemoteStore {
     return out;
   }
 
-  async upload(hash: string, file: string, size: number, onBytes?: (n: number) => void): Promise<void> {
-    // One read to check the cache object and compute the MD5 the server verifies.
+  /**
+   * Upload an object of a local store (the cache), replacing whatever is
+   * under its name (push puts only what is missing or damaged). A small one
+   * may come from any store.
+   */
+  async put(hash: string, size: number, from: ObjectStore, options: PutOptions = {}): Promise<number> {
+    const file = from.localFile?.(hash) ?? null;
+    if (file) {
+      const n = size >= 0 ? size : fs.statSync(file).size;
+      await this.upload(hash, file, n, null, options.onBytes);
+      return n;
+    }
+    const stream = await from.read(hash); // NotFoundError when `from` lacks it
+    if (size < 0 || size > SMALL_FILE) {
+      (stream as Readable).destroy?.();
+      throw new CairnError(`remote ${this.name} can take large objects only from a local store, not from ${from.name}`, {
+        hint: 'fetch the objects into the cache first (cairn fetch), then push them',
+      });
+    }
+    const data = await buffer(stream);
+    await this.upload(hash, null, data.length, data, options.onBytes);
+    return data.length;
+  }
+
+  /** Upload `file` (or the bytes `data`), checking that they hash to `hash` and computing the MD5 the server verifies. */
+  private async upload(hash: string, file: string | null, size: number, data: Buffer | null, onBytes?: (n: number) => void): Promise<void> {
     const sha = createHash('sha256');
     const md5 = createHash('md5');
-    let small: Buffer | null = null;
-    if (size <= SMALL_FILE) {
-      small = fs.readFileSync(file);
+    let small: Buffer | null = data;
+    if (small) {
+      sha.update(small);
+      md5.update(small);
+    } else if (size <= SMALL_FILE) {
+      small = fs.readFileSync(file!);
       sha.update(small);
       md5.update(small);
     } else {
-      for await (const chunk of fs.createReadStream(file, { highWaterMark: CHUNK_SIZE })) {
+      for await (const chunk of fs.createReadStream(file!, { highWaterMark: CHUNK_SIZE })) {
         sha.update(chunk as Buffer);
         md5.update(chunk as Buffer);
       }
@@ -163,14 +187,14 @@ export class S3Remote implements RemoteStore {
     }
     const Key = this.key(hash);
     try {
-      if (size > this.multipartThreshold) {
+      if (size > this.multipartThreshold && file) {
         await this.uploadParts(Key, file, size, hash, onBytes);
       } else {
         await this.client.send(
           new this.sdk.PutObjectCommand({
             Bucket: this.bucket,
             Key,
-            Body: small ?? fs.createReadStream(file, { highWaterMark: CHUNK_SIZE }),
+            Body: small ?? fs.createReadStream(file!, { highWaterMark: CHUNK_SIZE }),
             ContentLength: size,
             ContentMD5: md5.digest('base64'),
             Metadata: { 'cairn-sha256': hashHex(hash) },

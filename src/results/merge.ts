@@ -60,7 +60,7 @@ export interface MergeResultsOptions {
   waitMs?: number;
   /** The repository, for REV:path sources, merge.* defaults and backups. Found from cwd when undefined; null for none. */
   repo?: Repo | null;
-  /** Brings a missing object into the cache (the default remote's fetch); see FetchObject. */
+  /** Brings a missing object into the cache (src/commands/merge.ts passes the default remote's); without it, a REV:path the cache lacks is not found. */
   fetchObject?: FetchObject;
   /** Work everything out and report it, but write nothing (`applied` stays false). */
   dryRun?: boolean;
@@ -69,7 +69,8 @@ export interface MergeResultsOptions {
   progress?: Progress;
 }
 
-async function findRepo(cwd: string): Promise<Repo | null> {
+/** The repository around `cwd`, or null when there is none. */
+export async function findRepo(cwd: string): Promise<Repo | null> {
   try {
     return await openRepo(cwd);
   } catch (err) {

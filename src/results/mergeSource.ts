@@ -6,7 +6,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { NotARepoError, NotFoundError, UnsafeError, UsageError } from '../errors.js';
-import { lockShared, withLock } from '../durable/lock.js';
 import { readFileAt, requireCommit } from '../git/revision.js';
 import { pointersAt } from '../store/pointersAtRevision.js';
 import type { Repo } from '../repo/repo.js';
@@ -14,31 +13,11 @@ import { escapes, toPosix } from '../repo/repo.js';
 import { detectKind, type ResultsKind } from './database.js';
 
 /**
- * Bring an object into the cache. By default: from the default remote when
- * the repository has one (see remoteFetcher); a NotFoundError when it
- * cannot.
+ * Bring an object into the cache, verified (the commands layer passes one
+ * that fetches from the default remote: src/commands/merge.ts); a
+ * NotFoundError when it cannot.
  */
 export type FetchObject = (hash: string, rev: string) => Promise<void>;
-
-/**
- * Fetch one object from the repository's default remote into the cache,
- * verified on the way (as `cairn fetch` stores it). Undefined when the
- * repository has no remote.
- */
-export function remoteFetcher(repo: Repo): FetchObject | undefined {
-  if (Object.keys(repo.config.remotes).length === 0) return undefined;
-  return async (hash) => {
-    const { openRemote } = await import('../remote/remote.js');
-    const remote = await openRemote(repo);
-    try {
-      await withLock(lockShared(repo.cache.locksDir, { command: 'cairn merge' }), async () => {
-        await repo.cache.storeStream(await remote.read(hash), { expected: hash });
-      });
-    } finally {
-      remote.close();
-    }
-  };
-}
 
 export interface ResolvedSource {
   /** As the user wrote it. */
@@ -117,7 +96,7 @@ export async function resolveSource(spec: string, options: ResolveSourceOptions)
     if (pointer.kind === 'dir') {
       throw new UsageError(`${spec} is a tracked folder, not a results file`, { hint: 'name a SQLite, DuckDB or parquet file inside it' });
     }
-    const fetchObject = options.fetchObject ?? remoteFetcher(repo);
+    const { fetchObject } = options;
     let fetchError: NotFoundError | null = null;
     if (!repo.cache.has(pointer.hash) && fetchObject) {
       try {

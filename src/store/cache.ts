@@ -221,6 +221,38 @@ export class Cache {
     }
   }
 
+  /**
+   * Store a copy of `src`, an object of another local store of ours (the
+   * repository's cache, on push to a folder remote): the kernel copies it
+   * while its bytes are hashed beside the copy, so the cost is the slower of
+   * the two, not their sum. The source is read twice, so it must not change
+   * in between: its stat (inode, size, mtime, ctime, which no write can
+   * leave as they were) is the same before and after, or nothing is stored.
+   * Not for a store others can write to (a remote): there the bytes that
+   * landed are the ones hashed ({@link storeCopy}).
+   */
+  async storeCopyOfOwn(src: string, expected: string, onBytes?: (n: number) => void, options: { replace?: boolean } = {}): Promise<StoredObject> {
+    if (!options.replace && this.has(expected)) return { hash: expected, size: fs.statSync(this.objectPath(expected)).size };
+    const before = fs.statSync(src, { bigint: true });
+    const tmp = this.tempPath();
+    try {
+      const [, { hash, size }] = await Promise.all([
+        fs.promises.copyFile(src, tmp, fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE),
+        hashFile(src, onBytes),
+      ]);
+      const after = fs.statSync(src, { bigint: true });
+      if (!sameFileState(before, after) || fs.statSync(tmp).size !== size) {
+        throw new IntegrityError(`${src} changed while it was copied`, { hint: 'run the command again', data: { file: src } });
+      }
+      fsyncFile(tmp);
+      fs.chmodSync(tmp, 0o444);
+      return this.finishTemp(tmp, hash, size, expected);
+    } catch (err) {
+      fs.rmSync(tmp, { force: true });
+      throw err;
+    }
+  }
+
   /** Store bytes already in memory (manifests, small files). Durable. */
   storeBytes(data: Uint8Array, expected?: string): StoredObject {
     const hash = hashBytes(data);
@@ -501,12 +533,14 @@ export class ObjectBatch {
     if (this.pending.length > BATCH_SYNCFS_THRESHOLD) flushAll(this.cache.objectsDir, []);
     else for (const dir of new Set(this.pending.map((p) => path.dirname(p.tmp)))) fsyncDir(dir);
     this.pending = [];
+    this.seen.clear(); // published: the cache answers from now on (and a later `replace` must write again)
   }
 
   /** Drop staged temp files (after an error). */
   abort(): void {
     for (const { tmp } of this.pending) removeTemp(tmp);
     this.pending = [];
+    this.seen.clear();
   }
 }
 
@@ -573,6 +607,11 @@ async function linkInto(obj: string, dest: string, link: 'hardlink' | 'symlink',
     removeTemp(tmp);
     throw err;
   }
+}
+
+/** The same file with the same content as far as its stat can tell: a write moves mtime and ctime, and ctime cannot be set back. */
+function sameFileState(a: fs.BigIntStats, b: fs.BigIntStats): boolean {
+  return a.ino === b.ino && a.dev === b.dev && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
 }
 
 function sameInode(a: string, b: string): boolean {

@@ -13,9 +13,9 @@ import { formatBytes, plural, shortHash, table } from '../output.js';
 const adding = () => import('../../artifacts/add.js');
 const checking = () => import('../../artifacts/checkout.js');
 const initing = () => import('../../commands/setup.js');
-const statuses = () => import('../../artifacts/status.js');
+const statuses = () => import('../../commands/status.js');
 const untracking = () => import('../../artifacts/untrack.js');
-const verifying = () => import('../../artifacts/verify.js');
+const verifying = () => import('../../commands/verify.js');
 
 const STATE_LABEL: Record<string, string> = {
   unchanged: 'unchanged',

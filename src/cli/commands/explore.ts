@@ -9,7 +9,7 @@ import { formatBytes, formatDate, shortHash, table } from '../output.js';
 // Each subcommand loads only its own part of the library when it runs, as
 // main.ts loads only the group of the command given: `explore get` does not
 // pay for the worktree code, nor `explore list` for lineage.
-const getter = () => import('../../explore/get.js');
+const getter = () => import('../../commands/exploreGet.js');
 
 const show = (v: TagValue | null): string => (v === null ? '-' : String(v));
 const values = (v: TagValues): string =>

@@ -3,7 +3,9 @@
  */
 import { Command } from 'commander';
 import { addRemote, listRemotes, removeRemote } from '../../remote/remotes.js';
-import { fetch, pull, push, type TransferOptions } from '../../remote/transfer.js';
+import { fetch, type TransferOptions } from '../../commands/fetch.js';
+import { pull } from '../../commands/pull.js';
+import { push } from '../../commands/push.js';
 import { collect, positiveInt, type CliContext } from '../context.js';
 import { formatBytes, plural, table } from '../output.js';
 

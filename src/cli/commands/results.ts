@@ -3,7 +3,7 @@
  */
 import { Option, type Command } from 'commander';
 import { mergeFailure, type ConflictDetail, type MergeResult } from '../../results/mergeResult.js';
-import { mergeResults } from '../../results/merge.js';
+import { mergeResults } from '../../commands/merge.js';
 import { ON_CONFLICT, STRATEGIES, type MergeStrategy, type OnConflict } from '../../results/mergePlan.js';
 import { collect, type CliContext } from '../context.js';
 import { plural, shortHash, table } from '../output.js';

@@ -1,14 +1,16 @@
 /**
  * `cairn verify`: rehash every object in the cache, and check that every
- * object the worktree's pointers need is there.
+ * object the worktree's pointers need is there (and, with `--remote`, on
+ * the remote and intact there).
  */
 import fs from 'node:fs';
 import { IntegrityError, UnsafeError, type CairnError } from '../errors.js';
-import { openRemote, rehashOnRemote } from '../remote/remote.js';
+import { openRemote } from '../remote/remote.js';
+import { rehash } from '../store/objectStore.js';
 import type { Repo } from '../repo/repo.js';
 import { silentProgress, type Progress } from '../progress.js';
-import { readManifest } from './inspect.js';
-import { loadArtifacts } from './workspace.js';
+import { readManifest } from '../artifacts/inspect.js';
+import { loadArtifacts } from '../artifacts/workspace.js';
 import { plural } from '../display.js';
 
 /** What {@link verify} found; `ok` is false when anything is corrupt, missing or invalid (turn it into an error with {@link verifyFailure}). */
@@ -89,7 +91,7 @@ async function verifyRemote(
   const remote = await openRemote(repo, name);
   try {
     progress?.start(`verifying on ${remote.name}`, hashes.reduce((n, h) => n + (sizeOf.get(h) ?? 0), 0), 'B');
-    const found = await rehashOnRemote(remote, hashes, repo.config.transfer.jobs, (hash) => progress?.tick(sizeOf.get(hash) ?? 0));
+    const found = await rehash(remote, hashes, repo.config.transfer.jobs, (hash) => progress?.tick(sizeOf.get(hash) ?? 0));
     return { name: remote.name, checked: hashes.length, ...found };
   } finally {
     progress?.stop();

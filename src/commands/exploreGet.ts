@@ -13,11 +13,10 @@ import { listTree, readBlobs } from '../git/revision.js';
 import { pointersIn } from '../store/pointersAtRevision.js';
 import type { Repo } from '../repo/repo.js';
 import { replaceFileAtomic } from '../durable/atomicWrite.js';
-import { lockShared, withLock } from '../durable/lock.js';
 import { parseManifest } from '../store/manifest.js';
 import type { Pointer } from '../store/pointer.js';
 import { unsafePathReason } from '../trust/pathNames.js';
-import { openRemote } from '../remote/remote.js';
+import { remoteObjectFetcher } from './fetch.js';
 
 /** The commit of an experiment version (a tag), or of any revision; NotFoundError otherwise. */
 export async function resolveVersion(cwd: string, version: string): Promise<string> {
@@ -31,25 +30,21 @@ export async function resolveVersion(cwd: string, version: string): Promise<stri
 /** Make sure an object is in the cache, fetching it (verified) from the default remote if needed. */
 export async function ensureObject(repo: Repo, hash: string, what: string): Promise<'cache' | 'remote'> {
   if (repo.cache.has(hash)) return 'cache';
-  if (Object.keys(repo.config.remotes).length === 0) {
+  const fetchObject = remoteObjectFetcher(repo, 'cairn explore get');
+  if (!fetchObject) {
     throw new NotFoundError(`${what} (${hash}) is not in the cache, and no remote is configured`, {
       hint: 'add the remote that holds it (cairn remote add ... --default)',
     });
   }
-  const remote = await openRemote(repo);
   try {
-    await withLock(lockShared(repo.cache.locksDir, { command: 'cairn explore get' }), async () => {
-      await repo.cache.storeStream(await remote.read(hash), { expected: hash });
-    });
+    await fetchObject(hash);
   } catch (err) {
-    if (err instanceof NotFoundError) {
-      throw new NotFoundError(`${what} (${hash}) is neither in the cache nor on remote ${remote.name}`, {
+    if (err instanceof NotFoundError && err.data.hash === hash) {
+      throw new NotFoundError(`${what} (${hash}) is neither in the cache nor on remote ${String(err.data.remote)}`, {
         hint: 'push it from the machine where it was added (cairn push --all-tags)',
       });
     }
     throw err;
-  } finally {
-    remote.close();
   }
   return 'remote';
 }
