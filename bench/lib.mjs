@@ -12,7 +12,10 @@ export const CAIRN = path.join(ROOT, 'bin', 'cairn.js');
 /** An environment with a git identity and no global git config. */
 export function benchEnv(extra = {}) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-bench-home-'));
-  fs.writeFileSync(path.join(home, 'gitconfig'), '[user]\n\tname = bench\n\temail = bench@cairn.invalid\n[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n[gc]\n\tauto = 0\n');
+  fs.writeFileSync(
+    path.join(home, 'gitconfig'),
+    '[user]\n\tname = bench\n\temail = bench@cairn.invalid\n[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n[gc]\n\tauto = 0\n',
+  );
   return {
     ...process.env,
     HOME: home,
@@ -79,12 +82,7 @@ export function timeMaybe(label, runs, prepare, cmd, args) {
 
 /** Print rows of {workload, cairn, peerName, peer, target} as a table with ratios (rows whose peer failed are left out). */
 export function printTable(title, rows) {
-  const lines = [
-    `## ${title}`,
-    '',
-    '| workload | cairn (s) | peer | peer (s) | ratio | target | met |',
-    '|---|---:|---|---:|---:|---:|:---:|',
-  ];
+  const lines = [`## ${title}`, '', '| workload | cairn (s) | peer | peer (s) | ratio | target | met |', '|---|---:|---|---:|---:|---:|:---:|'];
   for (const r of rows.filter((x) => x.peer !== null && x.cairn !== null)) {
     const ratio = r.cairn / r.peer;
     lines.push(
@@ -171,5 +169,8 @@ export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length
 
 /** The load average now (the first number of `uptime`), printed with every table: the machine is shared. */
 export function loadAverage() {
-  return os.loadavg().map((x) => x.toFixed(2)).join(', ');
+  return os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(', ');
 }

@@ -74,7 +74,8 @@ function makeSqlite(file, ids) {
   db.exec('CREATE TABLE "default" (id INTEGER, track_id TEXT, timestamp TEXT, model TEXT, lr REAL, acc REAL)');
   const insert = db.prepare('INSERT INTO "default" VALUES (?, ?, ?, ?, ?, ?)');
   db.transaction(() => {
-    for (const id of ids) insert.run(id, `run-${id % 1000}`, `2024-01-01 00:00:00.${String(id).padStart(7, '0')}`, `m${id % 7}`, 1e-3 * (id % 10), (id % 997) / 997);
+    for (const id of ids)
+      insert.run(id, `run-${id % 1000}`, `2024-01-01 00:00:00.${String(id).padStart(7, '0')}`, `m${id % 7}`, 1e-3 * (id % 10), (id % 997) / 997);
   })();
   db.exec('CREATE INDEX "default_id" ON "default" (id)');
   db.close();
@@ -217,7 +218,9 @@ const line = (cells) => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' |
 console.log(line(header));
 console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
 for (const r of rows) console.log(line(r));
-console.log(`\nmedian of ${RUNS} runs each; Node ${process.version}, ${os.cpus().length} CPUs, sqlite3 ${spawnSync('sqlite3', ['--version'], { encoding: 'utf8' }).stdout.split(' ')[0]}`);
+console.log(
+  `\nmedian of ${RUNS} runs each; Node ${process.version}, ${os.cpus().length} CPUs, sqlite3 ${spawnSync('sqlite3', ['--version'], { encoding: 'utf8' }).stdout.split(' ')[0]}`,
+);
 
 if (!KEEP) fs.rmSync(work, { recursive: true, force: true });
 else console.log(`data kept in ${work}`);

@@ -55,7 +55,14 @@ async function startS3() {
 
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
 const datasets = [
-  { name: `1 file of ${(BIG / 2 ** 30).toFixed(2)} GiB`, key: 'big', place: (dir) => { fs.mkdirSync(path.join(dir, 'data')); makeBigFile(path.join(dir, 'data', 'big.bin'), BIG); } },
+  {
+    name: `1 file of ${(BIG / 2 ** 30).toFixed(2)} GiB`,
+    key: 'big',
+    place: (dir) => {
+      fs.mkdirSync(path.join(dir, 'data'));
+      makeBigFile(path.join(dir, 'data', 'big.bin'), BIG);
+    },
+  },
   { name: `${SMALL} files of 4 KiB`, key: 'small', place: (dir) => makeSmallFiles(path.join(dir, 'data'), SMALL, 4096) },
 ];
 
@@ -70,11 +77,17 @@ try {
     // ---- local folder remote ----
     const store = path.join(work, `store-${ds.key}`);
     const dest = path.join(work, `copy-${ds.key}`);
-    const push = timeIt(`cairn push (local)`, RUNS, () => {
-      fresh(store);
-      sh(node, cairn(['remote', 'add', 'store', store, '--default', '--force']), { cwd: src, env });
-      return { cwd: src, env };
-    }, node, cairn(['push']));
+    const push = timeIt(
+      `cairn push (local)`,
+      RUNS,
+      () => {
+        fresh(store);
+        sh(node, cairn(['remote', 'add', 'store', store, '--default', '--force']), { cwd: src, env });
+        return { cwd: src, env };
+      },
+      node,
+      cairn(['push']),
+    );
     const cpPush = timeIt('cp -a', RUNS, () => (fresh(dest), {}), 'cp', ['-a', data, dest]);
     const rsyncPush = timeIt('rsync -a', RUNS, () => (fresh(dest), {}), 'rsync', ['-a', data + '/', dest + '/']);
     sh('git', ['commit', '-q', '-am', 'remote'], { cwd: src, env });
@@ -92,13 +105,28 @@ try {
     // ---- S3 ----
     if (s3) {
       let prefix = 0;
-      const s3push = timeIt('cairn push (s3)', RUNS, () => {
-        prefix++;
-        sh(node, cairn(['remote', 'add', 'store', `s3://bench/cairn-${ds.key}-${prefix}`, '--endpoint', s3.endpoint, '--default', '--force']), { cwd: src, env });
-        return { cwd: src, env };
-      }, node, cairn(['push', '-j', '8']));
+      const s3push = timeIt(
+        'cairn push (s3)',
+        RUNS,
+        () => {
+          prefix++;
+          sh(node, cairn(['remote', 'add', 'store', `s3://bench/cairn-${ds.key}-${prefix}`, '--endpoint', s3.endpoint, '--default', '--force']), {
+            cwd: src,
+            env,
+          });
+          return { cwd: src, env };
+        },
+        node,
+        cairn(['push', '-j', '8']),
+      );
       let awsN = 0;
-      const awsPush = timeMaybe('aws s3 cp --recursive', RUNS, () => ({ env }), AWS, () => ['--endpoint-url', s3.endpoint, 's3', 'cp', '--recursive', '--only-show-errors', data, `s3://bench/aws-${ds.key}-${++awsN}`]);
+      const awsPush = timeMaybe(
+        'aws s3 cp --recursive',
+        RUNS,
+        () => ({ env }),
+        AWS,
+        () => ['--endpoint-url', s3.endpoint, 's3', 'cp', '--recursive', '--only-show-errors', data, `s3://bench/aws-${ds.key}-${++awsN}`],
+      );
       const { AWS_CA_BUNDLE: _ca, ...envNoBundle } = env; // rclone cannot use a custom CA bundle with its transport
       const rcloneEnv = {
         ...envNoBundle,
@@ -110,12 +138,45 @@ try {
         RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE: 'true',
       };
       let rcN = 0;
-      const rclonePush = timeMaybe('rclone copy', RUNS, () => ({ env: rcloneEnv }), 'rclone', () => ['copy', '--transfers', '8', data, `bench:bench/rclone-${ds.key}-${++rcN}`]);
+      const rclonePush = timeMaybe(
+        'rclone copy',
+        RUNS,
+        () => ({ env: rcloneEnv }),
+        'rclone',
+        () => ['copy', '--transfers', '8', data, `bench:bench/rclone-${ds.key}-${++rcN}`],
+      );
       sh('git', ['commit', '-q', '-am', 's3 remote'], { cwd: src, env });
       const s3pull = timeIt('cairn pull (s3)', RUNS, (i) => ({ cwd: cloneOf(src, `clone-s3-${ds.key}-${i}`), env }), node, cairn(['pull', '-j', '8']));
-      const awsPull = timeMaybe('aws s3 cp back', RUNS, () => ({ env }), AWS, () => ['--endpoint-url', s3.endpoint, 's3', 'cp', '--recursive', '--only-show-errors', `s3://bench/aws-${ds.key}-1`, fresh(path.join(work, `aws-back-${ds.key}`))]);
-      rows.push({ workload: `push ${ds.name}, S3`, cairn: s3push, peerName: 'aws s3 cp --recursive', peer: awsPush, target: ds.key === 'small' && awsPush !== null && (rclonePush === null || awsPush <= rclonePush) ? 1.0 : undefined });
-      rows.push({ workload: `push ${ds.name}, S3`, cairn: s3push, peerName: 'rclone copy', peer: rclonePush, target: ds.key === 'small' && rclonePush !== null && (awsPush === null || rclonePush < awsPush) ? 1.0 : undefined });
+      const awsPull = timeMaybe(
+        'aws s3 cp back',
+        RUNS,
+        () => ({ env }),
+        AWS,
+        () => [
+          '--endpoint-url',
+          s3.endpoint,
+          's3',
+          'cp',
+          '--recursive',
+          '--only-show-errors',
+          `s3://bench/aws-${ds.key}-1`,
+          fresh(path.join(work, `aws-back-${ds.key}`)),
+        ],
+      );
+      rows.push({
+        workload: `push ${ds.name}, S3`,
+        cairn: s3push,
+        peerName: 'aws s3 cp --recursive',
+        peer: awsPush,
+        target: ds.key === 'small' && awsPush !== null && (rclonePush === null || awsPush <= rclonePush) ? 1.0 : undefined,
+      });
+      rows.push({
+        workload: `push ${ds.name}, S3`,
+        cairn: s3push,
+        peerName: 'rclone copy',
+        peer: rclonePush,
+        target: ds.key === 'small' && rclonePush !== null && (awsPush === null || rclonePush < awsPush) ? 1.0 : undefined,
+      });
       rows.push({ workload: `pull ${ds.name}, S3 (fetch + checkout)`, cairn: s3pull, peerName: 'aws s3 cp', peer: awsPull });
       for (const n of fs.readdirSync(work)) if (n.startsWith('clone-s3') || n.startsWith('aws-back')) fresh(path.join(work, n));
     }

@@ -8,9 +8,7 @@
 // Usage: node bench/store.mjs [--quick] [--runs N] [--no-annex]
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  CAIRN, benchEnv, ensureTools, gitInit, has, makeBigFile, makeSmallFiles, printTable, sh, timeIt, workDir,
-} from './lib.mjs';
+import { CAIRN, benchEnv, ensureTools, gitInit, has, makeBigFile, makeSmallFiles, printTable, sh, timeIt, workDir } from './lib.mjs';
 
 const quick = process.argv.includes('--quick');
 const runsArg = process.argv.indexOf('--runs');
@@ -127,18 +125,46 @@ rows.push({ workload: `status, ${SMALL_COUNT} files unchanged`, cairn: statusCai
 console.error('checkout, many small files');
 const dest = path.join(work, 'cp-dest');
 const checkoutCopy = timeIt(
-  'cairn checkout (copy)', RUNS,
-  () => { fs.rmSync(path.join(cairnRepo, 'data'), { recursive: true, force: true }); return { cwd: cairnRepo, env }; },
-  node, cairn(['checkout']),
+  'cairn checkout (copy)',
+  RUNS,
+  () => {
+    fs.rmSync(path.join(cairnRepo, 'data'), { recursive: true, force: true });
+    return { cwd: cairnRepo, env };
+  },
+  node,
+  cairn(['checkout']),
 );
-const cpA = timeIt('cp -a', RUNS, () => { fs.rmSync(dest, { recursive: true, force: true }); return {}; }, 'cp', ['-a', smallSrc, dest]);
+const cpA = timeIt(
+  'cp -a',
+  RUNS,
+  () => {
+    fs.rmSync(dest, { recursive: true, force: true });
+    return {};
+  },
+  'cp',
+  ['-a', smallSrc, dest],
+);
 fs.writeFileSync(path.join(cairnRepo, '.cairn/config.json'), '{"cache":{"link":"hardlink"}}\n');
 const checkoutLink = timeIt(
-  'cairn checkout (hardlink)', RUNS,
-  () => { fs.rmSync(path.join(cairnRepo, 'data'), { recursive: true, force: true }); return { cwd: cairnRepo, env }; },
-  node, cairn(['checkout']),
+  'cairn checkout (hardlink)',
+  RUNS,
+  () => {
+    fs.rmSync(path.join(cairnRepo, 'data'), { recursive: true, force: true });
+    return { cwd: cairnRepo, env };
+  },
+  node,
+  cairn(['checkout']),
 );
-const cpAl = timeIt('cp -al', RUNS, () => { fs.rmSync(dest, { recursive: true, force: true }); return {}; }, 'cp', ['-al', smallSrc, dest]);
+const cpAl = timeIt(
+  'cp -al',
+  RUNS,
+  () => {
+    fs.rmSync(dest, { recursive: true, force: true });
+    return {};
+  },
+  'cp',
+  ['-al', smallSrc, dest],
+);
 rows.push({ workload: `checkout ${SMALL_COUNT} files (copy)`, cairn: checkoutCopy, peerName: 'cp -a', peer: cpA, target: 1.0 });
 rows.push({ workload: `checkout ${SMALL_COUNT} files (hardlink)`, cairn: checkoutLink, peerName: 'cp -al', peer: cpAl, target: 1.5 });
 

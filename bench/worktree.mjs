@@ -42,16 +42,34 @@ const cleanup = () => {
 const setLink = (link) => fs.writeFileSync(path.join(main, '.cairn', 'config.json'), JSON.stringify({ cache: { link } }) + '\n');
 const peer = (cpFlags) => (i) => {
   const dir = path.join(work, `peer-${i}-${++n}`);
-  return ['-c', `git worktree add -q -b peer-${n} '${dir}' HEAD && cp ${cpFlags} '${main}/data' '${dir}/data' && cp ${cpFlags} '${main}/models/big.bin' '${dir}/models/big.bin'`];
+  return [
+    '-c',
+    `git worktree add -q -b peer-${n} '${dir}' HEAD && cp ${cpFlags} '${main}/data' '${dir}/data' && cp ${cpFlags} '${main}/models/big.bin' '${dir}/models/big.bin'`,
+  ];
 };
 
 const rows = [];
-for (const [link, cpFlags, target] of [['copy', '-a', 2], ['hardlink', '-al', 1.5]]) {
+for (const [link, cpFlags, target] of [
+  ['copy', '-a', 2],
+  ['hardlink', '-al', 1.5],
+]) {
   setLink(link);
   sh('git', ['commit', '-q', '-am', `link ${link}`], { cwd: main, env });
-  const cairnTime = timeIt(`cairn worktree new (${link})`, RUNS, () => (cleanup(), { cwd: main, env }), node, () => [CAIRN, 'worktree', 'new', `b${++n}`]);
+  const cairnTime = timeIt(
+    `cairn worktree new (${link})`,
+    RUNS,
+    () => (cleanup(), { cwd: main, env }),
+    node,
+    () => [CAIRN, 'worktree', 'new', `b${++n}`],
+  );
   const peerTime = timeIt(`git worktree add + cp ${cpFlags}`, RUNS, () => (cleanup(), { cwd: main, env }), 'sh', peer(cpFlags));
-  rows.push({ workload: `worktree new, ${SMALL} files + 1 big file (${link})`, cairn: cairnTime, peerName: `git worktree add + cp ${cpFlags}`, peer: peerTime, target });
+  rows.push({
+    workload: `worktree new, ${SMALL} files + 1 big file (${link})`,
+    cairn: cairnTime,
+    peerName: `git worktree add + cp ${cpFlags}`,
+    peer: peerTime,
+    target,
+  });
 }
 cleanup();
 printTable(`worktree new (${RUNS} run(s) each, median; ${quick ? 'quick sizes' : 'full sizes'})`, rows);

@@ -22,7 +22,9 @@ if ((first === '--version' || first === '-V' || first === 'version') && process.
   } catch (err) {
     // A checkout that was never built: say how to build, not a module stack trace.
     if (err?.code !== 'ERR_MODULE_NOT_FOUND' || !String(err.message).includes('dist')) throw err;
-    process.stderr.write('cairn: error: cairn is not built (dist/ is missing)\nhint: run npm install in the cairn checkout (it builds dist/), or npm run build\n');
+    process.stderr.write(
+      'cairn: error: cairn is not built (dist/ is missing)\nhint: run npm install in the cairn checkout (it builds dist/), or npm run build\n',
+    );
     process.exit(1);
   }
   process.exitCode = await cli.main(process.argv, version());

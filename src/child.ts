@@ -76,7 +76,11 @@ export async function runChild(argv: readonly string[], options: RunChildOptions
   const started = process.hrtime.bigint();
   let child: ChildProcess;
   try {
-    child = spawn(argv[0]!, argv.slice(1), { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['inherit', options.stdoutToStderr ? 2 : 'inherit', 'inherit'] });
+    child = spawn(argv[0]!, argv.slice(1), {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      stdio: ['inherit', options.stdoutToStderr ? 2 : 'inherit', 'inherit'],
+    });
   } catch (err) {
     throw startFailure(argv, err);
   }
@@ -156,7 +160,7 @@ function startFailure(argv: readonly string[], err: unknown): Error {
   if (code === 'ENOENT') {
     return new CommandNotFoundError(`command not found: ${program}`, {
       hint: argv[0]!.includes('/')
-        ? 'check the path (it is relative to the folder cairn runs in), or the script\'s #! line'
+        ? "check the path (it is relative to the folder cairn runs in), or the script's #! line"
         : 'check the spelling, or that it is installed and on PATH',
       data: { command: argv[0] },
       cause: err,

@@ -28,7 +28,6 @@ const LAYERS: { name: string; members: string[]; domains?: true }[] = [
   { name: 'surfaces', members: ['cli', 'ui', 'index.ts'] },
 ];
 
-
 function sourceFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
     const abs = path.join(dir, d.name);
@@ -129,8 +128,7 @@ describe('the import map matches the folder map', () => {
   });
 
   it('there is no import cycle between files', () => {
-    const found = cycles(graph)
-      .map((scc) => scc.join(' '));
+    const found = cycles(graph).map((scc) => scc.join(' '));
     expect(found).toEqual([]);
   });
 
@@ -139,6 +137,15 @@ describe('the import map matches the folder map', () => {
     expect(violation('models/runs.ts', 'experiments/list.ts')).toMatch(/sibling domain experiments/);
     expect(violation('commands/tag.ts', 'artifacts/status.ts')).toBeNull();
     expect(violation('experiments/tagPlan.ts', 'results/row.ts')).toBeNull();
-    expect(cycles(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]]))).toEqual([['a', 'b', 'c']]);
+    expect(
+      cycles(
+        new Map([
+          ['a', ['b']],
+          ['b', ['c']],
+          ['c', ['a']],
+          ['d', ['a']],
+        ]),
+      ),
+    ).toEqual([['a', 'b', 'c']]);
   });
 });

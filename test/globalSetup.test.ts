@@ -73,7 +73,10 @@ describe('globalSetup: is dist/ the build of src/?', () => {
     fs.mkdirSync(path.join(root, 'src'));
     fs.writeFileSync(
       path.join(root, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { outDir: 'dist', rootDir: 'src', module: 'NodeNext', target: 'ES2022', types: [], strict: true }, include: ['src/**/*.ts'] }),
+      JSON.stringify({
+        compilerOptions: { outDir: 'dist', rootDir: 'src', module: 'NodeNext', target: 'ES2022', types: [], strict: true },
+        include: ['src/**/*.ts'],
+      }),
     );
     fs.writeFileSync(path.join(root, 'src/a.ts'), 'export const a: number = 1;\n');
     fs.mkdirSync(path.join(root, 'dist'));

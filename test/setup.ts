@@ -19,7 +19,11 @@ Object.assign(process.env, {
 });
 for (const key of Object.keys(process.env)) {
   // The suite's own knobs stay; everything else CAIRN_* would change cairn's behaviour.
-  if (key.startsWith('CAIRN_') && !['CAIRN_NO_PROGRESS', 'CAIRN_KILLS', 'CAIRN_LINK_KILLS', 'CAIRN_ROUNDS', 'CAIRN_TEST_SEED', 'CAIRN_TEST_CPU_LOG', 'CAIRN_CHROMIUM'].includes(key)) delete process.env[key];
+  if (
+    key.startsWith('CAIRN_') &&
+    !['CAIRN_NO_PROGRESS', 'CAIRN_KILLS', 'CAIRN_LINK_KILLS', 'CAIRN_ROUNDS', 'CAIRN_TEST_SEED', 'CAIRN_TEST_CPU_LOG', 'CAIRN_CHROMIUM'].includes(key)
+  )
+    delete process.env[key];
 }
 
 // CAIRN_TEST_CPU_LOG=<file>: append each test file's CPU seconds (this

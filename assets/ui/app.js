@@ -16,7 +16,8 @@ async function api(endpoint, params = {}) {
   if (SNAPSHOT) {
     const missing = (what, cmd) => ({ error: { message: `${what} is not in this report`, hint: `run ${cmd} (or cairn ui) in the repository` } });
     if (endpoint === 'show') doc = SNAPSHOT.show[params.version] ?? missing(`experiment ${params.version}`, `cairn explore show ${params.version}`);
-    else if (endpoint === 'diff') doc = SNAPSHOT.diff[`${params.a}..${params.b}`] ?? missing(`the comparison of ${params.a} and ${params.b}`, `cairn explore diff ${params.a} ${params.b}`);
+    else if (endpoint === 'diff')
+      doc = SNAPSHOT.diff[`${params.a}..${params.b}`] ?? missing(`the comparison of ${params.a} and ${params.b}`, `cairn explore diff ${params.a} ${params.b}`);
     else if (endpoint === 'lineage') doc = SNAPSHOT.lineage[params.path] ?? missing(`the lineage of ${params.path}`, `cairn explore lineage ${params.path}`);
     else doc = SNAPSHOT[endpoint];
   } else {
@@ -45,7 +46,14 @@ function el(tag, attrs = {}, ...children) {
 const enc = encodeURIComponent;
 const expLink = (tag) => el('a', { href: `#/experiment/${enc(tag)}`, text: tag, class: 'tag' });
 const show = (v) => (v === null || v === undefined ? '–' : String(v));
-const bytes = (n) => (n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KiB` : n < 1073741824 ? `${(n / 1048576).toFixed(1)} MiB` : `${(n / 1073741824).toFixed(2)} GiB`);
+const bytes = (n) =>
+  n < 1024
+    ? `${n} B`
+    : n < 1048576
+      ? `${(n / 1024).toFixed(1)} KiB`
+      : n < 1073741824
+        ? `${(n / 1048576).toFixed(1)} MiB`
+        : `${(n / 1073741824).toFixed(2)} GiB`;
 const shortHash = (h) => (h ? h.replace(/^sha256:/, '').slice(0, 12) : '–');
 const num = (v) => (typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : null);
 
@@ -53,8 +61,26 @@ function table(headers, rows, attrs = {}) {
   return el(
     'table',
     attrs,
-    el('thead', {}, el('tr', {}, headers.map((h) => el('th', { text: h })))),
-    el('tbody', {}, rows.map((cells) => el('tr', {}, cells.map((c) => (c instanceof Node && c.nodeName === 'TD' ? c : el('td', {}, c)))))),
+    el(
+      'thead',
+      {},
+      el(
+        'tr',
+        {},
+        headers.map((h) => el('th', { text: h })),
+      ),
+    ),
+    el(
+      'tbody',
+      {},
+      rows.map((cells) =>
+        el(
+          'tr',
+          {},
+          cells.map((c) => (c instanceof Node && c.nodeName === 'TD' ? c : el('td', {}, c))),
+        ),
+      ),
+    ),
   );
 }
 const cell = (col, value) => el('td', { dataset: { col } }, value instanceof Node ? value : show(value));
@@ -105,7 +131,11 @@ async function experimentsView(query) {
     { key: 'subject', label: 'subject', get: (e) => e.subject },
   ];
   const body = el('tbody');
-  const compare = el('button', { id: 'compare', disabled: true, onclick: () => (location.hash = `#/compare/${enc(tableState.picked[0])}/${enc(tableState.picked[1])}`) }, 'compare');
+  const compare = el(
+    'button',
+    { id: 'compare', disabled: true, onclick: () => (location.hash = `#/compare/${enc(tableState.picked[0])}/${enc(tableState.picked[1])}`) },
+    'compare',
+  );
   const pickedNote = el('span', { class: 'picked' });
   const filter = el('input', { id: 'filter', type: 'search', placeholder: 'filter', value: tableState.filter });
   const count = el('span', { class: 'count' });
@@ -113,9 +143,7 @@ async function experimentsView(query) {
     'tr',
     {},
     el('th', { text: 'pick' }),
-    cols.map((c) =>
-      el('th', { class: `sortable ${c.kind ?? ''}`, dataset: { key: c.key }, onclick: () => sortBy(c.key) }, c.label),
-    ),
+    cols.map((c) => el('th', { class: `sortable ${c.kind ?? ''}`, dataset: { key: c.key }, onclick: () => sortBy(c.key) }, c.label)),
   );
   function updatePicked() {
     compare.disabled = tableState.picked.length !== 2;
@@ -156,14 +184,23 @@ async function experimentsView(query) {
       el(
         'tr',
         { dataset: { tag: e.tag }, class: e.kind === 'worktree' ? 'variant' : '' },
-        el('td', {}, el('input', { type: 'checkbox', dataset: { tag: e.tag }, checked: tableState.picked.includes(e.tag), onclick: (ev) => (ev.stopPropagation(), toggle(e.tag)) })),
+        el(
+          'td',
+          {},
+          el('input', {
+            type: 'checkbox',
+            dataset: { tag: e.tag },
+            checked: tableState.picked.includes(e.tag),
+            onclick: (ev) => (ev.stopPropagation(), toggle(e.tag)),
+          }),
+        ),
         cols.map((c, i) => cell(c.key, c.key === 'version' ? expLink(e.tag) : values[i])),
       ),
     );
     body.replaceChildren(...rows);
     count.textContent = `${shown.length} of ${experiments.length} experiments`;
     const params = new URLSearchParams();
-    if (tableState.sort) params.set('sort', tableState.sort), params.set('dir', tableState.dir > 0 ? 'asc' : 'desc');
+    if (tableState.sort) (params.set('sort', tableState.sort), params.set('dir', tableState.dir > 0 ? 'asc' : 'desc'));
     if (tableState.filter) params.set('q', tableState.filter);
     history.replaceState(null, '', `#/experiments${params.size ? `?${params}` : ''}`);
   }
@@ -175,7 +212,12 @@ async function experimentsView(query) {
   render();
   updatePicked();
   const notes = list.notes.map((n) => el('p', { class: 'note', text: `note: ${n}` }));
-  page('Experiments', el('div', { class: 'toolbar' }, filter, count, pickedNote, compare), ...notes, el('table', { id: 'experiments' }, el('thead', {}, head), body));
+  page(
+    'Experiments',
+    el('div', { class: 'toolbar' }, filter, count, pickedNote, compare),
+    ...notes,
+    el('table', { id: 'experiments' }, el('thead', {}, head), body),
+  );
 }
 
 async function chartView(query) {
@@ -184,7 +226,11 @@ async function chartView(query) {
   const experiments = list.experiments;
   const { metrics } = columnsOf(experiments);
   const metric = query.get('metric') ?? (info.primary && metrics.includes(info.primary) ? info.primary : metrics[0]);
-  const select = el('select', { id: 'metric', onchange: () => (location.hash = `#/chart?metric=${enc(select.value)}`) }, metrics.map((m) => el('option', { value: m, selected: m === metric, text: m })));
+  const select = el(
+    'select',
+    { id: 'metric', onchange: () => (location.hash = `#/chart?metric=${enc(select.value)}`) },
+    metrics.map((m) => el('option', { value: m, selected: m === metric, text: m })),
+  );
   if (!metric) return page('Metric over versions', el('p', { text: 'no experiment records a metric yet' }));
   const value = (e) => num(shownRow(e).metrics[metric] ?? null);
   const main = experiments.filter((e) => e.kind !== 'worktree');
@@ -214,13 +260,40 @@ async function chartView(query) {
   });
   const tooltip = el('div', { id: 'tooltip', class: 'tooltip', hidden: true });
   const holder = el('div', { id: 'chart' });
-  const rows = points.map((p) => el('tr', { dataset: { tag: p.e.tag } }, cell('version', expLink(p.e.tag)), cell('series', p.series), cell('value', value(p.e)), cell('subject', p.e.subject)));
+  const rows = points.map((p) =>
+    el(
+      'tr',
+      { dataset: { tag: p.e.tag } },
+      cell('version', expLink(p.e.tag)),
+      cell('series', p.series),
+      cell('value', value(p.e)),
+      cell('subject', p.e.subject),
+    ),
+  );
   page(
     'Metric over versions',
-    el('div', { class: 'toolbar' }, el('label', {}, 'metric ', select), el('span', { class: 'note', text: 'best row per version; variants (exp-NAME-vN) joined to the version they branched from; click a point to open it' })),
+    el(
+      'div',
+      { class: 'toolbar' },
+      el('label', {}, 'metric ', select),
+      el('span', { class: 'note', text: 'best row per version; variants (exp-NAME-vN) joined to the version they branched from; click a point to open it' }),
+    ),
     holder,
     tooltip,
-    el('table', { id: 'points' }, el('thead', {}, el('tr', {}, ['version', 'series', metric, 'subject'].map((h) => el('th', { text: h })))), el('tbody', {}, rows)),
+    el(
+      'table',
+      { id: 'points' },
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          ['version', 'series', metric, 'subject'].map((h) => el('th', { text: h })),
+        ),
+      ),
+      el('tbody', {}, rows),
+    ),
   );
   const palette = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf'];
   const opts = {
@@ -236,7 +309,15 @@ async function chartView(query) {
     series: [
       { label: 'version', value: (_u, x) => (x === null ? '–' : (points.find((p) => p.x === x)?.e.tag ?? '')) },
       { label: 'versions', stroke: palette[0], width: 2, points: { show: true, size: 7 }, spanGaps: true, value: (_u, y) => show(y) },
-      ...names.map((n, i) => ({ label: n, stroke: palette[(i + 1) % palette.length], width: 2, dash: [6, 4], points: { show: true, size: 7 }, spanGaps: true, value: (_u, y) => show(y) })),
+      ...names.map((n, i) => ({
+        label: n,
+        stroke: palette[(i + 1) % palette.length],
+        width: 2,
+        dash: [6, 4],
+        points: { show: true, size: 7 },
+        spanGaps: true,
+        value: (_u, y) => show(y),
+      })),
     ],
     hooks: {
       setCursor: [
@@ -263,13 +344,23 @@ async function chartView(query) {
 }
 
 function kv(pairs) {
-  return el('dl', { class: 'kv' }, pairs.filter(([, v]) => v !== undefined && v !== null && v !== '').map(([k, v]) => [el('dt', { text: k }), el('dd', { dataset: { field: k } }, v instanceof Node ? v : String(v))]));
+  return el(
+    'dl',
+    { class: 'kv' },
+    pairs
+      .filter(([, v]) => v !== undefined && v !== null && v !== '')
+      .map(([k, v]) => [el('dt', { text: k }), el('dd', { dataset: { field: k } }, v instanceof Node ? v : String(v))]),
+  );
 }
 
 function valuesTable(id, values) {
   const entries = Object.entries(values ?? {});
   if (!entries.length) return el('p', { class: 'none', text: '(none)' });
-  return table(['name', 'value'], entries.map(([k, v]) => [cell('name', k), cell('value', v)]), { id });
+  return table(
+    ['name', 'value'],
+    entries.map(([k, v]) => [cell('name', k), cell('value', v)]),
+    { id },
+  );
 }
 
 async function experimentView(tag) {
@@ -310,9 +401,17 @@ async function experimentView(tag) {
   const modelBits = [];
   if (!models.error) {
     const prov = models.production?.provenance;
-    if (prov && (prov.version === tag || (run && prov.run === run))) modelBits.push(el('p', { id: 'production-of', text: `production model ${models.production.path} was promoted from run ${prov.run}` }));
+    if (prov && (prov.version === tag || (run && prov.run === run)))
+      modelBits.push(el('p', { id: 'production-of', text: `production model ${models.production.path} was promoted from run ${prov.run}` }));
     const mine = models.candidates.filter((c) => c.run === run || c.run === doc.run);
-    if (mine.length) modelBits.push(table(['candidate', 'file', 'size', models.metric ?? 'value'], mine.map((c) => [cell('run', c.run), cell('file', c.file), cell('size', bytes(c.size)), cell('value', c.value)]), { id: 'models' }));
+    if (mine.length)
+      modelBits.push(
+        table(
+          ['candidate', 'file', 'size', models.metric ?? 'value'],
+          mine.map((c) => [cell('run', c.run), cell('file', c.file), cell('size', bytes(c.size)), cell('value', c.value)]),
+          { id: 'models' },
+        ),
+      );
   }
   if (!modelBits.length) modelBits.push(el('p', { class: 'none', text: '(no model of this run in models/)' }));
   page(
@@ -332,7 +431,9 @@ async function experimentView(tag) {
     valuesTable('metrics', doc.metrics),
     el('h3', { text: 'params' }),
     valuesTable('params', doc.params),
-    rows?.best && rows.rows > 1 ? el('p', { class: 'note', text: `the tag records the best of ${rows.rows} results rows (run ${rows.best.run ?? '?'})` }) : null,
+    rows?.best && rows.rows > 1
+      ? el('p', { class: 'note', text: `the tag records the best of ${rows.rows} results rows (run ${rows.best.run ?? '?'})` })
+      : null,
     el('h3', { text: 'artifacts' }),
     artifacts,
     el('h3', { text: 'models' }),
@@ -357,10 +458,26 @@ async function compareView(a, b) {
     ...d.notes.map((n) => el('p', { class: 'note', text: n })),
     el('h3', { text: 'metrics' }),
     d.metrics.length
-      ? table(['metric', d.from.tag, d.to.tag, 'delta', '%'], d.metrics.map((m) => [cell('name', m.name), cell('old', m.old), cell('new', m.new), cell('delta', delta(m.delta)), cell('relative', rel(m.relative))]), { id: 'metric-deltas' })
+      ? table(
+          ['metric', d.from.tag, d.to.tag, 'delta', '%'],
+          d.metrics.map((m) => [
+            cell('name', m.name),
+            cell('old', m.old),
+            cell('new', m.new),
+            cell('delta', delta(m.delta)),
+            cell('relative', rel(m.relative)),
+          ]),
+          { id: 'metric-deltas' },
+        )
       : el('p', { class: 'none', text: '(no metrics)' }),
     el('h3', { text: 'params that changed' }),
-    d.params.length ? table(['param', d.from.tag, d.to.tag], d.params.map((p) => [cell('name', p.name), cell('old', p.old), cell('new', p.new)]), { id: 'param-changes' }) : el('p', { class: 'none', text: '(none)' }),
+    d.params.length
+      ? table(
+          ['param', d.from.tag, d.to.tag],
+          d.params.map((p) => [cell('name', p.name), cell('old', p.old), cell('new', p.new)]),
+          { id: 'param-changes' },
+        )
+      : el('p', { class: 'none', text: '(none)' }),
     el('h3', { text: 'artifacts' }),
     artRows.length ? table(['', 'path', d.from.tag, d.to.tag], artRows, { id: 'artifact-changes' }) : el('p', { class: 'none', text: '(unchanged)' }),
     el('h3', { text: 'code' }),
@@ -373,7 +490,12 @@ async function lineageView(path) {
   const newest = list.error ? undefined : list.experiments[list.experiments.length - 1];
   const shown = newest ? await api('show', { version: newest.tag }) : null;
   const paths = shown && !shown.error ? shown.artifacts.map((a) => a.path) : [];
-  const chooser = el('p', { class: 'toolbar' }, 'artifacts of the newest experiment: ', paths.map((p) => el('a', { href: `#/lineage/${enc(p)}`, text: p, class: p === path ? 'current' : '' })));
+  const chooser = el(
+    'p',
+    { class: 'toolbar' },
+    'artifacts of the newest experiment: ',
+    paths.map((p) => el('a', { href: `#/lineage/${enc(p)}`, text: p, class: p === path ? 'current' : '' })),
+  );
   if (!path) return page('Lineage', chooser, el('p', { text: paths.length ? 'pick an artifact' : 'no artifacts yet' }));
   const doc = await api('lineage', { path });
   if (doc.error) return page(`Lineage of ${path}`, chooser, errorBox(doc));
@@ -386,7 +508,15 @@ async function lineageView(path) {
         'section',
         { class: 'lineage-version', dataset: { hash: v.hash } },
         el('h3', { text: v.hash }),
-        table(['experiment', 'date', 'commit', 'paths'], v.experiments.map((e) => [cell('tag', expLink(e.tag)), cell('date', e.date.slice(0, 19)), cell('commit', e.commit.slice(0, 12)), cell('paths', e.paths.join(', '))])),
+        table(
+          ['experiment', 'date', 'commit', 'paths'],
+          v.experiments.map((e) => [
+            cell('tag', expLink(e.tag)),
+            cell('date', e.date.slice(0, 19)),
+            cell('commit', e.commit.slice(0, 12)),
+            cell('paths', e.paths.join(', ')),
+          ]),
+        ),
       ),
     ),
   );
@@ -398,7 +528,9 @@ async function modelsView() {
   const p = m.production;
   const prov = p?.provenance;
   const minimize = m.metric !== null && m.metric === info.primary && info.minimize;
-  const ranked = [...m.candidates].sort((a, b) => (a.value === null || b.value === null ? (a.value === b.value ? 0 : a.value === null ? 1 : -1) : minimize ? a.value - b.value : b.value - a.value));
+  const ranked = [...m.candidates].sort((a, b) =>
+    a.value === null || b.value === null ? (a.value === b.value ? 0 : a.value === null ? 1 : -1) : minimize ? a.value - b.value : b.value - a.value,
+  );
   page(
     'Models',
     el('h3', { text: 'production' }),
@@ -420,7 +552,11 @@ async function modelsView() {
       : el('p', { class: 'none', text: 'none (cairn model promote)' }),
     el('h3', { text: `candidates${m.metric ? `, ranked by ${m.metric}${minimize ? ' (lower is better)' : ''}` : ''}` }),
     ranked.length
-      ? table(['rank', 'run', 'file', 'size', m.metric ?? 'value'], ranked.map((c, i) => [cell('rank', i + 1), cell('run', c.run), cell('file', c.file), cell('size', bytes(c.size)), cell('value', c.value)]), { id: 'candidates' })
+      ? table(
+          ['rank', 'run', 'file', 'size', m.metric ?? 'value'],
+          ranked.map((c, i) => [cell('rank', i + 1), cell('run', c.run), cell('file', c.file), cell('size', bytes(c.size)), cell('value', c.value)]),
+          { id: 'candidates' },
+        )
       : el('p', { class: 'none', text: 'none (cairn model add FILE --run ID)' }),
     m.results ? el('p', { class: 'note', text: `values from ${m.results.location}` }) : null,
     ...m.notes.map((n) => el('p', { class: 'note', text: `note: ${n}` })),
@@ -444,7 +580,14 @@ async function worktreesView() {
         cell('path', x.path),
         cell('branch', x.branch ?? '(detached)'),
         cell('kind', x.kind),
-        cell('tags', el('span', {}, tagsOf(x).flatMap((t, i) => (i ? [', ', expLink(t)] : [expLink(t)])))),
+        cell(
+          'tags',
+          el(
+            'span',
+            {},
+            tagsOf(x).flatMap((t, i) => (i ? [', ', expLink(t)] : [expLink(t)])),
+          ),
+        ),
         cell('dirty', x.dirty ? 'yes' : 'no'),
         cell('notPushed', x.notPushed === null ? 'no remote' : x.notPushed),
         cell('resultsMerged', x.kind === 'main' ? '–' : x.resultsMerged),

@@ -11,13 +11,7 @@ import { sweepStaleTemps, writeFileAtomic } from '../durable/atomicWrite.js';
 import { lockExclusive, lockShared, withLock, type Lock } from '../durable/lock.js';
 import { SMALL_FILE, type AdoptedFile, type LinkType, type StoredObject } from '../store/cache.js';
 import { MODE_FILE, renderManifest, type ManifestEntry } from '../store/manifest.js';
-import {
-  artifactPathOf,
-  pointerPathOf,
-  POINTER_SUFFIX,
-  renderPointer,
-  type Pointer,
-} from '../store/pointer.js';
+import { artifactPathOf, pointerPathOf, POINTER_SUFFIX, renderPointer, type Pointer } from '../store/pointer.js';
 import { statSignature } from '../store/statCache.js';
 import { unsafePathReason } from '../trust/pathNames.js';
 import type { Progress } from '../progress.js';
@@ -90,13 +84,19 @@ async function resolveTargets(repo: Repo, options: AddOptions): Promise<{ rel: s
     checkIgnoreFile(repo.root, rel);
     targets.push({ rel, kind: st.isDirectory() ? 'dir' : 'file' });
   }
-  const inGit = await lsFiles(repo.root, targets.map((t) => `:(literal)${t.rel}`));
+  const inGit = await lsFiles(
+    repo.root,
+    targets.map((t) => `:(literal)${t.rel}`),
+  );
   if (inGit.length) {
     throw new UsageError(`already tracked by git: ${inGit.slice(0, 5).join(', ')}`, {
       hint: `stop tracking it in git first: git rm -r --cached ${inGit[0]}`,
     });
   }
-  await refuseIgnored(repo, targets.map((t) => t.rel));
+  await refuseIgnored(
+    repo,
+    targets.map((t) => t.rel),
+  );
   return targets;
 }
 
@@ -115,10 +115,13 @@ async function refuseIgnored(repo: Repo, rels: string[]): Promise<void> {
   if (!rule) return;
   const rel = wanted.get(rule.path)!;
   const what = rule.path === pointerPathOf(rel) ? `its pointer ${rule.path}` : `${rule.path}, where cairn records it,`;
-  throw new UnsafeError(`cannot add ${rel}: ${what} is ignored by git (${rule.source}:${rule.line}:${rule.pattern}), so it could not be staged and cairn gc would delete the data`, {
-    hint: `change that rule in ${rule.source} so git does not ignore ${rule.path} (a rule "dir/" hides everything below dir; "dir/*" with "!dir/*.cairn" keeps pointers visible), or move the file out of the ignored folder`,
-    data: { path: rel, ignored: rule.path, source: rule.source, line: rule.line, pattern: rule.pattern },
-  });
+  throw new UnsafeError(
+    `cannot add ${rel}: ${what} is ignored by git (${rule.source}:${rule.line}:${rule.pattern}), so it could not be staged and cairn gc would delete the data`,
+    {
+      hint: `change that rule in ${rule.source} so git does not ignore ${rule.path} (a rule "dir/" hides everything below dir; "dir/*" with "!dir/*.cairn" keeps pointers visible), or move the file out of the ignored folder`,
+      data: { path: rel, ignored: rule.path, source: rule.source, line: rule.line, pattern: rule.pattern },
+    },
+  );
 }
 
 /** Edits of `.gitignore` files and of git's index, one cairn process at a time per worktree. */
@@ -188,7 +191,10 @@ export async function addArtifacts(repo: Repo, options: AddOptions): Promise<Add
 /** `git add` the pointers and .gitignore files; a lock git keeps holding is reported with what is left to do. */
 async function stage(repo: Repo, paths: string[]): Promise<void> {
   try {
-    await gitAdd(repo.root, paths.map((p) => `:(literal)${p}`));
+    await gitAdd(
+      repo.root,
+      paths.map((p) => `:(literal)${p}`),
+    );
   } catch (err) {
     if (!(err instanceof GitError) || !/index\.lock/.test(String(err.data.stderr))) throw err;
     throw new ConflictError('could not stage the pointers: another git process keeps the index locked', {
@@ -264,9 +270,15 @@ async function storeDirArtifact(
   });
   const bad = walked.filter((e, i) => e.kind !== 'file' && !linkedObjects.has(i));
   if (bad.length) {
-    throw new UsageError(`${rel} holds entries that are not regular files: ${bad.slice(0, 5).map((e) => e.path).join(', ')}`, {
-      hint: 'cairn stores regular files only; replace symlinks by the files they point to',
-    });
+    throw new UsageError(
+      `${rel} holds entries that are not regular files: ${bad
+        .slice(0, 5)
+        .map((e) => e.path)
+        .join(', ')}`,
+      {
+        hint: 'cairn stores regular files only; replace symlinks by the files they point to',
+      },
+    );
   }
   for (const e of walked) {
     const reason = unsafePathReason(e.path);
@@ -274,7 +286,11 @@ async function storeDirArtifact(
   }
   const cached = observer.statCache.under(rel);
   const stats = walked.map((e) => fs.lstatSync(path.join(abs, e.path), { bigint: true }));
-  progress?.start(`hashing ${rel}`, stats.reduce((s, st) => s + Number(st.size), 0), 'B');
+  progress?.start(
+    `hashing ${rel}`,
+    stats.reduce((s, st) => s + Number(st.size), 0),
+    'B',
+  );
   const batch = repo.cache.batch();
   const entries = new Array<ManifestEntry>(walked.length);
   const small = link === 'copy' || link === 'reflink';

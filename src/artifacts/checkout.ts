@@ -53,14 +53,7 @@ export interface ArtifactPlan {
 /** Does the cache already hold this workspace content (so replacing it loses nothing)? */
 export type InCache = (hash: string) => boolean;
 
-function planEntry(
-  rel: string,
-  entry: ManifestEntry,
-  observed: FileObservation,
-  inCache: InCache,
-  force: boolean,
-  plan: ArtifactPlan,
-): void {
+function planEntry(rel: string, entry: ManifestEntry, observed: FileObservation, inCache: InCache, force: boolean, plan: ArtifactPlan): void {
   const executable = entry.mode === MODE_EXEC;
   if (!inCache(entry.hash)) plan.missing.push(rel);
   if (observed.kind === 'missing') {
@@ -112,13 +105,7 @@ export function planArtifact(inspection: Inspection, inCache: InCache, force: bo
   return plan;
 }
 
-async function applyStep(
-  repo: Repo,
-  step: CheckoutStep,
-  observer: WorkspaceObserver,
-  result: CheckoutResult,
-  madeDirs: Set<string>,
-): Promise<void> {
+async function applyStep(repo: Repo, step: CheckoutStep, observer: WorkspaceObserver, result: CheckoutResult, madeDirs: Set<string>): Promise<void> {
   const abs = path.join(repo.root, step.path);
   switch (step.op) {
     case 'remove':
@@ -163,7 +150,10 @@ export async function checkout(repo: Repo, options: CheckoutOptions): Promise<Ch
     try {
       const plans: ArtifactPlan[] = [];
       const madeDirs = new Set<string>();
-      sweepWorkspaceTemps(repo, artifacts.map((a) => a.path));
+      sweepWorkspaceTemps(
+        repo,
+        artifacts.map((a) => a.path),
+      );
       for (const artifact of artifacts) {
         const inspection = await inspectArtifact(repo, observer, artifact);
         if (inspection.status.state === 'unchanged') {
@@ -193,17 +183,21 @@ export async function checkout(repo: Repo, options: CheckoutOptions): Promise<Ch
         }
         // Removals first (a removed file may be where a folder must go), then writes in parallel.
         for (const step of plan.steps.filter((st) => st.op === 'remove')) await applyStep(repo, step, observer, result, madeDirs);
-        await mapLimit(plan.steps.filter((st) => st.op !== 'remove'), IO_CONCURRENCY, async (step) => {
-          try {
-            await applyStep(repo, step, observer, result, madeDirs);
-          } catch (err) {
-            if (err instanceof IntegrityError) corrupt.push(err);
-            else if (err instanceof NotFoundError) missing.push(step.path);
-            else throw err;
-            return;
-          }
-          if (step.op === 'write') options.progress?.tick(step.size);
-        });
+        await mapLimit(
+          plan.steps.filter((st) => st.op !== 'remove'),
+          IO_CONCURRENCY,
+          async (step) => {
+            try {
+              await applyStep(repo, step, observer, result, madeDirs);
+            } catch (err) {
+              if (err instanceof IntegrityError) corrupt.push(err);
+              else if (err instanceof NotFoundError) missing.push(step.path);
+              else throw err;
+              return;
+            }
+            if (step.op === 'write') options.progress?.tick(step.size);
+          },
+        );
       }
     } finally {
       options.progress?.stop();

@@ -115,10 +115,7 @@ export async function inspectArtifact(repo: Repo, observer: WorkspaceObserver, a
     missingObjects = recorded ? repo.cache.missing(recorded.map((e) => e.hash)).size : 1;
     if (missingObjects === 0) observer.statCache.markComplete(pointer.hash, generation);
   }
-  const changes =
-    workspace === 'modified' && recorded && observed.kind === 'dir' && observed.entries
-      ? diffManifests(recorded, observed.entries)
-      : undefined;
+  const changes = workspace === 'modified' && recorded && observed.kind === 'dir' && observed.entries ? diffManifests(recorded, observed.entries) : undefined;
   return {
     status: {
       ...base,

@@ -57,7 +57,10 @@ export async function collectPointers(repo: Repo, scope: ReferenceScope): Promis
  */
 export async function stagedPointers(cwd: string, options: { gitDir?: string } = {}): Promise<PointerRef[]> {
   const entries = (await stagedObjects(cwd, `*${POINTER_SUFFIX}`, options)).filter((e) => isPointerPath(e.path));
-  const blobs = await readBlobs(cwd, entries.map((e) => e.object));
+  const blobs = await readBlobs(
+    cwd,
+    entries.map((e) => e.object),
+  );
   return entries.map((e, i) => ({
     pointer: parsePointer(blobs[i]!.toString('utf8'), `index:${e.path}`, path.posix.basename(artifactPathOf(e.path))),
     where: `index:${e.path}`,

@@ -46,8 +46,7 @@ async function detachFromCache(repo: Repo, artifact: Artifact): Promise<number> 
   for (const f of files) {
     const st = fs.lstatSync(f.abs, { throwIfNoEntry: false });
     if (!st || !repo.cache.has(f.hash)) continue;
-    const linked =
-      st.isSymbolicLink() || (st.nlink > 1 && st.ino === fs.statSync(repo.cache.objectPath(f.hash)).ino);
+    const linked = st.isSymbolicLink() || (st.nlink > 1 && st.ino === fs.statSync(repo.cache.objectPath(f.hash)).ino);
     if (!linked) continue;
     await repo.cache.materialize(f.hash, f.abs, { link: 'copy', executable: f.mode === 0o755 });
     unlinked++;

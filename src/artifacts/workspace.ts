@@ -44,11 +44,7 @@ export async function findPointerFiles(repo: Pick<Repo, 'root'>): Promise<string
  * be a small regular file (not a symlink, FIFO or device) at a path that is
  * safe to act on, reached through real folders only.
  */
-export function readPointerFile(
-  repo: Pick<Repo, 'root'>,
-  pointerPath: string,
-  confinement: Confinement = new Confinement(repo.root),
-): Pointer {
+export function readPointerFile(repo: Pick<Repo, 'root'>, pointerPath: string, confinement: Confinement = new Confinement(repo.root)): Pointer {
   const artifactPath = artifactPathOf(pointerPath);
   const reason = unsafePathReason(pointerPath) ?? (artifactPath === CONFIG_DIR ? `it would replace cairn's own ${CONFIG_DIR}/ folder` : null);
   if (reason) {
@@ -93,9 +89,7 @@ export async function loadArtifacts(
   if (selectors.length > 0) {
     const keep = new Set<string>();
     for (const sel of selectors) {
-      const matches = all.filter(
-        (a) => a.pointerPath === sel || isWithin(a.path, sel) || (sel.startsWith(a.path + '/')),
-      );
+      const matches = all.filter((a) => a.pointerPath === sel || isWithin(a.path, sel) || sel.startsWith(a.path + '/'));
       if (matches.length === 0) {
         throw new NotFoundError(`no artifact at ${sel || '.'}`, {
           hint: 'cairn status lists the tracked artifacts; cairn add <path> tracks a new one',
@@ -126,10 +120,7 @@ export interface InvalidPointer {
   message: string;
 }
 
-export type FileObservation =
-  | { kind: 'missing' }
-  | { kind: 'other'; what: string }
-  | { kind: 'file'; hash: string; size: number; mode: number };
+export type FileObservation = { kind: 'missing' } | { kind: 'other'; what: string } | { kind: 'file'; hash: string; size: number; mode: number };
 
 export type DirObservation =
   | { kind: 'missing' }
@@ -164,10 +155,7 @@ export class WorkspaceObserver {
     const known = cached ? (cached.sig === statSignature(st) ? cached.hash : null) : this.statCache.lookup(rel, st);
     if (known) return known;
     const abs = path.join(this.repo.root, rel);
-    const hash =
-      st.size <= BigInt(SMALL_FILE)
-        ? hashBytes(fs.readFileSync(abs))
-        : (await hashFile(abs, (n) => this.progress?.tick(n))).hash;
+    const hash = st.size <= BigInt(SMALL_FILE) ? hashBytes(fs.readFileSync(abs)) : (await hashFile(abs, (n) => this.progress?.tick(n))).hash;
     this.records.push({ path: rel, stat: st, hash });
     return hash;
   }
@@ -365,12 +353,7 @@ function fingerprintOf(abs: string, walked: WalkEntry[]): { digest: string; racy
     sigs[o + 3] = st.ino;
     sigs[o + 4] = st.mode;
   }
-  const digest = createHash('sha256')
-    .update(`${walked.length}\n`)
-    .update(new Uint8Array(sigs.buffer))
-    .update(kinds)
-    .update(names.join('\0'))
-    .digest('hex');
+  const digest = createHash('sha256').update(`${walked.length}\n`).update(new Uint8Array(sigs.buffer)).update(kinds).update(names.join('\0')).digest('hex');
   return { digest, racy };
 }
 

@@ -214,11 +214,11 @@ async function story(s: Session): Promise<void> {
   s.run('cairn', ['tag', 'exp-augmented-v1', '-m', 'augmentation'], { cwd: variant });
   s.run('cairn', ['worktree', 'list']);
 
-  s.say('merge the variant\'s results back, straight from its branch (no checkout needed)');
+  s.say("merge the variant's results back, straight from its branch (no checkout needed)");
   s.run('cairn', ['merge', db, `exp/augmented:${db}`]);
   s.run('cairn', ['model', 'add', `../exp-augmented/models/out/${augmented}.bin`, '--run', augmented]);
   s.run('cairn', ['add', db]);
-  s.run('git', ['commit', '-q', '-m', 'merge the augmented variant\'s results']);
+  s.run('git', ['commit', '-q', '-m', "merge the augmented variant's results"]);
 
   s.say('promote the sweep winner to production, prune the candidates, tag');
   s.run('cairn', ['model', 'promote', '--version', 'e0.2.0']);

@@ -73,9 +73,7 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr, no
       const require = createRequire(import.meta.url);
       const cliProgress = require('cli-progress') as typeof import('cli-progress');
       const format =
-        unit === 'B'
-          ? `${label} [{bar}] {percentage}% {done}/{size}{speed} {eta_formatted}`
-          : `${label} [{bar}] {value}/{total} ${unit} {eta_formatted}`;
+        unit === 'B' ? `${label} [{bar}] {percentage}% {done}/{size}{speed} {eta_formatted}` : `${label} [{bar}] {value}/{total} ${unit} {eta_formatted}`;
       const b = new cliProgress.SingleBar(
         { format, stream, hideCursor: true, clearOnComplete: true, barsize: 30, fps: 10 },
         cliProgress.Presets.shades_classic,

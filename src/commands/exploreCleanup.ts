@@ -26,7 +26,13 @@ export async function exploreCleanup(repo: Repo, version?: string, options: { fo
   for (const e of chosen) {
     if (!live.has(path.resolve(e.path))) continue;
     const porcelain = await statusLines(e.path);
-    if (porcelain.length) changed.push(`${e.path}: ${porcelain.slice(0, 5).map((l) => l.trim()).join('; ')}`);
+    if (porcelain.length)
+      changed.push(
+        `${e.path}: ${porcelain
+          .slice(0, 5)
+          .map((l) => l.trim())
+          .join('; ')}`,
+      );
     const modified = (await status(await openRepo(e.path), { cwd: e.path })).filter((a) => a.state === 'modified');
     if (modified.length) changed.push(`${e.path}: artifacts modified: ${modified.map((a) => a.path).join(', ')}`);
   }
@@ -42,6 +48,9 @@ export async function exploreCleanup(repo: Repo, version?: string, options: { fo
     removed.push(e.path);
   }
   await worktreePrune(repo.root);
-  writeExplorations(repo, all.filter((e) => !chosen.includes(e)));
+  writeExplorations(
+    repo,
+    all.filter((e) => !chosen.includes(e)),
+  );
   return { removed, discarded: options.force ? changed : [] };
 }

@@ -63,7 +63,10 @@ export interface LocatedContent {
 
 /** Normalise a user's repo path: POSIX, no leading ./, nothing escaping. */
 export function normaliseRepoPath(p: string): string {
-  const norm = path.posix.normalize(p.replace(/\\/g, '/')).replace(/^\.\/+/, '').replace(/\/+$/, '');
+  const norm = path.posix
+    .normalize(p.replace(/\\/g, '/'))
+    .replace(/^\.\/+/, '')
+    .replace(/\/+$/, '');
   const reason = unsafePathReason(norm);
   if (reason) throw new UnsafeError(`path ${JSON.stringify(p)} is unsafe: ${reason}`, { hint: 'give a path relative to the repository root' });
   return norm;
@@ -143,9 +146,13 @@ export async function exploreGet(repo: Repo, options: ExploreGetOptions): Promis
     (options.stdout ?? process.stdout).write(data);
     return { ...base, size: data.length };
   }
-  await replaceFileAtomic(out, async (tmp) => {
-    if (found.data) fs.writeFileSync(tmp, found.data, { flag: 'wx' });
-    else await repo.cache.materialize(found.hash!, tmp, { link: 'copy' });
-  }, { durable: false }); // a copy of bytes the cache keeps: atomic, not worth an fsync
+  await replaceFileAtomic(
+    out,
+    async (tmp) => {
+      if (found.data) fs.writeFileSync(tmp, found.data, { flag: 'wx' });
+      else await repo.cache.materialize(found.hash!, tmp, { link: 'copy' });
+    },
+    { durable: false },
+  ); // a copy of bytes the cache keeps: atomic, not worth an fsync
   return { ...base, size: fs.statSync(out).size };
 }

@@ -40,7 +40,9 @@ async function targetHash(repo: Repo, cwd: string, target: string): Promise<stri
   const artifact = (await loadArtifacts(repo)).find((a) => a.path === rel || a.pointerPath === rel);
   if (artifact) return artifact.pointer.hash;
   if (fs.statSync(abs, { throwIfNoEntry: false })?.isFile()) return (await hashFile(abs)).hash;
-  throw new NotFoundError(`${target} is neither a hash, an artifact nor a file`, { hint: 'give a path in the workspace, a sha256:<hex> hash, or the short hash cairn printed (7+ hex digits)' });
+  throw new NotFoundError(`${target} is neither a hash, an artifact nor a file`, {
+    hint: 'give a path in the workspace, a sha256:<hex> hash, or the short hash cairn printed (7+ hex digits)',
+  });
 }
 
 /** The one object of the cache whose hash starts with `prefix` (the short hashes cairn prints). */
@@ -48,7 +50,9 @@ function expandShortHash(repo: Repo, prefix: string): string {
   const matches = repo.cache.listObjects().filter((h) => h.startsWith(HASH_PREFIX + prefix));
   if (matches.length === 1) return matches[0]!;
   if (matches.length === 0) {
-    throw new NotFoundError(`no object in the cache starts with ${prefix}`, { hint: 'give the full sha256:<hex> hash (cairn explore show VERSION lists them), or a path' });
+    throw new NotFoundError(`no object in the cache starts with ${prefix}`, {
+      hint: 'give the full sha256:<hex> hash (cairn explore show VERSION lists them), or a path',
+    });
   }
   throw new UsageError(`${prefix} is ambiguous: ${matches.length} objects start with it (${matches.slice(0, 3).map(shortHash).join(', ')}, ...)`, {
     hint: 'give more hex digits',

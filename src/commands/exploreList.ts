@@ -12,16 +12,7 @@ import type { Repo } from '../repo/repo.js';
 import { listExperiments } from '../experiments/list.js';
 import { bestShownRow, shownRow, type ListedExperiment } from '../experiments/shownRow.js';
 import { looksLikeLoss, metricValue, type ColumnRules } from '../results/row.js';
-import {
-  chooseTable,
-  columnOf,
-  describeNeeds,
-  resolveResultsFile,
-  resultsFileName,
-  resultsTables,
-  tablesOf,
-  type TableInfo,
-} from '../results/resultsTable.js';
+import { chooseTable, columnOf, describeNeeds, resolveResultsFile, resultsFileName, resultsTables, tablesOf, type TableInfo } from '../results/resultsTable.js';
 import { openResults, quoteIdent, type ResultsReader } from '../results/database.js';
 import { confinedFile } from '../trust/confine.js';
 import { versionSpellings } from '../versions/version.js';
@@ -211,7 +202,9 @@ export async function exploreList(repo: Repo, options: ExploreListOptions): Prom
       const picking = metric !== undefined && names.includes(metric) ? metric : undefined;
       const best = bestShownRow(rows, names, { ...(picking !== undefined ? { metric: picking } : {}), minimize, rules });
       if (best === null && rows.length > 1 && picking === undefined) {
-        notes.add(`no metric picks the best of several rows${metric !== undefined ? ` (${location} has no column ${JSON.stringify(metric)})` : ''}: pass --sort METRIC or set metrics.primary; those experiments are shown as their tags record them`);
+        notes.add(
+          `no metric picks the best of several rows${metric !== undefined ? ` (${location} has no column ${JSON.stringify(metric)})` : ''}: pass --sort METRIC or set metrics.primary; those experiments are shown as their tags record them`,
+        );
       }
       e.resultsRows = { results: location, table: decision.table, chosenBy: decision.by, versionColumn, rows: rows.length, best };
     }

@@ -70,11 +70,16 @@ export async function fetch(repo: Repo, options: TransferOptions = {}): Promise<
       const corrupt: IntegrityError[] = [];
       const cached = new Set<string>();
       const round = async (objects: Map<string, number>): Promise<void> => {
-        const r = await transfer(remote, cache, [...objects].map(([hash, size]) => ({ hash, size })), {
-          jobs: jobsOf(repo, options),
-          progress: options.progress,
-          label: `fetching from ${remote.name}`,
-        });
+        const r = await transfer(
+          remote,
+          cache,
+          [...objects].map(([hash, size]) => ({ hash, size })),
+          {
+            jobs: jobsOf(repo, options),
+            progress: options.progress,
+            label: `fetching from ${remote.name}`,
+          },
+        );
         result.downloaded += r.transferred.length;
         result.bytes += r.bytes;
         for (const h of r.present) cached.add(h);

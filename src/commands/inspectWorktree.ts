@@ -22,7 +22,13 @@ export async function inspectWorktree(
 ): Promise<{ dirty: boolean; notPushed: number | null; problems: string[] }> {
   const problems: string[] = [];
   const porcelain = await statusLines(wt.path);
-  if (porcelain.length) problems.push(`uncommitted changes:\n      ${porcelain.slice(0, 8).map((l) => l.trim()).join('\n      ')}`);
+  if (porcelain.length)
+    problems.push(
+      `uncommitted changes:\n      ${porcelain
+        .slice(0, 8)
+        .map((l) => l.trim())
+        .join('\n      ')}`,
+    );
   let notPushed: number | null = null;
   try {
     const wtRepo = await openRepo(wt.path);
@@ -31,7 +37,9 @@ export async function inspectWorktree(
     if (hasRemote) {
       // The worktree's files, and every commit of its history that no git remote has yet.
       const workspace = expandObjects(wtRepo.cache, await collectPointers(wtRepo, { workspace: true })).objects;
-      const history = wt.head ? expandObjects(wtRepo.cache, await pointersInCommits(repo.root, [wt.head, '--not', '--remotes'])).objects : new Map<string, number>();
+      const history = wt.head
+        ? expandObjects(wtRepo.cache, await pointersInCommits(repo.root, [wt.head, '--not', '--remotes'])).objects
+        : new Map<string, number>();
       const remote = await openRemote(repo);
       let missing: Set<string>;
       try {
@@ -45,7 +53,9 @@ export async function inspectWorktree(
       if (notPushed) {
         // A plain push covers the worktree's files; objects only older commits hold need --all-commits.
         const onlyInHistory = [...missing].some((h) => !workspace.has(h));
-        problems.push(`${plural(notPushed, 'artifact object')} ${notPushed === 1 ? 'is' : 'are'} not on the remote (${onlyInHistory ? 'cairn push --all-commits' : 'cairn push'} in that worktree)`);
+        problems.push(
+          `${plural(notPushed, 'artifact object')} ${notPushed === 1 ? 'is' : 'are'} not on the remote (${onlyInHistory ? 'cairn push --all-commits' : 'cairn push'} in that worktree)`,
+        );
       }
     }
   } catch (err) {

@@ -74,7 +74,10 @@ export function planPointerMerge(ancestor: string, ours: string, theirs: string,
   }
   if (a.hash === b.hash) return { kind: 'take', text: ours, side: 'ours' };
   if (a.kind === 'file' && b.kind === 'file' && a.path === b.path) return { kind: 'mergeResults', ours: a, theirs: b };
-  return { kind: 'conflict', reason: `both sides changed ${a.kind === 'dir' || b.kind === 'dir' ? 'the folder' : 'the file'}, and only results databases merge` };
+  return {
+    kind: 'conflict',
+    reason: `both sides changed ${a.kind === 'dir' || b.kind === 'dir' ? 'the folder' : 'the file'}, and only results databases merge`,
+  };
 }
 
 /** The pointer text git leaves in the work tree when the driver cannot merge. */
@@ -111,8 +114,12 @@ export async function runMergeDriver(options: MergeDriverOptions): Promise<Merge
   } catch (err) {
     return conflict(`cannot open the repository (${(err as Error).message})`);
   }
-  for (const [side, p] of [['ours', plan.ours], ['theirs', plan.theirs]] as const) {
-    if (!repo.cache.has(p.hash)) return conflict(`${side} side's object ${shortHash(p.hash)} is not in the cache (cairn fetch --all-branches, then merge again)`);
+  for (const [side, p] of [
+    ['ours', plan.ours],
+    ['theirs', plan.theirs],
+  ] as const) {
+    if (!repo.cache.has(p.hash))
+      return conflict(`${side} side's object ${shortHash(p.hash)} is not in the cache (cairn fetch --all-branches, then merge again)`);
   }
   const kindOf = (hash: string): string | null => {
     try {
@@ -168,6 +175,10 @@ async function followInWorkspace(repo: Repo, pointerPath: string, oursHash: stri
   const abs = path.join(repo.root, rel);
   const st = fs.lstatSync(abs, { throwIfNoEntry: false });
   if (st && (!st.isFile() || (await hashFile(abs)).hash !== oursHash)) return false;
-  await repo.cache.materialize(mergedHash, abs, { link: repo.config.cache.link === 'copy' || repo.config.cache.link === 'reflink' ? repo.config.cache.link : 'copy', executable: false, fresh: !st });
+  await repo.cache.materialize(mergedHash, abs, {
+    link: repo.config.cache.link === 'copy' || repo.config.cache.link === 'reflink' ? repo.config.cache.link : 'copy',
+    executable: false,
+    fresh: !st,
+  });
   return true;
 }

@@ -37,9 +37,10 @@ export async function modelList(repo: Repo, options: Partial<RunRowsOptions> = {
   } catch {
     provenance = null;
   }
-  const production = fs.existsSync(prodAbs) || fs.existsSync(prodAbs + '.cairn')
-    ? { path: productionRel, size: fs.statSync(prodAbs, { throwIfNoEntry: false })?.size ?? 0, provenance }
-    : null;
+  const production =
+    fs.existsSync(prodAbs) || fs.existsSync(prodAbs + '.cairn')
+      ? { path: productionRel, size: fs.statSync(prodAbs, { throwIfNoEntry: false })?.size ?? 0, provenance }
+      : null;
   const candidates = listCandidates(repo);
   let values = new Map<string, number | null>();
   const notes: string[] = [];
@@ -47,7 +48,12 @@ export async function modelList(repo: Repo, options: Partial<RunRowsOptions> = {
     ? await readRunRows(repo, { ...options, cwd: options.cwd ?? repo.root }, { runs: candidates.map((c) => c.run), metricRequired: false, skipped: notes })
     : null;
   if (read?.metric) {
-    values = new Map(rankRuns(read.rows, read.runColumn, read.metric, options.minimize ?? repo.config.metrics.minimize, repo.config.results.runColumns).map((r) => [r.run, r.value]));
+    values = new Map(
+      rankRuns(read.rows, read.runColumn, read.metric, options.minimize ?? repo.config.metrics.minimize, repo.config.results.runColumns).map((r) => [
+        r.run,
+        r.value,
+      ]),
+    );
   }
   return {
     production,

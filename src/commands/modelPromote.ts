@@ -100,9 +100,7 @@ export async function modelPromote(repo: Repo, options: ModelPromoteOptions): Pr
     const present = fs.lstatSync(productionAbs, { throwIfNoEntry: false });
     if (present && !options.force) {
       // A link into the cache (symlink mode) is recorded content; any other symlink or odd file is not read through.
-      const inCache = present.isSymbolicLink()
-        ? linksIntoCache(repo, productionAbs)
-        : present.isFile() && repo.cache.has((await hashFile(productionAbs)).hash);
+      const inCache = present.isSymbolicLink() ? linksIntoCache(repo, productionAbs) : present.isFile() && repo.cache.has((await hashFile(productionAbs)).hash);
       if (!inCache) throw new UnsafeError(`${productionRel} has changes that are not recorded`, { hint: 'cairn add it to keep them, or pass --force' });
     }
     await copyAtomic(path.join(repo.root, candidate.file), productionAbs);

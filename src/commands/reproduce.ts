@@ -149,10 +149,14 @@ function resultsSource(results: string, dir: string, tag: string): { file: strin
 
 /** Canonical text of a row, to tell new rows from the ones the tag's database had. */
 function rowKey(row: Record<string, unknown>): string {
-  return JSON.stringify(Object.keys(row).sort().map((k) => {
-    const v = row[k];
-    return [k, typeof v === 'bigint' ? `${v}n` : Buffer.isBuffer(v) || v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v];
-  }));
+  return JSON.stringify(
+    Object.keys(row)
+      .sort()
+      .map((k) => {
+        const v = row[k];
+        return [k, typeof v === 'bigint' ? `${v}n` : Buffer.isBuffer(v) || v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v];
+      }),
+  );
 }
 
 /** Reproduce an experiment: see the module comment. */
@@ -176,15 +180,20 @@ export async function reproduceExperiment(repo: Repo, options: ReproduceOptions)
     const wt = await openRepo(co.path);
     const dir = path.join(co.path, workdir);
     if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
-      throw new NotFoundError(`the folder the command ran in, ${workdir}, is not in ${version}`, { hint: 'it was not committed; the experiment cannot be reproduced as recorded' });
+      throw new NotFoundError(`the folder the command ran in, ${workdir}, is not in ${version}`, {
+        hint: 'it was not committed; the experiment cannot be reproduced as recorded',
+      });
     }
     // A script the command names must be in the tagged commit (an uncommitted script is the usual reason it is not).
     const missing = scriptArguments(argv).filter((a) => !fs.existsSync(path.join(dir, a)));
     if (missing.length) {
-      throw new NotFoundError(`the recorded command names ${missing.join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} not in ${version} (${workdir === '.' ? 'at the root' : `in ${workdir}`})`, {
-        hint: 'a file the command needs was not committed when it ran; commit it, then record a new experiment with cairn run',
-        data: { version, missing },
-      });
+      throw new NotFoundError(
+        `the recorded command names ${missing.join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} not in ${version} (${workdir === '.' ? 'at the root' : `in ${workdir}`})`,
+        {
+          hint: 'a file the command needs was not committed when it ran; commit it, then record a new experiment with cairn run',
+          data: { version, missing },
+        },
+      );
     }
     const source = e.results ? resultsSource(e.results, co.path, version) : null;
     const metric = wt.config.metrics.primary ?? Object.keys(e.metrics)[0];
@@ -250,17 +259,20 @@ export async function reproduceExperiment(repo: Repo, options: ReproduceOptions)
       notes.push(`the command wrote no rows of ${version} to ${e.results}`);
       return { ...base, kept, status: 'differs', exitCode: NOT_REPRODUCED, rows: 0, metrics: compareMetrics(e.metrics, null, tolerance), notes };
     }
-    const summary = summarizeResults({ ...after, rows: fresh }, {
-      tag: version,
-      ...(metric !== undefined ? { metric } : {}),
-      minimize,
-      rules: {
-        versionColumns: wt.config.results.versionColumns,
-        runColumns: wt.config.results.runColumns,
-        bookkeepingColumns: wt.config.results.bookkeepingColumns,
-        ...(wt.config.metrics.names ? { metricNames: wt.config.metrics.names } : {}),
+    const summary = summarizeResults(
+      { ...after, rows: fresh },
+      {
+        tag: version,
+        ...(metric !== undefined ? { metric } : {}),
+        minimize,
+        rules: {
+          versionColumns: wt.config.results.versionColumns,
+          runColumns: wt.config.results.runColumns,
+          bookkeepingColumns: wt.config.results.bookkeepingColumns,
+          ...(wt.config.metrics.names ? { metricNames: wt.config.metrics.names } : {}),
+        },
       },
-    });
+    );
     // Numbers as the tag would have written them (a FLOAT column's 0.89 is 0.89, not 0.8899999856948853).
     const float32 = float32Columns(after);
     for (const [k, v] of Object.entries(summary.metrics)) if (typeof v === 'number' && float32.has(k)) summary.metrics[k] = Number(formatFloat32(v));

@@ -196,7 +196,8 @@ export function declaredOutputs(repo: Repo): string[] {
 export function chooseRunVersion(options: { requested?: string; bump?: BumpKind; prefix: string; branch: string | null; existing: readonly string[] }): string {
   const { requested, prefix, branch, existing } = options;
   const experiment = branch?.startsWith('exp/') ? branch.slice('exp/'.length).replace(/\//g, '-') : null;
-  const next = (): string => (experiment !== null && options.bump === undefined ? nextWorktreeTag(existing, experiment) : nextVersion(existing, prefix, options.bump));
+  const next = (): string =>
+    experiment !== null && options.bump === undefined ? nextWorktreeTag(existing, experiment) : nextVersion(existing, prefix, options.bump);
   if (requested === undefined) return next();
   if (options.bump !== undefined) {
     throw new UsageError('--bump applies only when no version is given with --as', { hint: `drop --bump, or drop --as ${requested}` });
@@ -232,8 +233,14 @@ function outputSignature(abs: string): string | null {
 
 /** The commit message of a run's outputs: a subject for people, the run's trailers for programs. */
 function commitMessageOf(journal: Pick<Journal, 'version' | 'argv' | 'workdir' | 'message' | 'dirty'>, exit: number, duration: number): string {
-  const what = journal.message !== undefined ? `${oneLine(journal.message)} (cairn run ${journal.version})` : `cairn run ${journal.version}: ${oneLine(shellQuote(journal.argv))}`;
-  const subject = Array.from(what).slice(0, 200).join('').replace(/^-+/, (d) => '_'.repeat(d.length));
+  const what =
+    journal.message !== undefined
+      ? `${oneLine(journal.message)} (cairn run ${journal.version})`
+      : `cairn run ${journal.version}: ${oneLine(shellQuote(journal.argv))}`;
+  const subject = Array.from(what)
+    .slice(0, 200)
+    .join('')
+    .replace(/^-+/, (d) => '_'.repeat(d.length));
   // The tag message's renderer writes the trailers; its subject line is not used here.
   const trailers = renderTagMessage({ version: journal.version, data: '', command: recordedCommand(journal, exit, duration) })
     .split('\n\n')[1]!
@@ -318,10 +325,13 @@ async function record(repo: Repo, journal: Journal, progress?: Progress): Promis
       notes.push(`${journal.version} was already tagged`);
       return { commit, committed, notes };
     }
-    throw new AlreadyExistsError(`tag ${journal.version} already exists on another commit (${existing.slice(0, 12)}); commit ${commit.slice(0, 12)} holds this run's outputs, untagged`, {
-      hint: `another process took the version; tag this commit by hand with another version (cairn tag VERSION) after checking its results rows`,
-      data: { version: journal.version, commit, existing },
-    });
+    throw new AlreadyExistsError(
+      `tag ${journal.version} already exists on another commit (${existing.slice(0, 12)}); commit ${commit.slice(0, 12)} holds this run's outputs, untagged`,
+      {
+        hint: `another process took the version; tag this commit by hand with another version (cairn tag VERSION) after checking its results rows`,
+        data: { version: journal.version, commit, existing },
+      },
+    );
   }
   const tag = await tagExperiment(repo, {
     cwd: root,
@@ -379,8 +389,12 @@ export async function runExperiment(repo: Repo, options: RunOptions): Promise<Ru
   try {
     const recovered = await recover(repo, options.progress);
     const notes: string[] = [];
-    if (recovered?.action === 'finished') notes.push(`finished the interrupted run of ${recovered.version}: ${recovered.tag ? `tagged ${recovered.tag}` : `committed ${recovered.commit?.slice(0, 12)}`}`);
-    if (recovered?.action === 'dropped') notes.push(`the run of ${recovered.version} was killed while its command ran: nothing of it was committed or tagged; its outputs stay as it left them`);
+    if (recovered?.action === 'finished')
+      notes.push(
+        `finished the interrupted run of ${recovered.version}: ${recovered.tag ? `tagged ${recovered.tag}` : `committed ${recovered.commit?.slice(0, 12)}`}`,
+      );
+    if (recovered?.action === 'dropped')
+      notes.push(`the run of ${recovered.version} was killed while its command ran: nothing of it was committed or tagged; its outputs stay as it left them`);
 
     const head = await resolveCommit(root, 'HEAD');
     if (!head) throw new NotFoundError('HEAD has no commit yet', { hint: 'commit your code first: a run is recorded on top of a commit' });
@@ -399,7 +413,10 @@ export async function runExperiment(repo: Repo, options: RunOptions): Promise<Ru
 
     const outputs = declaredOutputs(repo);
     const [changes, artifacts] = await Promise.all([trackedChanges(root), status(repo, { cwd: root })]);
-    const refusal = dirtyRefusal(changes, artifacts.filter((a) => a.workspace === 'modified').map((a) => a.path));
+    const refusal = dirtyRefusal(
+      changes,
+      artifacts.filter((a) => a.workspace === 'modified').map((a) => a.path),
+    );
     if (refusal && !options.allowDirty) {
       const mine = outputs.filter((o) => artifacts.some((a) => a.path === o && a.workspace === 'modified'));
       throw new (refusal.constructor as new (m: string, o: object) => CairnError)(refusal.message, {
@@ -413,9 +430,17 @@ export async function runExperiment(repo: Repo, options: RunOptions): Promise<Ru
     if (refusal) notes.push(`${refusal.message}; the commit and tag record HEAD without them (Cairn-Dirty: true)`);
     const scripts = scriptArguments(argv).filter((a) => fs.statSync(path.join(options.cwd, a), { throwIfNoEntry: false })?.isFile());
     if (scripts.length) {
-      const tracked = new Set(await lsFiles(options.cwd, scripts.map((a) => `:(literal)${a}`)));
+      const tracked = new Set(
+        await lsFiles(
+          options.cwd,
+          scripts.map((a) => `:(literal)${a}`),
+        ),
+      );
       const untracked = scripts.filter((a) => !tracked.has(toPosix(path.relative(root, path.resolve(options.cwd, a)))));
-      if (untracked.length) notes.push(`${untracked.join(', ')} ${untracked.length === 1 ? 'is' : 'are'} not committed: cairn reproduce will not find ${untracked.length === 1 ? 'it' : 'them'} at the tag`);
+      if (untracked.length)
+        notes.push(
+          `${untracked.join(', ')} ${untracked.length === 1 ? 'is' : 'are'} not committed: cairn reproduce will not find ${untracked.length === 1 ? 'it' : 'them'} at the tag`,
+        );
     }
     if (outputs.length === 0) notes.push('no outputs declared (run.outputs, results.db): the tag names HEAD and carries no metrics');
 
@@ -447,7 +472,17 @@ export async function runExperiment(repo: Repo, options: RunOptions): Promise<Ru
       dropJournal(repo);
       throw err;
     }
-    const base = { version, argv, workdir, exit: outcome.exit, signal: outcome.signal, duration: outcome.seconds, dirty, outputs, ...(recovered ? { recovered } : {}) };
+    const base = {
+      version,
+      argv,
+      workdir,
+      exit: outcome.exit,
+      signal: outcome.signal,
+      duration: outcome.seconds,
+      dirty,
+      outputs,
+      ...(recovered ? { recovered } : {}),
+    };
     if (outcome.status !== 0) {
       dropJournal(repo);
       const how = outcome.signal ? `was ended by ${outcome.signal}` : `exited ${outcome.exit}`;
@@ -455,9 +490,7 @@ export async function runExperiment(repo: Repo, options: RunOptions): Promise<Ru
       return { ...base, status: 'failed', exitCode: outcome.status, notes };
     }
 
-    const unwritten = outputs
-      .map((o) => ({ o, now: outputSignature(path.join(root, o)) }))
-      .filter(({ o, now }) => now === null || now === before.get(o));
+    const unwritten = outputs.map((o) => ({ o, now: outputSignature(path.join(root, o)) })).filter(({ o, now }) => now === null || now === before.get(o));
     if (unwritten.length) {
       dropJournal(repo);
       const list = unwritten.map(({ o, now }) => `${o} (${now === null ? 'it does not exist' : 'unchanged since before the run'})`).join(', ');
@@ -469,15 +502,24 @@ export async function runExperiment(repo: Repo, options: RunOptions): Promise<Ru
     if (!options.noTag) {
       // Before anything is recorded: the tag must be makeable (rows of this version, a metric to choose the best).
       try {
-        await tagExperiment(repo, { cwd: root, version, dryRun: true, allowDirty: true, ...(options.message !== undefined ? { message: options.message } : {}) });
+        await tagExperiment(repo, {
+          cwd: root,
+          version,
+          dryRun: true,
+          allowDirty: true,
+          ...(options.message !== undefined ? { message: options.message } : {}),
+        });
       } catch (err) {
         dropJournal(repo);
         if (!(err instanceof CairnError)) throw err;
-        throw new (err.constructor as new (m: string, o: object) => CairnError)(`the command succeeded, but ${version} cannot be tagged: ${err.message}; nothing was committed or tagged`, {
-          hint: `${err.hint} (the command reads its version from CAIRN_VERSION); or run with --no-tag`,
-          data: err.data,
-          cause: err,
-        });
+        throw new (err.constructor as new (m: string, o: object) => CairnError)(
+          `the command succeeded, but ${version} cannot be tagged: ${err.message}; nothing was committed or tagged`,
+          {
+            hint: `${err.hint} (the command reads its version from CAIRN_VERSION); or run with --no-tag`,
+            data: err.data,
+            cause: err,
+          },
+        );
       }
     }
     const recording: Journal = {

@@ -83,7 +83,8 @@ export async function uiWorktrees(source: UiSource): Promise<{ worktrees: Worktr
  * experiment pins is a NotFound-free empty list.
  */
 export async function uiLineage(source: UiSource, path: string): Promise<PathLineage> {
-  if (!path || path.startsWith('-')) throw new UsageError(`not an artifact path: ${JSON.stringify(path)}`, { hint: 'give a path from the repository root, e.g. data' });
+  if (!path || path.startsWith('-'))
+    throw new UsageError(`not an artifact path: ${JSON.stringify(path)}`, { hint: 'give a path from the repository root, e.g. data' });
   const experiments = await listExperiments(source.repo.root);
   const hashes: string[] = [];
   for (const e of [...experiments].reverse()) {
@@ -101,13 +102,20 @@ export async function uiLineage(source: UiSource, path: string): Promise<PathLin
  * its commit descends from (the nearest `<prefix>X.Y.Z` tag), or null. The
  * chart joins each variant's series to that version.
  */
-export async function uiBases(source: UiSource, experiments?: { tag: string; kind: string; commit: string }[]): Promise<{ bases: Record<string, string | null> }> {
+export async function uiBases(
+  source: UiSource,
+  experiments?: { tag: string; kind: string; commit: string }[],
+): Promise<{ bases: Record<string, string | null> }> {
   const list = experiments ?? (await listExperiments(source.repo.root));
   const prefix = source.repo.config.versions.prefix;
   const variants = list.filter((e) => e.kind === 'worktree');
   const bases: Record<string, string | null> = {};
   if (variants.length === 0) return { bases };
-  const lines = await nearestTags(source.repo.root, variants.map((e) => e.commit), [`${prefix}[0-9]*`]);
+  const lines = await nearestTags(
+    source.repo.root,
+    variants.map((e) => e.commit),
+    [`${prefix}[0-9]*`],
+  );
   const versions = new Set(list.filter((e) => e.kind === 'semver').map((e) => e.tag));
   variants.forEach((e, i) => {
     const found = lines[i] ?? null;
@@ -200,12 +208,25 @@ export async function uiSnapshot(source: UiSource, options: { maxShown?: number 
   const notes: string[] = [];
   const experiments = await listExperiments(source.repo.root);
   // The documents are independent and mostly wait on git: gathered concurrently.
-  const [list, models, worktrees, bases] = await Promise.all([attempt(() => uiList(source)), attempt(() => uiModels(source)), attempt(() => uiWorktrees(source)), uiBases(source, experiments)]);
-  const newestTags = new Set([...experiments].sort((x, y) => (x.date < y.date ? 1 : x.date > y.date ? -1 : 0)).slice(0, maxShown).map((e) => e.tag));
+  const [list, models, worktrees, bases] = await Promise.all([
+    attempt(() => uiList(source)),
+    attempt(() => uiModels(source)),
+    attempt(() => uiWorktrees(source)),
+    uiBases(source, experiments),
+  ]);
+  const newestTags = new Set(
+    [...experiments]
+      .sort((x, y) => (x.date < y.date ? 1 : x.date > y.date ? -1 : 0))
+      .slice(0, maxShown)
+      .map((e) => e.tag),
+  );
   const detailed = experiments.filter((e) => newestTags.has(e.tag));
   const byTag = new Map(detailed.map((e) => [e.tag, e]));
   const shownTags = detailed.map((e) => e.tag);
-  if (experiments.length > maxShown) notes.push(`this report details the newest ${maxShown} of ${experiments.length} experiments (artifacts, comparisons, lineage); cairn ui --export FILE --detail N details more, cairn ui shows them all`);
+  if (experiments.length > maxShown)
+    notes.push(
+      `this report details the newest ${maxShown} of ${experiments.length} experiments (artifacts, comparisons, lineage); cairn ui --export FILE --detail N details more, cairn ui shows them all`,
+    );
   const show: UiSnapshot['show'] = {};
   // The documents of explore show and diff, from the tags listed once (not once per document).
   const pairs = snapshotPairs(shownTags, bases.bases);

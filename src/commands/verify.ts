@@ -71,7 +71,8 @@ export async function verify(repo: Repo, options: VerifyOptions = {}): Promise<V
     }
   }
   for (const [hash, usedBy] of needed) if (!repo.cache.has(hash)) result.missing.push({ hash, usedBy });
-  if (options.remote) result.remote = await verifyRemote(repo, typeof options.remote === 'string' ? options.remote : undefined, [...needed.keys()], sizeOf, options.progress);
+  if (options.remote)
+    result.remote = await verifyRemote(repo, typeof options.remote === 'string' ? options.remote : undefined, [...needed.keys()], sizeOf, options.progress);
   result.ok =
     result.corrupt.length === 0 &&
     result.missing.length === 0 &&
@@ -90,7 +91,11 @@ async function verifyRemote(
 ): Promise<NonNullable<VerifyResult['remote']>> {
   const remote = await openRemote(repo, name);
   try {
-    progress?.start(`verifying on ${remote.name}`, hashes.reduce((n, h) => n + (sizeOf.get(h) ?? 0), 0), 'B');
+    progress?.start(
+      `verifying on ${remote.name}`,
+      hashes.reduce((n, h) => n + (sizeOf.get(h) ?? 0), 0),
+      'B',
+    );
     const found = await rehash(remote, hashes, repo.config.transfer.jobs, (hash) => progress?.tick(sizeOf.get(hash) ?? 0));
     return { name: remote.name, checked: hashes.length, ...found };
   } finally {

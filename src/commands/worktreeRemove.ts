@@ -34,8 +34,7 @@ export interface RemoveWorktreeResult {
 async function findExperiment(repo: Repo, name: string): Promise<WorktreeInfo> {
   const places = experimentPlaces(repo, name);
   const all = await listWorktrees(repo.root);
-  const found =
-    all.find((w) => w.branch === `refs/heads/${places.branch}`) ?? all.find((w) => path.resolve(w.path) === path.resolve(places.dir));
+  const found = all.find((w) => w.branch === `refs/heads/${places.branch}`) ?? all.find((w) => path.resolve(w.path) === path.resolve(places.dir));
   if (!found) {
     throw new NotFoundError(`no experiment worktree named ${JSON.stringify(name)}`, { hint: 'cairn worktree list shows them' });
   }
@@ -54,7 +53,9 @@ export async function removeWorktree(repo: Repo, options: RemoveWorktreeOptions)
   if (fs.existsSync(wt.path)) reasons.push(...(await inspectWorktree(repo, wt, Object.keys(repo.config.remotes).length > 0)).problems);
   const unshared = branch ? await unsharedCommits(repo.root, branch) : [];
   if (unshared.length) {
-    reasons.push(`${plural(unshared.length, 'commit')} on ${branch} ${unshared.length === 1 ? 'is' : 'are'} reachable from no tag and no other branch (tag ${unshared.length === 1 ? 'it' : 'them'} with cairn tag, or merge the branch)`);
+    reasons.push(
+      `${plural(unshared.length, 'commit')} on ${branch} ${unshared.length === 1 ? 'is' : 'are'} reachable from no tag and no other branch (tag ${unshared.length === 1 ? 'it' : 'them'} with cairn tag, or merge the branch)`,
+    );
   }
   if (reasons.length && !options.force) {
     throw new UnsafeError(`refusing to remove ${wt.path}:\n  - ${reasons.join('\n  - ')}`, {

@@ -6,8 +6,20 @@
 
 /** xetrack's bookkeeping columns and the usual git ones. */
 export const DEFAULT_BOOKKEEPING_COLUMNS: readonly string[] = [
-  'timestamp', 'track_id', 'function_name', 'function_time', 'function_result', 'args', 'kwargs', 'error',
-  'git_commit', 'git_hash', 'git_sha', 'commit', 'commit_hash', 'commit_sha',
+  'timestamp',
+  'track_id',
+  'function_name',
+  'function_time',
+  'function_result',
+  'args',
+  'kwargs',
+  'error',
+  'git_commit',
+  'git_hash',
+  'git_sha',
+  'commit',
+  'commit_hash',
+  'commit_sha',
 ];
 
 /** Columns that name a run by default (`results.runColumns`), the first present wins. */

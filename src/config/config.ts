@@ -134,9 +134,7 @@ function parseConfigText(text: string, fileName: ConfigFileName, shown: string):
   if (isPlainObject(value)) return value;
   throw new IntegrityError(`cannot read ${shown}: it is not a JSON object (${why})`, {
     hint:
-      layerOf(fileName) === 'committed'
-        ? `fix the JSON in ${shown} by hand, or restore it with git checkout -- ${shown}`
-        : `fix the JSON in ${shown} by hand`,
+      layerOf(fileName) === 'committed' ? `fix the JSON in ${shown} by hand, or restore it with git checkout -- ${shown}` : `fix the JSON in ${shown} by hand`,
     data: { file: shown },
   });
 }
@@ -258,12 +256,7 @@ export function checkConfigDir(root: string): void {
  * config.local.json that git tracks is refused (exit 7). A bad `CAIRN_*`
  * variable is a UsageError (exit 2): the environment is the user's own.
  */
-export async function loadConfig(
-  root: string,
-  mainRoot: string | null,
-  env: NodeJS.ProcessEnv = process.env,
-  commonDir?: string,
-): Promise<CairnConfig> {
+export async function loadConfig(root: string, mainRoot: string | null, env: NodeJS.ProcessEnv = process.env, commonDir?: string): Promise<CairnConfig> {
   const committed = readConfigFile(root, CONFIG_FILE);
   const clone = commonDir ? readCloneConfig(commonDir) : {};
   let localRoot = root;

@@ -130,7 +130,9 @@ const versionPrefix: Check = (v, key) => {
 };
 
 const remoteName: Check = also(text(64), (v, key) =>
-  REMOTE_NAME.test(v) && !isReservedName(v) ? null : `${key} must be a remote name (letters, digits, ".", "_" and "-", starting with a letter or digit; it is ${describe(v)})`,
+  REMOTE_NAME.test(v) && !isReservedName(v)
+    ? null
+    : `${key} must be a remote name (letters, digits, ".", "_" and "-", starting with a letter or digit; it is ${describe(v)})`,
 );
 
 /** The forms `parseRemoteUrl` accepts: a folder path, `file:///abs/path` or `s3://bucket/prefix`. */
@@ -170,8 +172,7 @@ interface KeySpec {
   notCommitted?: { why: string; hint: string };
 }
 
-const SECRET_HINT =
-  'move accessKeyId/secretAccessKey to .cairn/config.local.json (ignored by git) or use AWS_* variables, then rotate the key';
+const SECRET_HINT = 'move accessKeyId/secretAccessKey to .cairn/config.local.json (ignored by git) or use AWS_* variables, then rotate the key';
 
 const REMOTE: Record<string, KeySpec> = {
   url: { check: remoteUrl },
@@ -278,7 +279,10 @@ export function validateConfigFile(cfg: unknown, shown: string, layer: ConfigLay
       if (!isPlainObject(entry)) throw invalid(`${at} must be an object with a url (it is ${kindOf(entry)})`, at);
       if (layer === 'committed' && ('secretAccessKey' in entry || 'accessKeyId' in entry)) {
         // The established message, checked before anything else in the entry: a leak is worse than a typo.
-        throw new UnsafeError(`${shown} holds credentials for remote ${remote}, and that file is committed`, { hint: SECRET_HINT, data: { file: shown, key: at } });
+        throw new UnsafeError(`${shown} holds credentials for remote ${remote}, and that file is committed`, {
+          hint: SECRET_HINT,
+          data: { file: shown, key: at },
+        });
       }
       keysOf(entry, at, REMOTE);
       // The local file may add credentials to a remote the committed file defines; there the url comes from the merge.

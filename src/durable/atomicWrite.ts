@@ -164,11 +164,7 @@ export function publishFile(tmp: string, target: string): void {
  * then flushed (unless `durable: false`, for copies cairn can make again)
  * and renamed into place; the temp file goes on any failure.
  */
-export async function replaceFileAtomic(
-  target: string,
-  write: (tmp: string) => void | Promise<void>,
-  options: { durable?: boolean } = {},
-): Promise<void> {
+export async function replaceFileAtomic(target: string, write: (tmp: string) => void | Promise<void>, options: { durable?: boolean } = {}): Promise<void> {
   fs.mkdirSync(path.dirname(target), { recursive: true });
   const tmp = tempPathBeside(target);
   try {

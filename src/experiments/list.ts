@@ -16,14 +16,7 @@ import {
   type ExperimentTag,
 } from '../versions/version.js';
 import type { Experiment } from './experiment.js';
-import {
-  TRAILER,
-  applyTrailer,
-  emptyCairnTrailers,
-  readNameValue,
-  type CairnTrailers,
-  type Trailer,
-} from './message.js';
+import { TRAILER, applyTrailer, emptyCairnTrailers, readNameValue, type CairnTrailers, type Trailer } from './message.js';
 
 export type { Experiment } from './experiment.js';
 
@@ -54,7 +47,7 @@ function tagPatterns(prefix: string): string[] {
  */
 function readTrailerText(text: string, said: CairnTrailers): Trailer[] | undefined {
   let other: Trailer[] | undefined;
-  for (let pos = 0; pos < text.length; ) {
+  for (let pos = 0; pos < text.length;) {
     let end = text.indexOf('\x01', pos);
     if (end === -1) end = text.length;
     const sep = text.indexOf('\x02', pos);
@@ -224,11 +217,7 @@ function experimentTagNames(refs: string[][], prefix: string): string[] {
  * The experiments of `tags` as git parses their messages, with the id of the
  * object each tag names (several lightweight tags may name one commit).
  */
-async function parseTags(
-  cwd: string,
-  prefix: string,
-  tags: string[],
-): Promise<(Found & { id: string })[]> {
+async function parseTags(cwd: string, prefix: string, tags: string[]): Promise<(Found & { id: string })[]> {
   const wanted = new Set(tags);
   const parsed: (Found & { id: string })[] = [];
   const patterns = tags.length <= FEW_TAGS ? tags.map((tag) => `refs/tags/${tag}`) : tagPatterns(prefix);

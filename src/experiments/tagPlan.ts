@@ -20,12 +20,7 @@ export interface TagNameChoice {
  * worktree tag), else the next version; refuses a name that already exists,
  * naming the next free one.
  */
-export function chooseTagName(options: {
-  requested?: string;
-  bump?: BumpKind;
-  prefix: string;
-  existing: readonly string[];
-}): TagNameChoice {
+export function chooseTagName(options: { requested?: string; bump?: BumpKind; prefix: string; existing: readonly string[] }): TagNameChoice {
   const { requested, prefix, existing } = options;
   let tag: string;
   if (requested !== undefined) {
@@ -56,10 +51,7 @@ export function chooseTagName(options: {
 
 /** The refusal for a dirty tree, or null when nothing is uncommitted. */
 export function dirtyRefusal(changes: readonly TrackedChange[], modifiedArtifacts: readonly string[]): UnsafeError | null {
-  const items = [
-    ...changes.map((c) => `${c.path} (${c.status.trim() || 'changed'})`),
-    ...modifiedArtifacts.map((p) => `${p} (artifact modified)`),
-  ];
+  const items = [...changes.map((c) => `${c.path} (${c.status.trim() || 'changed'})`), ...modifiedArtifacts.map((p) => `${p} (artifact modified)`)];
   if (items.length === 0) return null;
   const shown = items.slice(0, 10).join(', ') + (items.length > 10 ? `, and ${items.length - 10} more` : '');
   return new UnsafeError(`the work tree has uncommitted changes: ${shown}`, {
@@ -75,10 +67,7 @@ export function float32Columns(found: VersionRows): Set<string> {
 }
 
 /** Pick the best row of a version and split it into run, metrics and params. */
-export function summarizeResults(
-  found: VersionRows,
-  options: { tag: string; metric?: string; minimize: boolean; rules: ColumnRules },
-): RowSummary {
+export function summarizeResults(found: VersionRows, options: { tag: string; metric?: string; minimize: boolean; rules: ColumnRules }): RowSummary {
   const where = `${found.file}#${found.table}`;
   const names = found.columns.map((c) => c.name);
   const { metric, minimize, tag } = options;

@@ -27,10 +27,7 @@ export function mainRootOf(commonDir: string): string | null {
 export async function repoPaths(cwd: string): Promise<RepoPaths> {
   let result: GitResult;
   try {
-    result = await git(
-      ['rev-parse', '--path-format=absolute', '--show-toplevel', '--git-dir', '--git-common-dir'],
-      { cwd, readOnly: true },
-    );
+    result = await git(['rev-parse', '--path-format=absolute', '--show-toplevel', '--git-dir', '--git-common-dir'], { cwd, readOnly: true });
   } catch (err) {
     throw isNotARepo(err) ? notARepo(cwd) : err;
   }
@@ -137,13 +134,7 @@ function notARepo(cwd: string): NotARepoError {
  * separated by NUL, which no ref name or tag message can contain. `options`
  * go before the patterns (e.g. `--sort=...`).
  */
-export async function streamRefs(
-  cwd: string,
-  fields: string[],
-  patterns: string[],
-  options: string[],
-  onRef: (ref: string[]) => void,
-): Promise<void> {
+export async function streamRefs(cwd: string, fields: string[], patterns: string[], options: string[], onRef: (ref: string[]) => void): Promise<void> {
   const args = ['for-each-ref', `--format=${fields.map((f) => `%(${f})%00`).join('')}`, ...options, '--', ...patterns];
   let pending = '';
   let record: string[] = [];

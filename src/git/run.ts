@@ -41,7 +41,7 @@ export class GitError extends CairnError {
   constructor(args: string[], result: GitResult) {
     const detail = result.stderr.trim() || result.stdout.trim() || `exit code ${result.exitCode}`;
     super(`git ${args.join(' ')} failed: ${detail}`, {
-      hint: 'see git\'s message above; fix the repository state and retry',
+      hint: "see git's message above; fix the repository state and retry",
       data: { args, exitCode: result.exitCode, stderr: result.stderr },
     });
   }

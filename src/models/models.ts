@@ -67,15 +67,17 @@ export function checkModelPaths(repo: Repo): string {
 export function listCandidates(repo: Repo): Candidate[] {
   const dir = path.join(repo.root, CANDIDATES_DIR);
   if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir, { withFileTypes: true })
-    // A symlink is a candidate only when it is cairn's own link into the cache (symlink link mode); it is never followed elsewhere.
-    .filter((d) => !d.name.startsWith('.') && (d.isFile() || (d.isSymbolicLink() && linksIntoCache(repo, path.join(dir, d.name)))))
-    .map((d) => {
-      const ext = path.extname(d.name);
-      return { run: ext ? d.name.slice(0, -ext.length) : d.name, file: `${CANDIDATES_DIR}/${d.name}`, size: fs.statSync(path.join(dir, d.name)).size };
-    })
-    .sort((a, b) => a.run.localeCompare(b.run));
+  return (
+    fs
+      .readdirSync(dir, { withFileTypes: true })
+      // A symlink is a candidate only when it is cairn's own link into the cache (symlink link mode); it is never followed elsewhere.
+      .filter((d) => !d.name.startsWith('.') && (d.isFile() || (d.isSymbolicLink() && linksIntoCache(repo, path.join(dir, d.name)))))
+      .map((d) => {
+        const ext = path.extname(d.name);
+        return { run: ext ? d.name.slice(0, -ext.length) : d.name, file: `${CANDIDATES_DIR}/${d.name}`, size: fs.statSync(path.join(dir, d.name)).size };
+      })
+      .sort((a, b) => a.run.localeCompare(b.run))
+  );
 }
 
 /** Copy a file to `dest` atomically (reflink or streamed copy, flushed, renamed), writable. */

@@ -78,7 +78,9 @@ export function chooseRemote(repo: Pick<Repo, 'config'>, name?: string): string 
   }
   if (names.length === 1) return names[0]!;
   throw new NotFoundError(names.length ? 'several remotes and no default' : 'no remote configured', {
-    hint: names.length ? `pick one with -r (${names.join(', ')}) or set a default (cairn remote add ... --default)` : 'add one: cairn remote add <name> <url> --default',
+    hint: names.length
+      ? `pick one with -r (${names.join(', ')}) or set a default (cairn remote add ... --default)`
+      : 'add one: cairn remote add <name> <url> --default',
   });
 }
 

@@ -162,7 +162,10 @@ export async function removeRemote(repo: Repo, name: string): Promise<{ name: st
     return next;
   };
   if (fs.existsSync(cloneConfigPath(repo.commonDir))) updateCloneConfig(repo.commonDir, dropFrom);
-  for (const [file, fileName] of [[paths.repo, CONFIG_FILE], [paths.local, LOCAL_CONFIG_FILE]] as const) {
+  for (const [file, fileName] of [
+    [paths.repo, CONFIG_FILE],
+    [paths.local, LOCAL_CONFIG_FILE],
+  ] as const) {
     if (fs.existsSync(file)) updateConfigFile(repo.root, fileName, dropFrom);
   }
   await gitAdd(repo.root, [path.relative(repo.root, paths.repo)]);

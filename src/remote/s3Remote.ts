@@ -46,10 +46,7 @@ export class S3Remote implements ObjectStore {
   static async open(name: string, config: RemoteConfig, url: { bucket: string; prefix: string }): Promise<S3Remote> {
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     const sdk = await import('@aws-sdk/client-s3');
-    const credentials =
-      config.accessKeyId && config.secretAccessKey
-        ? { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey }
-        : undefined;
+    const credentials = config.accessKeyId && config.secretAccessKey ? { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey } : undefined;
     if (config.profile && !credentials) process.env.AWS_PROFILE ??= config.profile;
     const client = new sdk.S3Client({
       region: config.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
@@ -124,9 +121,7 @@ export class S3Remote implements ObjectStore {
     let token: string | undefined;
     try {
       do {
-        const page = await this.client.send(
-          new this.sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix: listPrefix, ContinuationToken: token }),
-        );
+        const page = await this.client.send(new this.sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix: listPrefix, ContinuationToken: token }));
         for (const o of page.Contents ?? []) if (o.Key) sizes.set(o.Key, o.Size ?? -1);
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
@@ -238,13 +233,9 @@ export class S3Remote implements ObjectStore {
         parts.push({ ETag: part.ETag!, PartNumber: n });
         onBytes?.(body.length);
       }
-      await this.client.send(
-        new this.sdk.CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId, MultipartUpload: { Parts: parts } }),
-      );
+      await this.client.send(new this.sdk.CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId, MultipartUpload: { Parts: parts } }));
     } catch (err) {
-      await this.client
-        .send(new this.sdk.AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId }))
-        .catch(() => undefined);
+      await this.client.send(new this.sdk.AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId })).catch(() => undefined);
       throw err;
     }
   }

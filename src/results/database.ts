@@ -63,7 +63,6 @@ export function detectKind(file: string): ResultsKind {
   });
 }
 
-
 /** The pseudo-table name for a parquet file's rows. */
 export const PARQUET_TABLE = 'parquet';
 
@@ -107,7 +106,8 @@ export function extensionRefused(err: unknown, file: string, table?: string): In
   if (!e?.code?.startsWith('SQLITE_') || !/^not authorized$|unsafe use of load_extension/.test(e.message ?? '')) return null;
   const what = table === undefined ? `${file} has a view or trigger that tries` : `${JSON.stringify(table)} in ${file} is a view that tries`;
   return new IntegrityError(`${what} to load an SQLite extension; cairn reads results databases as data only`, {
-    hint: table === undefined ? 'drop that view or trigger (cairn never loads extensions)' : 'keep the rows in a real table, or name another table with --table',
+    hint:
+      table === undefined ? 'drop that view or trigger (cairn never loads extensions)' : 'keep the rows in a real table, or name another table with --table',
     data: { file, ...(table === undefined ? {} : { table }) },
     cause: err,
   });
@@ -154,8 +154,7 @@ async function openDuckReader(file: string, kind: 'duckdb' | 'parquet'): Promise
   // A parquet file is read through an in-memory database allowed that one file.
   const handle = kind === 'duckdb' ? await openDuck(file, { readOnly: true }) : await openDuck(':memory:', { files: [file] });
   const { conn } = handle;
-  const source = (table: string): string =>
-    kind === 'parquet' ? `read_parquet(${sqlString(file)})` : quoteIdent(table);
+  const source = (table: string): string => (kind === 'parquet' ? `read_parquet(${sqlString(file)})` : quoteIdent(table));
   /** Run a query on `table`; a view reaching outside the database is an IntegrityError. */
   const read = async (table: string, sql: string, params?: unknown[]) => {
     try {

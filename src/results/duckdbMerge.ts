@@ -40,7 +40,11 @@ export async function mergeIntoDuckdb(job: EngineJob): Promise<EngineOutcome> {
     }
 
     const target = await readDuckShape(conn, catalog);
-    const plan = planMerge(target, sources.map((s) => ({ label: s.label, shape: s.shapeOf })), job.settings);
+    const plan = planMerge(
+      target,
+      sources.map((s) => ({ label: s.label, shape: s.shapeOf })),
+      job.settings,
+    );
     const session = duckSession(handle, catalog);
     // DuckDB refuses to commit rows into a table whose schema changed in the
     // same transaction: schema first, then the rows in one transaction.
@@ -116,7 +120,10 @@ function stagedSqliteSource(handle: DuckHandle, db: SqliteDatabase, label: strin
       await handle.conn.run(`CREATE TABLE ${STAGE}.main.${quoteIdent(name)} (${columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ')})`);
       const appender = await handle.conn.createAppender(name, 'main', STAGE);
       try {
-        const rows = db.prepare(`SELECT * FROM main.${quoteIdent(step.sourceTable)}`).raw(true).safeIntegers(true);
+        const rows = db
+          .prepare(`SELECT * FROM main.${quoteIdent(step.sourceTable)}`)
+          .raw(true)
+          .safeIntegers(true);
         for (const r of rows.iterate() as Iterable<unknown[]>) {
           r.forEach((v, i) => appendValue(appender, columns[i]!, v, step.sourceTable, label));
           appender.endRow();
@@ -156,7 +163,10 @@ function appendValue(a: DuckDBAppender, column: { name: string; type: string }, 
       if (typeof v === 'number' || typeof v === 'bigint') return a.appendVarchar(String(v));
   }
   const shown = v instanceof Uint8Array ? plural(v.length, 'byte') : JSON.stringify(String(v)).slice(0, 40);
-  throw new UsageError(`value ${shown} in column ${JSON.stringify(column.name)} of table ${JSON.stringify(table)} (${label}) does not fit DuckDB type ${column.type}`, {
-    hint: 'SQLite lets a column hold values of any type, DuckDB does not: fix the value, or merge into a SQLite target',
-  });
+  throw new UsageError(
+    `value ${shown} in column ${JSON.stringify(column.name)} of table ${JSON.stringify(table)} (${label}) does not fit DuckDB type ${column.type}`,
+    {
+      hint: 'SQLite lets a column hold values of any type, DuckDB does not: fix the value, or merge into a SQLite target',
+    },
+  );
 }

@@ -141,7 +141,7 @@ function copyFrom(fd: number, dest: string): void {
   const out = fs.openSync(dest, 'wx', mode | 0o200);
   try {
     const buf = Buffer.allocUnsafe(8 << 20);
-    for (let pos = 0; ; ) {
+    for (let pos = 0; ;) {
       const n = fs.readSync(fd, buf, 0, buf.length, pos);
       if (n === 0) break;
       fs.writeSync(out, buf, 0, n);
@@ -177,7 +177,10 @@ async function keepPriorState(target: string, bytes: string, repo: Repo | null, 
     if (copy) fs.rmSync(bytes, { force: true });
     return kept;
   }
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   const backup = path.join(path.dirname(target), `${path.basename(target)}.before-${strategy}-${stamp}`);
   if (copy) publishFile(bytes, backup);
   else fs.linkSync(target, backup);
@@ -216,7 +219,8 @@ const ENGINE_REFUSAL = /^(Conversion|Constraint|Invalid Input|Out of Range|Misma
 function translate(err: unknown, target: string): CairnError {
   if (err instanceof CairnError) return err;
   const refused = externalAccessError(err, target) ?? extensionRefused(err, target);
-  if (refused) return new IntegrityError(`the merge failed: ${refused.message}; ${target} is unchanged`, { hint: refused.hint, data: refused.data, cause: err });
+  if (refused)
+    return new IntegrityError(`the merge failed: ${refused.message}; ${target} is unchanged`, { hint: refused.hint, data: refused.data, cause: err });
   const e = err as { name?: string; message?: string; code?: string };
   if (e?.name === 'SqliteError' || (typeof e?.message === 'string' && ENGINE_REFUSAL.test(e.message))) {
     return new CairnError(`the merge failed: ${e.message}; ${target} is unchanged`, {
@@ -290,7 +294,9 @@ export async function mergeResults(options: MergeResultsOptions): Promise<MergeR
     if (creating) {
       kind = sources[0]!.kind;
       if (kind === 'parquet') {
-        throw new NotFoundError(`no such results file: ${named}`, { hint: `to start a parquet file, copy one source to it (cp ${options.sources[0]} ${options.target})` });
+        throw new NotFoundError(`no such results file: ${named}`, {
+          hint: `to start a parquet file, copy one source to it (cp ${options.sources[0]} ${options.target})`,
+        });
       }
       target = await emptyDatabase(path.join(scratch, 'empty'), kind);
     }

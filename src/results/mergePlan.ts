@@ -139,10 +139,16 @@ export function checkSettings(settings: MergeSettings): MergeSettings {
   if (!ON_CONFLICT.includes(settings.onConflict)) {
     throw new UsageError(`unknown --on-conflict mode ${JSON.stringify(settings.onConflict)}`, { hint: `choose one of: ${ON_CONFLICT.join(', ')}` });
   }
-  for (const [what, list] of [['--table', settings.tables], ['--id', settings.id], ['--key', settings.key]] as const) {
+  for (const [what, list] of [
+    ['--table', settings.tables],
+    ['--id', settings.id],
+    ['--key', settings.key],
+  ] as const) {
     for (const name of list ?? []) {
       if (typeof name !== 'string' || name.length === 0 || name.includes('\0')) {
-        throw new UsageError(`invalid name given to ${what}: ${JSON.stringify(name)}`, { hint: 'table and column names are non-empty and contain no NUL character' });
+        throw new UsageError(`invalid name given to ${what}: ${JSON.stringify(name)}`, {
+          hint: 'table and column names are non-empty and contain no NUL character',
+        });
       }
     }
   }
@@ -194,7 +200,12 @@ function planTable(current: TableShape[], table: TableShape, source: SourceShape
   }
   const sourceNames = table.columns.map((c) => c.name);
   const role: TableStep['role'] =
-    assetRole(table.name, sourceNames) && (!existing || assetRole(existing.name, existing.columns.map((c) => c.name)))
+    assetRole(table.name, sourceNames) &&
+    (!existing ||
+      assetRole(
+        existing.name,
+        existing.columns.map((c) => c.name),
+      ))
       ? (assetRole(table.name, sourceNames) as AssetRole)
       : 'rows';
   const where = `table ${JSON.stringify(table.name)} of ${source.label}`;

@@ -181,12 +181,7 @@ const digestOf = (v: unknown): string | null => (v instanceof Uint8Array ? byteD
  * NULL there). When no column is such (engines that treat NULL against a
  * value as a conflict), every differing column.
  */
-export function describeConflict(
-  step: TableStep,
-  source: string,
-  sourceRow: Record<string, unknown>,
-  targetRow: Record<string, unknown>,
-): ConflictDetail {
+export function describeConflict(step: TableStep, source: string, sourceRow: Record<string, unknown>, targetRow: Record<string, unknown>): ConflictDetail {
   const identity: Record<string, unknown> = {};
   for (const c of step.identity) identity[c] = plainValue(sourceRow[c] ?? null);
   const differing = step.compare.filter((c) => !sameValue(sourceRow[c] ?? null, targetRow[c] ?? null));
@@ -211,7 +206,7 @@ export function mergeFailure(result: MergeResult): CairnError | null {
     return new ConflictError(
       `${n} conflicting row${n === 1 ? '' : 's'} in ${tables.map((t) => JSON.stringify(t)).join(', ')}: same identity, different values; nothing was written`,
       {
-        hint: 'rerun with --on-conflict keep (keep the target\'s values) or --on-conflict replace (take the source\'s), or name the identity columns with --id',
+        hint: "rerun with --on-conflict keep (keep the target's values) or --on-conflict replace (take the source's), or name the identity columns with --id",
         data: { conflicts: result.conflicts },
       },
     );

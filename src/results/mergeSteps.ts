@@ -424,12 +424,24 @@ class StepContext {
    * assetTables.ts). Each change is reported under the first source (in the
    * order given) holding the value written, else holding the key.
    */
-  async deriveAssetTables(
-    steps: readonly { step: TableStep; source: SourceTables; summary: TableSummary }[],
-    tables: readonly TableShape[],
-  ): Promise<void> {
-    const rowTables = tables.filter((t) => !t.view && !foldName(t.name).startsWith('sqlite_') && !assetRole(t.name, t.columns.map((c) => c.name)));
-    const assetsTable = tables.find((t) => t.name === 'assets' && assetRole(t.name, t.columns.map((c) => c.name)));
+  async deriveAssetTables(steps: readonly { step: TableStep; source: SourceTables; summary: TableSummary }[], tables: readonly TableShape[]): Promise<void> {
+    const rowTables = tables.filter(
+      (t) =>
+        !t.view &&
+        !foldName(t.name).startsWith('sqlite_') &&
+        !assetRole(
+          t.name,
+          t.columns.map((c) => c.name),
+        ),
+    );
+    const assetsTable = tables.find(
+      (t) =>
+        t.name === 'assets' &&
+        assetRole(
+          t.name,
+          t.columns.map((c) => c.name),
+        ),
+    );
     const assets = new Set<string>();
     if (assetsTable) {
       for (const r of await this.session.all(`SELECT "key" AS k FROM ${this.session.table(assetsTable.name)}`)) assets.add(assetHashOfKey(String(r.k)));

@@ -59,7 +59,9 @@ export async function mergeParquet(job: EngineJob): Promise<EngineOutcome> {
         const S = read(job.sources[i]!.file);
         const match = matchOn(step.key, step, current, sourceShapes[i]!.shape);
         const notEarlier = keep.length ? ` AND ${keep.join(' AND ')}` : '';
-        summary.deleted = Number((await all(`SELECT count(*) AS n FROM ${read(target)} AS m WHERE EXISTS (SELECT 1 FROM ${S} AS s WHERE ${match})${notEarlier}`))[0]!.n);
+        summary.deleted = Number(
+          (await all(`SELECT count(*) AS n FROM ${read(target)} AS m WHERE EXISTS (SELECT 1 FROM ${S} AS s WHERE ${match})${notEarlier}`))[0]!.n,
+        );
         summary.sourceRows = summary.added = await countRows(job.sources[i]!.file);
         keep.push(`NOT EXISTS (SELECT 1 FROM ${S} AS s WHERE ${match})`);
         outcome.tables.push(summary);
@@ -98,7 +100,8 @@ export async function mergeParquet(job: EngineJob): Promise<EngineOutcome> {
       }
       // With --on-conflict fail (the default), one pass: the copy itself
       // stops at the first conflict; only then are conflicts counted.
-      const written = differs !== null && plan.settings.onConflict === 'fail' && (await copyUnlessConflict(copy, currentRows, step, cols, T, S, match, differs));
+      const written =
+        differs !== null && plan.settings.onConflict === 'fail' && (await copyUnlessConflict(copy, currentRows, step, cols, T, S, match, differs));
       if (!written) {
         if (differs) {
           summary.conflicts = await countConflicts(all, src.file, srcShape, T, match, differs);

@@ -123,7 +123,13 @@ export function columnOf(columns: readonly Column[], candidates: readonly string
 
 /** Tables that hold results rows: every table but xetrack's asset tables. */
 export function resultsTables(tables: readonly TableInfo[]): TableInfo[] {
-  return tables.filter((t) => assetRole(t.name, t.columns.map((c) => c.name)) === null);
+  return tables.filter(
+    (t) =>
+      assetRole(
+        t.name,
+        t.columns.map((c) => c.name),
+      ) === null,
+  );
 }
 
 function hasNeeds(t: TableInfo, needs: TableNeeds, rules: TableColumnRules): boolean {
@@ -157,9 +163,7 @@ export async function chooseTable(file: string, tables: readonly TableInfo[], op
   const holding: TableInfo[] = [];
   for (const t of fit) if (await options.holdsRows(t)) holding.push(t);
   if (holding.length === 1) return { kind: 'chosen', table: holding[0]!.name, by: 'rows', columns: holding[0]!.columns };
-  return holding.length === 0
-    ? { kind: 'noRows', candidates: fit.map((t) => t.name) }
-    : { kind: 'ambiguous', candidates: holding.map((t) => t.name) };
+  return holding.length === 0 ? { kind: 'noRows', candidates: fit.map((t) => t.name) } : { kind: 'ambiguous', candidates: holding.map((t) => t.name) };
 }
 
 /** Every table of an open results file with its columns. */
@@ -212,7 +216,9 @@ export function describeChoice(by: TableChoiceReason, needs: TableNeeds): string
         ? `the only table with ${JSON.stringify(needs.metric)}`
         : 'the only table with the columns needed';
     case 'rows':
-      return needs.version ? `the only table with rows of ${needs.version[0]}` : `the only table with rows of ${needs.runs!.length === 1 ? `run ${needs.runs![0]}` : 'these runs'}`;
+      return needs.version
+        ? `the only table with rows of ${needs.version[0]}`
+        : `the only table with rows of ${needs.runs!.length === 1 ? `run ${needs.runs![0]}` : 'these runs'}`;
   }
 }
 

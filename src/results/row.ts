@@ -30,8 +30,29 @@ export { DEFAULT_BOOKKEEPING_COLUMNS, DEFAULT_RUN_COLUMNS } from '../config/colu
 
 /** Words that make a numeric column a metric (matched against the name's `_`/`-`/`.`-separated parts). */
 export const METRIC_WORDS: ReadonlySet<string> = new Set([
-  'accuracy', 'acc', 'f1', 'loss', 'auc', 'precision', 'recall', 'mse', 'rmse', 'mae', 'mape', 'r2',
-  'bleu', 'rouge', 'perplexity', 'ppl', 'iou', 'wer', 'cer', 'ndcg', 'mrr', 'top1', 'top5',
+  'accuracy',
+  'acc',
+  'f1',
+  'loss',
+  'auc',
+  'precision',
+  'recall',
+  'mse',
+  'rmse',
+  'mae',
+  'mape',
+  'r2',
+  'bleu',
+  'rouge',
+  'perplexity',
+  'ppl',
+  'iou',
+  'wer',
+  'cer',
+  'ndcg',
+  'mrr',
+  'top1',
+  'top5',
 ]);
 
 const MAX_STRING = 200;
@@ -116,11 +137,7 @@ export function bestRowIndex(
   rows.forEach((row, i) => {
     const v = metricValue(row[metric]);
     if (v === null) return;
-    if (
-      best === -1 ||
-      (minimize ? v < bestValue : v > bestValue) ||
-      (v === bestValue && compareTiedRows(row, rows[best]!, runColumns) < 0)
-    ) {
+    if (best === -1 || (minimize ? v < bestValue : v > bestValue) || (v === bestValue && compareTiedRows(row, rows[best]!, runColumns) < 0)) {
       best = i;
       bestValue = v;
     }
@@ -139,10 +156,7 @@ export function looksLikeLoss(name: string): boolean {
 /** True for a column that says how a row was recorded rather than what the run was. */
 export function isBookkeeping(name: string, rules: ColumnRules): boolean {
   return (
-    rules.versionColumns.includes(name) ||
-    rules.runColumns.includes(name) ||
-    rules.bookkeepingColumns.includes(name) ||
-    name.toLowerCase().startsWith('git_')
+    rules.versionColumns.includes(name) || rules.runColumns.includes(name) || rules.bookkeepingColumns.includes(name) || name.toLowerCase().startsWith('git_')
   );
 }
 
@@ -162,11 +176,7 @@ function tagValue(value: unknown): TagValue | undefined {
 }
 
 /** Split a row into run id, metrics (primary first) and params, in column order. */
-export function summarizeRow(
-  row: Record<string, unknown>,
-  columns: readonly string[],
-  options: { primary?: string; rules: ColumnRules },
-): RowSummary {
+export function summarizeRow(row: Record<string, unknown>, columns: readonly string[], options: { primary?: string; rules: ColumnRules }): RowSummary {
   const { primary, rules } = options;
   const metrics = Object.create(null) as TagValues;
   const params = Object.create(null) as TagValues;

@@ -81,7 +81,11 @@ export async function mergeIntoSqlite(job: EngineJob): Promise<EngineOutcome> {
       db.exec('BEGIN');
     }
     const target = readSqliteShape(db, 'main');
-    const plan = planMerge(target, sources.map((s) => ({ label: s.label, shape: s.shapeOf })), job.settings);
+    const plan = planMerge(
+      target,
+      sources.map((s) => ({ label: s.label, shape: s.shapeOf })),
+      job.settings,
+    );
     const session = sqliteSession(db);
     session.before = (name) => {
       const table = target.tables.find((t) => t.name === name);
@@ -119,7 +123,11 @@ function sqliteSession(db: SqliteDatabase): SqlSession {
     dialect: 'sqlite',
     table: (name) => `main.${quoteIdent(name)}`,
     run: async (sql, params = []) => db.prepare(sql).run(...params).changes,
-    all: async (sql, params = []) => db.prepare(sql).safeIntegers(true).all(...params) as Record<string, unknown>[],
+    all: async (sql, params = []) =>
+      db
+        .prepare(sql)
+        .safeIntegers(true)
+        .all(...params) as Record<string, unknown>[],
     conflictCounter: rowCounter(db, 'cairn_conflict'),
     fillCounter: rowCounter(db, 'cairn_fill'),
   };
@@ -242,4 +250,3 @@ function toSqliteValue(v: unknown): unknown {
   if (v instanceof Date) return v.toISOString();
   return v ?? null;
 }
-

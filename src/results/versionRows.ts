@@ -57,13 +57,10 @@ export async function readVersionRows(file: string, options: VersionRowsOptions)
     const { table, columns } = decision;
     const versionColumn = columnOf(columns, options.versionColumns);
     if (!versionColumn) {
-      throw new NotFoundError(
-        `table ${JSON.stringify(table)} in ${file} has no version column (looked for ${options.versionColumns.join(', ')})`,
-        {
-          hint: `its columns are ${columns.map((c) => c.name).join(', ') || '(none)'}; list the one that holds the version in results.versionColumns (.cairn/config.json)`,
-          data: { file, table },
-        },
-      );
+      throw new NotFoundError(`table ${JSON.stringify(table)} in ${file} has no version column (looked for ${options.versionColumns.join(', ')})`, {
+        hint: `its columns are ${columns.map((c) => c.name).join(', ') || '(none)'}; list the one that holds the version in results.versionColumns (.cairn/config.json)`,
+        data: { file, table },
+      });
     }
     const { rows } = await reader.rows(table, {
       // CAST: a version column of another type still compares as text, in both engines.

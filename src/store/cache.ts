@@ -163,10 +163,7 @@ export class Cache {
    * Store the bytes of a stream (a file, a download): written to a temp
    * file while hashed, flushed, checked against `expected`, then published.
    */
-  async storeStream(
-    source: NodeJS.ReadableStream,
-    options: { expected?: string; onBytes?: (n: number) => void } = {},
-  ): Promise<StoredObject> {
+  async storeStream(source: NodeJS.ReadableStream, options: { expected?: string; onBytes?: (n: number) => void } = {}): Promise<StoredObject> {
     const tmp = this.tempPath();
     const h = createHash('sha256');
     let size = 0;
@@ -528,7 +525,10 @@ export class ObjectBatch {
   /** Flush every staged object, then publish them all. */
   commit(): void {
     if (this.pending.length === 0) return;
-    flushAll(this.cache.objectsDir, this.pending.map((p) => p.tmp));
+    flushAll(
+      this.cache.objectsDir,
+      this.pending.map((p) => p.tmp),
+    );
     for (const { tmp, hash } of this.pending) fs.renameSync(tmp, this.cache.objectPath(hash));
     if (this.pending.length > BATCH_SYNCFS_THRESHOLD) flushAll(this.cache.objectsDir, []);
     else for (const dir of new Set(this.pending.map((p) => path.dirname(p.tmp)))) fsyncDir(dir);
@@ -577,11 +577,7 @@ async function copyHashing(src: string, dest: string, mode: number): Promise<str
       done(null, chunk);
     },
   });
-  await pipeline(
-    fs.createReadStream(src, { highWaterMark: CHUNK_SIZE }),
-    hasher,
-    fs.createWriteStream(dest, { flags: 'wx', mode, highWaterMark: CHUNK_SIZE }),
-  );
+  await pipeline(fs.createReadStream(src, { highWaterMark: CHUNK_SIZE }), hasher, fs.createWriteStream(dest, { flags: 'wx', mode, highWaterMark: CHUNK_SIZE }));
   return HASH_PREFIX + h.digest('hex');
 }
 

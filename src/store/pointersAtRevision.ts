@@ -23,7 +23,10 @@ export async function pointersAt(cwd: string, rev: string): Promise<PointerAt[]>
 /** The pointer files among a tree listing of `rev` (see listTree), parsed and validated. */
 export async function pointersIn(cwd: string, tree: TreeEntry[], rev: string): Promise<PointerAt[]> {
   const entries = tree.filter((e) => e.type === 'blob' && isPointerPath(e.path));
-  const blobs = await readBlobs(cwd, entries.map((e) => e.object));
+  const blobs = await readBlobs(
+    cwd,
+    entries.map((e) => e.object),
+  );
   return entries.map((e, i) => ({
     pointerPath: e.path,
     path: artifactPathOf(e.path),

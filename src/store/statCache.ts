@@ -101,11 +101,7 @@ export class StatCache {
   under(prefix: string): Map<string, [string, string]> {
     const lo = prefix.endsWith('/') ? prefix : prefix + '/';
     const hi = lo.slice(0, -1) + '0'; // '0' sorts right after '/'
-    const rows = this.db.prepare('SELECT path, sig, hash FROM stat WHERE path >= ? AND path < ?').raw(true).all(lo, hi) as [
-      string,
-      string,
-      string,
-    ][];
+    const rows = this.db.prepare('SELECT path, sig, hash FROM stat WHERE path >= ? AND path < ?').raw(true).all(lo, hi) as [string, string, string][];
     const out = new Map<string, [string, string]>();
     for (const [p, sig, hash] of rows) out.set(p, [sig, hash]);
     return out;
@@ -116,9 +112,7 @@ export class StatCache {
    * signatures digest to `digest`, or null.
    */
   dirManifest(rel: string, digest: string): string | null {
-    const row = this.db.prepare('SELECT digest, manifest FROM dir_digests WHERE path = ?').get(rel) as
-      | { digest: string; manifest: string }
-      | undefined;
+    const row = this.db.prepare('SELECT digest, manifest FROM dir_digests WHERE path = ?').get(rel) as { digest: string; manifest: string } | undefined;
     return row && row.digest === digest ? row.manifest : null;
   }
 

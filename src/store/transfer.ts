@@ -81,9 +81,17 @@ export async function transfer(from: ObjectStore, to: ObjectStore, objects: Obje
     }
   };
   const last = options.last ?? new Set<string>();
-  options.progress?.start(options.label ?? `copying to ${to.name}`, todo.reduce((n, o) => n + Math.max(0, o.size), 0), 'B');
+  options.progress?.start(
+    options.label ?? `copying to ${to.name}`,
+    todo.reduce((n, o) => n + Math.max(0, o.size), 0),
+    'B',
+  );
   try {
-    await mapLimit(todo.filter((o) => !last.has(o.hash)), options.jobs, move);
+    await mapLimit(
+      todo.filter((o) => !last.has(o.hash)),
+      options.jobs,
+      move,
+    );
     await to.flush(); // what came first is durable in `to` before anything of `last` names it
     const after = todo.filter((o) => last.has(o.hash));
     if (result.failed.size > 0) result.skipped.push(...after.map((o) => o.hash));

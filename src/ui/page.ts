@@ -5,7 +5,8 @@
 import { assetBytes } from './assets.js';
 
 /** The strict policy of the served page: scripts, styles and data from its own origin only. */
-export const SERVED_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+export const SERVED_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /** The exported file's policy: its inline scripts and styles, and no network at all. */
 export const EXPORT_CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
@@ -66,7 +67,10 @@ export function embeddableJson(value: unknown): string {
 
 /** The self-contained page of `cairn ui --export`, with `data` embedded. */
 export function exportedPage(data: unknown): string {
-  const css = `${assetBytes('/assets/uPlot.min.css')!.toString('utf8')}\n${assetBytes('/assets/style.css')!.toString('utf8')}`.replace(/<\/style/gi, '<\\/style');
+  const css = `${assetBytes('/assets/uPlot.min.css')!.toString('utf8')}\n${assetBytes('/assets/style.css')!.toString('utf8')}`.replace(
+    /<\/style/gi,
+    '<\\/style',
+  );
   return skeleton(
     `<meta http-equiv="Content-Security-Policy" content="${EXPORT_CSP}">\n<style>\n${css}\n</style>\n<script>\n${inlineScript('/assets/uPlot.iife.min.js')}\n</script>`,
     `<script type="application/json" id="cairn-data">${embeddableJson(data)}</script>\n<script type="module">\n${inlineScript('/assets/app.js')}\n</script>`,

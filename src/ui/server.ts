@@ -43,7 +43,14 @@ function statusOf(err: CairnError): number {
   return err.code === 'E_INTERNAL' ? 500 : 422;
 }
 
-function send(req: http.IncomingMessage, res: http.ServerResponse, status: number, type: string, body: string | Buffer, extra: Record<string, string> = {}): void {
+function send(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  status: number,
+  type: string,
+  body: string | Buffer,
+  extra: Record<string, string> = {},
+): void {
   const bytes = typeof body === 'string' ? Buffer.from(body) : body;
   res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': type, 'Content-Length': String(bytes.length), ...extra });
   res.end(req.method === 'HEAD' ? undefined : bytes);

@@ -42,7 +42,6 @@ export function experimentPlaces(repo: Pick<Repo, 'root' | 'mainRoot'>, name: st
   return { branch: BRANCH_PREFIX + name, dir: path.join(worktreeBase(repo), FOLDER_PREFIX + name.replace(/\//g, '-')) };
 }
 
-
 /** Undo a worktree creation that failed: the worktree (when `created`), its folder, and the new branch. */
 export async function rollback(repo: Repo, dir: string, branch: string | null, created: boolean): Promise<void> {
   if (created) await worktreeRemove(repo.root, dir, { ifPresent: true });

@@ -30,7 +30,8 @@ function content(size: number, seed: number): Buffer {
 /** The files of one round: a big file, or a folder of big files; returns path → sha256. */
 function writeRound(repo: TestRepo, shape: 'file' | 'dir', seed: number): Map<string, string> {
   const out = new Map<string, string>();
-  const files = shape === 'file' ? [['big.bin', FILE_SIZE] as const] : Array.from({ length: DIR_FILES }, (_, i) => [`data/part${i}.bin`, DIR_FILE_SIZE] as const);
+  const files =
+    shape === 'file' ? [['big.bin', FILE_SIZE] as const] : Array.from({ length: DIR_FILES }, (_, i) => [`data/part${i}.bin`, DIR_FILE_SIZE] as const);
   for (const [rel, size] of files) {
     const abs = path.join(repo.dir, rel);
     // A link into the cache is unlinked, never written through (that would change the object).
@@ -117,7 +118,10 @@ describe.each([
         // Not at its path: then a pointer must name it, and checkout must bring it back.
         await cairn(['checkout', target], { cwd: repo.dir, env });
         const still = lost.filter(([rel, digest]) => digestAt(path.join(repo.dir, rel)) !== digest);
-        expect(still.map(([rel]) => rel), `round ${round} (seed ${seed}): bytes lost`).toEqual([]);
+        expect(
+          still.map(([rel]) => rel),
+          `round ${round} (seed ${seed}): bytes lost`,
+        ).toEqual([]);
       }
       // Every object under a final name has the bytes its name says (each new one hashed once; `cairn verify` at the end).
       expectObjectsIntact(path.join(repo.dir, '.git/cairn/cache/objects'), `round ${round}`);

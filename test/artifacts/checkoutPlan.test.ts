@@ -15,12 +15,24 @@ const OLD = H('a');
 const NEW = H('b');
 const OTHER = H('c');
 
-const cacheHolds = (...hashes: string[]): InCache => (h) => hashes.includes(h);
+const cacheHolds =
+  (...hashes: string[]): InCache =>
+  (h) =>
+    hashes.includes(h);
 const everything: InCache = () => true;
 
 function fileInspection(observed: FileObservation, options: { state?: ArtifactState; recorded?: ManifestEntry[] | null } = {}): Inspection {
   return {
-    status: { path: 'model.bin', pointer: 'model.bin.cairn', kind: 'file', hash: NEW, size: 3, state: options.state ?? 'modified', workspace: 'modified', missingObjects: 0 },
+    status: {
+      path: 'model.bin',
+      pointer: 'model.bin.cairn',
+      kind: 'file',
+      hash: NEW,
+      size: 3,
+      state: options.state ?? 'modified',
+      workspace: 'modified',
+      missingObjects: 0,
+    },
     recorded: options.recorded === undefined ? [{ path: 'model.bin', hash: NEW, size: 3, mode: MODE_FILE }] : options.recorded,
     observed,
   };
@@ -71,7 +83,10 @@ describe('planArtifact: a file artifact', () => {
   it('only changes the mode of a file with the recorded bytes and another mode', () => {
     const plan = planArtifact(fileInspection({ kind: 'file', hash: NEW, size: 3, mode: MODE_EXEC }), everything, false);
     expect(plan.steps).toEqual([{ op: 'chmod', path: 'model.bin', executable: false }]);
-    const exec = fileInspection({ kind: 'file', hash: NEW, size: 3, mode: MODE_FILE }, { recorded: [{ path: 'model.bin', hash: NEW, size: 3, mode: MODE_EXEC }] });
+    const exec = fileInspection(
+      { kind: 'file', hash: NEW, size: 3, mode: MODE_FILE },
+      { recorded: [{ path: 'model.bin', hash: NEW, size: 3, mode: MODE_EXEC }] },
+    );
     expect(planArtifact(exec, everything, false).steps).toEqual([{ op: 'chmod', path: 'model.bin', executable: true }]);
   });
 
@@ -177,6 +192,11 @@ describe('planArtifact: a directory artifact', () => {
   });
 
   it('plans nothing for an unchanged folder', () => {
-    expect(planArtifact(dirInspection(null, { kind: 'missing' }, 'unchanged'), () => false, false)).toEqual({ artifact: 'data', steps: [], refused: [], missing: [] });
+    expect(planArtifact(dirInspection(null, { kind: 'missing' }, 'unchanged'), () => false, false)).toEqual({
+      artifact: 'data',
+      steps: [],
+      refused: [],
+      missing: [],
+    });
   });
 });

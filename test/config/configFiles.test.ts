@@ -36,7 +36,11 @@ function victimFolder(): { dir: string; file: string; unchanged: () => void } {
   const file = path.join(dir, 'victim.txt');
   fs.writeFileSync(file, 'victim: must never change');
   fs.writeFileSync(path.join(dir, 'config.json'), '{}\n');
-  const listing = (): string[] => fs.readdirSync(dir).sort().map((f) => `${f}:${fs.readFileSync(path.join(dir, f), 'utf8')}`);
+  const listing = (): string[] =>
+    fs
+      .readdirSync(dir)
+      .sort()
+      .map((f) => `${f}:${fs.readFileSync(path.join(dir, f), 'utf8')}`);
   const before = listing();
   return { dir, file, unchanged: () => expect(listing()).toEqual(before) };
 }
@@ -194,7 +198,7 @@ describe('config.local.json that git tracks', () => {
     expect(fs.readdirSync(path.join(cacheDir, 'objects')).length).toBeGreaterThan(0);
   });
 
-  it('the main worktree\'s local file, used by a linked worktree, is checked the same way and named by its path', async () => {
+  it("the main worktree's local file, used by a linked worktree, is checked the same way and named by its path", async () => {
     const repo = await initialised();
     const linked = linkedWorktree(repo);
     repo.write('.cairn/config.local.json', JSON.stringify({ transfer: { jobs: 'many' } }));
@@ -223,7 +227,7 @@ describe('cache.dir', () => {
     victim.unchanged();
   });
 
-  it('from CAIRN_CACHE_DIR it is the user\'s choice', async () => {
+  it("from CAIRN_CACHE_DIR it is the user's choice", async () => {
     const repo = await initialised();
     const cacheDir = path.join(tempDir(), 'cache');
     repo.write('data.txt', 'x\n');
@@ -232,7 +236,7 @@ describe('cache.dir', () => {
   });
 });
 
-describe('exit codes: the repository\'s files exit 8, the user\'s environment exits 2', () => {
+describe("exit codes: the repository's files exit 8, the user's environment exits 2", () => {
   it.each([
     [{ versions: { prefix: 5 } }, ['next'], 'versions.prefix must be a string'],
     [{ versions: { prefix: '-e' } }, ['tags'], 'versions.prefix may only hold'],

@@ -32,11 +32,23 @@ const KEYS: Record<string, { good: unknown[]; bad: [unknown, string][]; localOnl
   'cache.dir': {
     localOnly: true,
     good: ['/mnt/cache', '../shared-cache', '.cache'],
-    bad: [[5, 'must be a string (it is the number 5)'], ['', 'must not be empty'], [null, 'must be a string (it is null)'], [['a'], 'must be a string (it is a list)'], ['a\nb', 'control characters'], [long, 'at most 4096']],
+    bad: [
+      [5, 'must be a string (it is the number 5)'],
+      ['', 'must not be empty'],
+      [null, 'must be a string (it is null)'],
+      [['a'], 'must be a string (it is a list)'],
+      ['a\nb', 'control characters'],
+      [long, 'at most 4096'],
+    ],
   },
   'cache.link': {
     good: ['copy', 'reflink', 'hardlink', 'symlink'],
-    bad: [['teleport', 'must be one of copy, reflink, hardlink, symlink (it is "teleport")'], [true, 'must be one of'], ['COPY', 'must be one of'], [null, '(it is null)']],
+    bad: [
+      ['teleport', 'must be one of copy, reflink, hardlink, symlink (it is "teleport")'],
+      [true, 'must be one of'],
+      ['COPY', 'must be one of'],
+      [null, '(it is null)'],
+    ],
   },
   'remotes.a.url': {
     good: ['/srv/store', '../store', './rel:colon', 'file:///srv/store', 'file:///srv/with%20space', 's3://bucket', 's3://bucket/some/prefix/'],
@@ -58,36 +70,125 @@ const KEYS: Record<string, { good: unknown[]; bad: [unknown, string][]; localOnl
   },
   'remotes.a.endpoint': {
     good: ['http://127.0.0.1:9000', 'https://s3.example.com'],
-    bad: [[9000, 'must be a string'], ['127.0.0.1:9000', 'must be an http(s) URL'], ['ftp://x', 'must be an http(s) URL'], ['', 'must not be empty']],
+    bad: [
+      [9000, 'must be a string'],
+      ['127.0.0.1:9000', 'must be an http(s) URL'],
+      ['ftp://x', 'must be an http(s) URL'],
+      ['', 'must not be empty'],
+    ],
   },
-  'remotes.a.region': { good: ['eu-west-1'], bad: [[1, 'must be a string'], ['', 'must not be empty'], ['x'.repeat(65), 'at most 64']] },
-  'remotes.a.forcePathStyle': { good: [true, false], bad: [['true', 'must be true or false (it is a string)'], [1, 'must be true or false (it is the number 1)'], [null, 'must be true or false (it is null)']] },
-  'remotes.a.profile': { good: ['default'], bad: [[{}, 'must be a string (it is an object)'], ['', 'must not be empty']] },
-  'remotes.a.accessKeyId': { localOnly: true, good: ['AKIA123'], bad: [[123, 'must be a string'], ['', 'must not be empty']] },
-  'remotes.a.secretAccessKey': { localOnly: true, good: ['s3cr3t'], bad: [[false, 'must be a string (it is false)'], ['a\u0000b', 'control characters']] },
+  'remotes.a.region': {
+    good: ['eu-west-1'],
+    bad: [
+      [1, 'must be a string'],
+      ['', 'must not be empty'],
+      ['x'.repeat(65), 'at most 64'],
+    ],
+  },
+  'remotes.a.forcePathStyle': {
+    good: [true, false],
+    bad: [
+      ['true', 'must be true or false (it is a string)'],
+      [1, 'must be true or false (it is the number 1)'],
+      [null, 'must be true or false (it is null)'],
+    ],
+  },
+  'remotes.a.profile': {
+    good: ['default'],
+    bad: [
+      [{}, 'must be a string (it is an object)'],
+      ['', 'must not be empty'],
+    ],
+  },
+  'remotes.a.accessKeyId': {
+    localOnly: true,
+    good: ['AKIA123'],
+    bad: [
+      [123, 'must be a string'],
+      ['', 'must not be empty'],
+    ],
+  },
+  'remotes.a.secretAccessKey': {
+    localOnly: true,
+    good: ['s3cr3t'],
+    bad: [
+      [false, 'must be a string (it is false)'],
+      ['a\u0000b', 'control characters'],
+    ],
+  },
   remote: {
     good: ['origin', 'my.store_2', 'a-b'],
-    bad: [[5, 'must be a string'], ['', 'must not be empty'], ['../x', 'must be a remote name'], ['-x', 'must be a remote name'], ['constructor', 'must be a remote name'], [['origin'], 'must be a string (it is a list)']],
+    bad: [
+      [5, 'must be a string'],
+      ['', 'must not be empty'],
+      ['../x', 'must be a remote name'],
+      ['-x', 'must be a remote name'],
+      ['constructor', 'must be a remote name'],
+      [['origin'], 'must be a string (it is a list)'],
+    ],
   },
   'versions.prefix': {
     good: ['e', 'v', '', 'exp-', 'model_v1.'],
-    bad: [[1, 'must be a string (it is the number 1)'], ['-x', 'may not start with "-"'], ['.x', 'may not start'], ['a..b', '".."'], ['a/b', 'may only hold'], ['x'.repeat(65), 'at most 64'], [null, 'must be a string (it is null)']],
+    bad: [
+      [1, 'must be a string (it is the number 1)'],
+      ['-x', 'may not start with "-"'],
+      ['.x', 'may not start'],
+      ['a..b', '".."'],
+      ['a/b', 'may only hold'],
+      ['x'.repeat(65), 'at most 64'],
+      [null, 'must be a string (it is null)'],
+    ],
   },
   'metrics.primary': {
     good: ['f1', 'val loss', 'accuracy@1'],
-    bad: [[['f1'], 'metrics.primary must be a string (it is a list)'], ['', 'must not be empty'], [0.5, 'must be a string'], ['f\t1', 'control characters'], ['x'.repeat(257), 'at most 256']],
+    bad: [
+      [['f1'], 'metrics.primary must be a string (it is a list)'],
+      ['', 'must not be empty'],
+      [0.5, 'must be a string'],
+      ['f\t1', 'control characters'],
+      ['x'.repeat(257), 'at most 256'],
+    ],
   },
-  'metrics.minimize': { good: [true, false], bad: [['yes', 'must be true or false'], [0, 'must be true or false'], [null, 'must be true or false (it is null)']] },
+  'metrics.minimize': {
+    good: [true, false],
+    bad: [
+      ['yes', 'must be true or false'],
+      [0, 'must be true or false'],
+      [null, 'must be true or false (it is null)'],
+    ],
+  },
   'metrics.names': {
     good: [[], ['f1', 'loss']],
-    bad: [['f1', 'must be a list of names (it is a string)'], [[1], 'metrics.names[0] must be a string (it is the number 1)'], [['f1', ''], 'metrics.names[1] must not be empty'], [{ 0: 'f1' }, 'must be a list of names (it is an object)'], [Array(1001).fill('m'), 'at most 1000']],
+    bad: [
+      ['f1', 'must be a list of names (it is a string)'],
+      [[1], 'metrics.names[0] must be a string (it is the number 1)'],
+      [['f1', ''], 'metrics.names[1] must not be empty'],
+      [{ 0: 'f1' }, 'must be a list of names (it is an object)'],
+      [Array(1001).fill('m'), 'at most 1000'],
+    ],
   },
   'results.versionColumns': {
     good: [['version'], ['v', 'experiment_version']],
-    bad: [[[], 'must list at least 1 name'], ['version', 'must be a list of names (it is a string)'], [[null], 'results.versionColumns[0] must be a string (it is null)']],
+    bad: [
+      [[], 'must list at least 1 name'],
+      ['version', 'must be a list of names (it is a string)'],
+      [[null], 'results.versionColumns[0] must be a string (it is null)'],
+    ],
   },
-  'results.runColumns': { good: [['run_id']], bad: [[[], 'must list at least 1 name'], [[['run']], 'results.runColumns[0] must be a string (it is a list)']] },
-  'results.bookkeepingColumns': { good: [[], ['timestamp']], bad: [[{}, 'must be a list of names (it is an object)'], [['a\nb'], 'control characters']] },
+  'results.runColumns': {
+    good: [['run_id']],
+    bad: [
+      [[], 'must list at least 1 name'],
+      [[['run']], 'results.runColumns[0] must be a string (it is a list)'],
+    ],
+  },
+  'results.bookkeepingColumns': {
+    good: [[], ['timestamp']],
+    bad: [
+      [{}, 'must be a list of names (it is an object)'],
+      [['a\nb'], 'control characters'],
+    ],
+  },
   'results.db': {
     good: ['results.db', 'results/exp.db', 'a b/c.duckdb'],
     bad: [
@@ -104,21 +205,51 @@ const KEYS: Record<string, { good: unknown[]; bad: [unknown, string][]; localOnl
       ['./a.db', 'empty or "." segment'],
     ],
   },
-  'results.table': { good: ['default', 'my table'], bad: [[['default'], 'must be a string (it is a list)'], ['', 'must not be empty'], [{}, 'must be a string (it is an object)']] },
-  'merge.strategy': { good: ['merge', 'rebase'], bad: [['squash', 'must be one of merge, rebase (it is "squash")'], [1, 'must be one of merge, rebase (it is the number 1)']] },
+  'results.table': {
+    good: ['default', 'my table'],
+    bad: [
+      [['default'], 'must be a string (it is a list)'],
+      ['', 'must not be empty'],
+      [{}, 'must be a string (it is an object)'],
+    ],
+  },
+  'merge.strategy': {
+    good: ['merge', 'rebase'],
+    bad: [
+      ['squash', 'must be one of merge, rebase (it is "squash")'],
+      [1, 'must be one of merge, rebase (it is the number 1)'],
+    ],
+  },
   'merge.id': {
     good: [[], ['track_id', 'timestamp']],
-    bad: [['track_id', 'merge.id must be a list of names (it is a string)'], [[''], 'merge.id[0] must not be empty'], [[1, 2], 'merge.id[0] must be a string']],
+    bad: [
+      ['track_id', 'merge.id must be a list of names (it is a string)'],
+      [[''], 'merge.id[0] must not be empty'],
+      [[1, 2], 'merge.id[0] must be a string'],
+    ],
   },
-  'merge.key': { good: [['version']], bad: [[[], 'merge.key must list at least 1 name'], ['version', 'must be a list of names'], [null, 'must be a list of names (it is null)']] },
-  'merge.tables': { good: [[], ['default', 'events']], bad: [['default', 'must be a list of names'], [[true], 'merge.tables[0] must be a string (it is true)']] },
+  'merge.key': {
+    good: [['version']],
+    bad: [
+      [[], 'merge.key must list at least 1 name'],
+      ['version', 'must be a list of names'],
+      [null, 'must be a list of names (it is null)'],
+    ],
+  },
+  'merge.tables': {
+    good: [[], ['default', 'events']],
+    bad: [
+      ['default', 'must be a list of names'],
+      [[true], 'merge.tables[0] must be a string (it is true)'],
+    ],
+  },
   'run.outputs': {
     good: [['results/experiments.db'], ['results/experiments.db', 'models/candidates']],
     bad: [
       [[], 'run.outputs must list at least 1 path'],
       ['results.db', 'must be a list of paths'],
       [['../x'], 'run.outputs[0] is unsafe: "../x" climbs out with ..'],
-      [['ok.db', '.git/config'], "run.outputs[1] is unsafe"],
+      [['ok.db', '.git/config'], 'run.outputs[1] is unsafe'],
       [[5], 'run.outputs[0] must be a string'],
     ],
   },
@@ -140,7 +271,15 @@ const KEYS: Record<string, { good: unknown[]; bad: [unknown, string][]; localOnl
   },
   'transfer.jobs': {
     good: [1, 8, 256],
-    bad: [[0, 'must be an integer from 1 to 256 (it is the number 0)'], [257, 'from 1 to 256'], [1e308, 'from 1 to 256'], [2.5, 'from 1 to 256'], ['8', 'from 1 to 256 (it is a string)'], [-1, 'from 1 to 256'], [null, '(it is null)']],
+    bad: [
+      [0, 'must be an integer from 1 to 256 (it is the number 0)'],
+      [257, 'from 1 to 256'],
+      [1e308, 'from 1 to 256'],
+      [2.5, 'from 1 to 256'],
+      ['8', 'from 1 to 256 (it is a string)'],
+      [-1, 'from 1 to 256'],
+      [null, '(it is null)'],
+    ],
   },
 };
 
@@ -229,7 +368,10 @@ describe('the shape of sections', () => {
   it('accepts a full, valid file and leaves it as it was', () => {
     const cfg = {
       cache: { link: 'hardlink' },
-      remotes: { origin: { url: 's3://bucket/p', endpoint: 'http://127.0.0.1:9000', region: 'us-east-1', forcePathStyle: true, profile: 'lab' }, nfs: { url: '/mnt/nfs' } },
+      remotes: {
+        origin: { url: 's3://bucket/p', endpoint: 'http://127.0.0.1:9000', region: 'us-east-1', forcePathStyle: true, profile: 'lab' },
+        nfs: { url: '/mnt/nfs' },
+      },
       remote: 'origin',
       versions: { prefix: 'v' },
       metrics: { primary: 'f1', minimize: false, names: ['f1', 'acc'] },

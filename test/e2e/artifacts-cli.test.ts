@@ -131,10 +131,7 @@ describe('bad input gets a clear error, the right exit code, and loses nothing',
     const bad = await initialised();
     const victim = path.join(path.dirname(bad.dir), 'victim.txt');
     fs.writeFileSync(victim, 'keep me');
-    bad.write(
-      'victim.txt.cairn',
-      JSON.stringify({ cairn: 1, kind: 'file', path: '../victim.txt', hash: 'sha256:' + 'a'.repeat(64), size: 1 }),
-    );
+    bad.write('victim.txt.cairn', JSON.stringify({ cairn: 1, kind: 'file', path: '../victim.txt', hash: 'sha256:' + 'a'.repeat(64), size: 1 }));
     for (const cmd of [['status'], ['checkout', '--force']]) {
       const r = await cairn(cmd, { cwd: bad.dir });
       expect(r.exitCode).toBe(7);

@@ -16,7 +16,16 @@ describe('cairn demo', () => {
     expect(r.stdout).toMatch(/demo finished: \d+ steps/);
     expect(r.stdout).toContain(`kept: ${dir}`);
     const project = path.join(dir, 'project');
-    for (const step of ['cairn tag -m baseline', 'cairn merge results/experiments.db exp/augmented:results/experiments.db', 'cairn model promote --version e0.2.0', 'cairn push', 'cairn explore diff e0.1.0 e0.2.0', 'cairn explore get e0.1.0', "cairn run -m 'lr 0.02 in one step' -- node train.mjs --lr 0.02", 'cairn reproduce e0.4.0']) {
+    for (const step of [
+      'cairn tag -m baseline',
+      'cairn merge results/experiments.db exp/augmented:results/experiments.db',
+      'cairn model promote --version e0.2.0',
+      'cairn push',
+      'cairn explore diff e0.1.0 e0.2.0',
+      'cairn explore get e0.1.0',
+      "cairn run -m 'lr 0.02 in one step' -- node train.mjs --lr 0.02",
+      'cairn reproduce e0.4.0',
+    ]) {
       expect(r.stdout).toContain(`$ ${step}`);
     }
     const tags = execFileSync('git', ['tag', '--list'], { cwd: project, encoding: 'utf8' }).trim().split('\n').sort();
@@ -25,7 +34,13 @@ describe('cairn demo', () => {
     const message = execFileSync('git', ['cat-file', 'tag', 'e0.4.0'], { cwd: project, encoding: 'utf8' });
     expect(message).toContain('Cairn-Command: ["node","train.mjs","--lr","0.02"]');
     expect(r.stdout).toContain('e0.4.0 reproduced exactly');
-    for (const file of ['data.cairn', 'results/experiments.db', 'models/candidates.cairn', 'models/production/model.bin', 'models/production/PROVENANCE.json']) {
+    for (const file of [
+      'data.cairn',
+      'results/experiments.db',
+      'models/candidates.cairn',
+      'models/production/model.bin',
+      'models/production/PROVENANCE.json',
+    ]) {
       expect(fs.existsSync(path.join(project, file)), file).toBe(true);
     }
     expect(JSON.parse(fs.readFileSync(path.join(project, 'models/production/PROVENANCE.json'), 'utf8')).version).toBe('e0.2.0');

@@ -7,14 +7,44 @@ import { cairn } from '../helpers/cli.js';
 import { tempDir } from '../helpers/repo.js';
 
 const COMMANDS = [
-  'init', 'add', 'status', 'checkout', 'untrack', 'verify',
-  'remote add', 'remote list', 'remote remove', 'push', 'fetch', 'pull',
-  'gc', 'backup list', 'backup drop', 'hooks install', 'hooks uninstall',
-  'tag', 'next', 'tags', 'run', 'reproduce',
-  'worktree new', 'worktree list', 'worktree rm',
+  'init',
+  'add',
+  'status',
+  'checkout',
+  'untrack',
+  'verify',
+  'remote add',
+  'remote list',
+  'remote remove',
+  'push',
+  'fetch',
+  'pull',
+  'gc',
+  'backup list',
+  'backup drop',
+  'hooks install',
+  'hooks uninstall',
+  'tag',
+  'next',
+  'tags',
+  'run',
+  'reproduce',
+  'worktree new',
+  'worktree list',
+  'worktree rm',
   'merge',
-  'model add', 'model promote', 'model prune', 'model list',
-  'explore list', 'explore show', 'explore diff', 'explore get', 'explore lineage', 'explore checkout', 'explore worktrees', 'explore cleanup',
+  'model add',
+  'model promote',
+  'model prune',
+  'model list',
+  'explore list',
+  'explore show',
+  'explore diff',
+  'explore get',
+  'explore lineage',
+  'explore checkout',
+  'explore worktrees',
+  'explore cleanup',
   'demo',
   'ui',
 ];
@@ -36,7 +66,11 @@ describe('help output', () => {
   });
 
   it('suggests the nearest command for a typo', async () => {
-    for (const [typo, near] of [['stauts', 'status'], ['merg', 'merge'], ['workstree', 'worktree']]) {
+    for (const [typo, near] of [
+      ['stauts', 'status'],
+      ['merg', 'merge'],
+      ['workstree', 'worktree'],
+    ]) {
       const r = await cairn([typo!], { cwd: tempDir() });
       expect(r.exitCode).toBe(2);
       expect(r.stderr).toContain(`hint: did you mean ${near}?`);

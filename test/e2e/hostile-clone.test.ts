@@ -44,7 +44,12 @@ function nestedGitFiles(place: Place): Record<string, string> {
 
 function dirPointer(place: Place, name: string, files: Record<string, string>): string {
   const entries = Object.entries(files)
-    .map(([p, text]) => ({ path: p, hash: remoteObject(place, text), size: Buffer.byteLength(text), mode: p.startsWith('hooks/') || p.includes('/hooks/') ? 0o755 : 0o644 }))
+    .map(([p, text]) => ({
+      path: p,
+      hash: remoteObject(place, text),
+      size: Buffer.byteLength(text),
+      mode: p.startsWith('hooks/') || p.includes('/hooks/') ? 0o755 : 0o644,
+    }))
     .sort((a, b) => (a.path < b.path ? -1 : 1));
   const manifest = JSON.stringify(entries);
   const size = entries.reduce((s, e) => s + e.size, 0);
@@ -73,7 +78,15 @@ const attacks: Record<string, (place: Place, repo: TestRepo) => void> = {
     fs.symlinkSync(place.victim, path.join(repo.dir, 'models/production'));
   },
   'a config whose paths climb out': (place, repo) => {
-    repo.write('.cairn/config.json', JSON.stringify({ remotes: { origin: { url: place.remote } }, remote: 'origin', models: { production: `../../../${path.basename(place.victim)}/planted.bin` }, results: { db: '../victim/private.db' } }));
+    repo.write(
+      '.cairn/config.json',
+      JSON.stringify({
+        remotes: { origin: { url: place.remote } },
+        remote: 'origin',
+        models: { production: `../../../${path.basename(place.victim)}/planted.bin` },
+        results: { db: '../victim/private.db' },
+      }),
+    );
   },
   'results.db is a symlink to a private database': (place, repo) => {
     fs.symlinkSync(path.join(place.victim, 'private.db'), path.join(repo.dir, 'results.db'));
@@ -179,7 +192,8 @@ describe('a victim clones a hostile repository', () => {
     expect(victimState(place.victim), log).toEqual(before);
     expect(fs.existsSync(place.sentinel), log).toBe(false);
     expect(fs.existsSync(path.join(clone.dir, '.git', 'HEAD')), log).toBe(true);
-    for (const nested of ['vendor/lib/.git', 'vendor/lib/.GIT', 'sub/.git']) expect(fs.existsSync(path.join(clone.dir, nested)), `${nested}\n${log}`).toBe(false);
+    for (const nested of ['vendor/lib/.git', 'vendor/lib/.GIT', 'sub/.git'])
+      expect(fs.existsSync(path.join(clone.dir, nested)), `${nested}\n${log}`).toBe(false);
     // No private byte was copied into the clone: not into a work-tree file, not into what is staged.
     for (const e of fs.readdirSync(clone.dir, { withFileTypes: true, recursive: true })) {
       const p = path.join(e.parentPath, e.name);

@@ -83,8 +83,7 @@ interface Writer {
 function startWriter(kind: 'node' | 'python', dir: string, file: string, n: number): Writer {
   const script = path.join(dir, kind === 'node' ? 'writer.cjs' : 'writer.py');
   fs.writeFileSync(script, kind === 'node' ? NODE_WRITER : PYTHON_WRITER);
-  const child =
-    kind === 'node' ? spawn('node', [script, SQLITE_MODULE, file, String(n)]) : spawn('python3', [script, file, String(n)]);
+  const child = kind === 'node' ? spawn('node', [script, SQLITE_MODULE, file, String(n)]) : spawn('python3', [script, file, String(n)]);
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += String(d)));
   let out = '';
@@ -109,33 +108,34 @@ describe('cairn merge into a database another process is writing', () => {
     ['wal.db', 5, ['variant.db'], 16],
     ['wal.db', 5, SWEEPS, 15],
   ];
-  const cases = merges.flatMap(([target, own, sources, added]) =>
-    (['node', 'python'] as const).map((kind) => [target, own, sources, added, kind] as const),
+  const cases = merges.flatMap(([target, own, sources, added]) => (['node', 'python'] as const).map((kind) => [target, own, sources, added, kind] as const));
+  it.each(cases)(
+    '%s (%i rows) + %j adding %i rows, %s writer: the writer never fails, every row of both sides is there',
+    async (fixture, own, sources, added, kind) => {
+      if (kind === 'python' && !HAS_PYTHON) {
+        console.warn('skipped: python3 with its sqlite3 module is not installed');
+        return;
+      }
+      const dir = copies(fixture, ...sources);
+      const target = path.join(dir, fixture);
+      const mode = journalMode(target);
+      const writer = startWriter(kind, dir, target, WRITER_ROWS);
+      await writer.ready;
+      const r = await cairn(['merge', fixture, ...sources, '--json'], { cwd: dir });
+      const during = count(target, `track_id = 'live-writer'`);
+      const done = await writer.finished;
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(done.code, done.stderr).toBe(0);
+      const tables: { table: string; added: number }[] = JSON.parse(r.stdout).tables;
+      expect(tables.filter((t) => t.table === 'default').reduce((n, t) => n + t.added, 0)).toBe(added);
+      // The merge ran while the writer was still logging.
+      expect(during).toBeLessThan(WRITER_ROWS);
+      expect(count(target, `track_id = 'live-writer'`)).toBe(WRITER_ROWS);
+      expect(count(target)).toBe(own + added + WRITER_ROWS);
+      if (sources === SWEEPS) expect(count(target, 'model IS NOT NULL')).toBe(7);
+      expect(journalMode(target)).toBe(mode);
+    },
   );
-  it.each(cases)('%s (%i rows) + %j adding %i rows, %s writer: the writer never fails, every row of both sides is there', async (fixture, own, sources, added, kind) => {
-    if (kind === 'python' && !HAS_PYTHON) {
-      console.warn('skipped: python3 with its sqlite3 module is not installed');
-      return;
-    }
-    const dir = copies(fixture, ...sources);
-    const target = path.join(dir, fixture);
-    const mode = journalMode(target);
-    const writer = startWriter(kind, dir, target, WRITER_ROWS);
-    await writer.ready;
-    const r = await cairn(['merge', fixture, ...sources, '--json'], { cwd: dir });
-    const during = count(target, `track_id = 'live-writer'`);
-    const done = await writer.finished;
-    expect(r.exitCode, r.stderr).toBe(0);
-    expect(done.code, done.stderr).toBe(0);
-    const tables: { table: string; added: number }[] = JSON.parse(r.stdout).tables;
-    expect(tables.filter((t) => t.table === 'default').reduce((n, t) => n + t.added, 0)).toBe(added);
-    // The merge ran while the writer was still logging.
-    expect(during).toBeLessThan(WRITER_ROWS);
-    expect(count(target, `track_id = 'live-writer'`)).toBe(WRITER_ROWS);
-    expect(count(target)).toBe(own + added + WRITER_ROWS);
-    if (sources === SWEEPS) expect(count(target, 'model IS NOT NULL')).toBe(7);
-    expect(journalMode(target)).toBe(mode);
-  });
 });
 
 describe('cairn merge on xetrack databases (CLI)', () => {
@@ -197,7 +197,9 @@ describe('cairn merge on xetrack databases (CLI)', () => {
     const r = await cairn(['merge', 'baseline.db', 'sweep-a.db', 'sweep-b.db'], { cwd: dir });
     expect(r.exitCode).toBe(6);
     const line = r.stdout.split('\n').find((l) => l.includes('conflict:'))!;
-    expect(line).toMatch(/^ {2}conflict: assets \[hash 6e1e8d773f5ffc37\] value: sha256:[0-9a-f]{12} \(276 bytes\) \(target\) vs sha256:[0-9a-f]{12} \(19 bytes\) \(source\)$/);
+    expect(line).toMatch(
+      /^ {2}conflict: assets \[hash 6e1e8d773f5ffc37\] value: sha256:[0-9a-f]{12} \(276 bytes\) \(target\) vs sha256:[0-9a-f]{12} \(19 bytes\) \(source\)$/,
+    );
     expect(r.stdout).not.toContain('gAWV');
   });
 
@@ -252,7 +254,7 @@ describe('worktree list agrees with the merge', () => {
     expect(human).toContain('exp/l2');
   });
 
-  it('a sweep worker\'s database (logged objects) and a set_value fill count as merged once merged', async () => {
+  it("a sweep worker's database (logged objects) and a set_value fill count as merged once merged", async () => {
     const repo = gitRepo({ 'train.py': 'lr = 0.1\n' });
     await cairnOk(['init'], { cwd: repo.dir });
     fs.copyFileSync(path.join(FIXTURES, 'set-value-before.db'), path.join(repo.dir, 'results.db'));

@@ -26,13 +26,20 @@ describe('the checks themselves', () => {
   it('catch what they are for, and pass what is right', () => {
     expect(hashLengths('tagged 3cc20d0 as e0.1.0, object 2c8b08da5ce6, data sha256:' + 'ab'.repeat(32))).toEqual([7, 12, 64]);
     expect(hashLengths('2026-12-08 12345678 deadbee0a /c/objects/ab/' + 'c'.repeat(62))).toEqual([9]);
-    expect(dates('e0.1.0  2026-12-08T00:15:51+00:00  x 2026-12-08 00:15 y 2026-12-08')).toEqual(['2026-12-08T00:15:51+00:00', '2026-12-08 00:15', '2026-12-08']);
+    expect(dates('e0.1.0  2026-12-08T00:15:51+00:00  x 2026-12-08 00:15 y 2026-12-08')).toEqual([
+      '2026-12-08T00:15:51+00:00',
+      '2026-12-08 00:15',
+      '2026-12-08',
+    ]);
     expect(pluralMistakes('added data (1 files, 2 B); checked 2 object; kept 1 referenced object; 3 artifacts; 4 object(s); e0.1.0 files')).toEqual([
       '1 files',
       '2 object',
       'object(s)',
     ]);
-    expect(doubledWords('invalid pointer: invalid pointer bad.cairn; modified:  one.txt; results: results.db; the the end')).toEqual(['invalid pointer: invalid pointer', 'the the']);
+    expect(doubledWords('invalid pointer: invalid pointer bad.cairn; modified:  one.txt; results: results.db; the the end')).toEqual([
+      'invalid pointer: invalid pointer',
+      'the the',
+    ]);
   });
 });
 
@@ -131,7 +138,9 @@ describe('output consistency over a fixture repository', () => {
     expect(status.stdout).not.toContain('invalid pointer'); // one invalid pointer: said once, in the error
     expect(outputs.at(-1)!.r.stdout).toContain('  invalid pointer bad.cairn: it is not JSON'); // verify's report
     // and its error gives only the steps for what it found
-    expect(outputs.at(-1)!.r.stderr).toBe('cairn: error: verify found 1 invalid pointer\nhint: restore the invalid pointers from git (git checkout -- <pointer>)\n');
+    expect(outputs.at(-1)!.r.stderr).toBe(
+      'cairn: error: verify found 1 invalid pointer\nhint: restore the invalid pointers from git (git checkout -- <pointer>)\n',
+    );
   });
 });
 

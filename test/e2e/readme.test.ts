@@ -100,7 +100,15 @@ describe("README's three workflows", () => {
     // The worktree workflow's "$EDITOR train.py": the variant changes the model.
     const editor = path.join(bin, 'edit-model');
     fs.writeFileSync(editor, '#!/bin/sh\nsed -i "s/# model: logreg/# model: cnn/" "$1"\n', { mode: 0o755 });
-    const env = { PATH: `${bin}:${process.env.PATH}`, HOME: home, EDITOR: editor, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' };
+    const env = {
+      PATH: `${bin}:${process.env.PATH}`,
+      HOME: home,
+      EDITOR: editor,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@example.com',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@example.com',
+    };
     const sh = async (script: string) => {
       const r = await execa('bash', ['-e', '-o', 'pipefail', '-c', script], { cwd: repo.dir, env, reject: false });
       expect(r.exitCode, `${script}\n---\n${r.stdout}\n${r.stderr}`).toBe(0);

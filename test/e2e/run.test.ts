@@ -18,7 +18,11 @@ const DB = 'results/experiments.db';
 function bestRow(repo: TestRepo, version: string): { f1: number; loss: number; track_id: string } {
   const db = new Database(path.join(repo.dir, DB), { readonly: true });
   try {
-    return db.prepare('SELECT f1, loss, track_id FROM "default" WHERE version = ? ORDER BY f1 DESC LIMIT 1').get(version) as { f1: number; loss: number; track_id: string };
+    return db.prepare('SELECT f1, loss, track_id FROM "default" WHERE version = ? ORDER BY f1 DESC LIMIT 1').get(version) as {
+      f1: number;
+      loss: number;
+      track_id: string;
+    };
   } finally {
     db.close();
   }

@@ -41,7 +41,10 @@ function trailers(repo: TestRepo, tag: string): string {
 /** Every row explore list shows is one row of the database, as logged. */
 async function expectRealRows(repo: TestRepo): Promise<void> {
   const rows = sqliteRows(path.join(repo.dir, DB));
-  for (const e of (await json(repo, ['explore', 'list'])).experiments as { tag: string; resultsRows: { best: { run: string; timestamp: string; metrics: object; params: object } } }[]) {
+  for (const e of (await json(repo, ['explore', 'list'])).experiments as {
+    tag: string;
+    resultsRows: { best: { run: string; timestamp: string; metrics: object; params: object } };
+  }[]) {
     const best = e.resultsRows.best;
     const row = rows.find((r) => r.track_id === best.run && r.timestamp === best.timestamp);
     expect(row, e.tag).toBeDefined();
@@ -93,12 +96,20 @@ describe("the README's three workflows on xetrack's databases", () => {
     const version = (await run(repo, ['next'])).stdout.trim();
     fs.appendFileSync(path.join(repo.dir, '.gitignore'), '/results/sweep-*.db\n');
     repo.git('add', '.gitignore');
-    const workers = { '0.05': ['sweep-a.db', 'calm-heron-5334'], '0.2': ['sweep-b.db', 'marten-noble-7683'], '0.8': ['sweep-c.db', 'calm-brave-8062'] } as const;
+    const workers = {
+      '0.05': ['sweep-a.db', 'calm-heron-5334'],
+      '0.2': ['sweep-b.db', 'marten-noble-7683'],
+      '0.8': ['sweep-c.db', 'calm-brave-8062'],
+    } as const;
     for (const [lr, [fixture, runId]] of Object.entries(workers)) {
       copyFixture(fixture, path.join(repo.dir, `results/sweep-${lr}.db`));
       repo.write(`models/out/${runId}.pt`, `weights of ${runId}`);
     }
-    const sweepFiles = fs.readdirSync(path.join(repo.dir, 'results')).filter((f) => f.startsWith('sweep-')).sort().map((f) => `results/${f}`);
+    const sweepFiles = fs
+      .readdirSync(path.join(repo.dir, 'results'))
+      .filter((f) => f.startsWith('sweep-'))
+      .sort()
+      .map((f) => `results/${f}`);
     // The README's merge, no flags: xetrack's assets, keys and counts merge by meaning.
     const merge = [DB, ...sweepFiles];
     await run(repo, ['merge', ...merge]);
@@ -117,7 +128,11 @@ describe("the README's three workflows on xetrack's databases", () => {
     expect(promoted.stdout).toContain('promoted run marten-noble-7683 (e0.2.0) to models/production/model.bin, f1=0.7896351342083594');
     expect(promoted.stdout).toContain(`results: ${DB}#default`);
     repo.git('commit', '-q', '-m', 'promote');
-    expect(JSON.parse(repo.read('models/production/PROVENANCE.json'))).toMatchObject({ run: 'marten-noble-7683', version: 'e0.2.0', metric: { name: 'f1', value: 0.7896351342083594 } });
+    expect(JSON.parse(repo.read('models/production/PROVENANCE.json'))).toMatchObject({
+      run: 'marten-noble-7683',
+      version: 'e0.2.0',
+      metric: { name: 'f1', value: 0.7896351342083594 },
+    });
     expect(sqliteRows(path.join(repo.dir, DB))).toHaveLength(25);
     await expectRealRows(repo);
     expect(repo.git('status', '--porcelain')).toBe('');
@@ -125,7 +140,12 @@ describe("the README's three workflows on xetrack's databases", () => {
 
   it("the sweep's merge, exactly as the README writes it, exits 0 (xetrack's keys rows differ per worker)", async () => {
     const repo = await project();
-    for (const [lr, fixture] of [['0.05', 'sweep-a.db'], ['0.2', 'sweep-b.db'], ['0.8', 'sweep-c.db']]) copyFixture(fixture!, path.join(repo.dir, `results/sweep-${lr}.db`));
+    for (const [lr, fixture] of [
+      ['0.05', 'sweep-a.db'],
+      ['0.2', 'sweep-b.db'],
+      ['0.8', 'sweep-c.db'],
+    ])
+      copyFixture(fixture!, path.join(repo.dir, `results/sweep-${lr}.db`));
     const r = await cairn(['merge', DB, 'results/sweep-0.05.db', 'results/sweep-0.2.db', 'results/sweep-0.8.db'], { cwd: repo.dir });
     expect(r.exitCode).toBe(0);
   });
@@ -157,7 +177,10 @@ describe("the README's three workflows on xetrack's databases", () => {
     await run(repo, ['worktree', 'rm', 'l2', '--delete-branch']);
     expect(fs.existsSync(wt.dir)).toBe(false);
 
-    const listed = (await json(repo, ['explore', 'list', '--sort', 'f1'])).experiments as { tag: string; resultsRows: { best: { run: string; metrics: { f1: number } } } }[];
+    const listed = (await json(repo, ['explore', 'list', '--sort', 'f1'])).experiments as {
+      tag: string;
+      resultsRows: { best: { run: string; metrics: { f1: number } } };
+    }[];
     expect(listed.map((e) => [e.tag, e.resultsRows.best.run, e.resultsRows.best.metrics.f1])).toEqual([
       ['exp-l2-v1', 'noble-badger-8083', 0.8000027193656012],
       ['e0.1.0', 'vivid-panda-3190', 0.7879369886976642],

@@ -84,9 +84,7 @@ describe('the tag message (golden)', () => {
   it('reads the same trailers as git interpret-trailers --parse', () => {
     const message = renderTagMessage(example);
     const fromGit = gitTrailers(message);
-    expect(fromGit.map((t) => t.key)).toEqual([
-      'Cairn-Version', 'Cairn-Run', 'Cairn-Metric', 'Cairn-Param', 'Cairn-Param', 'Cairn-Data', 'Cairn-Results',
-    ]);
+    expect(fromGit.map((t) => t.key)).toEqual(['Cairn-Version', 'Cairn-Run', 'Cairn-Metric', 'Cairn-Param', 'Cairn-Param', 'Cairn-Data', 'Cairn-Results']);
     expect(parseTrailers(message)).toEqual(fromGit);
   });
 });

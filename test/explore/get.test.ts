@@ -62,7 +62,9 @@ describe('explore get touches nothing but its output', () => {
     dropFromCache(repo, 'image a v1');
     const before = snapshot(repo);
     const dir = tempDir();
-    const r = JSON.parse((await cairnOk(['-C', repo.dir, 'explore', 'get', 'e0.1.0', 'data/images/a.bin', '-o', path.join(dir, 'a.bin'), '--json'], { cwd: dir })).stdout);
+    const r = JSON.parse(
+      (await cairnOk(['-C', repo.dir, 'explore', 'get', 'e0.1.0', 'data/images/a.bin', '-o', path.join(dir, 'a.bin'), '--json'], { cwd: dir })).stdout,
+    );
     expect(r.source).toBe('remote');
     expect(fs.readFileSync(path.join(dir, 'a.bin'), 'utf8')).toBe('image a v1');
     expect(snapshot(repo)).toEqual(before);
@@ -97,7 +99,10 @@ describe('explore get touches nothing but its output', () => {
     repo.git('stash', 'push', '-q');
     repo.commit('big');
     repo.git('tag', '-a', 'e0.3.0', '-m', 'big');
-    const r = await execa('sh', ['-c', `"${process.execPath}" "${BIN}" explore get e0.3.0 big.bin -o - | head -c 10 | wc -c`], { cwd: repo.dir, reject: false });
+    const r = await execa('sh', ['-c', `"${process.execPath}" "${BIN}" explore get e0.3.0 big.bin -o - | head -c 10 | wc -c`], {
+      cwd: repo.dir,
+      reject: false,
+    });
     expect(r.stdout.trim()).toBe('10');
     expect(r.stderr).not.toContain('EPIPE');
     expect(r.stderr).toBe('');

@@ -113,7 +113,11 @@ describe('explore show / diff / list on tags made by cairn tag', () => {
   });
 
   it('unknown versions exit 4', async () => {
-    for (const args of [['show', 'e9.0.0'], ['diff', 'e0.1.0', 'e9.0.0'], ['diff', 'nope', 'e0.1.0']]) {
+    for (const args of [
+      ['show', 'e9.0.0'],
+      ['diff', 'e0.1.0', 'e9.0.0'],
+      ['diff', 'nope', 'e0.1.0'],
+    ]) {
       const r = await cairn(['explore', ...args], { cwd: repo.dir });
       expect(r.exitCode, args.join(' ')).toBe(4);
       expect(r.stderr).toContain('unknown version');

@@ -42,11 +42,17 @@ async function project(db: string, tags: string[][], config?: object): Promise<T
 describe('the table, per tag (custom-table.db: e0.2.0 has rows only in predictions)', () => {
   let repo: TestRepo;
   beforeAll(async () => {
-    repo = await project('custom-table.db', [['e0.1.0', '--table', 'default', '--metric', 'f1'], ['e0.2.0', '--metric', 'f1']]);
+    repo = await project('custom-table.db', [
+      ['e0.1.0', '--table', 'default', '--metric', 'f1'],
+      ['e0.2.0', '--metric', 'f1'],
+    ]);
   });
 
   it('each tag is joined with the table it recorded, with or without --db; the output says which', async () => {
-    for (const args of [['--sort', 'f1'], ['--db', 'results.db', '--sort', 'f1']]) {
+    for (const args of [
+      ['--sort', 'f1'],
+      ['--db', 'results.db', '--sort', 'f1'],
+    ]) {
       const { experiments } = await listJson(repo, args);
       expect(experiments.map((e) => [e.tag, e.resultsRows?.results, e.resultsRows?.chosenBy, e.resultsRows?.rows])).toEqual([
         ['e0.2.0', 'results.db#predictions', 'tag', 3],
@@ -60,7 +66,10 @@ describe('the table, per tag (custom-table.db: e0.2.0 has rows only in predictio
   });
 
   it('tags that recorded no table: the one holding the version rows, a note naming the candidates when both do; --table decides', async () => {
-    const plain = await project('custom-table.db', [['e0.1.0', '--no-db'], ['e0.2.0', '--no-db']]);
+    const plain = await project('custom-table.db', [
+      ['e0.1.0', '--no-db'],
+      ['e0.2.0', '--no-db'],
+    ]);
     const { experiments, notes } = await listJson(plain, ['--db', 'results.db', '--sort', 'f1']);
     const e010 = experiments.find((e) => e.tag === 'e0.1.0')!;
     const e020 = experiments.find((e) => e.tag === 'e0.2.0')!;
@@ -107,7 +116,11 @@ describe('the default results file', () => {
     expect(r.stderr).toContain('results/experiments.db (results.db in the config) does not exist');
     copyFixture('baseline.db', path.join(repo.dir, 'results/experiments.db'));
     const joined = await listJson(repo, ['--sort', 'f1']);
-    expect(joined.experiments[0]!.resultsRows).toMatchObject({ results: 'results/experiments.db#default', rows: 10, best: { run: 'vivid-panda-3190', metrics: { f1: 0.7879369886976642 } } });
+    expect(joined.experiments[0]!.resultsRows).toMatchObject({
+      results: 'results/experiments.db#default',
+      rows: 10,
+      best: { run: 'vivid-panda-3190', metrics: { f1: 0.7879369886976642 } },
+    });
   });
 });
 
@@ -116,15 +129,19 @@ describe('rows reported as they were logged (baseline + the three sweep files)',
   let db: string;
   beforeAll(async () => {
     db = unionOfFixtures(path.join(tempDir(), 'experiments.db'), ['baseline.db', 'sweep-a.db', 'sweep-b.db', 'sweep-c.db']);
-    repo = await project(db, [['e0.1.0', '--metric', 'f1'], ['e0.2.0', '--metric', 'f1']]);
+    repo = await project(db, [
+      ['e0.1.0', '--metric', 'f1'],
+      ['e0.2.0', '--metric', 'f1'],
+    ]);
   });
 
   /** The real row of the database that a shown row claims to be: every value shown equals that row's. */
   function realRow(version: string, shown: { run?: string; timestamp?: string; metrics: Record<string, unknown>; params: Record<string, unknown> }) {
     const rows = sqliteRows(db).filter((r) => r.version === version && (shown.run === undefined || r.track_id === shown.run));
-    const matching = rows.filter((r) =>
-      Object.entries({ ...shown.metrics, ...shown.params }).every(([k, v]) => r[k] === v || String(r[k]) === String(v)) &&
-      (shown.timestamp === undefined || r.timestamp === shown.timestamp),
+    const matching = rows.filter(
+      (r) =>
+        Object.entries({ ...shown.metrics, ...shown.params }).every(([k, v]) => r[k] === v || String(r[k]) === String(v)) &&
+        (shown.timestamp === undefined || r.timestamp === shown.timestamp),
     );
     return matching;
   }
@@ -145,7 +162,11 @@ describe('rows reported as they were logged (baseline + the three sweep files)',
       expect(lines).toHaveLength(2);
       for (const line of lines) {
         const cell = (name: string, next: string) => line.slice(header.indexOf(name), header.indexOf(next)).trim();
-        const metrics = Object.fromEntries(cell('METRICS', 'ROWS').split(' ').map((kv) => kv.split('=')));
+        const metrics = Object.fromEntries(
+          cell('METRICS', 'ROWS')
+            .split(' ')
+            .map((kv) => kv.split('=')),
+        );
         const found = realRow(cell('VERSION', 'DATE'), { run: cell('RUN', 'METRICS'), metrics, params: {} });
         expect(found.length, line).toBeGreaterThan(0);
       }
@@ -174,7 +195,10 @@ describe('rows reported as they were logged (baseline + the three sweep files)',
 
   it('ties go to the same row whatever order the files were merged in', async () => {
     const reversed = unionOfFixtures(path.join(tempDir(), 'reversed.db'), ['sweep-c.db', 'sweep-b.db', 'sweep-a.db', 'baseline.db'], { reverseRows: true });
-    const other = await project(reversed, [['e0.1.0', '--no-db'], ['e0.2.0', '--no-db']]);
+    const other = await project(reversed, [
+      ['e0.1.0', '--no-db'],
+      ['e0.2.0', '--no-db'],
+    ]);
     for (const sort of ['lr', 'batch_size']) {
       const a = (await listJson(repo, ['--sort', sort])).experiments.map((e) => e.resultsRows!.best);
       const b = (await listJson(other, ['--sort', sort])).experiments.map((e) => e.resultsRows!.best);

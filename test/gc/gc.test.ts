@@ -19,7 +19,7 @@ async function addAndHash(repo: TestRepo, cwd: string, rel: string, content: str
 }
 
 describe('cairn gc', () => {
-  it('keeps what a tag, another branch, a linked worktree\'s uncommitted pointer or the workspace needs; deletes the rest', async () => {
+  it("keeps what a tag, another branch, a linked worktree's uncommitted pointer or the workspace needs; deletes the rest", async () => {
     const repo = gitRepo();
     await cairnOk(['init'], { cwd: repo.dir });
     repo.commit('init');

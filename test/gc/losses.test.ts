@@ -127,7 +127,7 @@ describe('gc and a linked worktree that was moved away (loss 5)', () => {
     expect(await restored(moved, 'w.bin')).toBe('staged in a worktree that moved');
   });
 
-  it('refuses (exit 7) when the moved worktree\'s index cannot be read, naming git worktree prune', async () => {
+  it("refuses (exit 7) when the moved worktree's index cannot be read, naming git worktree prune", async () => {
     const repo = await initRepo();
     const wt = linkedWorktree(repo, 'wt');
     const staged = await addFile(wt.dir, 'w.bin', 'staged, index damaged');
@@ -182,7 +182,9 @@ describe('gc and the prior state a merge kept (loss 7)', () => {
     const dry = await cairnOk(['gc'], { cwd: repo.dir });
     expect(dry.stdout).toContain(`pinned backup ${id}`);
     const listed = JSON.parse((await cairnOk(['backup', 'list', '--json'], { cwd: repo.dir })).stdout);
-    expect(listed.backups).toMatchObject([{ id, hash: expect.stringMatching(new RegExp(`^sha256:${id}[0-9a-f]{52}$`)), target: path.join(repo.dir, 'results.db') }]);
+    expect(listed.backups).toMatchObject([
+      { id, hash: expect.stringMatching(new RegExp(`^sha256:${id}[0-9a-f]{52}$`)), target: path.join(repo.dir, 'results.db') },
+    ]);
 
     await cairnOk(['backup', 'drop', id!], { cwd: repo.dir });
     const after = JSON.parse((await cairnOk(['gc', '--yes', '--json'], { cwd: repo.dir })).stdout);

@@ -9,7 +9,12 @@ import { gitRepo } from '../helpers/repo.js';
 async function seenBy(cwd: string, options: { env?: NodeJS.ProcessEnv; readOnly?: boolean } = {}): Promise<Record<string, string>> {
   const probe = '!env; if [ -t 0 ]; then echo STDIN=tty; else echo STDIN=not-a-tty; fi';
   const { stdout } = await git(['-c', `alias.probe=${probe}`, 'probe'], { cwd, ...options });
-  return Object.fromEntries(stdout.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    stdout
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 }
 
 describe('the git spawn primitive', () => {
@@ -30,12 +35,12 @@ describe('the git spawn primitive', () => {
     expect((await seenBy(repo.dir)).GIT_OPTIONAL_LOCKS).toBeUndefined();
   });
 
-  it('keeps the caller\'s other variables', async () => {
+  it("keeps the caller's other variables", async () => {
     const repo = gitRepo();
     expect((await seenBy(repo.dir, { env: { CAIRN_PROBE: 'yes' } })).CAIRN_PROBE).toBe('yes');
   });
 
-  it('fails with GitError carrying git\'s English message', async () => {
+  it("fails with GitError carrying git's English message", async () => {
     const repo = gitRepo();
     const err = await git(['rev-parse', '--verify', 'no-such-ref'], { cwd: repo.dir, env: { LC_ALL: 'de_DE.UTF-8' } }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GitError);

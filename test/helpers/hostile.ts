@@ -47,9 +47,10 @@ const COMMAND_TIMEOUT_MS = 30_000;
 
 export function loadCorpus(files: string[]): [string, HostileCase][] {
   return files.flatMap((f) =>
-    (JSON.parse(fs.readFileSync(path.join(HOSTILE_DIR, f), 'utf8')) as HostileCase[]).map(
-      (c): [string, HostileCase] => [`${f.replace('.json', '')}: ${c.name}`, c],
-    ),
+    (JSON.parse(fs.readFileSync(path.join(HOSTILE_DIR, f), 'utf8')) as HostileCase[]).map((c): [string, HostileCase] => [
+      `${f.replace('.json', '')}: ${c.name}`,
+      c,
+    ]),
   );
 }
 
@@ -132,7 +133,11 @@ async function prepare(c: HostileCase, victim: Victim, servers: net.Server[]): P
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, content, { mode: 0o444 });
   }
-  for (const args of c.setup.commands ?? []) await cairnOk(args.map((a) => fill(a, victim)), { cwd: repo.dir });
+  for (const args of c.setup.commands ?? [])
+    await cairnOk(
+      args.map((a) => fill(a, victim)),
+      { cwd: repo.dir },
+    );
   if (c.setup.commit) repo.commit('hostile content');
   for (const rel of c.setup.remove ?? []) fs.rmSync(path.join(repo.dir, rel), { recursive: true, force: true });
   for (const [rel, target] of Object.entries(c.setup.symlinks ?? {})) fs.symlinkSync(fill(target, victim), at(rel));
@@ -164,7 +169,10 @@ export function describeCorpus(title: string, files: string[], minimum: number):
         const repo = await prepare(c, victim, servers);
         const before = snapshot([repo.dir, dir]);
         const victimListing = fs.readdirSync(dir).sort();
-        const r = await cairn(c.run.map((a) => fill(a, victim)), { cwd: repo.dir, timeoutMs: COMMAND_TIMEOUT_MS });
+        const r = await cairn(
+          c.run.map((a) => fill(a, victim)),
+          { cwd: repo.dir, timeoutMs: COMMAND_TIMEOUT_MS },
+        );
         const output = r.stdout + r.stderr;
         expect(r.timedOut, `cairn ${c.run.join(' ')} did not finish in ${COMMAND_TIMEOUT_MS} ms`).toBe(false);
         expect(r.exitCode, output).toBe(c.exit);

@@ -4,7 +4,10 @@
  */
 /** Every hex word of 7+ digits with a letter in it (a hash, not a part of a file path): its length. */
 export function hashLengths(text: string): number[] {
-  return [...text.matchAll(/(?<![0-9a-zA-Z_/])[0-9a-f]{7,}(?![0-9a-zA-Z_/])/g)].map((m) => m[0]).filter((w) => /[a-f]/.test(w)).map((w) => w.length);
+  return [...text.matchAll(/(?<![0-9a-zA-Z_/])[0-9a-f]{7,}(?![0-9a-zA-Z_/])/g)]
+    .map((m) => m[0])
+    .filter((w) => /[a-f]/.test(w))
+    .map((w) => w.length);
 }
 
 /** Every date-like word, with its time when one follows. */
@@ -12,7 +15,8 @@ export function dates(text: string): string[] {
   return [...text.matchAll(/\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?/g)].map((m) => m[0]);
 }
 
-const COUNTED = 'files?|objects?|artifacts?|rows?|sources?|commits?|candidates?|conflicts?|pointers?|tables?|runs?|tags?|backups?|hooks?|experiments?|worktrees?|keys?|counts?';
+const COUNTED =
+  'files?|objects?|artifacts?|rows?|sources?|commits?|candidates?|conflicts?|pointers?|tables?|runs?|tags?|backups?|hooks?|experiments?|worktrees?|keys?|counts?';
 
 /** Counts whose noun disagrees ("1 files", "2 object") and hedged plurals ("object(s)"). */
 export function pluralMistakes(text: string): string[] {

@@ -32,8 +32,7 @@ export interface TestRepo {
 }
 
 export function repoAt(dir: string): TestRepo {
-  const git = (...args: string[]): string =>
-    execFileSync('git', args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const git = (...args: string[]): string => execFileSync('git', args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   return {
     dir,
     git,

@@ -81,7 +81,10 @@ export function resultsFile(kind: 'sqlite' | 'duckdb', file: string, tables: Tab
 }
 
 /** xetrack-shaped rows: several runs of one or more versions. */
-export function xetrackTable(rows: { version: string; track: string; lr: number; model: string; f1: number | null; loss: number | null }[], name = 'default'): TableSpec {
+export function xetrackTable(
+  rows: { version: string; track: string; lr: number; model: string; f1: number | null; loss: number | null }[],
+  name = 'default',
+): TableSpec {
   return {
     name,
     columns: [

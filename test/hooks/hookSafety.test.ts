@@ -45,8 +45,10 @@ function bareBin(): string {
 
 describe('cairn recognises its own hook by its exact text', () => {
   const lookalikes: Record<string, (name: string) => string> = {
-    'the old marker line': (name) => `#!/bin/sh\n# cairn-hook: ${name} -- installed by \`cairn hooks install\`, removed by \`cairn hooks uninstall\`.\necho mine >> "$(dirname "$0")/../../user-hook-ran"\n`,
-    'the begin and end lines': (name) => `#!/bin/sh\n# >>> cairn hook: ${name} >>>\necho mine >> "$(dirname "$0")/../../user-hook-ran"\n# <<< cairn hook: ${name} <<<\n`,
+    'the old marker line': (name) =>
+      `#!/bin/sh\n# cairn-hook: ${name} -- installed by \`cairn hooks install\`, removed by \`cairn hooks uninstall\`.\necho mine >> "$(dirname "$0")/../../user-hook-ran"\n`,
+    'the begin and end lines': (name) =>
+      `#!/bin/sh\n# >>> cairn hook: ${name} >>>\necho mine >> "$(dirname "$0")/../../user-hook-ran"\n# <<< cairn hook: ${name} <<<\n`,
   };
 
   it.each(Object.keys(lookalikes))('a user hook containing %s is chained by install and left in place by uninstall', async (kind) => {
@@ -96,7 +98,7 @@ describe('cairn recognises its own hook by its exact text', () => {
 });
 
 describe('an edited cairn hook', () => {
-  it('is not cairn\'s any more: install refuses to chain it (it would run itself), uninstall leaves it', async () => {
+  it("is not cairn's any more: install refuses to chain it (it would run itself), uninstall leaves it", async () => {
     const repo = await initialized();
     for (const edited of [
       hookScript('pre-push') + 'echo mine\n',
@@ -116,7 +118,7 @@ describe('an edited cairn hook', () => {
     }
   });
 
-  it('a chained copy of cairn\'s script never runs the chain again (no loop)', async () => {
+  it("a chained copy of cairn's script never runs the chain again (no loop)", async () => {
     const repo = await initialized();
     await cairnOk(['hooks', 'install'], { cwd: repo.dir });
     const hook = hookPath(repo, 'pre-commit');

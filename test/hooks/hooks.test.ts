@@ -26,7 +26,7 @@ async function twoBranches(repo: TestRepo, cwd = repo.dir): Promise<void> {
 }
 
 describe('git hooks', () => {
-  it('post-checkout: a real git checkout of another branch restores that branch\'s artifacts', async () => {
+  it("post-checkout: a real git checkout of another branch restores that branch's artifacts", async () => {
     const repo = await withHooks();
     await twoBranches(repo);
     await execa('git', ['checkout', '-q', 'main'], { cwd: repo.dir });

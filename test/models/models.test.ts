@@ -13,11 +13,11 @@ async function project(): Promise<{ repo: TestRepo; db: string; models: string }
   for (const run of ['r1', 'r2', 'r3', 'r4']) fs.writeFileSync(path.join(models, `${run}.pt`), `weights of ${run}`);
   const db = path.join(tempDir(), 'results.db');
   sqliteResults(db, 'metrics', [
-    { run_id: 'r1', version: 'e0.1.0', f1: 0.70, loss: 0.9 },
-    { run_id: 'r2', version: 'e0.2.0', f1: 0.60, loss: 0.4 },
+    { run_id: 'r1', version: 'e0.1.0', f1: 0.7, loss: 0.9 },
+    { run_id: 'r2', version: 'e0.2.0', f1: 0.6, loss: 0.4 },
     { run_id: 'r2', version: 'e0.2.0', f1: 0.95, loss: 0.5 }, // r2's best row
     { run_id: 'r3', version: 'e0.2.0', f1: null, loss: 0.2 },
-    { run_id: 'r4', version: 'e0.2.0', f1: 0.80, loss: 0.3 },
+    { run_id: 'r4', version: 'e0.2.0', f1: 0.8, loss: 0.3 },
   ]);
   return { repo, db, models };
 }
@@ -31,7 +31,12 @@ describe('ranking (pure)', () => {
       { run: 'c', m: 5 },
       { run: 'd', m: 'n/a' },
     ];
-    expect(rankRuns(rows, 'run', 'm', false).map((r) => [r.run, r.value])).toEqual([['a', 5], ['c', 5], ['b', null], ['d', null]]);
+    expect(rankRuns(rows, 'run', 'm', false).map((r) => [r.run, r.value])).toEqual([
+      ['a', 5],
+      ['c', 5],
+      ['b', null],
+      ['d', null],
+    ]);
     expect(rankRuns(rows, 'run', 'm', true).map((r) => r.run)).toEqual(['a', 'c', 'b', 'd']);
     expect(rankRuns(rows, 'run', 'm', true)[0]!.value).toBe(1);
   });

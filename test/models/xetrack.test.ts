@@ -29,7 +29,7 @@ async function project(runs: string[], db?: { fixture: string; where: string }, 
 const json = async (repo: TestRepo, args: string[]) => JSON.parse((await cairnOk([...args, '--json'], { cwd: repo.dir })).stdout);
 
 describe('model commands on custom-table.db, found as results.db at the root', () => {
-  it('promote --run needs no metric: it records the run, its version, and no metric; with one, the run\'s best value', async () => {
+  it("promote --run needs no metric: it records the run, its version, and no metric; with one, the run's best value", async () => {
     const repo = await project(RUNS, { fixture: 'custom-table.db', where: 'results.db' });
     const r = await cairnOk(['model', 'promote', '--run', 'happy-witty-5602'], { cwd: repo.dir });
     expect(r.stdout).toContain('promoted run happy-witty-5602 (e0.2.0) to models/production/model.bin\n');
@@ -38,7 +38,12 @@ describe('model commands on custom-table.db, found as results.db at the root', (
     expect(repo.read('models/production/model.bin')).toBe('weights of happy-witty-5602');
 
     const withMetric = await json(repo, ['model', 'promote', '--run', 'rapid-daring-7007', '--metric', 'f1']);
-    expect(withMetric).toMatchObject({ run: 'rapid-daring-7007', version: 'e0.1.0', metric: { name: 'f1', value: 0.7303377224843112 }, results: { location: 'results.db#default' } });
+    expect(withMetric).toMatchObject({
+      run: 'rapid-daring-7007',
+      version: 'e0.1.0',
+      metric: { name: 'f1', value: 0.7303377224843112 },
+      results: { location: 'results.db#default' },
+    });
   });
 
   it('promote --version: the one table with rows of the version; both tables hold e0.1.0, so it asks (exit 2) until --table', async () => {
@@ -83,7 +88,11 @@ describe('model commands on custom-table.db, found as results.db at the root', (
 
 describe('the results file, as tag finds it', () => {
   it('results.db from the config (baseline.db): promote --run and list without --db', async () => {
-    const repo = await project(['vivid-panda-3190'], { fixture: 'baseline.db', where: 'results/experiments.db' }, { results: { db: 'results/experiments.db' } });
+    const repo = await project(
+      ['vivid-panda-3190'],
+      { fixture: 'baseline.db', where: 'results/experiments.db' },
+      { results: { db: 'results/experiments.db' } },
+    );
     const promoted = await json(repo, ['model', 'promote', '--run', 'vivid-panda-3190']);
     expect(promoted).toMatchObject({ version: 'e0.1.0', metric: null, results: { location: 'results/experiments.db#default', why: 'the only results table' } });
     const listed = await json(repo, ['model', 'list', '--metric', 'f1']);
@@ -107,7 +116,10 @@ describe('the results file, as tag finds it', () => {
     const viaConfig = await project(['vivid-panda-3190'], undefined, { results: { db: 'results/experiments.db' } });
     fs.symlinkSync(path.dirname(outside), path.join(viaConfig.dir, 'results'));
     for (const repo of [atRoot, viaConfig]) {
-      for (const args of [['model', 'list', '--metric', 'f1'], ['model', 'promote', '--run', 'vivid-panda-3190']]) {
+      for (const args of [
+        ['model', 'list', '--metric', 'f1'],
+        ['model', 'promote', '--run', 'vivid-panda-3190'],
+      ]) {
         const r = await cairn(args, { cwd: repo.dir });
         expect(r.exitCode, args.join(' ')).toBe(7);
         expect(r.stderr).toContain('refusing to read');

@@ -6,5 +6,8 @@
 import fs from 'node:fs';
 import { describeCorpus, HOSTILE_DIR } from '../helpers/hostile.js';
 
-const files = fs.readdirSync(HOSTILE_DIR).filter((f) => f.startsWith('trust-') && f.endsWith('.json')).sort();
+const files = fs
+  .readdirSync(HOSTILE_DIR)
+  .filter((f) => f.startsWith('trust-') && f.endsWith('.json'))
+  .sort();
 describeCorpus('trust-boundary corpus', files, 100);

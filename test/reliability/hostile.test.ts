@@ -6,5 +6,8 @@
 import fs from 'node:fs';
 import { describeCorpus, HOSTILE_DIR } from '../helpers/hostile.js';
 
-const files = fs.readdirSync(HOSTILE_DIR).filter((f) => f.endsWith('.json') && !f.startsWith('trust-')).sort();
+const files = fs
+  .readdirSync(HOSTILE_DIR)
+  .filter((f) => f.endsWith('.json') && !f.startsWith('trust-'))
+  .sort();
 describeCorpus('hostile input corpus', files, 40);

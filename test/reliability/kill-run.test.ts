@@ -102,7 +102,10 @@ function checkNoHalfMadeRun(repo: TestRepo, where: string, final = false): numbe
   // Staged: nothing, or the pending run's pointer (a kill between add and commit).
   const staged = repo.git('diff', '--cached', '--name-only').trim().split('\n').filter(Boolean);
   if (staged.length) {
-    expect(staged.every((p) => POINTERS.includes(p)), `${where}: staged ${staged.join(', ')}`).toBe(true);
+    expect(
+      staged.every((p) => POINTERS.includes(p)),
+      `${where}: staged ${staged.join(', ')}`,
+    ).toBe(true);
     expect(final ? null : pending?.phase, where).toBe('recording');
   }
   if (final) expect(pending, where).toBeNull();

@@ -21,7 +21,13 @@ const entry = fc.record({ path: relPath, hash, size: fc.nat({ max: 2 ** 40 }), m
 /** Entries with unique paths, none being both a file and a folder. */
 const entries = fc.uniqueArray(entry, { selector: (e) => e.path, maxLength: 30 }).map((list) => {
   const names = new Set(list.map((e) => e.path));
-  return list.filter((e) => !e.path.split('/').slice(0, -1).some((_, i, parts) => names.has(parts.slice(0, i + 1).join('/'))));
+  return list.filter(
+    (e) =>
+      !e.path
+        .split('/')
+        .slice(0, -1)
+        .some((_, i, parts) => names.has(parts.slice(0, i + 1).join('/'))),
+  );
 });
 
 describe('manifest format (properties)', () => {
@@ -50,17 +56,28 @@ describe('manifest format (properties)', () => {
 
   it('a traversal segment anywhere is refused', () => {
     fc.assert(
-      fc.property(entries.filter((l) => l.length > 0), fc.nat(), (list, at) => {
-        const bad = list.map((e, i) => (i === at % list.length ? { ...e, path: `${e.path}/../../x` } : e));
-        expect(() => parseManifest(renderManifest(bad), 'm')).toThrow(IntegrityError);
-      }),
+      fc.property(
+        entries.filter((l) => l.length > 0),
+        fc.nat(),
+        (list, at) => {
+          const bad = list.map((e, i) => (i === at % list.length ? { ...e, path: `${e.path}/../../x` } : e));
+          expect(() => parseManifest(renderManifest(bad), 'm')).toThrow(IntegrityError);
+        },
+      ),
     );
   });
 });
 
 const pointer: fc.Arbitrary<Pointer> = fc.oneof(
   fc.record({ cairn: fc.constant(1 as const), kind: fc.constant('file' as const), path: segment, hash, size: fc.nat({ max: 2 ** 50 }) }),
-  fc.record({ cairn: fc.constant(1 as const), kind: fc.constant('dir' as const), path: segment, hash, files: fc.nat({ max: 1e6 }), size: fc.nat({ max: 2 ** 50 }) }),
+  fc.record({
+    cairn: fc.constant(1 as const),
+    kind: fc.constant('dir' as const),
+    path: segment,
+    hash,
+    files: fc.nat({ max: 1e6 }),
+    size: fc.nat({ max: 2 ** 50 }),
+  }),
 );
 
 describe('pointer format (properties)', () => {

@@ -66,7 +66,10 @@ const kinds: Kind[] = [
       },
       temps() {
         const out: string[] = [];
-        for (const d of [path.join(dir, 'tmp'), ...(fs.existsSync(path.join(dir, 'objects')) ? fs.readdirSync(path.join(dir, 'objects')).map((p) => path.join(dir, 'objects', p)) : [])]) {
+        for (const d of [
+          path.join(dir, 'tmp'),
+          ...(fs.existsSync(path.join(dir, 'objects')) ? fs.readdirSync(path.join(dir, 'objects')).map((p) => path.join(dir, 'objects', p)) : []),
+        ]) {
           for (const n of fs.existsSync(d) ? fs.readdirSync(d) : []) if (n.includes('.cairn-tmp-')) out.push(path.join(d, n));
         }
         return out;

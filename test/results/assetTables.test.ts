@@ -65,11 +65,20 @@ describe('xetrack asset tables (pure)', () => {
     expect(assetHashOfKey(pickleStr('6e1e8d773f5ffc37').toString('base64'))).toBe('6e1e8d773f5ffc37');
   });
 
-  it('resolveKeys: the latest logged hash wins, else the target\'s value, else a rule that ignores source order', () => {
+  it("resolveKeys: the latest logged hash wins, else the target's value, else a rule that ignores source order", () => {
     const k = (name: string) => pickleStr(name).toString('base64');
-    const target = [{ key: k('model'), value: pickleStr('aaaa') }, { key: k('scaler'), value: pickleStr('s1') }];
-    const a = [{ key: k('model'), value: pickleStr('bbbb') }, { key: k('extra'), value: pickleStr('e1') }];
-    const b = [{ key: k('model'), value: pickleStr('cccc') }, { key: k('extra'), value: pickleStr('e2') }];
+    const target = [
+      { key: k('model'), value: pickleStr('aaaa') },
+      { key: k('scaler'), value: pickleStr('s1') },
+    ];
+    const a = [
+      { key: k('model'), value: pickleStr('bbbb') },
+      { key: k('extra'), value: pickleStr('e1') },
+    ];
+    const b = [
+      { key: k('model'), value: pickleStr('cccc') },
+      { key: k('extra'), value: pickleStr('e2') },
+    ];
     const assets = new Set(['aaaa', 'bbbb', 'cccc', 'e1']);
     const latest = new Map([[k('model'), 'cccc']]);
     const ab = resolveKeys(target, [a, b], latest, assets);
@@ -93,11 +102,21 @@ describe('xetrack asset tables (pure)', () => {
     expect(latestEvidence([])).toBeNull();
   });
 
-  it('resolveCounts: references in rows decide; unreferenced hashes keep the target\'s count, else the greatest source count', () => {
-    const target = [{ key: 'h1', value: pickleSmallInt(1) }, { key: 'h3', value: pickleSmallInt(2) }];
-    const a = [{ key: 'h1', value: pickleSmallInt(1) }, { key: 'h2', value: pickleSmallInt(1) }, { key: 'h4', value: pickleSmallInt(3) }];
+  it("resolveCounts: references in rows decide; unreferenced hashes keep the target's count, else the greatest source count", () => {
+    const target = [
+      { key: 'h1', value: pickleSmallInt(1) },
+      { key: 'h3', value: pickleSmallInt(2) },
+    ];
+    const a = [
+      { key: 'h1', value: pickleSmallInt(1) },
+      { key: 'h2', value: pickleSmallInt(1) },
+      { key: 'h4', value: pickleSmallInt(3) },
+    ];
     const b = [{ key: 'h4', value: pickleSmallInt(7) }];
-    const refs = new Map([['h1', 3n], ['h2', 1n]]);
+    const refs = new Map([
+      ['h1', 3n],
+      ['h2', 1n],
+    ]);
     const out = resolveCounts(target, [a, b], new Set(['h1', 'h2', 'h3', 'h4']), refs);
     expect(out).toEqual([
       { key: 'h1', value: pickleSmallInt(3), change: 'update' },

@@ -185,7 +185,10 @@ describe('SQLite results databases', () => {
   function extension(sentinel: string): string | null {
     const dir = tempDir('cairn-ext-');
     const src = path.join(dir, 'evil.c');
-    fs.writeFileSync(src, `#include <stdio.h>\n__attribute__((constructor)) static void hit(void) { FILE *f = fopen(${JSON.stringify(sentinel)}, "w"); if (f) fclose(f); }\nint sqlite3_extension_init(void *a, void *b, void *c) { return 0; }\n`);
+    fs.writeFileSync(
+      src,
+      `#include <stdio.h>\n__attribute__((constructor)) static void hit(void) { FILE *f = fopen(${JSON.stringify(sentinel)}, "w"); if (f) fclose(f); }\nint sqlite3_extension_init(void *a, void *b, void *c) { return 0; }\n`,
+    );
     try {
       execFileSync('cc', ['-shared', '-fPIC', '-o', path.join(dir, 'evil.so'), src], { stdio: 'ignore' });
       return path.join(dir, 'evil.so');

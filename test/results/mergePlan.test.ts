@@ -76,13 +76,20 @@ describe('planMerge (pure)', () => {
   });
 
   it('a later source sees the columns and tables an earlier one adds', () => {
-    const plan = planMerge(target, [{ label: 'a', shape: source }, { label: 'b', shape: source }], merge);
+    const plan = planMerge(
+      target,
+      [
+        { label: 'a', shape: source },
+        { label: 'b', shape: source },
+      ],
+      merge,
+    );
     const second = plan.sources[1]!.steps;
     expect(second.find((s) => s.table === 'default')!.addColumns).toEqual([]);
     expect(second.find((s) => s.table === 'events')!.create).toBeNull();
   });
 
-  it('--id wins over xetrack\'s identity; a missing --id column is a NotFoundError', () => {
+  it("--id wins over xetrack's identity; a missing --id column is a NotFoundError", () => {
     const plan = planMerge(target, [{ label: 'exp.db', shape: source }], { ...merge, id: ['version'], tables: ['default'] });
     expect(plan.sources[0]!.steps[0]).toMatchObject({ identity: ['version'], identityRule: 'id', compare: ['track_id', 'timestamp', 'f1', 'acc'] });
     const err = (() => {
@@ -120,7 +127,13 @@ describe('planMerge (pure)', () => {
 
   it('hostile names are data, not SQL: they pass through planning unchanged', () => {
     const evil = 'x"; DROP TABLE "default"; --';
-    const shape = db('sqlite', table(evil, [[`va'l;ue "q"`, 'TEXT'], ['é字', 'REAL']]));
+    const shape = db(
+      'sqlite',
+      table(evil, [
+        [`va'l;ue "q"`, 'TEXT'],
+        ['é字', 'REAL'],
+      ]),
+    );
     const plan = planMerge(db('sqlite'), [{ label: 's', shape }], merge);
     expect(plan.sources[0]!.steps[0]).toMatchObject({ table: evil, columns: [`va'l;ue "q"`, 'é字'] });
   });
@@ -136,7 +149,13 @@ describe('planMerge (pure)', () => {
 describe('mergeSettings: flags over merge.* config over defaults', () => {
   const config = { strategy: 'rebase' as const, id: ['run'], key: ['ver'], tables: ['default'] };
   it('takes config when no flag is given', () => {
-    expect(mergeSettings({ cwd: '/', target: 't', sources: ['s'] }, config)).toEqual({ strategy: 'rebase', onConflict: 'fail', tables: ['default'], id: ['run'], key: ['ver'] });
+    expect(mergeSettings({ cwd: '/', target: 't', sources: ['s'] }, config)).toEqual({
+      strategy: 'rebase',
+      onConflict: 'fail',
+      tables: ['default'],
+      id: ['run'],
+      key: ['ver'],
+    });
   });
   it('flags win; empty flag lists do not erase config', () => {
     expect(mergeSettings({ cwd: '/', target: 't', sources: ['s'], strategy: 'merge', id: [], key: ['k'], tables: ['x'] }, config)).toEqual({
@@ -148,7 +167,13 @@ describe('mergeSettings: flags over merge.* config over defaults', () => {
     });
   });
   it('defaults: merge, version', () => {
-    expect(mergeSettings({ cwd: '/', target: 't', sources: ['s'] })).toEqual({ strategy: 'merge', onConflict: 'fail', tables: undefined, id: undefined, key: ['version'] });
+    expect(mergeSettings({ cwd: '/', target: 't', sources: ['s'] })).toEqual({
+      strategy: 'merge',
+      onConflict: 'fail',
+      tables: undefined,
+      id: undefined,
+      key: ['version'],
+    });
   });
 });
 

@@ -21,8 +21,7 @@ async function withResults(fixture: string, config?: object): Promise<TestRepo> 
   return repo;
 }
 
-const tagJson = async (repo: TestRepo, args: string[]) =>
-  JSON.parse((await cairnOk(['tag', ...args, '--dry-run', '--json'], { cwd: repo.dir })).stdout);
+const tagJson = async (repo: TestRepo, args: string[]) => JSON.parse((await cairnOk(['tag', ...args, '--dry-run', '--json'], { cwd: repo.dir })).stdout);
 
 describe('cairn tag on custom-table.db (default and predictions both have version and f1)', () => {
   it('takes the one table holding rows of the version, and says so', async () => {
@@ -88,7 +87,10 @@ describe('cairn tag on baseline.db (one results table beside the asset tables)',
 describe('--db with --no-db', () => {
   it('is refused in either order (exit 2), and nothing is tagged', async () => {
     const repo = await withResults('baseline.db');
-    for (const args of [['--db', 'results.db', '--no-db'], ['--no-db', '--db=results.db']]) {
+    for (const args of [
+      ['--db', 'results.db', '--no-db'],
+      ['--no-db', '--db=results.db'],
+    ]) {
       const r = await cairn(['tag', 'e0.1.0', ...args], { cwd: repo.dir });
       expect(r.exitCode, args.join(' ')).toBe(2);
       expect(r.stderr).toContain('--db FILE and --no-db contradict each other');
@@ -101,7 +103,10 @@ describe('ties for the best row', () => {
   it('go to the same row whatever order the sweep files were merged in (earliest timestamp)', async () => {
     // --metric lr: every row of a run ties; the three runs of e0.2.0 logged 5 rows each.
     const picked: unknown[] = [];
-    for (const [order, reverseRows] of [[['sweep-a.db', 'sweep-b.db', 'sweep-c.db'], false], [['sweep-c.db', 'sweep-b.db', 'sweep-a.db'], true]] as const) {
+    for (const [order, reverseRows] of [
+      [['sweep-a.db', 'sweep-b.db', 'sweep-c.db'], false],
+      [['sweep-c.db', 'sweep-b.db', 'sweep-a.db'], true],
+    ] as const) {
       const repo = gitRepo();
       await cairnOk(['init'], { cwd: repo.dir });
       repo.commit('init');
@@ -131,8 +136,14 @@ describe('chooseTable (the rule, pure)', () => {
     expect(await chooseTable('f', two, { recorded: 'gone', config: 'default', needs: {}, rules, holdsRows })).toMatchObject({ table: 'default', by: 'config' });
     expect(await chooseTable('f', two, { flag: 'keys', recorded: 'runs', needs: {}, rules, holdsRows })).toMatchObject({ table: 'keys', by: 'flag' });
     await expect(chooseTable('f', two, { flag: 'nope', needs: {}, rules, holdsRows })).rejects.toThrow('no table "nope" in f');
-    expect(await chooseTable('f', two, { needs: { version: ['e1'] }, rules, holdsRows: (t) => t.name === 'runs' })).toMatchObject({ table: 'runs', by: 'rows' });
-    expect(await chooseTable('f', two, { needs: { version: ['e1'] }, rules, holdsRows: () => false })).toEqual({ kind: 'noRows', candidates: ['default', 'runs'] });
+    expect(await chooseTable('f', two, { needs: { version: ['e1'] }, rules, holdsRows: (t) => t.name === 'runs' })).toMatchObject({
+      table: 'runs',
+      by: 'rows',
+    });
+    expect(await chooseTable('f', two, { needs: { version: ['e1'] }, rules, holdsRows: () => false })).toEqual({
+      kind: 'noRows',
+      candidates: ['default', 'runs'],
+    });
     expect(await chooseTable('f', assets, { needs: { version: ['e1'] }, rules, holdsRows })).toEqual({ kind: 'none', tables: [] });
   });
 });

@@ -25,9 +25,7 @@ describe('pointer format', () => {
   const pointer = { cairn: 1 as const, kind: 'file' as const, path: 'train.parquet', hash: HELLO, size: 6 };
 
   it('renders keys in order, 2-space indent, trailing newline', () => {
-    expect(renderPointer(pointer)).toBe(
-      `{\n  "cairn": 1,\n  "kind": "file",\n  "path": "train.parquet",\n  "hash": "${HELLO}",\n  "size": 6\n}\n`,
-    );
+    expect(renderPointer(pointer)).toBe(`{\n  "cairn": 1,\n  "kind": "file",\n  "path": "train.parquet",\n  "hash": "${HELLO}",\n  "size": 6\n}\n`);
     expect(renderPointer({ cairn: 1, kind: 'dir', path: 'images', hash: HELLO, files: 2, size: 10 })).toBe(
       `{\n  "cairn": 1,\n  "kind": "dir",\n  "path": "images",\n  "hash": "${HELLO}",\n  "files": 2,\n  "size": 10\n}\n`,
     );
@@ -64,14 +62,26 @@ describe('pointer format', () => {
     expect(unsafePathReason('data/train.csv')).toBeNull();
   });
 
-  it.each(['.git', '.GIT', '.gIt', '.git.', '.git..', '.git ', '.git . .', 'git~1', 'GIT~1', 'git~1.', '.g\u200cit', '\ufeff.git', '.git::$INDEX_ALLOCATION', '.git:stream'])(
-    'refuses %j as a path segment anywhere (git verify_path, NTFS and HFS+ spellings)',
-    (name) => {
-      expect(isGitDirName(name)).toBe(true);
-      expect(unsafePathReason(`vendor/${name}/config`)).toMatch(/git's own folder/);
-      expect(unsafePathReason(name)).toMatch(/git's own folder/);
-    },
-  );
+  it.each([
+    '.git',
+    '.GIT',
+    '.gIt',
+    '.git.',
+    '.git..',
+    '.git ',
+    '.git . .',
+    'git~1',
+    'GIT~1',
+    'git~1.',
+    '.g\u200cit',
+    '\ufeff.git',
+    '.git::$INDEX_ALLOCATION',
+    '.git:stream',
+  ])('refuses %j as a path segment anywhere (git verify_path, NTFS and HFS+ spellings)', (name) => {
+    expect(isGitDirName(name)).toBe(true);
+    expect(unsafePathReason(`vendor/${name}/config`)).toMatch(/git's own folder/);
+    expect(unsafePathReason(name)).toMatch(/git's own folder/);
+  });
 
   it.each(['.gitignore', '.github', 'git', '.gitx', 'x.git', 'git~2', '.git-data', 'my.git'])('accepts %j, which git accepts too', (name) => {
     expect(isGitDirName(name)).toBe(false);
@@ -111,9 +121,7 @@ describe('manifest format', () => {
   });
 
   it('round-trips', () => {
-    expect(parseManifest(golden, 'm')).toEqual(
-      [...tree].sort((a, b) => compareUtf8(a.path, b.path)).map((e) => ({ ...e })),
-    );
+    expect(parseManifest(golden, 'm')).toEqual([...tree].sort((a, b) => compareUtf8(a.path, b.path)).map((e) => ({ ...e })));
     expect(parseManifest(renderManifest([]), 'm')).toEqual([]);
   });
 

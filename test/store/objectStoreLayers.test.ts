@@ -10,7 +10,24 @@ import { describe, expect, it } from 'vitest';
 
 const SRC = path.resolve(import.meta.dirname, '../../src');
 /** The folders of the layers above the store (config and repo, the domains, commands, surfaces). */
-const ABOVE_STORE = ['config', 'repo', 'artifacts', 'remote', 'results', 'experiments', 'versions', 'worktrees', 'models', 'explore', 'gc', 'hooks', 'demo', 'commands', 'cli', 'index.ts'];
+const ABOVE_STORE = [
+  'config',
+  'repo',
+  'artifacts',
+  'remote',
+  'results',
+  'experiments',
+  'versions',
+  'worktrees',
+  'models',
+  'explore',
+  'gc',
+  'hooks',
+  'demo',
+  'commands',
+  'cli',
+  'index.ts',
+];
 
 /** Every module a file imports, static or dynamic, as written. */
 function importsOf(file: string): string[] {
@@ -19,7 +36,10 @@ function importsOf(file: string): string[] {
 }
 
 function filesUnder(dir: string): string[] {
-  return fs.readdirSync(path.join(SRC, dir), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => path.join(SRC, dir, f));
+  return fs
+    .readdirSync(path.join(SRC, dir), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => path.join(SRC, dir, f));
 }
 
 /** The `src/` folder an import of `file` lands in. */
@@ -30,15 +50,23 @@ function folderOf(file: string, spec: string): string {
 describe('object stores in the layers', () => {
   it('src/store imports no domain and no command', () => {
     for (const file of filesUnder('store')) {
-      const reached = importsOf(file).filter((s) => s.startsWith('.')).map((s) => folderOf(file, s));
-      expect(reached.filter((f) => ABOVE_STORE.includes(f)), file).toEqual([]);
+      const reached = importsOf(file)
+        .filter((s) => s.startsWith('.'))
+        .map((s) => folderOf(file, s));
+      expect(
+        reached.filter((f) => ABOVE_STORE.includes(f)),
+        file,
+      ).toEqual([]);
     }
   });
 
   it('artifacts and results do not reach src/remote (their remote verbs are in src/commands)', () => {
     for (const dir of ['artifacts', 'results']) {
       for (const file of filesUnder(dir)) {
-        expect(importsOf(file).filter((s) => s.startsWith('.') && folderOf(file, s) === 'remote'), file).toEqual([]);
+        expect(
+          importsOf(file).filter((s) => s.startsWith('.') && folderOf(file, s) === 'remote'),
+          file,
+        ).toEqual([]);
       }
     }
   });

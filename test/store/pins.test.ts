@@ -18,7 +18,11 @@ describe('pins', () => {
     const b = hashBytes('b');
     pinObject(cache, { hash: a, kind: 'merge-backup', target: '/x/results.db', strategy: 'rebase', size: 1 });
     pinObject(cache, { hash: b, kind: 'merge-backup', target: null, strategy: 'merge', size: 1 });
-    expect(listPins(cache).map((p) => p.hash).sort()).toEqual([a, b].sort());
+    expect(
+      listPins(cache)
+        .map((p) => p.hash)
+        .sort(),
+    ).toEqual([a, b].sort());
     fs.writeFileSync(path.join(pinsDir(cache), a.slice(7)), '{ not json');
     expect(listPins(cache).find((p) => p.hash === a)).toMatchObject({ hash: a, target: null });
 

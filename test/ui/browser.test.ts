@@ -77,7 +77,7 @@ describe.skipIf(!haveChromium)('cairn ui in chromium', () => {
   const trailer = (tag: string) => tags.find((t) => t.tag === tag)!;
   const best = (tag: string) => [...f.rows[tag]!].sort((a, b) => b.f1 - a.f1)[0]!;
 
-  test('experiments: one row per tag; its metric and param cells are the tag\'s trailers and its best database row', async () => {
+  test("experiments: one row per tag; its metric and param cells are the tag's trailers and its best database row", async () => {
     await open('experiments');
     const rows = page.locator('#experiments tbody tr');
     expect(await rows.count()).toBe(tags.length);
@@ -114,7 +114,12 @@ describe.skipIf(!haveChromium)('cairn ui in chromium', () => {
     await page.waitForURL(`**/#/compare/${encodeURIComponent(a)}/${encodeURIComponent(b)}`);
     await page.waitForSelector('#view[data-ready="true"]');
     type Changed = { path: string }[];
-    const diff = await json<{ metrics: { name: string; old: number; new: number; delta: number }[]; params: { name: string }[]; codeStat: string; artifacts: { added: Changed; removed: Changed; changed: Changed } }>(['explore', 'diff', a, b, '--json']);
+    const diff = await json<{
+      metrics: { name: string; old: number; new: number; delta: number }[];
+      params: { name: string }[];
+      codeStat: string;
+      artifacts: { added: Changed; removed: Changed; changed: Changed };
+    }>(['explore', 'diff', a, b, '--json']);
     for (const m of diff.metrics) {
       const row = page.locator('#metric-deltas tbody tr', { has: page.locator(`td[data-col="name"]:text-is("${m.name}")`) });
       expect(await row.locator('td[data-col="old"]').textContent()).toBe(String(m.old));
@@ -125,7 +130,11 @@ describe.skipIf(!haveChromium)('cairn ui in chromium', () => {
     expect(await texts('#param-changes td[data-col="name"]')).toEqual(diff.params.map((p) => p.name));
     const { added, removed, changed } = diff.artifacts;
     expect(await texts('#artifact-changes td[data-col="path"]')).toEqual([...added, ...removed, ...changed].map((c) => c.path));
-    expect(await texts('#artifact-changes td[data-col="change"]')).toEqual([...added.map(() => 'added'), ...removed.map(() => 'removed'), ...changed.map(() => 'changed')]);
+    expect(await texts('#artifact-changes td[data-col="change"]')).toEqual([
+      ...added.map(() => 'added'),
+      ...removed.map(() => 'removed'),
+      ...changed.map(() => 'changed'),
+    ]);
     expect(await page.locator('#codestat').textContent()).toBe(diff.codeStat);
     await shoot('compare');
   });
@@ -154,7 +163,11 @@ describe.skipIf(!haveChromium)('cairn ui in chromium', () => {
     expect(series[2]![at('e0.1.0')]).toBeNull();
     // Hover over e0.3.0's point: the tooltip shows its subject.
     const pos = await page.evaluate((tag) => {
-      const c = (window as unknown as { cairnChart: { u: { valToPos: (v: number, s: string) => number; over: HTMLElement }; points: { tag: string; x: number; y: number }[] } }).cairnChart;
+      const c = (
+        window as unknown as {
+          cairnChart: { u: { valToPos: (v: number, s: string) => number; over: HTMLElement }; points: { tag: string; x: number; y: number }[] };
+        }
+      ).cairnChart;
       const p = c.points.find((q) => q.tag === tag)!;
       const box = c.u.over.getBoundingClientRect();
       return { x: box.left + c.u.valToPos(p.x, 'x'), y: box.top + c.u.valToPos(p.y, 'y') };
@@ -173,9 +186,20 @@ describe.skipIf(!haveChromium)('cairn ui in chromium', () => {
 
   test('one experiment: explore show (metrics, params, artifacts in cache and on the remote) and its models', async () => {
     await open('experiment/e0.3.0');
-    const shown = await json<{ commit: string; metrics: Record<string, number>; params: Record<string, unknown>; artifacts: { path: string; inCache: boolean; onRemote: boolean | null; size: number }[] }>(['explore', 'show', 'e0.3.0', '--json']);
+    const shown = await json<{
+      commit: string;
+      metrics: Record<string, number>;
+      params: Record<string, unknown>;
+      artifacts: { path: string; inCache: boolean; onRemote: boolean | null; size: number }[];
+    }>(['explore', 'show', 'e0.3.0', '--json']);
     expect(await page.locator('dd[data-field="commit"]').textContent()).toBe(shown.commit);
-    for (const [k, v] of Object.entries(shown.metrics)) expect(await page.locator('#metrics tr', { has: page.locator(`td[data-col="name"]:text-is("${k}")`) }).locator('td[data-col="value"]').textContent()).toBe(String(v));
+    for (const [k, v] of Object.entries(shown.metrics))
+      expect(
+        await page
+          .locator('#metrics tr', { has: page.locator(`td[data-col="name"]:text-is("${k}")`) })
+          .locator('td[data-col="value"]')
+          .textContent(),
+      ).toBe(String(v));
     expect(shown.metrics.f1).toBe(best('e0.3.0').f1);
     expect(await texts('#params td[data-col="name"]')).toEqual(Object.keys(shown.params));
     expect(await texts('#artifacts td[data-col="path"]')).toEqual(shown.artifacts.map((a) => a.path));
@@ -218,8 +242,18 @@ describe.skipIf(!haveChromium)('cairn ui in chromium', () => {
     expect(await texts('#worktrees td[data-col="path"]')).toEqual(list.worktrees.map((w) => w.path));
     expect(await texts('#worktrees td[data-col="branch"]')).toEqual(['main', 'exp/aug']);
     expect(await texts('#worktrees td[data-col="dirty"]')).toEqual(list.worktrees.map((w) => (w.dirty ? 'yes' : 'no')));
-    expect(await page.locator('#worktrees tr', { has: page.locator('td:text-is("exp/aug")') }).locator('td[data-col="tags"]').textContent()).toBe('exp-aug-v1');
-    expect(await page.locator('#worktrees tr', { has: page.locator('td:text-is("exp/aug")') }).locator('td[data-col="resultsMerged"]').textContent()).toBe(list.worktrees[1]!.resultsMerged);
+    expect(
+      await page
+        .locator('#worktrees tr', { has: page.locator('td:text-is("exp/aug")') })
+        .locator('td[data-col="tags"]')
+        .textContent(),
+    ).toBe('exp-aug-v1');
+    expect(
+      await page
+        .locator('#worktrees tr', { has: page.locator('td:text-is("exp/aug")') })
+        .locator('td[data-col="resultsMerged"]')
+        .textContent(),
+    ).toBe(list.worktrees[1]!.resultsMerged);
     await shoot('worktrees');
   });
 
@@ -242,9 +276,26 @@ describe.skipIf(!haveChromium)('cairn ui in chromium', () => {
   test('one experiment made by cairn run: the recorded command, exit, duration and dirty flag are shown', async () => {
     // The show document of an experiment `cairn run` tagged carries these fields (Cairn-Command, -Exit, -Duration, -Dirty).
     const api = async (e: string) => (await fetch(`${ui.url}api/${e}`)).json() as Promise<Record<string, unknown>>;
-    const show = { ...(await api('show?version=e0.3.0')), command: ['python', 'train.py', '--lr', '<b>0.1</b>'], workdir: '.', exit: 0, duration: 12.5, dirty: true };
+    const show = {
+      ...(await api('show?version=e0.3.0')),
+      command: ['python', 'train.py', '--lr', '<b>0.1</b>'],
+      workdir: '.',
+      exit: 0,
+      duration: 12.5,
+      dirty: true,
+    };
     const file = path.join(tempDir(), 'run.html');
-    const snapshot = { info: await api('info'), list: await api('list'), models: await api('models'), worktrees: await api('worktrees'), bases: await api('bases'), show: { 'e0.3.0': show }, diff: {}, lineage: {}, notes: [] };
+    const snapshot = {
+      info: await api('info'),
+      list: await api('list'),
+      models: await api('models'),
+      worktrees: await api('worktrees'),
+      bases: await api('bases'),
+      show: { 'e0.3.0': show },
+      diff: {},
+      lineage: {},
+      notes: [],
+    };
     fs.writeFileSync(file, exportedPage(snapshot));
     const p = await context.newPage();
     await p.goto(`${pathToFileURL(file).href}#/experiment/e0.3.0`);
@@ -286,7 +337,12 @@ describe.skipIf(!haveChromium)('cairn ui in chromium', () => {
     expect(await p.locator('#chart canvas').count()).toBeGreaterThan(0);
     await shoot('export-chart', p);
     await open2('compare/e0.1.0/e0.3.0');
-    expect(await p.locator('#metric-deltas tr', { has: p.locator('td:text-is("f1")') }).locator('td[data-col="new"]').textContent()).toBe(String(trailer('e0.3.0').metrics.f1));
+    expect(
+      await p
+        .locator('#metric-deltas tr', { has: p.locator('td:text-is("f1")') })
+        .locator('td[data-col="new"]')
+        .textContent(),
+    ).toBe(String(trailer('e0.3.0').metrics.f1));
     await open2('experiment/e0.3.0');
     expect(await p.locator('#artifacts td[data-col="path"]').count()).toBeGreaterThan(0);
     await open2('models');

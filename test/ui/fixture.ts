@@ -83,7 +83,11 @@ export async function uiFixture(): Promise<UiFixture> {
 }
 
 /** Start `cairn ui --json` in `cwd`; resolves with the process and its URL. */
-export async function startUi(cwd: string, args: string[] = [], env: Record<string, string | undefined> = {}): Promise<{ child: ChildProcess; url: string; port: number }> {
+export async function startUi(
+  cwd: string,
+  args: string[] = [],
+  env: Record<string, string | undefined> = {},
+): Promise<{ child: ChildProcess; url: string; port: number }> {
   const child = spawn(process.execPath, [BIN, 'ui', '--json', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   let err = '';
@@ -100,4 +104,3 @@ export async function startUi(cwd: string, args: string[] = [], env: Record<stri
     child.on('exit', (code) => reject(new Error(`cairn ui exited ${code}: ${out}${err}`)));
   });
 }
-

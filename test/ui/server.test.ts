@@ -68,7 +68,7 @@ describe('the API returns what the commands print with --json', () => {
     expect(await api('bases')).toEqual({ bases: { 'exp-aug-v1': 'e0.2.0' } });
   });
 
-  test('a bad or missing parameter is the command\'s error, with its code', async () => {
+  test("a bad or missing parameter is the command's error, with its code", async () => {
     const r = await fetch(`${ui.url}api/show?version=e9.9.9`);
     expect(r.status).toBe(404);
     const cli = JSON.parse((await cairn(['explore', 'show', 'e9.9.9', '--json'], { cwd: f.repo.dir })).stdout) as unknown;
@@ -149,7 +149,8 @@ describe('safety', () => {
   test('serving changes nothing in the repository', async () => {
     const before = f.repo.git('status', '--porcelain');
     const refs = f.repo.git('for-each-ref');
-    for (const e of ['list', 'show?version=e0.1.0', 'diff?a=e0.1.0&b=e0.2.0', 'lineage?path=data', 'models', 'worktrees', 'bases']) await fetch(`${ui.url}api/${e}`);
+    for (const e of ['list', 'show?version=e0.1.0', 'diff?a=e0.1.0&b=e0.2.0', 'lineage?path=data', 'models', 'worktrees', 'bases'])
+      await fetch(`${ui.url}api/${e}`);
     expect(f.repo.git('status', '--porcelain')).toBe(before);
     expect(f.repo.git('for-each-ref')).toBe(refs);
   });
@@ -177,7 +178,9 @@ describe('running', () => {
       const list = (await (await fetch(`${run.url}api/list`)).json()) as { experiments: { resultsRows?: { results: string } }[] };
       expect(list).toEqual(JSON.parse((await cairnOk(['explore', 'list', '--db', other, '--json'], { cwd: f.repo.dir })).stdout));
       expect(list.experiments[0]!.resultsRows!.results).toBe(`${other}#default`);
-      expect(await (await fetch(`${run.url}api/models`)).json()).toEqual(JSON.parse((await cairnOk(['model', 'list', '--db', other, '--json'], { cwd: f.repo.dir })).stdout));
+      expect(await (await fetch(`${run.url}api/models`)).json()).toEqual(
+        JSON.parse((await cairnOk(['model', 'list', '--db', other, '--json'], { cwd: f.repo.dir })).stdout),
+      );
     } finally {
       run.child.kill('SIGTERM');
     }

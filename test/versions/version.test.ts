@@ -29,12 +29,24 @@ describe('parsing versions', () => {
     expect(parseSemverTag('release-1.2.3', 'release-')?.version).toBe('1.2.3');
   });
 
-  it.each(['e1', 'e1.x', 'e1.2', 'e1.2.3.4', 'e01.2.3', 'e1.02.3', 'e1.2.3-rc.1', 'e1.2.3+build', 'e 1.2.3', 'v1.2.3', 'e', 'e-1.2.3', 'E1.2.3', 'e99999999999999999.0.0'])(
-    'skips the malformed or foreign tag %j (null, never an error)',
-    (tag) => {
-      expect(parseSemverTag(tag, 'e')).toBeNull();
-    },
-  );
+  it.each([
+    'e1',
+    'e1.x',
+    'e1.2',
+    'e1.2.3.4',
+    'e01.2.3',
+    'e1.02.3',
+    'e1.2.3-rc.1',
+    'e1.2.3+build',
+    'e 1.2.3',
+    'v1.2.3',
+    'e',
+    'e-1.2.3',
+    'E1.2.3',
+    'e99999999999999999.0.0',
+  ])('skips the malformed or foreign tag %j (null, never an error)', (tag) => {
+    expect(parseSemverTag(tag, 'e')).toBeNull();
+  });
 
   it('reads worktree experiment tags exp-<name>-v<N>', () => {
     expect(parseWorktreeTag('exp-cnn-v3')).toEqual({ kind: 'worktree', tag: 'exp-cnn-v3', name: 'cnn', n: 3 });
@@ -112,7 +124,11 @@ describe('the next version', () => {
   it('is always above every existing version of the prefix (property)', () => {
     fc.assert(
       fc.property(fc.array(plain, { maxLength: 20 }), bump, (versions, kind) => {
-        const next = nextVersion(versions.map((v) => 'e' + v), 'e', kind).slice(1);
+        const next = nextVersion(
+          versions.map((v) => 'e' + v),
+          'e',
+          kind,
+        ).slice(1);
         for (const v of versions) expect(semver.gt(next, v)).toBe(true);
       }),
     );

@@ -57,7 +57,7 @@ describe('experiment worktrees', () => {
     expect(repo.read('train.py')).toBe('lr = 0.01\n');
   });
 
-  it('list says whether a worktree\'s results rows are already in the main results database', async () => {
+  it("list says whether a worktree's results rows are already in the main results database", async () => {
     const repo = await project();
     sqliteResults(path.join(repo.dir, 'results.db'), 'default', [{ track_id: 'a', timestamp: 't1', version: 'e0.1.0', f1: 0.5 }]);
     await cairnOk(['add', 'results.db'], { cwd: repo.dir });
@@ -277,7 +277,7 @@ describe('exploration worktrees', () => {
     expect(fs.existsSync(dir)).toBe(false);
   });
 
-  it('works when the tag\'s data is only on the remote', async () => {
+  it("works when the tag's data is only on the remote", async () => {
     const repo = await project();
     const store = path.join(tempDir(), 'store');
     await cairnOk(['remote', 'add', 'store', store, '--default'], { cwd: repo.dir });

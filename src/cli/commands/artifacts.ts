@@ -26,7 +26,9 @@ const STATE_LABEL: Record<string, string> = {
 
 /** What status adds after an artifact's path: why it differs, and what the cache lacks. */
 function statusNotes(a: ArtifactStatus): string {
-  const notes = [a.note, a.state !== 'missingCache' && a.missingObjects > 0 ? `${plural(a.missingObjects, 'object')} missing from cache` : undefined].filter(Boolean);
+  const notes = [a.note, a.state !== 'missingCache' && a.missingObjects > 0 ? `${plural(a.missingObjects, 'object')} missing from cache` : undefined].filter(
+    Boolean,
+  );
   return notes.length ? `  (${notes.join('; ')})` : '';
 }
 
@@ -86,7 +88,9 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
       ctx.useJson(opts);
       const repo = await ctx.repo();
       const invalid: { invalid: InvalidPointer; error: CairnError }[] = [];
-      const artifacts = await (await statuses()).status(repo, {
+      const artifacts = await (
+        await statuses()
+      ).status(repo, {
         cwd: ctx.cwd(),
         paths,
         remote: opts.remote,
@@ -157,7 +161,7 @@ export function registerArtifactCommands(program: Command, ctx: CliContext): voi
 
   program
     .command('verify')
-    .description('rehash every cached object and check that every pointer\'s objects are present')
+    .description("rehash every cached object and check that every pointer's objects are present")
     .option('--remote [name]', 'also download and rehash, on the remote, every object the worktree needs')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExamples:\n  $ cairn verify\n  $ cairn verify --remote')

@@ -44,7 +44,9 @@ export function registerConfigCommands(program: Command, ctx: CliContext): void 
     });
   config
     .command('set')
-    .description('set a key in .cairn/config.json (staged), or in .cairn/config.local.json with --local; the value is JSON when it parses (numbers, true, ["a","b"]), else text')
+    .description(
+      'set a key in .cairn/config.json (staged), or in .cairn/config.local.json with --local; the value is JSON when it parses (numbers, true, ["a","b"]), else text',
+    )
     .argument('<key>', 'a dotted key path, e.g. metrics.primary')
     .argument('<value>', 'the value')
     .option('--local', 'write .cairn/config.local.json (ignored by git: credentials, cache.dir, cache.link)')

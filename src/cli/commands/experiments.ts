@@ -114,7 +114,10 @@ export function registerExperimentCommands(program: Command, ctx: CliContext): v
     .option('--prefix <prefix>', PREFIX_HELP)
     .option('--db <file>', 'results database: SQLite, DuckDB or parquet (default: results.db)')
     .option('--no-db', 'read no results, even if results.db is set: the tag carries the data fingerprint and -m only')
-    .option('--table <table>', 'results table (default: results.table, else the one table with a version column and the metric, else the one with rows of the version)')
+    .option(
+      '--table <table>',
+      'results table (default: results.table, else the one table with a version column and the metric, else the one with rows of the version)',
+    )
     .option('--metric <name>', 'the metric that picks the best row of the version (default: metrics.primary)')
     .option('--minimize', 'lower is better, e.g. a loss (default: metrics.minimize)')
     .option('-m, --message <text>', 'a description, last in the subject line')

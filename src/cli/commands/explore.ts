@@ -54,7 +54,15 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
         ctx.out.line(
           table([
             ['VERSION', 'DATE', 'COMMIT', 'RUN', 'METRICS', 'ROWS', 'SUBJECT'],
-            ...list.map((e, i) => [e.tag, formatDate(e.date), shortHash(e.commit), shown[i]!.run ?? '-', values(shown[i]!.metrics), e.resultsRows ? String(e.resultsRows.rows) : '-', e.subject]),
+            ...list.map((e, i) => [
+              e.tag,
+              formatDate(e.date),
+              shortHash(e.commit),
+              shown[i]!.run ?? '-',
+              values(shown[i]!.metrics),
+              e.resultsRows ? String(e.resultsRows.rows) : '-',
+              e.subject,
+            ]),
           ]),
         );
         const byLocation = new Map<string, string[]>();
@@ -84,11 +92,20 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
         if (e.command) {
           ctx.out.line(`  command: ${shellQuote(e.command)}${e.workdir && e.workdir !== '.' ? ` (in ${e.workdir})` : ''}`);
         }
-        if (e.duration !== undefined) ctx.out.line(`  ran:     ${e.duration.toFixed(1)} s${e.exit !== undefined ? `, exit ${e.exit}` : ''}${e.dirty !== undefined ? `, tree ${e.dirty ? 'dirty (uncommitted changes)' : 'clean'}` : ''}`);
+        if (e.duration !== undefined)
+          ctx.out.line(
+            `  ran:     ${e.duration.toFixed(1)} s${e.exit !== undefined ? `, exit ${e.exit}` : ''}${e.dirty !== undefined ? `, tree ${e.dirty ? 'dirty (uncommitted changes)' : 'clean'}` : ''}`,
+          );
         ctx.out.line('  artifacts:');
         ctx.out.line(
           table(
-            e.artifacts.map((a) => [a.path, shortHash(a.hash), formatBytes(a.size), a.inCache ? 'cached' : 'not cached', a.onRemote === null ? '' : a.onRemote ? 'on remote' : 'not on remote']),
+            e.artifacts.map((a) => [
+              a.path,
+              shortHash(a.hash),
+              formatBytes(a.size),
+              a.inCache ? 'cached' : 'not cached',
+              a.onRemote === null ? '' : a.onRemote ? 'on remote' : 'not on remote',
+            ]),
             '    ',
           ) || '    (none)',
         );
@@ -97,11 +114,16 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
 
   explore
     .command('diff')
-    .description('what changed between two experiments (or any revisions; one alone: it against the workspace): metrics (absolute and %), params, artifacts, code (--stat)')
+    .description(
+      'what changed between two experiments (or any revisions; one alone: it against the workspace): metrics (absolute and %), params, artifacts, code (--stat)',
+    )
     .argument('<v1>', 'an experiment tag or any git revision')
     .argument('[v2]', 'the same; without it, the workspace: what cairn tag would record now')
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nExamples:\n  $ cairn explore diff e0.2.0 e0.3.0\n  $ cairn explore diff e0.3.0            # is my current run better than e0.3.0?\n  $ cairn explore diff HEAD~3 main')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ cairn explore diff e0.2.0 e0.3.0\n  $ cairn explore diff e0.3.0            # is my current run better than e0.3.0?\n  $ cairn explore diff HEAD~3 main',
+    )
     .action(async (v1: string, v2: string | undefined, opts: { json?: boolean }) => {
       ctx.useJson(opts);
       const repo = await ctx.repo();
@@ -130,7 +152,14 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
           for (const x of a.changed) ctx.out.line(`  changed: ${x.path}  (${shortHash(x.old)} -> ${shortHash(x.new)})`);
         }
         ctx.out.line('code:');
-        ctx.out.line(d.codeStat ? d.codeStat.split('\n').map((l) => `  ${l}`).join('\n') : '  (no changes)');
+        ctx.out.line(
+          d.codeStat
+            ? d.codeStat
+                .split('\n')
+                .map((l) => `  ${l}`)
+                .join('\n')
+            : '  (no changes)',
+        );
       });
     });
 
@@ -143,9 +172,7 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
     .action(async (version: string, opts: { json?: boolean }) => {
       ctx.useJson(opts);
       const r = await (await import('../../commands/exploreCheckout.js')).exploreCheckout(await ctx.repo(), version, ctx.progress());
-      ctx.out.result(r, () =>
-        ctx.out.line(r.created ? `created ${r.path} at ${version} (${shortHash(r.commit)})` : `${version} is already open at ${r.path}`),
-      );
+      ctx.out.result(r, () => ctx.out.line(r.created ? `created ${r.path} at ${version} (${shortHash(r.commit)})` : `${version} is already open at ${r.path}`));
     });
 
   explore
@@ -185,7 +212,10 @@ export function registerExploreCommands(program: Command, ctx: CliContext): Comm
     .option('-o, --out <file>', "where to write ('-' for stdout; default: the file name here)")
     .option('-f, --force', 'overwrite an existing output file')
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nExamples:\n  $ cairn explore get e0.3.0 models/production/model.bin -o model-e0.3.0.bin\n  $ cairn explore get e0.3.0 train.py -o - | head')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ cairn explore get e0.3.0 models/production/model.bin -o model-e0.3.0.bin\n  $ cairn explore get e0.3.0 train.py -o - | head',
+    )
     .action(async (version: string, file: string, opts: { out?: string; force?: boolean; json?: boolean }) => {
       ctx.useJson(opts);
       // git finds the repository while the module loads.

@@ -24,7 +24,9 @@ function describePin(pin: Pin): string {
 export function registerMaintenanceCommands(program: Command, ctx: CliContext): void {
   program
     .command('gc')
-    .description('delete cache objects nothing references (worktrees, branches, tags, stash, pinned backups, other repositories sharing the cache; with --all-commits, any commit); dry run unless --yes')
+    .description(
+      'delete cache objects nothing references (worktrees, branches, tags, stash, pinned backups, other repositories sharing the cache; with --all-commits, any commit); dry run unless --yes',
+    )
     .option('--dry-run', 'only report what would be deleted (the default)')
     .option('-y, --yes', 'delete for real')
     .option('--all-commits', 'also keep everything any commit or reflog entry references')
@@ -34,7 +36,8 @@ export function registerMaintenanceCommands(program: Command, ctx: CliContext): 
     .addHelpText('after', '\nExamples:\n  $ cairn gc            # what would go\n  $ cairn gc --yes      # delete it')
     .action(async (opts: { dryRun?: boolean; yes?: boolean; allCommits?: boolean; force?: boolean; forgetMissingRepos?: boolean; json?: boolean }) => {
       ctx.useJson(opts);
-      if (opts.yes && opts.dryRun) throw new UsageError('--dry-run and --yes contradict each other', { hint: 'pass --yes to delete, or nothing (or --dry-run) to see what would go' });
+      if (opts.yes && opts.dryRun)
+        throw new UsageError('--dry-run and --yes contradict each other', { hint: 'pass --yes to delete, or nothing (or --dry-run) to see what would go' });
       const repo = await ctx.repo();
       const r = await gc(repo, {
         yes: Boolean(opts.yes),
@@ -47,11 +50,14 @@ export function registerMaintenanceCommands(program: Command, ctx: CliContext): 
       ctx.out.result({ ...r, unreferenced }, () => {
         const what = `${plural(r.unreferenced.count, 'unreferenced object')}, ${formatBytes(r.unreferenced.bytes)}`;
         ctx.out.line(r.dryRun ? `would delete ${what} (run with --yes to delete)` : `deleted ${what}`);
-        ctx.out.line(`kept ${plural(r.kept, 'referenced object')}${r.staleTemps ? `; ${r.dryRun ? 'would remove' : 'removed'} ${plural(r.staleTemps, 'stale temp file')}` : ''}`);
+        ctx.out.line(
+          `kept ${plural(r.kept, 'referenced object')}${r.staleTemps ? `; ${r.dryRun ? 'would remove' : 'removed'} ${plural(r.staleTemps, 'stale temp file')}` : ''}`,
+        );
         for (const m of r.unknownManifests.slice(0, 10)) ctx.out.line(`  manifest not in cache: ${shortHash(m.hash)} (${m.where})`);
         if (r.repos.length > 1) ctx.out.line(`the cache is shared: kept what any of ${r.repos.length} repositories needs`);
         for (const gone of r.missingRepos) {
-          const state = opts.forgetMissingRepos && !r.dryRun ? 'forgotten' : 'gc --yes refuses to delete while it is missing; --forget-missing-repos forgets it';
+          const state =
+            opts.forgetMissingRepos && !r.dryRun ? 'forgotten' : 'gc --yes refuses to delete while it is missing; --forget-missing-repos forgets it';
           ctx.out.line(`  missing repository: ${gone} (${state})`);
         }
         for (const pin of r.pinned) ctx.out.line(`  pinned backup ${describePin(pin)}`);
@@ -75,7 +81,13 @@ export function registerMaintenanceCommands(program: Command, ctx: CliContext): 
         ctx.out.line(
           table([
             ['id', 'size', 'made', 'strategy', 'prior state of'],
-            ...pins.map((p) => [shortHash(p.hash), p.size === null ? '?' : formatBytes(p.size), p.created === null ? '?' : formatDate(p.created), p.strategy ?? '?', p.target ?? '?']),
+            ...pins.map((p) => [
+              shortHash(p.hash),
+              p.size === null ? '?' : formatBytes(p.size),
+              p.created === null ? '?' : formatDate(p.created),
+              p.strategy ?? '?',
+              p.target ?? '?',
+            ]),
           ]),
         );
       });

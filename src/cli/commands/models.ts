@@ -29,9 +29,7 @@ function rankOptions(cmd: Command): Command {
 const fmt = (v: number | null): string => (v === null ? '-' : String(v));
 
 export function registerModelCommands(program: Command, ctx: CliContext): void {
-  const model = program
-    .command('model')
-    .description('model candidates (models/candidates/, one artifact) and the production model (models/production/)');
+  const model = program.command('model').description('model candidates (models/candidates/, one artifact) and the production model (models/production/)');
 
   model
     .command('add')
@@ -52,14 +50,28 @@ export function registerModelCommands(program: Command, ctx: CliContext): void {
       .command('promote')
       .description('copy a candidate to models/production/ atomically and record its provenance (PROVENANCE.json)')
       .option('--run <id>', 'promote this run')
-      .option('--version <v>', "promote the best run of this version (by --metric)")
+      .option('--version <v>', 'promote the best run of this version (by --metric)')
       .option('-f, --force', 'overwrite a production model that has unrecorded changes')
-      .addHelpText('after', '\nExamples:\n  $ cairn model promote --run brave-otter-0042 --db results.db\n  $ cairn model promote --version e0.3.0 --metric loss --minimize --db results.db'),
+      .addHelpText(
+        'after',
+        '\nExamples:\n  $ cairn model promote --run brave-otter-0042 --db results.db\n  $ cairn model promote --version e0.3.0 --metric loss --minimize --db results.db',
+      ),
   ).action(async (opts: RankFlags & { run?: string; version?: string; force?: boolean }) => {
     ctx.useJson(opts);
-    const r = await modelPromote(await ctx.repo(), { cwd: ctx.cwd(), db: opts.db, table: opts.table, metric: opts.metric, minimize: opts.minimize, run: opts.run, version: opts.version, force: opts.force });
+    const r = await modelPromote(await ctx.repo(), {
+      cwd: ctx.cwd(),
+      db: opts.db,
+      table: opts.table,
+      metric: opts.metric,
+      minimize: opts.minimize,
+      run: opts.run,
+      version: opts.version,
+      force: opts.force,
+    });
     ctx.out.result(r, () => {
-      ctx.out.line(`promoted run ${r.run}${r.version ? ` (${r.version})` : ''} to ${r.production}${r.metric ? `, ${r.metric.name}=${fmt(r.metric.value)}` : ''}`);
+      ctx.out.line(
+        `promoted run ${r.run}${r.version ? ` (${r.version})` : ''} to ${r.production}${r.metric ? `, ${r.metric.name}=${fmt(r.metric.value)}` : ''}`,
+      );
       if (r.results) ctx.out.line(`results: ${r.results.location} (${r.results.why})`);
       ctx.out.line('commit models/production/ to record it');
     });
@@ -68,33 +80,58 @@ export function registerModelCommands(program: Command, ctx: CliContext): void {
   rankOptions(
     model
       .command('prune')
-      .description('keep the best K runs\' candidates (a run counts once, by its best row; NULL metrics last), delete the rest')
+      .description("keep the best K runs' candidates (a run counts once, by its best row; NULL metrics last), delete the rest")
       .requiredOption('--keep <k>', 'how many runs to keep', (v) => Number(v))
       .option('--dry-run', 'only say what would be deleted')
       .addHelpText('after', '\nExamples:\n  $ cairn model prune --keep 3 --db results.db --metric f1 --dry-run'),
   ).action(async (opts: RankFlags & { keep: number; dryRun?: boolean }) => {
     ctx.useJson(opts);
-    const r = await modelPrune(await ctx.repo(), { cwd: ctx.cwd(), db: opts.db, table: opts.table, metric: opts.metric, minimize: opts.minimize, keep: opts.keep, dryRun: opts.dryRun });
+    const r = await modelPrune(await ctx.repo(), {
+      cwd: ctx.cwd(),
+      db: opts.db,
+      table: opts.table,
+      metric: opts.metric,
+      minimize: opts.minimize,
+      keep: opts.keep,
+      dryRun: opts.dryRun,
+    });
     ctx.out.result(r, () => {
       const gone = r.dryRun ? 'would delete' : 'deleted';
       ctx.out.line(table([...r.kept.map((c) => ['keep', c.run, fmt(c.value)]), ...r.removed.map((c) => [gone, c.run, fmt(c.value)])], '  '));
       ctx.out.line(`results: ${r.results.location} (${r.results.why})`);
-      ctx.out.line(r.dryRun ? 'dry run: nothing deleted' : `pruned ${plural(r.removed.length, 'candidate')}; earlier commits still hold ${r.removed.length === 1 ? 'it' : 'them'}`);
+      ctx.out.line(
+        r.dryRun
+          ? 'dry run: nothing deleted'
+          : `pruned ${plural(r.removed.length, 'candidate')}; earlier commits still hold ${r.removed.length === 1 ? 'it' : 'them'}`,
+      );
     });
   });
 
-  rankOptions(model.command('list', { isDefault: true }).alias('ls').description('the production model (with provenance) and the candidates').addHelpText('after', '\nExamples:\n  $ cairn model list\n  $ cairn model list --db results.db --metric f1 --json')).action(async (opts: RankFlags) => {
+  rankOptions(
+    model
+      .command('list', { isDefault: true })
+      .alias('ls')
+      .description('the production model (with provenance) and the candidates')
+      .addHelpText('after', '\nExamples:\n  $ cairn model list\n  $ cairn model list --db results.db --metric f1 --json'),
+  ).action(async (opts: RankFlags) => {
     ctx.useJson(opts);
     const r = await modelList(await ctx.repo(), { cwd: ctx.cwd(), db: opts.db, table: opts.table, metric: opts.metric, minimize: opts.minimize });
     for (const note of r.notes) ctx.out.note(`note: ${note}`);
     ctx.out.result(r, () => {
       if (r.production) {
         const p = r.production.provenance;
-        ctx.out.line(`production: ${r.production.path} (${formatBytes(r.production.size)})${p ? ` from run ${p.run}${p.version ? ` (${p.version})` : ''}` : ''}`);
+        ctx.out.line(
+          `production: ${r.production.path} (${formatBytes(r.production.size)})${p ? ` from run ${p.run}${p.version ? ` (${p.version})` : ''}` : ''}`,
+        );
       } else ctx.out.line('production: none (cairn model promote)');
       if (r.candidates.length === 0) return ctx.out.line('candidates: none (cairn model add <file> --run ID)');
       ctx.out.line('candidates:');
-      ctx.out.line(table(r.candidates.map((c) => [c.run, c.file, formatBytes(c.size), r.metric ? `${r.metric}=${fmt(c.value)}` : '']), '  '));
+      ctx.out.line(
+        table(
+          r.candidates.map((c) => [c.run, c.file, formatBytes(c.size), r.metric ? `${r.metric}=${fmt(c.value)}` : '']),
+          '  ',
+        ),
+      );
       if (r.results) ctx.out.line(`results: ${r.results.location} (${r.results.why})`);
     });
   });

@@ -45,7 +45,7 @@ export function registerRemoteCommands(program: Command, ctx: CliContext): void 
 
   remote
     .command('add')
-    .description("add a remote for every worktree of this clone (in the git dir, as git remotes are); --shared commits it in .cairn/config.json")
+    .description('add a remote for every worktree of this clone (in the git dir, as git remotes are); --shared commits it in .cairn/config.json')
     .argument('<name>', 'a short name')
     .argument('<url>', 'a folder (/mnt/store, ../store), file:///path, or s3://bucket/prefix')
     .option('-d, --default', 'make it the default remote')
@@ -60,27 +60,44 @@ export function registerRemoteCommands(program: Command, ctx: CliContext): void 
       'after',
       '\nExamples:\n  $ cairn remote add store /mnt/nfs/cairn --default\n  $ cairn remote add team /mnt/nfs/team-cairn --default --shared\n  $ cairn remote add s3 s3://ml-bucket/cairn --endpoint http://127.0.0.1:9000 --default\n\nCredentials for S3: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or\n{"remotes": {"<name>": {"accessKeyId": "...", "secretAccessKey": "..."}}} in .cairn/config.local.json',
     )
-    .action(async (name: string, url: string, opts: { default?: boolean; endpoint?: string; region?: string; forcePathStyle?: boolean; profile?: string; force?: boolean; shared?: boolean; json?: boolean }) => {
-      ctx.useJson(opts);
-      const result = await addRemote(await ctx.repo(), {
-        name,
-        url,
-        makeDefault: opts.default,
-        endpoint: opts.endpoint,
-        region: opts.region,
-        forcePathStyle: opts.forcePathStyle,
-        profile: opts.profile,
-        force: opts.force,
-        shared: opts.shared,
-      });
-      ctx.out.result(result, () => {
-        if (result.created) ctx.out.line(`created ${result.created}`);
-        ctx.out.line(
-          `added remote ${result.name} (${result.url})${result.default ? ' as the default' : ''}` +
-            (result.shared ? '; .cairn/config.json is staged: commit it to share the remote' : ' for every worktree of this clone (--shared commits it for everyone)'),
-        );
-      });
-    });
+    .action(
+      async (
+        name: string,
+        url: string,
+        opts: {
+          default?: boolean;
+          endpoint?: string;
+          region?: string;
+          forcePathStyle?: boolean;
+          profile?: string;
+          force?: boolean;
+          shared?: boolean;
+          json?: boolean;
+        },
+      ) => {
+        ctx.useJson(opts);
+        const result = await addRemote(await ctx.repo(), {
+          name,
+          url,
+          makeDefault: opts.default,
+          endpoint: opts.endpoint,
+          region: opts.region,
+          forcePathStyle: opts.forcePathStyle,
+          profile: opts.profile,
+          force: opts.force,
+          shared: opts.shared,
+        });
+        ctx.out.result(result, () => {
+          if (result.created) ctx.out.line(`created ${result.created}`);
+          ctx.out.line(
+            `added remote ${result.name} (${result.url})${result.default ? ' as the default' : ''}` +
+              (result.shared
+                ? '; .cairn/config.json is staged: commit it to share the remote'
+                : ' for every worktree of this clone (--shared commits it for everyone)'),
+          );
+        });
+      },
+    );
 
   remote
     .command('list', { isDefault: true })
@@ -128,14 +145,17 @@ export function registerRemoteCommands(program: Command, ctx: CliContext): void 
       });
     });
 
-  transferCommand(program, 'fetch', 'download into the cache the objects the workspace (or --rev, --all-*) needs; verifies every hash', '  $ cairn fetch\n  $ cairn fetch --rev e0.3.0').action(
-    async (opts: TransferFlags) => {
-      ctx.useJson(opts);
-      const repo = await ctx.repo();
-      const r = await fetch(repo, { ...scope(opts), progress: ctx.progress() });
-      ctx.out.result(r, () => ctx.out.line(`fetched ${plural(r.downloaded, 'object')}, ${formatBytes(r.bytes)} from ${r.remote}; ${r.cached} already cached`));
-    },
-  );
+  transferCommand(
+    program,
+    'fetch',
+    'download into the cache the objects the workspace (or --rev, --all-*) needs; verifies every hash',
+    '  $ cairn fetch\n  $ cairn fetch --rev e0.3.0',
+  ).action(async (opts: TransferFlags) => {
+    ctx.useJson(opts);
+    const repo = await ctx.repo();
+    const r = await fetch(repo, { ...scope(opts), progress: ctx.progress() });
+    ctx.out.result(r, () => ctx.out.line(`fetched ${plural(r.downloaded, 'object')}, ${formatBytes(r.bytes)} from ${r.remote}; ${r.cached} already cached`));
+  });
 
   transferCommand(program, 'pull', 'fetch, then check the workspace out', '  $ cairn pull')
     .option('-f, --force', 'let the checkout discard workspace changes that are not in the cache')

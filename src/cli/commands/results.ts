@@ -49,7 +49,12 @@ function shown(v: unknown): string {
 
 export function formatConflict(c: ConflictDetail): string {
   // An asset table's key is a base64 pickle: the hash it stands for says more.
-  const id = c.object !== undefined ? `hash ${c.object}` : Object.entries(c.identity).map(([k, v]) => `${k}=${shown(v)}`).join(' ');
+  const id =
+    c.object !== undefined
+      ? `hash ${c.object}`
+      : Object.entries(c.identity)
+          .map(([k, v]) => `${k}=${shown(v)}`)
+          .join(' ');
   const side = (d: ConflictDetail['columns'][number], which: 'target' | 'source'): string => d.digest?.[which] ?? shown(d[which]);
   const cols = c.columns.map((d) => `${d.column}: ${side(d, 'target')} (target) vs ${side(d, 'source')} (source)`).join('; ');
   return `${c.table} [${id}] ${cols}`;
@@ -67,7 +72,11 @@ function printHuman(ctx: CliContext, r: MergeResult): void {
     String(t.filled),
     String(t.replaced),
     String(t.deleted),
-    [t.created ? 'new table' : '', ...t.columnsAdded.map((c) => `+${c.name}${c.type ? ` ${c.type}` : ''}`), t.updated ? `${plural(t.updated, t.role === 'keys' ? 'key' : 'count')} ${t.role === 'keys' ? 'repointed' : 'updated'}` : '']
+    [
+      t.created ? 'new table' : '',
+      ...t.columnsAdded.map((c) => `+${c.name}${c.type ? ` ${c.type}` : ''}`),
+      t.updated ? `${plural(t.updated, t.role === 'keys' ? 'key' : 'count')} ${t.role === 'keys' ? 'repointed' : 'updated'}` : '',
+    ]
       .filter(Boolean)
       .join(', '),
   ]);
@@ -87,11 +96,17 @@ export function registerResultsCommands(program: Command, ctx: CliContext): void
     .description('merge results tables (SQLite, DuckDB, parquet) of other files or revisions into a target, without losing or duplicating a row')
     .argument('<target>', 'the results file merged into (created from the sources when it does not exist)')
     .argument('<source...>', 'files to merge from, or REV:path (a file as committed at a branch, tag or commit)')
-    .addOption(new Option('--strategy <strategy>', 'merge: add rows of new identities; rebase: replace the target rows of the sources\' keys').choices(STRATEGIES))
+    .addOption(
+      new Option('--strategy <strategy>', "merge: add rows of new identities; rebase: replace the target rows of the sources' keys").choices(STRATEGIES),
+    )
     .option('--table <name>', 'merge only this table (repeat for several; default: every table)', collect)
     .option('--id <column>', 'identity column for merge (repeat for several; default: track_id+timestamp when both exist, else the whole row)', collect)
     .option('--key <column>', 'key column for rebase (repeat for several; default: version)', collect)
-    .addOption(new Option('--on-conflict <mode>', 'rows of the same identity with other values: fail, keep the target\'s, or replace with the source\'s').choices(ON_CONFLICT).default('fail'))
+    .addOption(
+      new Option('--on-conflict <mode>', "rows of the same identity with other values: fail, keep the target's, or replace with the source's")
+        .choices(ON_CONFLICT)
+        .default('fail'),
+    )
     .option('--yes', 'confirm a rebase (without it, print what would change and write nothing)')
     .option('-o, --output <file>', 'write the merged result to this file; the target is left as it is')
     .option('-f, --force', 'let -o replace a file that exists')

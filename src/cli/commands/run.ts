@@ -53,8 +53,10 @@ export async function runRun(ctx: CliContext, argv: string[], opts: RunFlags): P
     stdoutToStderr: ctx.out.json,
     progress: ctx.progress(),
     onStart: (start) => {
-      if (start.recovered?.action === 'finished') ctx.out.note(`cairn run: finished the interrupted run of ${start.recovered.version}${start.recovered.tag ? ` (tagged ${start.recovered.tag})` : ''}`);
-      if (start.recovered?.action === 'dropped') ctx.out.note(`cairn run: the run of ${start.recovered.version} was killed while its command ran; nothing of it was recorded`);
+      if (start.recovered?.action === 'finished')
+        ctx.out.note(`cairn run: finished the interrupted run of ${start.recovered.version}${start.recovered.tag ? ` (tagged ${start.recovered.tag})` : ''}`);
+      if (start.recovered?.action === 'dropped')
+        ctx.out.note(`cairn run: the run of ${start.recovered.version} was killed while its command ran; nothing of it was recorded`);
       ctx.out.note(`cairn run: ${start.version}: ${shellQuote(start.argv)}${start.workdir !== '.' ? ` (in ${start.workdir})` : ''}`);
     },
   });
@@ -62,7 +64,9 @@ export async function runRun(ctx: CliContext, argv: string[], opts: RunFlags): P
   for (const note of result.notes) ctx.out.note(`note: ${note}`);
   ctx.out.result(result, () => {
     if (result.status === 'failed') {
-      ctx.out.note(`cairn run: ${result.version} failed after ${result.duration.toFixed(1)} s (${result.signal ?? `exit ${result.exit}`}); nothing committed or tagged`);
+      ctx.out.note(
+        `cairn run: ${result.version} failed after ${result.duration.toFixed(1)} s (${result.signal ?? `exit ${result.exit}`}); nothing committed or tagged`,
+      );
       return;
     }
     const commit = result.commit!.slice(0, 12);
@@ -86,7 +90,8 @@ export async function runReproduce(ctx: CliContext, version: string, opts: Repro
     keep: Boolean(opts.keep),
     stdoutToStderr: ctx.out.json,
     progress: ctx.progress(),
-    onStart: (start) => ctx.out.note(`cairn reproduce: running the command ${version} records, in ${start.dir}, with CAIRN_VERSION=${version}:\n  ${shellQuote(start.argv)}`),
+    onStart: (start) =>
+      ctx.out.note(`cairn reproduce: running the command ${version} records, in ${start.dir}, with CAIRN_VERSION=${version}:\n  ${shellQuote(start.argv)}`),
   });
   ctx.exitCode = result.exitCode;
   for (const note of result.notes) ctx.out.note(`note: ${note}`);
@@ -113,7 +118,9 @@ export async function runReproduce(ctx: CliContext, version: string, opts: Repro
         : result.status === 'differs'
           ? `${version} did NOT reproduce${result.tolerance ? ` within ${result.tolerance}` : ''}`
           : `${version}: the command failed (${result.signal ?? `exit ${result.exit}`})`;
-    ctx.out.line(`${verdict} (${result.duration.toFixed(1)} s${result.recorded.duration !== undefined ? `; recorded ${result.recorded.duration.toFixed(1)} s` : ''})`);
+    ctx.out.line(
+      `${verdict} (${result.duration.toFixed(1)} s${result.recorded.duration !== undefined ? `; recorded ${result.recorded.duration.toFixed(1)} s` : ''})`,
+    );
     if (result.kept) ctx.out.line(`  kept: ${result.worktree}`);
   });
 }
@@ -121,14 +128,20 @@ export async function runReproduce(ctx: CliContext, version: string, opts: Repro
 export function registerRunCommands(program: Command, ctx: CliContext): void {
   program
     .command('run')
-    .description('run a command as an experiment: next version, CAIRN_VERSION set, outputs added and committed, tagged with the best results row and the command line')
+    .description(
+      'run a command as an experiment: next version, CAIRN_VERSION set, outputs added and committed, tagged with the best results row and the command line',
+    )
     .argument('<command...>', 'the command and its arguments, after -- (run without a shell)')
     .option('-m, --message <text>', 'a description, last in the tag subject and in the commit subject')
-    .option('--bump <kind>', 'which part of the highest version to raise: major, minor, patch (default: minor; exp-NAME-vN in an experiment worktree)', parseBump)
+    .option(
+      '--bump <kind>',
+      'which part of the highest version to raise: major, minor, patch (default: minor; exp-NAME-vN in an experiment worktree)',
+      parseBump,
+    )
     .option('--as <version>', 'record this version instead of the next one (e.g. e1.0.0)')
     .option('--allow-dirty', 'run even with uncommitted changes; the tag says Cairn-Dirty: true')
     .option('--no-tag', 'add and commit the outputs, but create no tag')
-    .option('--json', 'print the result as JSON (the command\'s own output then goes to stderr)')
+    .option('--json', "print the result as JSON (the command's own output then goes to stderr)")
     .passThroughOptions()
     .addHelpText(
       'after',
@@ -149,7 +162,7 @@ ${EXIT_CODES}`,
     .argument('<version>', 'an experiment tag made by cairn run')
     .option('--tolerance <t>', 'largest relative difference counted as reproduced, e.g. 0.01 for 1% (default 0: exact)', tolerance)
     .option('--keep', 'keep the exploration worktree (../explore-VERSION) afterwards')
-    .option('--json', 'print the comparison as JSON (the command\'s own output then goes to stderr)')
+    .option('--json', "print the comparison as JSON (the command's own output then goes to stderr)")
     .addHelpText(
       'after',
       `

@@ -24,7 +24,9 @@ export function registerWorktreeCommands(program: Command, ctx: CliContext): voi
       const r = await newWorktree(await ctx.repo(), { name, from: opts.from, path: opts.path, progress: ctx.progress() });
       ctx.out.result(r, () => {
         ctx.out.line(`created ${r.path} on branch ${r.branch} (from ${r.from})`);
-        ctx.out.line(`checked out ${plural(r.checkout.written.length, 'artifact file')}${r.fetched ? `, ${plural(r.fetched, 'object')} fetched from the remote` : ''}`);
+        ctx.out.line(
+          `checked out ${plural(r.checkout.written.length, 'artifact file')}${r.fetched ? `, ${plural(r.fetched, 'object')} fetched from the remote` : ''}`,
+        );
         ctx.out.line(`next: cd ${r.path}`);
       });
     });
