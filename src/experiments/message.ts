@@ -165,11 +165,13 @@ const NUMBER_TEXT = /^-?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
 
 /** Collapse whitespace and control characters to single spaces (for the one-line subject). */
 export function oneLine(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text
-    .replace(/[\s\u0000-\u001f\u007f-\u009f\u2028\u2029]+/gu, ' ')
-    .replace(/\p{Cs}/gu, '\ufffd')
-    .trim();
+  return (
+    text
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\s\u0000-\u001f\u007f-\u009f\u2028\u2029]+/gu, ' ')
+      .replace(/\p{Cs}/gu, '\ufffd')
+      .trim()
+  );
 }
 
 /** A number for people: integers whole, others to 4 significant digits. */
