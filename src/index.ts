@@ -1,5 +1,9 @@
 /**
- * cairn's library API: everything the CLI uses, and nothing more.
+ * cairn's library API: the verbs of every CLI command, the errors they throw,
+ * the repository and its configuration, and the functions that read and write
+ * cairn's files. The CLI (src/cli/) takes every value it uses from here, and
+ * the README's "## Library" section lists every value exported here (both are
+ * checked by test/cli/api.test.ts). Everything else in src/ is internal.
  *
  * @example
  * import { openRepo, addArtifacts, status } from 'cairn';
@@ -7,9 +11,15 @@
  * await addArtifacts(repo, { cwd: process.cwd(), paths: ['data/train.parquet'] });
  * for (const a of await status(repo, { cwd: process.cwd() })) console.log(a.path, a.state);
  */
+
+/**
+ * Errors: every failure is a CairnError subclass with `code`, `exitCode` and `hint`.
+ * The *Failure functions turn a verb's result into the error the CLI throws for it.
+ */
 export * from './errors.js';
-export type { Progress } from './progress.js';
-export { silentProgress } from './progress.js';
+export { invalidPointersFailure } from './commands/status.js';
+export { verifyFailure } from './commands/verify.js';
+export { mergeFailure } from './results/mergeResult.js';
 
 /**
  * Repository and configuration.
@@ -19,17 +29,20 @@ export { silentProgress } from './progress.js';
  */
 export { openRepo, type Repo, type OpenRepoOptions } from './repo/repo.js';
 export { loadConfig, defaultConfig, type CairnConfig, type RemoteConfig } from './config/config.js';
+export { configGet, configSet, configEntries, parseValue } from './config/edit.js';
+export type { Progress } from './progress.js';
+export { silentProgress } from './progress.js';
 
 /**
- * The object store and its formats.
+ * Setup: `cairn init`, `cairn hooks`, and the merge driver git calls for pointer files.
  * @example
- * const pointer = parsePointer(fs.readFileSync('data/train.parquet.cairn', 'utf8'), 'data/train.parquet.cairn');
- * const bytes = repo.cache.readObject(pointer.hash); // verified against its hash
+ * await initRepository(cwd);
  */
-export { Cache, type LinkType, type StoredObject } from './store/cache.js';
-export { hashBytes, isHash } from './store/hash.js';
-export { parsePointer, renderPointer, type Pointer, type FilePointer, type DirPointer } from './store/pointer.js';
-export { parseManifest, renderManifest, type ManifestEntry } from './store/manifest.js';
+export { initRepository, installRepositoryHooks, uninstallRepositoryHooks } from './commands/setup.js';
+export type { InitResult } from './artifacts/init.js';
+export type { HooksResult } from './hooks/hooks.js';
+export { runHook, type HookRun } from './commands/hookRun.js';
+export { runMergeDriver, type MergeDriverOptions, type MergeDriverResult } from './commands/mergeDriver.js';
 
 /**
  * Artifacts in the workspace.
@@ -38,38 +51,14 @@ export { parseManifest, renderManifest, type ManifestEntry } from './store/manif
  * const report = await verify(repo);
  * if (!report.ok) throw verifyFailure(report);
  */
-export { init, type InitResult } from './artifacts/init.js';
-export { initRepository, installRepositoryHooks, uninstallRepositoryHooks } from './commands/setup.js';
-export { compareWithWorkspace, type WorkspaceDiff } from './commands/compareWorkspace.js';
-export { runMergeDriver, planPointerMerge, type MergeDriverOptions, type MergeDriverResult } from './commands/mergeDriver.js';
-export {
-  runExperiment,
-  chooseRunVersion,
-  declaredOutputs,
-  type RunOptions,
-  type RunResult,
-  type RunStart,
-  type RecoveredRun,
-} from './commands/run.js';
-export {
-  reproduceExperiment,
-  compareMetrics,
-  checkTolerance,
-  type ReproduceOptions,
-  type ReproduceResult,
-  type MetricComparison,
-} from './commands/reproduce.js';
-export { runChild, shellQuote, signalStatus, type ChildOutcome, type RunChildOptions } from './child.js';
-export { writeDemoProject, writeParquet } from './demo/project.js';
-export { configGet, configSet, configEntries, parseKeyPath, parseValue } from './config/edit.js';
 export { addArtifacts, type AddOptions, type AddedArtifact } from './artifacts/add.js';
-export { invalidPointersFailure, status, type StatusOptions } from './commands/status.js';
+export { status, type StatusOptions, type ArtifactStatusWithRemote } from './commands/status.js';
 export type { ArtifactStatus } from './artifacts/inspect.js';
 export type { InvalidPointer } from './artifacts/workspace.js';
 export type { ArtifactState } from './artifacts/state.js';
 export { checkout, type CheckoutOptions, type CheckoutResult } from './artifacts/checkout.js';
 export { untrack, type UntrackOptions, type UntrackResult } from './artifacts/untrack.js';
-export { verify, verifyFailure, type VerifyResult } from './commands/verify.js';
+export { verify, type VerifyResult } from './commands/verify.js';
 
 /**
  * Remotes and transfers.
@@ -78,24 +67,39 @@ export { verify, verifyFailure, type VerifyResult } from './commands/verify.js';
  * const pushed = await push(repo, { allTags: true });
  */
 export { addRemote, listRemotes, removeRemote, type AddRemoteOptions, type RemoteInfo } from './remote/remotes.js';
-export { openRemote, parseRemoteUrl, type RemoteStore, type RemoteUrl } from './remote/remote.js';
 export { push, type PushOptions, type PushResult } from './commands/push.js';
 export { fetch, type TransferOptions, type FetchResult } from './commands/fetch.js';
 export { pull, type PullOptions } from './commands/pull.js';
-export type { ArtifactStatusWithRemote } from './commands/status.js';
 
 /**
- * Garbage collection and git hooks.
+ * Garbage collection, and the merge backups it keeps.
  * @example
  * const dry = await gc(repo); // a dry run: dry.unreferenced lists what --yes would delete
- * await installHooks(cwd);
  */
 export { gc, type GcOptions, type GcResult } from './commands/gc.js';
-export { listWorktrees, type WorktreeInfo } from './git/worktrees.js';
 /** Merge backups pinned in the cache (gc keeps them until dropped). */
 export { listPins, dropPins, type Pin } from './store/pins.js';
-export { installHooks, uninstallHooks, HOOK_NAMES, type HooksResult } from './hooks/hooks.js';
-export { runHook, type HookRun } from './commands/hookRun.js';
+
+/**
+ * Experiments: versions, metric-bearing tags, and runs.
+ * @example
+ * const { next } = await nextExperimentVersion(cwd); // e.g. 'e0.3.0'
+ * const tagged = await tagExperiment(repo, { cwd, db: 'results.db', metric: 'f1', message: 'baseline' });
+ * const experiments = await listExperiments(cwd);
+ */
+export {
+  listExperiments,
+  nextExperimentVersion,
+  type Experiment,
+  type ListExperimentsOptions,
+  type NextVersion,
+  type NextVersionOptions,
+} from './experiments/list.js';
+export { tagExperiment, type TagOptions, type TagResult, type TagResultsSource } from './commands/tag.js';
+export type { TableChoiceReason } from './results/resultsTable.js';
+export { BUMP_KINDS, type BumpKind } from './versions/version.js';
+export { runExperiment, type RunOptions, type RunResult, type RunStart, type RecoveredRun } from './commands/run.js';
+export { reproduceExperiment, type ReproduceOptions, type ReproduceResult, type MetricComparison } from './commands/reproduce.js';
 
 /**
  * Worktrees: experiment variants on `exp/NAME`, and disposable explorations of a version.
@@ -107,10 +111,24 @@ export { runHook, type HookRun } from './commands/hookRun.js';
 export { newWorktree, type NewWorktreeOptions, type NewWorktreeResult } from './commands/worktreeNew.js';
 export { listExperimentWorktrees, type WorktreeEntry } from './commands/worktreeList.js';
 export { removeWorktree, type RemoveWorktreeOptions, type RemoveWorktreeResult } from './commands/worktreeRemove.js';
-export { invalidNameReason } from './worktrees/worktrees.js';
 export { exploreCheckout, type ExploreCheckoutResult } from './commands/exploreCheckout.js';
 export { exploreWorktrees, type ExplorationEntry } from './commands/exploreWorktrees.js';
 export { exploreCleanup } from './commands/exploreCleanup.js';
+
+/**
+ * Explore: experiments of the past, read from git and the cache without touching the workspace.
+ * @example
+ * const diff = await exploreDiff(repo, 'e0.1.0', 'e0.2.0');
+ * await exploreGet(repo, { cwd, version: 'e0.1.0', path: 'results.db', out: 'results-e0.1.0.db' });
+ */
+export { exploreList, type ExploreListing, type ExploreListOptions } from './commands/exploreList.js';
+export { exploreShow, type ShownExperiment, type ArtifactAt } from './commands/exploreShow.js';
+export { exploreDiff } from './commands/exploreDiff.js';
+export { compareWithWorkspace, type WorkspaceDiff } from './commands/compareWorkspace.js';
+export type { ExperimentDiff, MetricDelta } from './experiments/diff.js';
+export type { ListedExperiment, JoinedRows, ShownRow } from './experiments/shownRow.js';
+export { exploreGet, type ExploreGetOptions, type ExploreGetResult } from './commands/exploreGet.js';
+export { lineage, type LineageResult, type LineageHit } from './commands/exploreLineage.js';
 
 /**
  * Models: candidates per run, one promoted to production.
@@ -122,101 +140,7 @@ export { modelAdd, type ModelAddOptions } from './commands/modelAdd.js';
 export { modelPromote, type ModelPromoteOptions } from './commands/modelPromote.js';
 export { modelPrune, type ModelPruneOptions, type PruneResult } from './commands/modelPrune.js';
 export { modelList, type ModelList } from './commands/modelList.js';
-export { checkRunId, type Provenance, type ResultsUsed, type Candidate } from './models/models.js';
-export { rankRuns, type RankedRun } from './models/ranking.js';
-
-/**
- * Explore: experiments of the past, read from git and the cache without touching the workspace.
- * @example
- * const diff = await exploreDiff(repo, 'e0.1.0', 'e0.2.0');
- * await exploreGet(repo, { cwd, version: 'e0.1.0', path: 'results.db', out: 'results-e0.1.0.db' });
- */
-export { exploreGet, resolveVersion, type ExploreGetOptions, type ExploreGetResult } from './commands/exploreGet.js';
-export { lineage, type LineageResult, type LineageHit } from './commands/exploreLineage.js';
-export { exploreList, type ExploreListing, type ExploreListOptions } from './commands/exploreList.js';
-export { exploreShow, artifactsAt, type ShownExperiment, type ArtifactAt } from './commands/exploreShow.js';
-export { exploreDiff } from './commands/exploreDiff.js';
-export { diffExperiments, type ExperimentDiff, type MetricDelta } from './experiments/diff.js';
-export type { ListedExperiment, JoinedRows, ShownRow } from './experiments/shownRow.js';
-
-
-/**
- * Experiments: versions and metric-bearing tags.
- * @example
- * const { next } = await nextExperimentVersion(cwd); // e.g. 'e0.3.0'
- * const tagged = await tagExperiment(repo, { cwd, db: 'results.db', metric: 'f1', message: 'baseline' });
- * const experiments = await listExperiments(cwd);
- */
-export {
-  BUMP_KINDS,
-  DEFAULT_BUMP,
-  checkBump,
-  checkPrefix,
-  compareExperimentTags,
-  latestVersion,
-  nextFreeTag,
-  nextVersion,
-  nextWorktreeTag,
-  parseExperimentTag,
-  parseSemverTag,
-  parseWorktreeTag,
-  versionSpellings,
-  type BumpKind,
-  type ExperimentTag,
-  type SemverTag,
-  type WorktreeTag,
-} from './versions/version.js';
-export {
-  TRAILER,
-  formatCompact,
-  formatExact,
-  formatFloat32,
-  oneLine,
-  parseTagMessage,
-  parseTrailers,
-  renderSubject,
-  renderTagMessage,
-  renderCommand,
-  parseCommand,
-  type RecordedCommand,
-  type ParsedTagMessage,
-  type TagMessageFields,
-  type TagValue,
-  type TagValues,
-  type Trailer,
-} from './experiments/message.js';
-export { dataFingerprint } from './experiments/fingerprint.js';
-export {
-  DEFAULT_BOOKKEEPING_COLUMNS,
-  DEFAULT_RUN_COLUMNS,
-  METRIC_WORDS,
-  bestRowIndex,
-  summarizeRow,
-  type ColumnRules,
-  type RowSummary,
-} from './results/row.js';
-export { readVersionRows, type VersionRows, type VersionRowsOptions } from './results/versionRows.js';
-export {
-  resolveResultsFile,
-  chooseTable,
-  type ResultsFile,
-  type ResultsFileOrigin,
-  type TableDecision,
-  type TableChoiceReason,
-  type TableNeeds,
-  type TableInfo,
-  type ChooseTableOptions,
-} from './results/resultsTable.js';
-export {
-  listExperiments,
-  nextExperimentVersion,
-  type Experiment,
-  type ListExperimentsOptions,
-  type NextVersion,
-  type NextVersionOptions,
-} from './experiments/list.js';
-export { chooseTagName, dirtyRefusal, summarizeResults, type TagNameChoice } from './experiments/tagPlan.js';
-export { tagExperiment, type TagOptions, type TagResult, type TagResultsSource } from './commands/tag.js';
+export type { Provenance, ResultsUsed, Candidate } from './models/models.js';
 
 /**
  * Results: merging results tables across experiment branches.
@@ -225,43 +149,44 @@ export { tagExperiment, type TagOptions, type TagResult, type TagResultsSource }
  * if (merged.refused) console.error(`not merged: ${merged.refused}`);
  */
 export { mergeResults } from './commands/merge.js';
-export {
-  mergeSettings,
-  DEFAULT_WAIT_MS,
-  type MergeResultsOptions,
-} from './results/merge.js';
-export {
-  mergeFailure,
-  MAX_CONFLICT_DETAILS,
-  type MergeResult,
-  type MergeTotals,
-  type MergeBackup,
-  type MergeSourceInfo,
-  type TableSummary,
-  type ConflictDetail,
-} from './results/mergeResult.js';
+export type { MergeResultsOptions } from './results/merge.js';
+export type { MergeResult, MergeTotals, MergeBackup, MergeSourceInfo, TableSummary, ConflictDetail } from './results/mergeResult.js';
 export { STRATEGIES, ON_CONFLICT, type MergeStrategy, type OnConflict, type MergeSettings } from './results/mergePlan.js';
-export { parseRevPath, type FetchObject } from './results/mergeSource.js';
-export { detectKind, type ResultsKind } from './results/database.js';
+export type { FetchObject } from './results/mergeSource.js';
+export type { ResultsKind } from './results/database.js';
 
 /**
- * The ui: the documents of `cairn ui` (each the --json of the matching
- * command), its read-only server on 127.0.0.1, and the one-file export.
+ * The ui: its read-only server on 127.0.0.1, and the one-file export.
  * @example
  * const server = await startUiServer({ source: { repo, cwd } });
  * console.log(server.url); // http://127.0.0.1:PORT/
  * await exportUi({ repo, cwd }, { out: 'report.html' });
  */
-export {
-  uiDocument,
-  uiSnapshot,
-  UI_ENDPOINTS,
-  DEFAULT_DETAIL,
-  type UiSource,
-  type UiEndpoint,
-  type UiInfo,
-  type UiSnapshot,
-  type PathLineage,
-} from './commands/ui.js';
+export type { UiSource } from './commands/ui.js';
 export { startUiServer, type UiServer, type UiServerOptions } from './ui/server.js';
 export { exportUi, type ExportUiOptions, type ExportUiResult } from './ui/export.js';
+
+/** The demo project of `cairn demo`. */
+export { writeDemoProject, writeParquet } from './demo/project.js';
+
+/**
+ * Formats: the files cairn writes, read and written as cairn does (docs/FORMATS.md).
+ * @example
+ * const pointer = parsePointer(fs.readFileSync('data/train.parquet.cairn', 'utf8'), 'data/train.parquet.cairn');
+ * const bytes = repo.cache.readObject(pointer.hash); // verified against its hash
+ */
+export { Cache, type LinkType, type StoredObject } from './store/cache.js';
+export { hashBytes, isHash } from './store/hash.js';
+export { parsePointer, renderPointer, type Pointer, type FilePointer, type DirPointer } from './store/pointer.js';
+export { parseManifest, renderManifest, type ManifestEntry } from './store/manifest.js';
+export {
+  parseTagMessage,
+  renderTagMessage,
+  type ParsedTagMessage,
+  type TagMessageFields,
+  type TagValue,
+  type TagValues,
+  type Trailer,
+  type RecordedCommand,
+} from './experiments/message.js';
+export { shellQuote } from './child.js';

@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it, vi } from 'vitest';
-import { addArtifacts, checkout, gc, hashBytes, init, openRepo, status, untrack, verify, type LinkType } from '../../src/index.js';
+import { addArtifacts, checkout, gc, hashBytes, openRepo, status, untrack, verify, type LinkType } from '../../src/index.js';
+import { init } from '../../src/artifacts/init.js';
 import { gitRepo, type TestRepo } from '../helpers/repo.js';
 
 async function repoWithLink(link: LinkType): Promise<TestRepo> {

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { addArtifacts, checkout, init, openRepo, status } from '../../src/index.js';
+import { addArtifacts, checkout, openRepo, status } from '../../src/index.js';
+import { init } from '../../src/artifacts/init.js';
 import { listObjectHashes } from '../../src/store/cache.js';
 import { gitRepo, linkedWorktree, type TestRepo } from '../helpers/repo.js';
 

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { addArtifacts, checkout, init, openRepo, status } from '../../src/index.js';
+import { addArtifacts, checkout, openRepo, status } from '../../src/index.js';
+import { init } from '../../src/artifacts/init.js';
 import { gitRepo, tempDir, type TestRepo } from '../helpers/repo.js';
 import { tracedCairn, traceUnavailable } from '../helpers/readTrace.js';
 

@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { addArtifacts, addRemote, init, openRepo, push, verify } from '../../src/index.js';
+import { addArtifacts, addRemote, openRepo, push, verify } from '../../src/index.js';
+import { init } from '../../src/artifacts/init.js';
 import type { Progress } from '../../src/progress.js';
 import { gitRepo, tempDir } from '../helpers/repo.js';
 

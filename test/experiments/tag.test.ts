@@ -10,14 +10,14 @@ import {
   UnsafeError,
   UsageError,
   addArtifacts,
-  dataFingerprint,
-  init,
   listExperiments,
   openRepo,
   parseTagMessage,
   tagExperiment,
   type TagOptions,
 } from '../../src/index.js';
+import { dataFingerprint } from '../../src/experiments/fingerprint.js';
+import { init } from '../../src/artifacts/init.js';
 import { pointersAt } from '../../src/store/pointersAtRevision.js';
 import { gitRepo, linkedWorktree, tempDir, type TestRepo } from '../helpers/repo.js';
 import { resultsFile, sqliteTables, xetrackTable, type TableSpec } from '../helpers/results.js';

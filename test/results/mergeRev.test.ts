@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { addArtifacts, addRemote, init, mergeResults, NotFoundError, openRepo, push, UsageError } from '../../src/index.js';
+import { addArtifacts, addRemote, mergeResults, NotFoundError, openRepo, push, UsageError } from '../../src/index.js';
+import { init } from '../../src/artifacts/init.js';
 import { gitRepo, repoAt, tempDir, type TestRepo } from '../helpers/repo.js';
 import { bytesOf, makeDatabase, readRows } from '../helpers/resultFiles.js';
 import { base, branch, rerun } from '../helpers/xetrack.js';
