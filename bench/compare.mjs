@@ -27,7 +27,9 @@ const flag = (name, fallback) => {
 };
 const positional = args.filter((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1].startsWith('--')));
 if (positional.length < 1) {
-  console.error('usage: node bench/compare.mjs <A/bin/cairn.js> [<B/bin/cairn.js>] [--runs N] [--files N] [--big MiB] [--tags N] [--rows N] [--only a,b] [--slack 0.05]');
+  console.error(
+    'usage: node bench/compare.mjs <A/bin/cairn.js> [<B/bin/cairn.js>] [--runs N] [--files N] [--big MiB] [--tags N] [--rows N] [--only a,b] [--slack 0.05]',
+  );
   process.exit(2);
 }
 const A = path.resolve(positional[0]);
@@ -115,7 +117,13 @@ const cases = [
   ['add-small', () => freshRepo('small'), () => ['add', 'data'], dropFresh],
   ['add-big-copy', () => freshRepo('big'), () => ['add', 'big.bin'], dropFresh],
   // The new worktree reads the committed config (copy mode): hardlink comes from the environment.
-  ['worktree-new-hardlink', () => (dropWorktrees(), repo), () => ['worktree', 'new', `c${++branch}`, '--path', at(`wt-${branch}`)], dropWorktrees, { CAIRN_CACHE_LINK: 'hardlink' }],
+  [
+    'worktree-new-hardlink',
+    () => (dropWorktrees(), repo),
+    () => ['worktree', 'new', `c${++branch}`, '--path', at(`wt-${branch}`)],
+    dropWorktrees,
+    { CAIRN_CACHE_LINK: 'hardlink' },
+  ],
   ['verify', () => repo, () => ['verify']],
   ['gc-dry-run', () => repo, () => ['gc']],
   ['tags-json', () => tags, () => ['tags', '--json']],
@@ -124,7 +132,8 @@ const cases = [
   ['merge-sqlite', () => (fs.copyFileSync(at('target.db'), at('run.db')), work), () => ['merge', 'run.db', 'source.db']],
 ];
 // worktree new takes --path when it has it; otherwise the default place is used.
-if (!sh(node, [A, 'worktree', 'new', '--help'], { env }).includes('--path')) cases.find((c) => c[0] === 'worktree-new-hardlink')[2] = () => ['worktree', 'new', `c${++branch}`];
+if (!sh(node, [A, 'worktree', 'new', '--help'], { env }).includes('--path'))
+  cases.find((c) => c[0] === 'worktree-new-hardlink')[2] = () => ['worktree', 'new', `c${++branch}`];
 
 function once(bin, prepare, argv, extraEnv = {}) {
   const cwd = prepare();
@@ -173,7 +182,10 @@ const lines = [
   '| command | A (s) | B (s) | B / A | best B / best A | slower by more than ' + Math.round(SLACK * 100) + '% |',
   '|---|---:|---:|---:|---:|:---:|',
 ];
-for (const r of rows) lines.push(`| ${r.name} | ${r.a.toFixed(3)} | ${r.b.toFixed(3)} | ${(r.b / r.a).toFixed(3)} | ${(r.minB / r.minA).toFixed(3)} | ${r.b / r.a > 1 + SLACK ? 'YES' : 'no'} |`);
+for (const r of rows)
+  lines.push(
+    `| ${r.name} | ${r.a.toFixed(3)} | ${r.b.toFixed(3)} | ${(r.b / r.a).toFixed(3)} | ${(r.minB / r.minA).toFixed(3)} | ${r.b / r.a > 1 + SLACK ? 'YES' : 'no'} |`,
+  );
 console.log(lines.join('\n') + '\n');
 fs.rmSync(work, { recursive: true, force: true });
 process.exitCode = rows.some((r) => r.b / r.a > 1 + SLACK) ? 1 : 0;

@@ -36,7 +36,15 @@ sh(node, [CAIRN, 'add', 'models/model.bin'], { cwd: repo, env });
 sh('git', ['commit', '-q', '-am', 'model v2'], { cwd: repo, env });
 sh('cat', [oldCopy], { stdio: ['ignore', 'ignore', 'ignore'] });
 const out = path.join(work, 'out.bin');
-const get = timeIt('cairn explore get', RUNS, () => (fs.rmSync(out, { force: true }), { cwd: repo, env }), node, [CAIRN, 'explore', 'get', 'e0.1.0', 'models/model.bin', '-o', out]);
+const get = timeIt('cairn explore get', RUNS, () => (fs.rmSync(out, { force: true }), { cwd: repo, env }), node, [
+  CAIRN,
+  'explore',
+  'get',
+  'e0.1.0',
+  'models/model.bin',
+  '-o',
+  out,
+]);
 const cp = timeIt('cp', RUNS, () => (fs.rmSync(out, { force: true }), {}), 'cp', [oldCopy, out]);
 rows.push({ workload: `explore get, ${(BIG / 2 ** 30).toFixed(2)} GiB model at an old tag`, cairn: get, peerName: 'cp', peer: cp, target: 1.3 });
 fs.rmSync(out, { force: true });
@@ -65,9 +73,16 @@ sh('git', ['fast-import', '--quiet'], { cwd: tags, env, input: chunks.join('') }
 sh('git', ['checkout', '-q', 'main'], { cwd: tags, env });
 sh(node, [CAIRN, 'init'], { cwd: tags, env });
 const floorScript = path.join(work, 'floor.mjs');
-fs.writeFileSync(floorScript, "import { execFileSync } from 'node:child_process';\nprocess.stdout.write(execFileSync('git', ['for-each-ref', '--format=%(refname:strip=2) %(objectname) %(contents)', 'refs/tags'], { maxBuffer: 1 << 28 }));\n");
+fs.writeFileSync(
+  floorScript,
+  "import { execFileSync } from 'node:child_process';\nprocess.stdout.write(execFileSync('git', ['for-each-ref', '--format=%(refname:strip=2) %(objectname) %(contents)', 'refs/tags'], { maxBuffer: 1 << 28 }));\n",
+);
 const list = timeIt('cairn explore list --json', RUNS, () => ({ cwd: tags, env }), node, [CAIRN, 'explore', 'list', '--json']);
-const forEachRef = timeIt('git for-each-ref', RUNS, () => ({ cwd: tags, env }), 'git', ['for-each-ref', '--format=%(refname:strip=2) %(objectname) %(contents)', 'refs/tags']);
+const forEachRef = timeIt('git for-each-ref', RUNS, () => ({ cwd: tags, env }), 'git', [
+  'for-each-ref',
+  '--format=%(refname:strip=2) %(objectname) %(contents)',
+  'refs/tags',
+]);
 const floor = timeIt('node + git for-each-ref', RUNS, () => ({ cwd: tags, env }), node, [floorScript]);
 rows.push({ workload: `explore list --json, ${TAGS} tags`, cairn: list, peerName: 'git for-each-ref', peer: forEachRef, target: 2 });
 rows.push({ workload: `explore list --json, ${TAGS} tags`, cairn: list, peerName: 'node spawning git for-each-ref', peer: floor });

@@ -105,7 +105,15 @@ for (const item of items) {
 }
 `;
 const scripts = {};
-for (const [name, text] of Object.entries({ lstatAll: LSTAT_ALL, linkAll: LINK_ALL, worktreeLinkAll: WORKTREE_LINK_ALL, spawnForEachRef: SPAWN_FOR_EACH_REF, lsFilesLstatAll: LS_FILES_LSTAT_ALL, statLinkAll: STAT_LINK_ALL, worktreeStatLinkAll: WORKTREE_STAT_LINK_ALL })) {
+for (const [name, text] of Object.entries({
+  lstatAll: LSTAT_ALL,
+  linkAll: LINK_ALL,
+  worktreeLinkAll: WORKTREE_LINK_ALL,
+  spawnForEachRef: SPAWN_FOR_EACH_REF,
+  lsFilesLstatAll: LS_FILES_LSTAT_ALL,
+  statLinkAll: STAT_LINK_ALL,
+  worktreeStatLinkAll: WORKTREE_STAT_LINK_ALL,
+})) {
   scripts[name] = path.join(work, `${name}.mjs`);
   fs.writeFileSync(scripts[name], text);
 }
@@ -162,7 +170,10 @@ const bigRepo = (kind) => () => {
   return dir;
 };
 const clean = () => {
-  for (const [dir, wt] of [[wtRepo, path.join(work, 'wt')], [crepo, path.join(work, 'cwt')]]) {
+  for (const [dir, wt] of [
+    [wtRepo, path.join(work, 'wt')],
+    [crepo, path.join(work, 'cwt')],
+  ]) {
     spawnSync('git', ['worktree', 'remove', '--force', '--force', wt], { cwd: dir, env });
     spawnSync('git', ['worktree', 'prune'], { cwd: dir, env });
   }
@@ -186,49 +197,147 @@ const oneGiB = (GIB / 2 ** 30).toFixed(2).replace(/\.00$/, '');
  */
 const cairn = (label, args, options = {}) => ['cairn', label, node, [BIN, ...args], options];
 const workloads = [
-  ['status', 21, `status, ${SMALL} files unchanged`, { floor: 1.3 }, [
-    ['peer', 'git status', 'git', ['status']],
-    ['floor', 'Node: lstat every file', node, [scripts.lstatAll, data]],
-    ['rules', 'Node: git ls-files *.cairn, lstat every file', node, [scripts.lsFilesLstatAll, crepo, data]],
-    cairn('cairn status', ['status'], { prepare: () => crepo }),
-  ]],
-  ['checkout', 21, `checkout ${SMALL} files, hardlink`, { floor: 1.3 }, [
-    ['peer', 'cp -al', 'cp', ['-al', data, `${out}/data`]],
-    ['floor', 'Node: link every file', node, [scripts.linkAll, data, `${out}/data`]],
-    ['rules', 'Node: stat and link every file', node, [scripts.statLinkAll, data, `${out}/data`]],
-    cairn('cairn checkout', ['checkout'], { env: linkEnv, prepare: () => (fs.rmSync(path.join(crepo, 'data'), { recursive: true, force: true }), crepo) }),
-  ]],
-  ['worktree', 21, `worktree new, ${SMALL} files + ${bigGiB} GiB, hardlink`, { floor: 1.3 }, [
-    ['peer', 'git worktree add + cp -al', ...shell(`cd ${wtRepo} && git worktree add -q ${work}/wt && cp -al data big.bin ${work}/wt/`)],
-    ['floor', 'Node: git worktree add, link every file', node, [scripts.worktreeLinkAll, wtRepo, `${work}/wt`, 'data', 'big.bin']],
-    ['rules', 'Node: git worktree add, stat and link every file', node, [scripts.worktreeStatLinkAll, wtRepo, `${work}/wt`, 'data', 'big.bin']],
-    cairn('cairn worktree new', ['worktree', 'new', '--path', `${work}/cwt`], { env: linkEnv, prepare: () => crepo, branch: true }),
-  ]],
-  ['add-copy', 21, `add one ${bigGiB} GiB file, copy mode`, { floor: 1.2, 'git annex add': 0.8 }, [
-    ['peer', 'git annex add', 'git', ['annex', 'add', '-q', 'big.bin'], { prepare: bigRepo('annex') }],
-    ['peer', 'openssl dgst -sha256', 'openssl', ['dgst', '-sha256', `${repo}/big.bin`]],
-    ['floor', 'cp + sync (no hash)', ...shell(`cp ${repo}/big.bin ${out}/o && sync ${out}/o`)],
-    cairn('cairn add', ['add', 'big.bin'], { prepare: bigRepo('cairn') }),
-  ]],
-  ['add-hardlink', 21, `add one ${bigGiB} GiB file, hardlink mode`, { floor: 1.1 }, [
-    ['floor', 'openssl dgst -sha256', 'openssl', ['dgst', '-sha256', `${repo}/big.bin`]],
-    cairn('cairn add', ['add', 'big.bin'], { env: linkEnv, prepare: bigRepo('cairn') }),
-  ]],
-  ['explore', 21, `explore list --json, ${TAGS} tags`, { floor: 1.3 }, [
-    ['peer', 'git for-each-ref', 'git', ['for-each-ref', '--format=%(refname:strip=2) %(objectname) %(contents)', 'refs/tags'], { prepare: () => tagRepo }],
-    ['floor', 'Node: spawn git for-each-ref', node, [scripts.spawnForEachRef], { prepare: () => tagRepo }],
-    cairn('cairn explore list --json', ['explore', 'list', '--json'], { prepare: () => tagRepo }),
-  ]],
+  [
+    'status',
+    21,
+    `status, ${SMALL} files unchanged`,
+    { floor: 1.3 },
+    [
+      ['peer', 'git status', 'git', ['status']],
+      ['floor', 'Node: lstat every file', node, [scripts.lstatAll, data]],
+      ['rules', 'Node: git ls-files *.cairn, lstat every file', node, [scripts.lsFilesLstatAll, crepo, data]],
+      cairn('cairn status', ['status'], { prepare: () => crepo }),
+    ],
+  ],
+  [
+    'checkout',
+    21,
+    `checkout ${SMALL} files, hardlink`,
+    { floor: 1.3 },
+    [
+      ['peer', 'cp -al', 'cp', ['-al', data, `${out}/data`]],
+      ['floor', 'Node: link every file', node, [scripts.linkAll, data, `${out}/data`]],
+      ['rules', 'Node: stat and link every file', node, [scripts.statLinkAll, data, `${out}/data`]],
+      cairn('cairn checkout', ['checkout'], { env: linkEnv, prepare: () => (fs.rmSync(path.join(crepo, 'data'), { recursive: true, force: true }), crepo) }),
+    ],
+  ],
+  [
+    'worktree',
+    21,
+    `worktree new, ${SMALL} files + ${bigGiB} GiB, hardlink`,
+    { floor: 1.3 },
+    [
+      ['peer', 'git worktree add + cp -al', ...shell(`cd ${wtRepo} && git worktree add -q ${work}/wt && cp -al data big.bin ${work}/wt/`)],
+      ['floor', 'Node: git worktree add, link every file', node, [scripts.worktreeLinkAll, wtRepo, `${work}/wt`, 'data', 'big.bin']],
+      ['rules', 'Node: git worktree add, stat and link every file', node, [scripts.worktreeStatLinkAll, wtRepo, `${work}/wt`, 'data', 'big.bin']],
+      cairn('cairn worktree new', ['worktree', 'new', '--path', `${work}/cwt`], { env: linkEnv, prepare: () => crepo, branch: true }),
+    ],
+  ],
+  [
+    'add-copy',
+    21,
+    `add one ${bigGiB} GiB file, copy mode`,
+    { floor: 1.2, 'git annex add': 0.8 },
+    [
+      ['peer', 'git annex add', 'git', ['annex', 'add', '-q', 'big.bin'], { prepare: bigRepo('annex') }],
+      ['peer', 'openssl dgst -sha256', 'openssl', ['dgst', '-sha256', `${repo}/big.bin`]],
+      ['floor', 'cp + sync (no hash)', ...shell(`cp ${repo}/big.bin ${out}/o && sync ${out}/o`)],
+      cairn('cairn add', ['add', 'big.bin'], { prepare: bigRepo('cairn') }),
+    ],
+  ],
+  [
+    'add-hardlink',
+    21,
+    `add one ${bigGiB} GiB file, hardlink mode`,
+    { floor: 1.1 },
+    [
+      ['floor', 'openssl dgst -sha256', 'openssl', ['dgst', '-sha256', `${repo}/big.bin`]],
+      cairn('cairn add', ['add', 'big.bin'], { env: linkEnv, prepare: bigRepo('cairn') }),
+    ],
+  ],
+  [
+    'explore',
+    21,
+    `explore list --json, ${TAGS} tags`,
+    { floor: 1.3 },
+    [
+      ['peer', 'git for-each-ref', 'git', ['for-each-ref', '--format=%(refname:strip=2) %(objectname) %(contents)', 'refs/tags'], { prepare: () => tagRepo }],
+      ['floor', 'Node: spawn git for-each-ref', node, [scripts.spawnForEachRef], { prepare: () => tagRepo }],
+      cairn('cairn explore list --json', ['explore', 'list', '--json'], { prepare: () => tagRepo }),
+    ],
+  ],
   // push and pull: floors only here (bench/remote.mjs times cairn on them).
-  ['push', 3, `push one ${oneGiB} GiB file, folder remote`, { floor: 1.3 }, [['peer', 'cp -a', 'cp', ['-a', `${repo}/one.bin`, `${out}/o`]], ['floor', 'cp -a + sync', ...shell(`cp -a ${repo}/one.bin ${out}/o && sync ${out}/o`)]]],
-  ['push', 3, `push ${SMALL} files, folder remote`, { floor: 1.3 }, [['peer', 'cp -a', 'cp', ['-a', data, `${out}/data`]], ['floor', 'cp -a + one syncfs', ...shell(`cp -a ${data} ${out}/data && sync -f ${out}/data`)]]],
-  ['pull', 3, `pull one ${oneGiB} GiB file (cache, then workspace copy)`, { floor: 1.3 }, [['peer', 'cp -a', 'cp', ['-a', `${repo}/one.bin`, `${out}/o`]], ['floor', 'cp -a + sync, cp -a', ...shell(`cp -a ${repo}/one.bin ${out}/c && sync ${out}/c && cp -a ${out}/c ${out}/o`)]]],
-  ['pull', 3, `pull ${SMALL} files (cache, then workspace copy)`, { floor: 1.3 }, [['peer', 'cp -a', 'cp', ['-a', data, `${out}/data`]], ['floor', 'cp -a + syncfs, cp -a', ...shell(`cp -a ${data} ${out}/c && sync -f ${out}/c && cp -a ${out}/c ${out}/data`)]]],
+  [
+    'push',
+    3,
+    `push one ${oneGiB} GiB file, folder remote`,
+    { floor: 1.3 },
+    [
+      ['peer', 'cp -a', 'cp', ['-a', `${repo}/one.bin`, `${out}/o`]],
+      ['floor', 'cp -a + sync', ...shell(`cp -a ${repo}/one.bin ${out}/o && sync ${out}/o`)],
+    ],
+  ],
+  [
+    'push',
+    3,
+    `push ${SMALL} files, folder remote`,
+    { floor: 1.3 },
+    [
+      ['peer', 'cp -a', 'cp', ['-a', data, `${out}/data`]],
+      ['floor', 'cp -a + one syncfs', ...shell(`cp -a ${data} ${out}/data && sync -f ${out}/data`)],
+    ],
+  ],
+  [
+    'pull',
+    3,
+    `pull one ${oneGiB} GiB file (cache, then workspace copy)`,
+    { floor: 1.3 },
+    [
+      ['peer', 'cp -a', 'cp', ['-a', `${repo}/one.bin`, `${out}/o`]],
+      ['floor', 'cp -a + sync, cp -a', ...shell(`cp -a ${repo}/one.bin ${out}/c && sync ${out}/c && cp -a ${out}/c ${out}/o`)],
+    ],
+  ],
+  [
+    'pull',
+    3,
+    `pull ${SMALL} files (cache, then workspace copy)`,
+    { floor: 1.3 },
+    [
+      ['peer', 'cp -a', 'cp', ['-a', data, `${out}/data`]],
+      ['floor', 'cp -a + syncfs, cp -a', ...shell(`cp -a ${data} ${out}/c && sync -f ${out}/c && cp -a ${out}/c ${out}/data`)],
+    ],
+  ],
   // Every byte that arrives in a store is hashed before it is named (SECURITY.md: a remote is hostile; push
   // checks the cache's bytes on their way out): the floors with that rule add a sha256 of the bytes, run
   // beside the copy (the least it can cost: the slower of the two, not their sum).
-  ['push', 3, `push one ${oneGiB} GiB file, folder remote, every byte hashed`, { floor: 1.3 }, [['peer', 'cp -a + sync', ...shell(`cp -a ${repo}/one.bin ${out}/o && sync ${out}/o`)], ['floor', '(cp -a + sync) | openssl sha256', ...shell(`(cp -a ${repo}/one.bin ${out}/o && sync ${out}/o) & openssl dgst -sha256 ${repo}/one.bin >/dev/null; wait`)]]],
-  ['pull', 3, `pull one ${oneGiB} GiB file, every byte hashed`, { floor: 1.3 }, [['peer', 'cp -a + sync, cp -a', ...shell(`cp -a ${repo}/one.bin ${out}/c && sync ${out}/c && cp -a ${out}/c ${out}/o`)], ['floor', '(cp -a + sync) | openssl sha256, cp -a', ...shell(`(cp -a ${repo}/one.bin ${out}/c && sync ${out}/c) & openssl dgst -sha256 ${repo}/one.bin >/dev/null; wait; cp -a ${out}/c ${out}/o`)]]],
+  [
+    'push',
+    3,
+    `push one ${oneGiB} GiB file, folder remote, every byte hashed`,
+    { floor: 1.3 },
+    [
+      ['peer', 'cp -a + sync', ...shell(`cp -a ${repo}/one.bin ${out}/o && sync ${out}/o`)],
+      [
+        'floor',
+        '(cp -a + sync) | openssl sha256',
+        ...shell(`(cp -a ${repo}/one.bin ${out}/o && sync ${out}/o) & openssl dgst -sha256 ${repo}/one.bin >/dev/null; wait`),
+      ],
+    ],
+  ],
+  [
+    'pull',
+    3,
+    `pull one ${oneGiB} GiB file, every byte hashed`,
+    { floor: 1.3 },
+    [
+      ['peer', 'cp -a + sync, cp -a', ...shell(`cp -a ${repo}/one.bin ${out}/c && sync ${out}/c && cp -a ${out}/c ${out}/o`)],
+      [
+        'floor',
+        '(cp -a + sync) | openssl sha256, cp -a',
+        ...shell(`(cp -a ${repo}/one.bin ${out}/c && sync ${out}/c) & openssl dgst -sha256 ${repo}/one.bin >/dev/null; wait; cp -a ${out}/c ${out}/o`),
+      ],
+    ],
+  ],
 ];
 
 function once(cmd, args, options = {}) {
@@ -247,7 +356,7 @@ const load0 = loadAverage();
 const lines = [
   `## cairn, its floor and its peers (${RUNS} interleaved runs each, median; ${quick ? 'quick sizes' : 'full sizes'})`,
   '',
-  '| issue | workload | cairn (s) | floor program | floor (s) | peer | peer (s) | floor / peer | cairn / floor | cairn / peer | floor under cairn\'s rules | that floor (s) | cairn / that floor | target | met |',
+  "| issue | workload | cairn (s) | floor program | floor (s) | peer | peer (s) | floor / peer | cairn / floor | cairn / peer | floor under cairn's rules | that floor (s) | cairn / that floor | target | met |",
   '|---|---|---:|---|---:|---|---:|---:|---:|---:|---|---:|---:|---|:---:|',
 ];
 for (const [key, issue, workload, targets, contenders] of workloads) {
@@ -272,7 +381,7 @@ for (const [key, issue, workload, targets, contenders] of workloads) {
     const r = rulesLabel ? med[rulesLabel] : null;
     // Where a floor under cairn's rules is measured, the floor target holds against it (issue 21).
     const goals = Object.entries(targets).filter(([of]) => of === 'floor' || of === peer);
-    const base = (of) => (of === 'floor' ? r ?? f : p);
+    const base = (of) => (of === 'floor' ? (r ?? f) : p);
     const met = c === null ? '-' : goals.every(([of, t]) => c / base(of) <= t) ? 'yes' : 'no';
     const fmt = (x) => (x === null ? '-' : x.toFixed(3));
     const ratio = (a, b) => (a === null || b === null ? '-' : `${(a / b).toFixed(2)}x`);

@@ -35,9 +35,9 @@ const LINK = flag('--link', 'hardlink');
 const SIZES = args.includes('--tiny') // a smoke test of the script itself
   ? { files: [100, 200, 400], tags: [20, 40, 80], rows: [1000, 2000, 4000], objects: [400, 800], commits: 20 }
   : quick
-  ? { files: [1000, 3000, 9000], tags: [100, 1000, 3000], rows: [10_000, 100_000, 1_000_000], objects: [5000, 20_000], commits: 200 }
-  : { files: [1000, 10_000, 100_000], tags: [100, 1000, 10_000], rows: [10_000, 1_000_000, 10_000_000], objects: [10_000, 100_000], commits: 1000 };
-const LIMITS_MB = { 'status': { at: SIZES.files[2], mb: 300 }, 'merge sqlite': { at: 10_000_000, mb: 1024 }, 'merge parquet': { at: 10_000_000, mb: 1024 } };
+    ? { files: [1000, 3000, 9000], tags: [100, 1000, 3000], rows: [10_000, 100_000, 1_000_000], objects: [5000, 20_000], commits: 200 }
+    : { files: [1000, 10_000, 100_000], tags: [100, 1000, 10_000], rows: [10_000, 1_000_000, 10_000_000], objects: [10_000, 100_000], commits: 1000 };
+const LIMITS_MB = { status: { at: SIZES.files[2], mb: 300 }, 'merge sqlite': { at: 10_000_000, mb: 1024 }, 'merge parquet': { at: 10_000_000, mb: 1024 } };
 
 const node = process.execPath;
 const env = benchEnv();
@@ -148,7 +148,10 @@ if (want('merge')) {
     await conn.run(`COPY (${rows(n / 2, n * 1.5)}) TO '${path.join(dir, 'source.parquet')}' (FORMAT parquet)`);
     conn.closeSync();
     instance.closeSync();
-    for (const [kind, ext] of [['sqlite', 'db'], ['parquet', 'parquet']]) {
+    for (const [kind, ext] of [
+      ['sqlite', 'db'],
+      ['parquet', 'parquet'],
+    ]) {
       const prepare = () => {
         fs.rmSync(path.join(dir, `out.${ext}`), { force: true });
         fs.copyFileSync(path.join(dir, `target.${ext}`), path.join(dir, `run.${ext}`));
@@ -186,7 +189,14 @@ if (want('gc')) {
         entries.push({ path: `f${j}.txt`, hash, size, mode: 0o644 });
       }
       const manifest = batch.add(Buffer.from(renderManifest(entries)));
-      const pointer = renderPointer({ cairn: 1, kind: 'dir', path: 'data', hash: manifest.hash, files: entries.length, size: entries.reduce((s, e) => s + e.size, 0) });
+      const pointer = renderPointer({
+        cairn: 1,
+        kind: 'dir',
+        path: 'data',
+        hash: manifest.hash,
+        files: entries.length,
+        size: entries.reduce((s, e) => s + e.size, 0),
+      });
       const msg = `run ${c}\n`;
       chunks.push(`commit refs/heads/main\ncommitter Bench <b@c.invalid> ${1_700_000_000 + c} +0000\ndata ${msg.length}\n${msg}`);
       if (c === 0) chunks.push('from refs/heads/main^0\n');

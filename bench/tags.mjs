@@ -145,7 +145,10 @@ try {
   const packed = fs.readdirSync(path.join(repo, '.git', 'refs', 'tags')).length === 0;
   results.push(['after git gc', measure(repo, floorScript)]);
 
-  const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
   process.stdout.write(
     [
       `cairn bench: ${TAGS} annotated experiment tags on ${TAGS} commits (built in ${(buildMs / 1000).toFixed(1)} s; ${looseRefs} loose tag refs, ${packed ? 'all packed' : 'not all packed'} after gc)`,

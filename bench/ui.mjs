@@ -50,19 +50,44 @@ for (let i = 0; i < TAGS - VARIANTS; i++) {
   mains.push(mark);
   const version = `e${Math.floor(i / 50)}.${(i % 50) + 1}.0`;
   const f1 = Number(((i % 97) / 100).toFixed(4));
-  for (let r = 0; r < 3; r++) insert.run(`run-${i}-${r}`, `2026-01-01T00:00:0${r}Z`, version, 'bert-base', 10 ** -(1 + r), Number((f1 - r / 100).toFixed(4)), Number((1 - f1).toFixed(4)));
-  const message = renderTagMessage({ version, run: `run-${i}-0`, metrics: { f1, loss: Number((1 - f1).toFixed(4)) }, params: { model: 'bert-base', lr: 0.1 }, data: `sha256:${String(i).padStart(64, '0')}`, text: `sweep ${i}` });
+  for (let r = 0; r < 3; r++)
+    insert.run(
+      `run-${i}-${r}`,
+      `2026-01-01T00:00:0${r}Z`,
+      version,
+      'bert-base',
+      10 ** -(1 + r),
+      Number((f1 - r / 100).toFixed(4)),
+      Number((1 - f1).toFixed(4)),
+    );
+  const message = renderTagMessage({
+    version,
+    run: `run-${i}-0`,
+    metrics: { f1, loss: Number((1 - f1).toFixed(4)) },
+    params: { model: 'bert-base', lr: 0.1 },
+    data: `sha256:${String(i).padStart(64, '0')}`,
+    text: `sweep ${i}`,
+  });
   chunks.push(`tag ${version}\nfrom :${mark}\ntagger Bench <b@c.invalid> ${1_700_000_000 + i * 10} +0000\n${blob(message)}`);
 }
 for (let v = 0; v < VARIANTS; v++) {
   const base = mains[Math.floor((v * mains.length) / VARIANTS)];
   const msg = `variant ${v}\n`;
-  chunks.push(`commit refs/heads/exp/v${v}\nmark :${++mark}\ncommitter Bench <b@c.invalid> ${1_700_000_000 + v * 200 + 5} +0000\n${blob(msg).trimEnd()}\nfrom :${base}\n`);
+  chunks.push(
+    `commit refs/heads/exp/v${v}\nmark :${++mark}\ncommitter Bench <b@c.invalid> ${1_700_000_000 + v * 200 + 5} +0000\n${blob(msg).trimEnd()}\nfrom :${base}\n`,
+  );
   chunks.push(`M 100644 inline data.cairn\n${blob(pointer('data', 100 + v))}\n`);
   const version = `exp-v${v}-v1`;
   const f1 = Number((0.5 + (v % 40) / 100).toFixed(4));
   insert.run(`var-${v}`, '2026-01-01T00:00:00Z', version, 'bert-large', 0.01, f1, Number((1 - f1).toFixed(4)));
-  const message = renderTagMessage({ version, run: `var-${v}`, metrics: { f1, loss: Number((1 - f1).toFixed(4)) }, params: { model: 'bert-large', lr: 0.01 }, data: `sha256:${String(v).padStart(64, '1')}`, text: `variant ${v}` });
+  const message = renderTagMessage({
+    version,
+    run: `var-${v}`,
+    metrics: { f1, loss: Number((1 - f1).toFixed(4)) },
+    params: { model: 'bert-large', lr: 0.01 },
+    data: `sha256:${String(v).padStart(64, '1')}`,
+    text: `variant ${v}`,
+  });
   chunks.push(`tag ${version}\nfrom :${mark}\ntagger Bench <b@c.invalid> ${1_700_000_000 + v * 200 + 5} +0000\n${blob(message)}`);
 }
 db.close();
@@ -130,14 +155,26 @@ const size = fs.statSync(out).size;
 // CPU seconds of the export (its process and the git processes it ran): what it costs when the machine is not shared.
 fs.rmSync(out, { force: true });
 const timed = spawnSync('/usr/bin/time', ['-f', '%U %S', node, CAIRN, 'ui', '--export', out], { cwd: repo, env, encoding: 'utf8' });
-const exportCpu = timed.stderr.trim().split('\n').pop().split(' ').map(Number).reduce((a, b) => a + b, 0);
+const exportCpu = timed.stderr
+  .trim()
+  .split('\n')
+  .pop()
+  .split(' ')
+  .map(Number)
+  .reduce((a, b) => a + b, 0);
 
 const ms = (x) => `${Math.round(x)} ms`;
 console.log(`\nload average (1 min) ${loadBefore.toFixed(1)} before, ${os.loadavg()[0].toFixed(1)} after, on ${os.cpus().length} cores`);
 console.log(`cairn ui, ${count} experiments (${VARIANTS} worktree variants), ${RUNS} run(s) each, median; ${quick ? 'quick sizes' : 'full sizes'}`);
-console.log(`  experiments table usable (navigation -> sorted, clickable table):  ${ms(median(measured.experiments))}   target < 1000 ms (CPU: page + server ${ms(median(measured.experimentsCpu))})`);
-console.log(`  metric chart drawn (navigation -> chart and its table):            ${ms(median(measured.chart))}   target < 1000 ms (CPU: page + server ${ms(median(measured.chartCpu))})`);
+console.log(
+  `  experiments table usable (navigation -> sorted, clickable table):  ${ms(median(measured.experiments))}   target < 1000 ms (CPU: page + server ${ms(median(measured.experimentsCpu))})`,
+);
+console.log(
+  `  metric chart drawn (navigation -> chart and its table):            ${ms(median(measured.chart))}   target < 1000 ms (CPU: page + server ${ms(median(measured.chartCpu))})`,
+);
 console.log(`  re-sort all rows by a metric (click -> table rebuilt):           ${ms(median(measured.sort))}`);
-console.log(`  cairn ui --export report.html (whole command, ${(size / 1024).toFixed(0)} KiB):          ${ms(exportTime * 1000)}   target < 2000 ms (CPU: ${ms(exportCpu * 1000)})`);
+console.log(
+  `  cairn ui --export report.html (whole command, ${(size / 1024).toFixed(0)} KiB):          ${ms(exportTime * 1000)}   target < 2000 ms (CPU: ${ms(exportCpu * 1000)})`,
+);
 if (process.argv.includes('--keep')) console.log(`kept ${repo}`);
 else fs.rmSync(work, { recursive: true, force: true });

@@ -36,7 +36,3 @@ export function diffManifests(recorded: ManifestEntry[], actual: ManifestEntry[]
   for (const list of [diff.added, diff.removed, diff.changed]) list.sort(compareUtf8);
   return diff;
 }
-
-export function isEmptyDiff(d: ManifestDiff): boolean {
-  return d.added.length === 0 && d.removed.length === 0 && d.changed.length === 0;
-}

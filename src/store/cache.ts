@@ -17,7 +17,7 @@ import { VerifiedObjects } from './verified.js';
 import { copyFileBytes } from './copy.js';
 import type { LinkType } from './linkType.js';
 
-export { LINK_TYPES, type LinkType } from './linkType.js';
+export type { LinkType } from './linkType.js';
 
 /** An object now in the cache: its hash (`sha256:<hex>`) and size in bytes. */
 export interface StoredObject {

@@ -101,8 +101,3 @@ export function parseManifest(text: string, where: string): ManifestEntry[] {
   }
   return entries;
 }
-
-/** Total bytes of a manifest's files. */
-export function manifestSize(entries: ManifestEntry[]): number {
-  return entries.reduce((sum, e) => sum + e.size, 0);
-}

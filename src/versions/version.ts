@@ -141,14 +141,6 @@ export function nextFreeTag(requested: ExperimentTag, tags: Iterable<string>, bu
   return requested.kind === 'semver' ? nextVersion(tags, requested.prefix, bump) : nextWorktreeTag(tags, requested.name);
 }
 
-/** Check a bump kind given on the command line or through the API. */
-export function checkBump(bump: string): BumpKind {
-  if (!(BUMP_KINDS as readonly string[]).includes(bump)) {
-    throw new UsageError(`unknown bump ${JSON.stringify(bump)}`, { hint: `use one of ${BUMP_KINDS.join(', ')}` });
-  }
-  return bump as BumpKind;
-}
-
 /** The spellings of a version its rows may carry: the tag, and `X.Y.Z` for `<prefix>X.Y.Z`. */
 export function versionSpellings(tag: string, prefix: string): string[] {
   const parsed = parseExperimentTag(tag, prefix);

@@ -54,7 +54,7 @@ describe.each([
 });
 
 describe('names that contain .cairn-tmp-', () => {
-  it('are user files: stored by add, kept by status, checkout and gc; only cairn\'s own stale temp files are swept', async () => {
+  it("are user files: stored by add, kept by status, checkout and gc; only cairn's own stale temp files are swept", async () => {
     const repo = gitRepo();
     await cairnOk(['init'], { cwd: repo.dir });
     repo.commit('init');
@@ -112,7 +112,7 @@ describe('concurrent adds in one folder', () => {
   });
 });
 
-describe('git\'s index locked by another git process', () => {
+describe("git's index locked by another git process", () => {
   it('add waits for the lock to go and stages; a lock that stays is a clear error after the data is safe', async () => {
     const repo = gitRepo();
     await cairnOk(['init'], { cwd: repo.dir });
@@ -169,7 +169,11 @@ describe('a file that grows while add reads it', () => {
     repo.write('data/small.txt', 'small\n');
     const big = repo.write('data/big.bin', Buffer.alloc(96 * 1024 * 1024, 1));
     // Another process appends while add runs.
-    const appender = spawn('node', ['-e', `const fs=require('fs');const b=Buffer.alloc(4096,2);setInterval(()=>fs.appendFileSync(${JSON.stringify(big)},b),1)`], { stdio: 'ignore' });
+    const appender = spawn(
+      'node',
+      ['-e', `const fs=require('fs');const b=Buffer.alloc(4096,2);setInterval(()=>fs.appendFileSync(${JSON.stringify(big)},b),1)`],
+      { stdio: 'ignore' },
+    );
     try {
       await new Promise((resolve) => setTimeout(resolve, 100));
       const r = await cairn(['add', 'data'], { cwd: repo.dir });

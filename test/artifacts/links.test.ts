@@ -26,11 +26,7 @@ function written(repo: TestRepo, files: Record<string, string | Uint8Array>): vo
 const hundredFiles = (): Record<string, string> => Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`data/f${i}.txt`, `file ${i}\n`]));
 
 /** The paths starting with `prefix` that `fn` passed to fs[method] while it ran. */
-async function pathsGiven(
-  method: 'readFileSync' | 'lstatSync' | 'createReadStream',
-  prefix: string,
-  fn: () => Promise<unknown>,
-): Promise<string[]> {
+async function pathsGiven(method: 'readFileSync' | 'lstatSync' | 'createReadStream', prefix: string, fn: () => Promise<unknown>): Promise<string[]> {
   const seen: string[] = [];
   const original = (fs[method] as (p: unknown, o?: unknown) => unknown).bind(fs);
   const spy = vi.spyOn(fs, method).mockImplementation(((p: unknown, o?: unknown) => {
@@ -47,7 +43,7 @@ async function pathsGiven(
 
 function makeDb(file: string): void {
   const db = new Database(file);
-  db.exec('CREATE TABLE predictions (track_id TEXT, f1 REAL); INSERT INTO predictions VALUES (\'a\', 0.5)');
+  db.exec("CREATE TABLE predictions (track_id TEXT, f1 REAL); INSERT INTO predictions VALUES ('a', 0.5)");
   db.close();
 }
 
@@ -156,7 +152,10 @@ describe('links and verification', () => {
     repo.write('data/y.txt', 'y\n');
     const r = await openRepo(repo.dir);
     await addArtifacts(r, { cwd: repo.dir, paths: ['a.txt', 'data'] });
-    const untracked = repo.git('status', '--porcelain', '--untracked-files=all').split('\n').filter((l) => l.startsWith('??'));
+    const untracked = repo
+      .git('status', '--porcelain', '--untracked-files=all')
+      .split('\n')
+      .filter((l) => l.startsWith('??'));
     expect(untracked.filter((l) => l.includes('cairn-tmp'))).toEqual([]);
     expect(fs.statSync(path.join(repo.dir, 'a.txt')).nlink).toBe(2); // the workspace file and the object, nothing else
   });

@@ -37,9 +37,7 @@ describe.each(['main', 'linked'] as const)('add, status, checkout in the %s work
     ]);
     expect(added[0]!.files).toBe(5);
     expect(wt.read('.gitignore').split('\n')).toEqual(expect.arrayContaining(['/data', '/model.bin']));
-    expect(wt.git('diff', '--cached', '--name-only').split('\n').filter(Boolean).sort()).toEqual(
-      ['.gitignore', 'data.cairn', 'model.bin.cairn'],
-    );
+    expect(wt.git('diff', '--cached', '--name-only').split('\n').filter(Boolean).sort()).toEqual(['.gitignore', 'data.cairn', 'model.bin.cairn']);
     expect((await status(repo, { cwd: wt.dir })).map((s) => s.state)).toEqual(['unchanged', 'unchanged']);
 
     const before = {

@@ -41,7 +41,8 @@ describe('verify progress', () => {
 
     const objects = path.join(repo.dir, '.git', 'cairn', 'cache', 'objects');
     let cached = 0;
-    for (const e of fs.readdirSync(objects, { recursive: true, withFileTypes: true })) if (e.isFile()) cached += fs.statSync(path.join(e.parentPath, e.name)).size;
+    for (const e of fs.readdirSync(objects, { recursive: true, withFileTypes: true }))
+      if (e.isFile()) cached += fs.statSync(path.join(e.parentPath, e.name)).size;
 
     const progress = recorder();
     const result = await verify(r, { remote: true, progress });

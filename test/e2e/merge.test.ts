@@ -110,7 +110,7 @@ describe('cairn merge (CLI)', () => {
     expect(r.stderr).toContain('folder is a folder, not a results file');
   });
 
-  it('merges a branch\'s results by REV:path after its worktree was removed', async () => {
+  it("merges a branch's results by REV:path after its worktree was removed", async () => {
     const repo = gitRepo();
     await init(repo.dir);
     await makeDatabase(path.join(repo.dir, 'results.db'), 'sqlite', base());
@@ -151,7 +151,7 @@ describe('cairn merge (CLI)', () => {
       ]);
       const tables = await readTables(path.join(dir, 'results.db'));
       expect(tables).toEqual(expect.arrayContaining(['default', 'metrics', evil]));
-      expect(await readRows(path.join(dir, 'results.db'), evil)).toEqual([{ [`va'l;ue "q"`]: "'); DROP TABLE metrics; --", 'é字': 1.5 }]);
+      expect(await readRows(path.join(dir, 'results.db'), evil)).toEqual([{ [`va'l;ue "q"`]: "'); DROP TABLE metrics; --", é字: 1.5 }]);
 
       const id = await cairn(['merge', 'results.db', 'exp.db', '--id', 'x"; DROP TABLE "default"; --'], { cwd: dir });
       expect(id.exitCode).toBe(4);

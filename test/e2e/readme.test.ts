@@ -44,10 +44,11 @@ function binDir(): string {
 const TRAIN_PY = `import argparse, os, sqlite3, time
 p = argparse.ArgumentParser()
 p.add_argument('--lr', type=float, default=0.01)
-p.add_argument('--version', required=True)
-p.add_argument('--run', required=True)
+p.add_argument('--version', default=os.environ.get('CAIRN_VERSION'))
+p.add_argument('--run')
 p.add_argument('--db', default='results/experiments.db')
 a = p.parse_args()
+a.run = a.run or 'run-' + a.version
 cnn = 'cnn' in open(__file__).read().split('# model:')[-1]
 f1 = round(0.9 - abs(a.lr - 0.003) * 10 + (0.05 if cnn else 0), 4)
 os.makedirs(os.path.dirname(a.db) or '.', exist_ok=True)
@@ -87,8 +88,9 @@ describe('README quick start', () => {
 describe("README's three workflows", () => {
   it('run as written, one after the other, each ending in a clean git status', async () => {
     const blocks = shBlocks('## Three workflows');
-    expect(blocks).toHaveLength(4); // the settings, then sequential, sweep, worktree variants
-    const [settings, sequential, sweep, variants] = blocks as [string, string, string, string];
+    expect(blocks).toHaveLength(5); // the settings, then sequential, the same in one step, sweep, worktree variants
+    const [settings, sequential, oneStep, sweep, variants] = blocks as [string, string, string, string, string];
+    expect(oneStep).toContain('cairn run');
     expect(sequential).toContain('cairn tag "$version"');
     expect(sweep).toContain('cairn merge results/experiments.db results/sweep-*.db');
     expect(variants).toContain('cairn worktree rm cnn --delete-branch');
@@ -124,10 +126,15 @@ describe("README's three workflows", () => {
     expect(seq.stdout).toMatch(/f1: 0\.83 -> 0\.9/);
     expect(repo.git('status', '--porcelain')).toBe('');
 
+    const one = await sh(oneStep);
+    expect(one.stdout + one.stderr).toContain('e0.3.0');
+    expect(repo.git('for-each-ref', '--format=%(contents)', 'refs/tags/e0.3.0')).toContain('Cairn-Command: ["python","train.py","--lr","0.003"]');
+    expect(repo.git('status', '--porcelain')).toBe('');
+
     await sh(sweep);
-    expect(repo.git('tag', '--list', 'e*').trim().split('\n')).toEqual(['e0.1.0', 'e0.2.0', 'e0.3.0']);
-    expect(repo.git('for-each-ref', '--format=%(contents)', 'refs/tags/e0.3.0')).toContain('Cairn-Run: lr-0.003');
-    expect(JSON.parse(repo.read('models/production/PROVENANCE.json'))).toMatchObject({ run: 'lr-0.003', version: 'e0.3.0' });
+    expect(repo.git('tag', '--list', 'e*').trim().split('\n')).toEqual(['e0.1.0', 'e0.2.0', 'e0.3.0', 'e0.4.0']);
+    expect(repo.git('for-each-ref', '--format=%(contents)', 'refs/tags/e0.4.0')).toContain('Cairn-Run: lr-0.003');
+    expect(JSON.parse(repo.read('models/production/PROVENANCE.json'))).toMatchObject({ run: 'lr-0.003', version: 'e0.4.0' });
     expect(repo.git('status', '--porcelain')).toBe('');
 
     const v = await sh(variants);
@@ -136,7 +143,7 @@ describe("README's three workflows", () => {
     expect(repo.git('for-each-ref', '--format=%(contents)', 'refs/tags/exp-cnn-v1')).toContain('Cairn-Run: cnn-1');
     // The variant's run is in the main results, next to every run before it.
     const listed = JSON.parse((await execa('cairn', ['explore', 'list', '--json'], { cwd: repo.dir, env })).stdout) as { experiments: { tag: string }[] };
-    expect(listed.experiments.map((e) => e.tag)).toEqual(['e0.1.0', 'e0.2.0', 'e0.3.0', 'exp-cnn-v1']);
+    expect(listed.experiments.map((e) => e.tag)).toEqual(['e0.1.0', 'e0.2.0', 'e0.3.0', 'e0.4.0', 'exp-cnn-v1']);
     expect(repo.git('status', '--porcelain')).toBe('');
   }, 240_000); // ~30 cairn and git commands in a row: about 55 s on a loaded 2-core machine
 });

@@ -109,7 +109,11 @@ describe('what tag messages say, remembered by object id', () => {
     repo.git('tag', '-d', 'e0.2.0');
     const listed = await listExperiments(repo.dir);
     expect(listed.map((e) => e.tag)).toEqual(['e0.3.0', 'e0.4.0', 'e0.9.0', 'e0.10.0', 'e0.11.0', 'exp-cnn-v2', 'exp-cnn-v10']);
-    expect(listed.find((e) => e.tag === 'e0.9.0')).toMatchObject({ subject: 'moved here', metrics: { f1: 0.75 }, commit: repo.git('rev-parse', 'HEAD').trim() });
+    expect(listed.find((e) => e.tag === 'e0.9.0')).toMatchObject({
+      subject: 'moved here',
+      metrics: { f1: 0.75 },
+      commit: repo.git('rev-parse', 'HEAD').trim(),
+    });
     expect(listed).toEqual(await fromGit(repo));
   });
 
@@ -172,7 +176,13 @@ describe('what tag messages say, remembered by object id', () => {
 
   it('metrics JSON cannot hold (NaN, Infinity, -0) read back the same from the file', async () => {
     const repo = gitRepo();
-    repo.git('tag', '-a', '-m', 'odd\n\nCairn-Metric: loss=NaN\nCairn-Metric: big=1e999\nCairn-Metric: small=-1e999\nCairn-Metric: z=-0\nCairn-Param: lr=0.1', 'e0.3.0');
+    repo.git(
+      'tag',
+      '-a',
+      '-m',
+      'odd\n\nCairn-Metric: loss=NaN\nCairn-Metric: big=1e999\nCairn-Metric: small=-1e999\nCairn-Metric: z=-0\nCairn-Param: lr=0.1',
+      'e0.3.0',
+    );
     const fresh = await listExperiments(repo.dir);
     expect(fresh[0]!.metrics).toEqual({ loss: NaN, big: Infinity, small: -Infinity, z: -0 });
     const again = await listExperiments(repo.dir);

@@ -112,8 +112,16 @@ describe.each(['sqlite', 'duckdb'] as const)('tagging from a %s results database
       { name: 'events', columns: [['kind', 'TEXT']], rows: [['start']] },
       {
         name: 'default',
-        columns: [['experiment_version', 'TEXT'], ['track_id', 'TEXT'], ['accuracy', 'DOUBLE'], ['batch', 'INTEGER']],
-        rows: [['e0.1.0', 'solo-run-1', 0.5, 32], ['e0.2.0', 'x', 0.9, 64]],
+        columns: [
+          ['experiment_version', 'TEXT'],
+          ['track_id', 'TEXT'],
+          ['accuracy', 'DOUBLE'],
+          ['batch', 'INTEGER'],
+        ],
+        rows: [
+          ['e0.1.0', 'solo-run-1', 0.5, 32],
+          ['e0.2.0', 'x', 0.9, 64],
+        ],
       },
     ]);
     const result = await tag(repo, { db: 'results/experiments.db' });
@@ -124,7 +132,14 @@ describe.each(['sqlite', 'duckdb'] as const)('tagging from a %s results database
   it('refuses a table without a version column, naming its columns', async () => {
     const { repo } = await withResults([
       sweep,
-      { name: 'metrics', columns: [['run', 'TEXT'], ['f1', 'DOUBLE']], rows: [['a', 0.5]] },
+      {
+        name: 'metrics',
+        columns: [
+          ['run', 'TEXT'],
+          ['f1', 'DOUBLE'],
+        ],
+        rows: [['a', 0.5]],
+      },
     ]);
     const err = await tag(repo, { db: 'results/experiments.db', table: 'metrics', metric: 'f1' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NotFoundError);
@@ -143,8 +158,16 @@ describe.each(['sqlite', 'duckdb'] as const)('tagging from a %s results database
       sweep,
       {
         name: table,
-        columns: [['version', 'TEXT'], [metric, 'DOUBLE'], [param, 'TEXT'], ["it's", 'INTEGER']],
-        rows: [['e0.1.0', 0.4, 'a', 1], ['e0.1.0', 0.6, "b'); DROP TABLE x; --", 2]],
+        columns: [
+          ['version', 'TEXT'],
+          [metric, 'DOUBLE'],
+          [param, 'TEXT'],
+          ["it's", 'INTEGER'],
+        ],
+        rows: [
+          ['e0.1.0', 0.4, 'a', 1],
+          ['e0.1.0', 0.6, "b'); DROP TABLE x; --", 2],
+        ],
       },
     ]);
     const result = await tag(repo, { db: 'results/experiments.db', table, metric });
@@ -176,7 +199,15 @@ describe('DuckDB single-precision columns', () => {
   it('are written as short as they were meant (0.89, not 0.8899999856948853)', async () => {
     const repo = project();
     const db = await resultsFile('duckdb', path.join(tempDir(), 'r.duckdb'), [
-      { name: 'default', columns: [['version', 'VARCHAR'], ['acc', 'FLOAT'], ['lr', 'REAL']], rows: [['e0.1.0', 0.89, 0.001]] },
+      {
+        name: 'default',
+        columns: [
+          ['version', 'VARCHAR'],
+          ['acc', 'FLOAT'],
+          ['lr', 'REAL'],
+        ],
+        rows: [['e0.1.0', 0.89, 0.001]],
+      },
     ]);
     const result = await tag(repo, { db, metric: 'acc' });
     const message = tagMessage(repo, 'e0.1.0');
@@ -321,7 +352,10 @@ describe('results from the config', () => {
     const repo = project();
     fs.mkdirSync(path.join(repo.dir, 'results'));
     sqliteTables(path.join(repo.dir, 'results', 'runs.db'), [sweep]);
-    repo.write('.cairn/config.json', JSON.stringify({ results: { db: 'results/runs.db', table: 'default' }, metrics: { primary: 'val_loss', minimize: true } }));
+    repo.write(
+      '.cairn/config.json',
+      JSON.stringify({ results: { db: 'results/runs.db', table: 'default' }, metrics: { primary: 'val_loss', minimize: true } }),
+    );
     repo.commit('config');
     const result = await tag(repo, {});
     expect(result).toMatchObject({ run: 'low-owl-0004', results: { metric: 'val_loss', minimize: true } });

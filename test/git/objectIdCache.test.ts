@@ -39,7 +39,7 @@ afterEach(() => {
   Object.assign(process.env, savedEnv);
 });
 
-describe('tag summaries hold git\'s answer where git would change it for the same object ids', () => {
+describe("tag summaries hold git's answer where git would change it for the same object ids", () => {
   /** Warm the file, let `change` alter what git says, and hold the next listing against git's. */
   async function afterChange(repo: TestRepo, change: () => void): Promise<void> {
     const commonDir = path.join(repo.dir, '.git');
@@ -123,7 +123,7 @@ describe('tag summaries hold git\'s answer where git would change it for the sam
   });
 });
 
-describe('tag summaries hold git\'s answer in every repository layout', () => {
+describe("tag summaries hold git's answer in every repository layout", () => {
   /** List from `cwd` twice (the second from the file) and hold both against git's answer; the file is in `commonDir`. */
   async function sameAsGit(cwd: string, commonDir: string): Promise<Experiment[]> {
     const expected = await fromGit(cwd, commonDir);
@@ -176,7 +176,7 @@ describe('tag summaries hold git\'s answer in every repository layout', () => {
     expect(fs.existsSync(summaries(path.join(other.dir, '.git')))).toBe(false);
   });
 
-  it('a submodule (a gitfile into the superproject\'s modules/, core.worktree set): its own tags', async () => {
+  it("a submodule (a gitfile into the superproject's modules/, core.worktree set): its own tags", async () => {
     const inner = tagged();
     const outer = gitRepo();
     outer.git('tag', '-a', '-m', 'outer', 'e9.0.0');

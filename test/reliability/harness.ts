@@ -87,7 +87,10 @@ export interface KillLoop {
   finish(round: number): Promise<void>;
 }
 
-async function runOnce(command: { args: string[]; cwd: string; env?: Record<string, string> }, killAfterMs: number | null): Promise<{ killed: boolean; ms: number; code: number | null; stderr: string }> {
+async function runOnce(
+  command: { args: string[]; cwd: string; env?: Record<string, string> },
+  killAfterMs: number | null,
+): Promise<{ killed: boolean; ms: number; code: number | null; stderr: string }> {
   const started = Date.now();
   const child = spawn(process.execPath, [BIN, ...command.args], {
     cwd: command.cwd,

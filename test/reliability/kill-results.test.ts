@@ -26,7 +26,7 @@ function makeDb(file: string, from: number, to: number, version: (i: number) => 
 function rows(file: string): { n: number; ok: string; byVersion: Record<string, number> } {
   const db = new Database(file, { readonly: true });
   try {
-    const ok = (db.pragma('integrity_check', { simple: true }) as string);
+    const ok = db.pragma('integrity_check', { simple: true }) as string;
     const n = (db.prepare('SELECT count(*) AS n FROM "default"').get() as { n: number }).n;
     const byVersion = Object.fromEntries(
       (db.prepare('SELECT version, count(*) AS n FROM "default" GROUP BY version').all() as { version: string; n: number }[]).map((r) => [r.version, r.n]),
@@ -60,7 +60,10 @@ function expectOldOrMerged(target: string, pristine: Buffer, merged: { n: number
   const now = rows(target);
   expect(now.ok, 'the file is a sound SQLite database').toBe('ok');
   const old = rows(PRISTINE_COPY);
-  expect([{ n: old.n, byVersion: old.byVersion }, merged], 'the file holds the old rows or every merged row').toContainEqual({ n: now.n, byVersion: now.byVersion });
+  expect([{ n: old.n, byVersion: old.byVersion }, merged], 'the file holds the old rows or every merged row').toContainEqual({
+    n: now.n,
+    byVersion: now.byVersion,
+  });
 }
 
 /** Put the target back as it was, with no journal left by a killed merge. */
@@ -72,54 +75,62 @@ function restore(target: string, pristine: Buffer): void {
 // The databases merged here are plain files, not artifacts: the link mode cannot
 // change what a kill leaves, so these run in the default (copy) mode only.
 describe('kill -9 during merges into a results database', () => {
-  it('merge', async () => {
-    const { repo, target, pristine } = await project();
-    const merged = { n: ROWS + ROWS / 2, byVersion: { 'e0.1.0': ROWS / 2, 'e0.2.0': ROWS } };
-    const stats = await killLoop({
-      op: 'merge',
-      async prepare() {
-        restore(target, pristine);
-      },
-      command: () => ({ args: ['merge', 'results.db', 'sweep.db'], cwd: repo.dir }),
-      async afterKill() {
-        expectOldOrMerged(target, pristine, merged);
-        expectObjectsIntact(path.join(repo.dir, '.git/cairn/cache/objects'), 'cache');
-      },
-      async finish() {
-        await mergeResults({ cwd: repo.dir, target: 'results.db', sources: ['sweep.db'], waitMs: 3000 }); // a stale lock must not block
-        const after = rows(target);
-        expect({ n: after.n, byVersion: after.byVersion }).toEqual(merged);
-        expect(workspaceTemps(repo.dir).filter((f) => !f.endsWith('.cairn-lock'))).toEqual([]);
-      },
-    });
-    expect(stats.corruptions).toBe(0);
-  }, KILL_TEST_TIMEOUT_MS);
+  it(
+    'merge',
+    async () => {
+      const { repo, target, pristine } = await project();
+      const merged = { n: ROWS + ROWS / 2, byVersion: { 'e0.1.0': ROWS / 2, 'e0.2.0': ROWS } };
+      const stats = await killLoop({
+        op: 'merge',
+        async prepare() {
+          restore(target, pristine);
+        },
+        command: () => ({ args: ['merge', 'results.db', 'sweep.db'], cwd: repo.dir }),
+        async afterKill() {
+          expectOldOrMerged(target, pristine, merged);
+          expectObjectsIntact(path.join(repo.dir, '.git/cairn/cache/objects'), 'cache');
+        },
+        async finish() {
+          await mergeResults({ cwd: repo.dir, target: 'results.db', sources: ['sweep.db'], waitMs: 3000 }); // a stale lock must not block
+          const after = rows(target);
+          expect({ n: after.n, byVersion: after.byVersion }).toEqual(merged);
+          expect(workspaceTemps(repo.dir).filter((f) => !f.endsWith('.cairn-lock'))).toEqual([]);
+        },
+      });
+      expect(stats.corruptions).toBe(0);
+    },
+    KILL_TEST_TIMEOUT_MS,
+  );
 
-  it('rebase', async () => {
-    const { repo, target, source, pristine } = await project();
-    // Rebase by version: the target's e0.2.0 rows go, the source's e0.2.0 rows come in.
-    const rebased = { n: ROWS / 2 + ROWS, byVersion: { 'e0.1.0': ROWS / 2, 'e0.2.0': ROWS } };
-    void source;
-    const stats = await killLoop({
-      op: 'rebase',
-      async prepare() {
-        restore(target, pristine);
-      },
-      command: () => ({ args: ['merge', 'results.db', 'sweep.db', '--strategy', 'rebase', '--key', 'version', '--yes'], cwd: repo.dir }),
-      async afterKill() {
-        expectOldOrMerged(target, pristine, rebased);
-        expectObjectsIntact(path.join(repo.dir, '.git/cairn/cache/objects'), 'cache (backups)');
-        await expectNoBlockingLock(repo.dir);
-      },
-      async finish() {
-        restore(target, pristine);
-        await mergeResults({ cwd: repo.dir, target: 'results.db', sources: ['sweep.db'], strategy: 'rebase', key: ['version'], yes: true, waitMs: 3000 });
-        const after = rows(target);
-        expect({ n: after.n, byVersion: after.byVersion }).toEqual(rebased);
-      },
-    });
-    expect(stats.corruptions).toBe(0);
-  }, KILL_TEST_TIMEOUT_MS);
+  it(
+    'rebase',
+    async () => {
+      const { repo, target, source, pristine } = await project();
+      // Rebase by version: the target's e0.2.0 rows go, the source's e0.2.0 rows come in.
+      const rebased = { n: ROWS / 2 + ROWS, byVersion: { 'e0.1.0': ROWS / 2, 'e0.2.0': ROWS } };
+      void source;
+      const stats = await killLoop({
+        op: 'rebase',
+        async prepare() {
+          restore(target, pristine);
+        },
+        command: () => ({ args: ['merge', 'results.db', 'sweep.db', '--strategy', 'rebase', '--key', 'version', '--yes'], cwd: repo.dir }),
+        async afterKill() {
+          expectOldOrMerged(target, pristine, rebased);
+          expectObjectsIntact(path.join(repo.dir, '.git/cairn/cache/objects'), 'cache (backups)');
+          await expectNoBlockingLock(repo.dir);
+        },
+        async finish() {
+          restore(target, pristine);
+          await mergeResults({ cwd: repo.dir, target: 'results.db', sources: ['sweep.db'], strategy: 'rebase', key: ['version'], yes: true, waitMs: 3000 });
+          const after = rows(target);
+          expect({ n: after.n, byVersion: after.byVersion }).toEqual(rebased);
+        },
+      });
+      expect(stats.corruptions).toBe(0);
+    },
+    KILL_TEST_TIMEOUT_MS,
+  );
 });
 
 describe('two merges into the same target at once', () => {

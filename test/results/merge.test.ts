@@ -19,7 +19,16 @@ async function files(target: TestEngine, source: TestEngine, make = { target: ba
 function counts(r: MergeResult): Record<string, Partial<TableSummary>> {
   const out: Record<string, Partial<TableSummary>> = {};
   for (const t of r.tables) {
-    out[t.table] = { sourceRows: t.sourceRows, added: t.added, duplicates: t.duplicates, conflicts: t.conflicts, filled: t.filled, replaced: t.replaced, deleted: t.deleted, updated: t.updated };
+    out[t.table] = {
+      sourceRows: t.sourceRows,
+      added: t.added,
+      duplicates: t.duplicates,
+      conflicts: t.conflicts,
+      filled: t.filled,
+      replaced: t.replaced,
+      deleted: t.deleted,
+      updated: t.updated,
+    };
   }
   return out;
 }
@@ -71,7 +80,12 @@ describe.each(PAIRS)('merge into %s from %s', (targetEngine, sourceEngine) => {
     const rows = await readRows(f.target, 'default');
     expect(rows).toHaveLength(7);
     expect(rows.filter((x) => x.f1 === null)).toHaveLength(5);
-    expect(rows.filter((x) => x.track_id === null).map((x) => x.acc).sort()).toEqual([0.4, 0.5]);
+    expect(
+      rows
+        .filter((x) => x.track_id === null)
+        .map((x) => x.acc)
+        .sort(),
+    ).toEqual([0.4, 0.5]);
     expect(rows.find((x) => x.track_id === 'run-c' && x.epochs === 5)).toMatchObject({ model: 'cnn', acc: 0.91, f1: 0.89 });
     expect(await readRows(f.target, 'events')).toHaveLength(2);
 
@@ -91,16 +105,19 @@ describe.each(PAIRS)('merge into %s from %s', (targetEngine, sourceEngine) => {
     expect(again.totals).toEqual({ added: 0, duplicates: 23, conflicts: 0, filled: 0, replaced: 0, deleted: 0, updated: 0, columnsAdded: 0, tablesCreated: 0 });
     expect(counts(again).counts).toEqual(row({ sourceRows: 2, added: 0, duplicates: 2 }));
     expect(await readRows(f.target, 'default')).toHaveLength(7);
-    expect((await readRows(f.target, 'counts')).map((c) => bytes(c.value).toString('hex')).sort()).toEqual(
-      [pickleSmallInt(1).toString('hex'), pickleSmallInt(1).toString('hex')],
-    );
+    expect((await readRows(f.target, 'counts')).map((c) => bytes(c.value).toString('hex')).sort()).toEqual([
+      pickleSmallInt(1).toString('hex'),
+      pickleSmallInt(1).toString('hex'),
+    ]);
   });
 
-  it('two sources in one run: the second sees the first one\'s rows and columns', async () => {
+  it("two sources in one run: the second sees the first one's rows and columns", async () => {
     const f = await files(targetEngine, sourceEngine);
     const second = await makeDatabase(path.join(f.dir, `copy.${EXT[sourceEngine]}`), sourceEngine, branch());
     const r = await mergeResults({ cwd: f.dir, target: f.target, sources: [f.source, second], repo: null });
-    expect(r.tables.filter((t) => t.source === second && t.table === 'default').map((t) => [t.added, t.duplicates, t.columnsAdded.length])).toEqual([[0, 7, 0]]);
+    expect(r.tables.filter((t) => t.source === second && t.table === 'default').map((t) => [t.added, t.duplicates, t.columnsAdded.length])).toEqual([
+      [0, 7, 0],
+    ]);
     expect(await readRows(f.target, 'default')).toHaveLength(7);
   });
 
@@ -126,7 +143,7 @@ describe.each(PAIRS)('merge into %s from %s', (targetEngine, sourceEngine) => {
       expect(bytesOf(f.target).equals(before)).toBe(true);
     });
 
-    it('keep: the target\'s values stay, the new row is added', async () => {
+    it("keep: the target's values stay, the new row is added", async () => {
       const f = await files(targetEngine, sourceEngine, make);
       const r = await mergeResults({ cwd: f.dir, target: f.target, sources: [f.source], onConflict: 'keep', repo: null });
       expect(r.applied).toBe(true);
@@ -134,17 +151,27 @@ describe.each(PAIRS)('merge into %s from %s', (targetEngine, sourceEngine) => {
       expect(r.backup).toBeNull();
       const rows = await readRows(f.target, 'default');
       expect(rows).toHaveLength(5);
-      expect(rows.filter((x) => x.track_id === 'run-a').map((x) => x.acc).sort()).toEqual([0.81, 0.83]);
+      expect(
+        rows
+          .filter((x) => x.track_id === 'run-a')
+          .map((x) => x.acc)
+          .sort(),
+      ).toEqual([0.81, 0.83]);
     });
 
-    it('replace: the source\'s values win, and the prior state is kept as a backup', async () => {
+    it("replace: the source's values win, and the prior state is kept as a backup", async () => {
       const f = await files(targetEngine, sourceEngine, make);
       const before = bytesOf(f.target);
       const r = await mergeResults({ cwd: f.dir, target: f.target, sources: [f.source], onConflict: 'replace', repo: null });
       expect(counts(r).default).toEqual(row({ sourceRows: 3, added: 1, duplicates: 1, conflicts: 1, replaced: 1 }));
       const rows = await readRows(f.target, 'default');
       expect(rows).toHaveLength(5);
-      expect(rows.filter((x) => x.track_id === 'run-a').map((x) => x.acc).sort()).toEqual([0.81, 0.99]);
+      expect(
+        rows
+          .filter((x) => x.track_id === 'run-a')
+          .map((x) => x.acc)
+          .sort(),
+      ).toEqual([0.81, 0.99]);
       expect(r.backup!.path).toMatch(/\.before-merge-\d{8}T\d{6}Z$/);
       expect(bytesOf(r.backup!.path).equals(before)).toBe(true);
     });
@@ -173,7 +200,7 @@ describe.each(PAIRS)('merge into %s from %s', (targetEngine, sourceEngine) => {
       expect(bytesOf(f.target).equals(before)).toBe(true);
     });
 
-    it('with --yes: the key\'s rows are replaced, unmatched rows stay, the prior state is kept', async () => {
+    it("with --yes: the key's rows are replaced, unmatched rows stay, the prior state is kept", async () => {
       const f = await files(targetEngine, sourceEngine, make);
       const before = bytesOf(f.target);
       const r = await mergeResults({ cwd: f.dir, target: f.target, sources: [f.source], strategy: 'rebase', key: ['version'], yes: true, repo: null });
@@ -187,7 +214,9 @@ describe.each(PAIRS)('merge into %s from %s', (targetEngine, sourceEngine) => {
     it('checks the key in the target and every source before writing', async () => {
       const f = await files(targetEngine, sourceEngine, make);
       const before = bytesOf(f.target);
-      const err = await mergeResults({ cwd: f.dir, target: f.target, sources: [f.source], strategy: 'rebase', key: ['run'], yes: true, repo: null }).catch((e) => e);
+      const err = await mergeResults({ cwd: f.dir, target: f.target, sources: [f.source], strategy: 'rebase', key: ['run'], yes: true, repo: null }).catch(
+        (e) => e,
+      );
       expect(err).toBeInstanceOf(NotFoundError);
       expect(err.message).toMatch(/^unknown key column "run" in table "default" of /);
       expect(err.hint).toMatch(/columns there: "timestamp", "track_id"/);
@@ -196,10 +225,12 @@ describe.each(PAIRS)('merge into %s from %s', (targetEngine, sourceEngine) => {
 
     it('a failure midway (a value the target refuses) leaves the target byte-identical', async () => {
       const dir = tempDir('cairn-merge-');
-      const strictTarget = base().slice(0, 1).map((t) => ({
-        ...t,
-        extra: { sqlite: 'CHECK (acc <= 1)', duckdb: 'CHECK (acc <= 1)' },
-      }));
+      const strictTarget = base()
+        .slice(0, 1)
+        .map((t) => ({
+          ...t,
+          extra: { sqlite: 'CHECK (acc <= 1)', duckdb: 'CHECK (acc <= 1)' },
+        }));
       const target = await makeDatabase(path.join(dir, `results.${EXT[targetEngine]}`), targetEngine, strictTarget);
       const bad = rerun().map((t) => ({ ...t, rows: [...t.rows, ['2024-02-01 00:00:00', 'run-e', 'bert', 0.01, 1.5, 'e0.2.0']] }));
       const source = await makeDatabase(path.join(dir, `exp.${EXT[sourceEngine]}`), sourceEngine, bad);
@@ -214,7 +245,9 @@ describe.each(PAIRS)('merge into %s from %s', (targetEngine, sourceEngine) => {
 
   it('a type error on insert leaves the target byte-identical', async () => {
     const dir = tempDir('cairn-merge-');
-    const strict = base().slice(0, 1).map((t) => ({ ...t, options: { sqlite: 'STRICT' } }));
+    const strict = base()
+      .slice(0, 1)
+      .map((t) => ({ ...t, options: { sqlite: 'STRICT' } }));
     const target = await makeDatabase(path.join(dir, `results.${EXT[targetEngine]}`), targetEngine, strict);
     const wrong = conflicting().map((t) => ({
       ...t,
@@ -247,7 +280,7 @@ describe.each(PAIRS)('merge into %s from %s', (targetEngine, sourceEngine) => {
     const r = await mergeResults({ cwd: dir, target, sources: [source], repo: null });
     expect(r.tables.map((t) => [t.table, t.added])).toEqual([[evil, 1]]);
     expect((await readTables(target)).sort()).toEqual(['default', 'metrics', 'predictions', evil].sort());
-    expect(await readRows(target, evil)).toEqual([{ [`va'l;ue "q"`]: "'); DROP TABLE metrics; --", 'é字': 1.5 }]);
+    expect(await readRows(target, evil)).toEqual([{ [`va'l;ue "q"`]: "'); DROP TABLE metrics; --", é字: 1.5 }]);
   });
 
   it('-o writes elsewhere and leaves the target as it is', async () => {
@@ -395,7 +428,12 @@ describe('guards', () => {
     ]);
     const rows = await readRows(f.target, 'default');
     expect(rows).toHaveLength(10);
-    expect(rows.filter((x) => x.timestamp === T5).map((x) => x.track_id).sort()).toEqual(['run-c', 'run-e']);
+    expect(
+      rows
+        .filter((x) => x.timestamp === T5)
+        .map((x) => x.track_id)
+        .sort(),
+    ).toEqual(['run-c', 'run-e']);
     expect(rows.filter((x) => x.timestamp === T2)).toHaveLength(1);
   });
 });

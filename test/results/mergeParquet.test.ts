@@ -48,7 +48,7 @@ describe('parquet merge', () => {
     expect(bytesOf(r.backup!.path).equals(before)).toBe(true);
   });
 
-  it('conflicts: fail writes nothing, keep keeps, replace takes the source\'s values', async () => {
+  it("conflicts: fail writes nothing, keep keeps, replace takes the source's values", async () => {
     const f = await parquets(only(base()), only(conflicting()));
     const before = bytesOf(f.target);
     const failed = await mergeResults({ cwd: f.dir, target: f.target, sources: f.sources, repo: null });

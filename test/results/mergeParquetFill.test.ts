@@ -34,8 +34,7 @@ async function files(target: TableSpec, source: TableSpec) {
   };
 }
 
-const byRun = async (file: string) =>
-  Object.fromEntries((await readRows(file, 'parquet')).map((r) => [String(r.track_id), r.test_f1]));
+const byRun = async (file: string) => Object.fromEntries((await readRows(file, 'parquet')).map((r) => [String(r.track_id), r.test_f1]));
 
 describe('parquet merge: filling, not conflicting', () => {
   it('a target NULL takes the source value: exit 0, filled 1, no conflict', async () => {

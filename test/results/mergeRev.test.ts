@@ -35,7 +35,7 @@ async function project(): Promise<{ main: TestRepo; branchHash: string }> {
 }
 
 describe('REV:path sources', () => {
-  it('merges a branch\'s committed results from the cache, with no worktree', async () => {
+  it("merges a branch's committed results from the cache, with no worktree", async () => {
     const { main, branchHash } = await project();
     const r = await mergeResults({ cwd: main.dir, target: DB, sources: [`exp/cnn:${DB}`] });
     expect(r.applied).toBe(true);
@@ -130,7 +130,15 @@ describe('REV:path sources', () => {
   it('a rebase keeps the prior state in the cache, named by its hash', async () => {
     const { main } = await project();
     const before = bytesOf(path.join(main.dir, DB));
-    const r = await mergeResults({ cwd: main.dir, target: DB, sources: [`exp/cnn:${DB}`], strategy: 'rebase', key: ['version'], tables: ['default'], yes: true });
+    const r = await mergeResults({
+      cwd: main.dir,
+      target: DB,
+      sources: [`exp/cnn:${DB}`],
+      strategy: 'rebase',
+      key: ['version'],
+      tables: ['default'],
+      yes: true,
+    });
     expect(r.tables.map((t) => [t.deleted, t.added])).toEqual([[4, 7]]);
     const repo = await openRepo(main.dir);
     expect(r.backup!.hash).toMatch(/^sha256:[0-9a-f]{64}$/);

@@ -176,7 +176,7 @@ describe('xetrack fixtures: a sweep whose runs logged objects', () => {
 });
 
 describe('xetrack fixtures: filling, not conflicting', () => {
-  it('set_value after the fact: the target\'s NULLs take the values, counted as filled', async () => {
+  it("set_value after the fact: the target's NULLs take the values, counted as filled", async () => {
     const f = copies('set-value-before.db', 'set-value.db');
     const target = f.file('set-value-before.db');
     const r = await mergeResults({ cwd: f.dir, target, sources: [f.file('set-value.db')], repo: null });
@@ -188,7 +188,7 @@ describe('xetrack fixtures: filling, not conflicting', () => {
     expect(again.tables[0]).toMatchObject({ filled: 0, duplicates: 7 });
   });
 
-  it('the other way round: a NULL in the source keeps the target\'s value, no conflict', async () => {
+  it("the other way round: a NULL in the source keeps the target's value, no conflict", async () => {
     const f = copies('set-value-before.db', 'set-value.db');
     const target = f.file('set-value.db');
     const before = rowSet(target);
