@@ -39,6 +39,26 @@ async function runAndKill(cwd: string, env: NodeJS.ProcessEnv, delayMs: number):
   return 'killed';
 }
 
+/**
+ * Wait until no process works in `dir` any more: a kill -9 of cairn leaves
+ * the git it had started (a commit, a tag) running to its end, and checking
+ * the repository while that git still moves HEAD reads two different states.
+ */
+async function processesGone(dir: string): Promise<void> {
+  const inDir = (): number[] =>
+    fs.readdirSync('/proc').flatMap((name) => {
+      if (!/^\d+$/.test(name) || Number(name) === process.pid) return [];
+      try {
+        const cwd = fs.readlinkSync(`/proc/${name}/cwd`);
+        return cwd === dir || cwd.startsWith(`${dir}/`) ? [Number(name)] : [];
+      } catch {
+        return [];
+      }
+    });
+  for (let i = 0; i < 600 && inDir().length > 0; i++) await sleep(25);
+  expect(inDir()).toEqual([]);
+}
+
 /** Wait until no training script is running (a killed cairn leaves its command running). */
 async function scriptsGone(pids: string): Promise<void> {
   for (let i = 0; i < 600 && fs.readdirSync(pids).length > 0; i++) await sleep(25);
@@ -134,6 +154,7 @@ describe.concurrent('kill -9 during cairn run', () => {
         const outcome = await runAndKill(repo.dir, env, Math.floor(random() * fullMs * 1.2));
         if (outcome === 'killed') killed++;
         await scriptsGone(pids);
+        await processesGone(fs.realpathSync(repo.dir));
         const state = outcome === 'killed' ? killedIn(repo) : 'finished';
         states[state] = (states[state] ?? 0) + 1;
         checkNoHalfMadeRun(repo, `chain ${chain + 1} round ${round} (${outcome})`);
