@@ -3,10 +3,13 @@
  * (list.ts) and the summaries file keeps (summaries.ts).
  */
 import type { ExperimentTag } from '../versions/version.js';
-import type { TagValues, Trailer } from './message.js';
+import type { ParsedTagMessage, Trailer } from './message.js';
 
 /** One experiment tag and what its message's Cairn-* trailers record; a lightweight tag has empty metrics and params. */
-export interface Experiment {
+export interface Experiment extends Pick<
+  ParsedTagMessage,
+  'subject' | 'run' | 'metrics' | 'params' | 'data' | 'results' | 'command' | 'workdir' | 'exit' | 'duration' | 'dirty'
+> {
   tag: string;
   /** `semver` for `<prefix>X.Y.Z`, `worktree` for `exp-<name>-v<N>`. */
   kind: ExperimentTag['kind'];
@@ -15,18 +18,6 @@ export interface Experiment {
   annotated: boolean;
   /** Tagger date (committer date for a lightweight tag), ISO 8601. */
   date: string;
-  subject: string;
-  run?: string;
-  metrics: TagValues;
-  params: TagValues;
-  data?: string;
-  results?: string;
-  /** What `cairn run` recorded (docs/FORMATS.md): the argv, where it ran, its exit status, duration (s), and whether the tree was dirty. */
-  command?: string[];
-  workdir?: string;
-  exit?: number;
-  duration?: number;
-  dirty?: boolean;
   /** Trailers of the tag message other than Cairn-* ones (e.g. Signed-off-by); omitted when none. */
   otherTrailers?: Trailer[];
 }
